@@ -1,0 +1,1 @@
+"""Sub-commands of ``innerloop-cli``, one module each (see engine/cli.py)."""

@@ -1,0 +1,1 @@
+"""Data sources: Omniglot (locate, download, verify, decode, cache), protocols, sinusoid and glyphs."""

@@ -1,0 +1,21 @@
+"""Errors a user can fix. The CLI prints them as one line and exits 2; the GUI shows them in a dialog."""
+
+
+class UserError(Exception):
+    """Bad settings, missing or corrupt data, an incompatible checkpoint: anything the user can act on."""
+
+
+class DataError(UserError):
+    """The data is missing, incomplete, corrupt or not what it claims to be."""
+
+
+class ConfigError(UserError):
+    """A setting is out of range or the combination cannot be served."""
+
+
+class CheckpointError(UserError):
+    """A checkpoint is corrupt, foreign or from an incompatible version."""
+
+
+class DivergenceError(UserError):
+    """Training produced a NaN or infinite loss."""

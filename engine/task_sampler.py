@@ -1,0 +1,90 @@
+"""Seeded sampling of N-way K-shot classification tasks from a class pool."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from engine.data.class_pool import ClassPool
+from engine.errors import ConfigError
+from engine.tasks import ImageInfo, Task, TaskBatch
+
+
+class ClassificationTaskSampler:
+    """Draws N-way K-shot tasks with Q queries per class from one split's class pool.
+
+    Support and query images of a class are distinct drawings; labels ``0..N-1`` are assigned
+    to the N drawn classes in a fresh random order for every task.
+    """
+
+    def __init__(self, pool: ClassPool, ways: int, shots: int, queries: int, *,
+                 dataset: str, protocol: str, split: str) -> None:
+        for name, value in (("ways (N)", ways), ("shots (K)", shots), ("queries (Q)", queries)):
+            if not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
+        if ways > pool.num_classes:
+            raise ConfigError(
+                f"{ways}-way tasks need {ways} classes, but the {protocol} {split} split has only "
+                f"{pool.num_classes}")
+        if shots + queries > pool.drawings_per_class:
+            raise ConfigError(
+                f"shots + queries = {shots + queries} but each class has only "
+                f"{pool.drawings_per_class} drawings; lower K or Q")
+        self.pool = pool
+        self.ways, self.shots, self.queries = int(ways), int(shots), int(queries)
+        self.dataset, self.protocol, self.split = dataset, protocol, split
+
+    def _draw(self, batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Class ids ``[B, N]``, base chars ``[B, N]``, quarter turns ``[B, N]``, drawings ``[B, N, K+Q]``."""
+        n, per = self.ways, self.shots + self.queries
+        pool = self.pool
+        if batch == 1:
+            classes = rng.choice(pool.num_classes, size=(1, n), replace=False)
+        else:  # argpartition of uniform keys: B draws without replacement in one call
+            keys = rng.random((batch, pool.num_classes))
+            classes = np.argpartition(keys, n - 1, axis=1)[:, :n]
+            rng.permuted(classes, axis=1, out=classes)
+        chars = pool.class_chars[classes]
+        turns = pool.class_rotation[classes]
+        random_turns = rng.integers(0, 4, size=turns.shape)
+        turns = np.where(turns < 0, random_turns, turns)
+        drawings = np.argsort(rng.random((batch, n, pool.drawings_per_class)), axis=2)[:, :, :per]
+        return classes, chars, turns, drawings
+
+    def _images(self, chars: np.ndarray, turns: np.ndarray, drawings: np.ndarray) -> torch.Tensor:
+        """``[B, N, K+Q, 1, 28, 28]`` float32 in [0, 1]."""
+        picked = self.pool.rotated[turns[..., None], chars[..., None], drawings]
+        return torch.from_numpy(picked).unsqueeze(3).float().div_(255.0)
+
+    def _split(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        b, n, _, c, h, w = images.shape
+        k = self.shots
+        x_s = images[:, :, :k].reshape(b, n * k, c, h, w)
+        x_q = images[:, :, k:].reshape(b, n * self.queries, c, h, w)
+        labels = torch.arange(n)
+        y_s = labels.repeat_interleave(k).expand(b, -1).contiguous()
+        y_q = labels.repeat_interleave(self.queries).expand(b, -1).contiguous()
+        return x_s, y_s, x_q, y_q
+
+    def sample_batch(self, batch: int, rng: np.random.Generator) -> TaskBatch:
+        """B tasks stacked, the fast path for training."""
+        _, chars, turns, drawings = self._draw(batch, rng)
+        return TaskBatch(*self._split(self._images(chars, turns, drawings)))
+
+    def sample(self, rng: np.random.Generator) -> Task:
+        """One task with the provenance of every image, for display."""
+        _, chars, turns, drawings = self._draw(1, rng)
+        x_s, y_s, x_q, y_q = (t[0] for t in self._split(self._images(chars, turns, drawings)))
+        infos: list[list[ImageInfo]] = [[], []]
+        k = self.shots
+        for part, sl in ((0, slice(0, k)), (1, slice(k, None))):
+            for ci in range(self.ways):
+                c = int(chars[0, ci])
+                for d in drawings[0, ci, sl]:
+                    infos[part].append(ImageInfo(
+                        alphabet=self.pool.alphabets[c], character=self.pool.characters[c],
+                        drawer=self.pool.drawer_id(c, int(d)), rotation=int(turns[0, ci]) * 90,
+                        synthetic=self.pool.synthetic))
+        return Task(x_s, y_s, x_q, y_q, dataset=self.dataset, protocol=self.protocol,
+                    split=self.split, ways=self.ways, shots=self.shots, queries=self.queries,
+                    support_info=tuple(infos[0]), query_info=tuple(infos[1]))
