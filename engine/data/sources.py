@@ -1,0 +1,65 @@
+"""One door to every task family: ``make_sampler("omniglot" | "glyphs" | "sinusoid", ...)``."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Protocol as TypingProtocol
+
+import numpy as np
+
+from engine.errors import ConfigError
+from engine.tasks import Task, TaskBatch
+
+DATASETS = ("omniglot", "glyphs", "sinusoid")
+
+
+class TaskSampler(TypingProtocol):
+    dataset: str
+    protocol: str
+    split: str
+    ways: int
+    shots: int
+    queries: int
+
+    def sample(self, rng: np.random.Generator) -> Task: ...
+
+    def sample_batch(self, batch: int, rng: np.random.Generator) -> TaskBatch: ...
+
+
+_omniglot_lock = threading.Lock()
+_omniglot_loaded: dict[str, object] = {}
+
+
+def _omniglot(data_dir: str | Path | None, download: bool):
+    from engine.data.omniglot import load_omniglot
+
+    key = str(data_dir)
+    with _omniglot_lock:
+        if key not in _omniglot_loaded:
+            _omniglot_loaded[key] = load_omniglot(data_dir, download=download)
+        return _omniglot_loaded[key]
+
+
+def make_sampler(dataset: str, *, split: str = "train", protocol: str = "finn", ways: int = 5,
+                 shots: int = 1, queries: int = 15, data_dir: str | Path | None = None,
+                 download: bool = False) -> TaskSampler:
+    """A seeded task sampler for one split of one dataset under one protocol."""
+    if dataset == "sinusoid":
+        from engine.data.sinusoid import SinusoidTaskSampler
+
+        return SinusoidTaskSampler(shots, queries, split)
+    if dataset == "omniglot":
+        from engine.data.protocols import class_pool
+        from engine.task_sampler import ClassificationTaskSampler
+
+        pool = class_pool(_omniglot(data_dir, download), protocol, split)
+        return ClassificationTaskSampler(pool, ways, shots, queries, dataset=dataset,
+                                         protocol=protocol, split=split)
+    if dataset == "glyphs":
+        from engine.data.glyphs import glyph_pool
+        from engine.task_sampler import ClassificationTaskSampler
+
+        return ClassificationTaskSampler(glyph_pool(split), ways, shots, queries, dataset=dataset,
+                                         protocol="glyphs", split=split)
+    raise ConfigError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
