@@ -83,6 +83,11 @@ def header_lines(task: Task) -> list[tuple[str, tuple[int, int, int], bool]]:
     if task.is_classification:
         lines.append((f"support {task.ways}×{task.shots}, query {task.ways}×{task.queries}; "
                       f"labels 0..{task.ways - 1} are re-drawn for every task", MUTED, False))
+        if task.dataset == "omniglot":
+            from engine.data.protocols import PROTOCOLS
+
+            if task.protocol in PROTOCOLS:
+                lines.append((f"protocol {task.protocol}: {PROTOCOLS[task.protocol].summary}", MUTED, False))
         if _is_synthetic(task):
             lines.append(("SYNTHETIC glyphs: procedurally drawn characters, not Omniglot", WARNING, True))
     if task.description:
