@@ -1,0 +1,1 @@
+"""Meta-learning algorithms: MAML (second and first order, Meta-SGD) and its adaptation traces."""

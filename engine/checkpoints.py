@@ -1,0 +1,79 @@
+"""Checkpoints: written atomically, read without unpickling code.
+
+A checkpoint is a ``torch.save`` file holding only tensors, numbers and strings (nested plain
+data is stored as JSON text). It is read with ``torch.load(weights_only=True)``, whose
+unpickler refuses anything that could run code, so a stranger's file cannot execute; and it
+must name this format and a version this program reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.errors import CheckpointError
+
+FORMAT = "innerloop-checkpoint"
+VERSION = 1
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` (tensors, numbers, strings, dicts/lists of them) atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"format": FORMAT, "version": VERSION, **payload}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(data, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint, refusing corrupt, foreign or incompatible files with a clear message."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT_NAME
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # the unpickler's refusals and zip errors have many types
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(
+            f"{path} is not a readable Inner Loop checkpoint (corrupt, or holds objects that are "
+            f"refused for safety): {first[:200]}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an Inner Loop checkpoint (no '{FORMAT}' marker)")
+    version = data.get("version")
+    if version != VERSION:
+        raise CheckpointError(f"{path} has checkpoint format version {version}; this Inner Loop reads version {VERSION}")
+    for key in ("config", "model"):
+        if key not in data:
+            raise CheckpointError(f"{path} lacks '{key}': incomplete checkpoint")
+    return data
+
+
+def to_json_text(value: Any) -> str:
+    return json.dumps(value)
+
+
+def from_json_text(text: Any, what: str) -> Any:
+    if not isinstance(text, str):
+        raise CheckpointError(f"checkpoint field '{what}' is not JSON text")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"checkpoint field '{what}' is corrupt: {exc}") from None

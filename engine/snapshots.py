@@ -1,0 +1,106 @@
+"""What the engine tells its views: immutable records of plain numbers (floats, numpy, strings).
+
+Nothing here holds a tensor, so a snapshot can cross threads and be drawn, logged as JSON or
+compared in a test without touching autograd.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Mean query metric over held-out tasks after ``steps`` inner steps, with its 95% CI."""
+
+    iteration: int
+    split: str
+    tasks: int
+    steps: int
+    accuracy: float | None  # classification
+    accuracy_ci95: float | None
+    loss: float
+    loss_ci95: float
+
+
+@dataclass(frozen=True)
+class TrainingSnapshot:
+    """One meta-iteration as measured: the meta-loss and what surrounds it."""
+
+    iteration: int
+    wall_time: float  # seconds since the run started (resumes add to it)
+    meta_loss: float  # mean query loss after adaptation
+    pre_loss: float  # mean query loss before adaptation
+    pre_accuracy: float | None
+    post_accuracy: float | None
+    grad_norm: float  # ‖∇θ meta-loss‖
+    grad_norm_first_order: float | None  # ‖first-order part‖, when the split was asked for
+    grad_norm_hessian: float | None  # ‖Hessian term‖ = ‖full − first-order part‖
+    iterations_per_second: float
+    device: str
+    protocol: str
+    inner_lr: float
+    meta_lr: float
+    validation: ValidationResult | None = None
+
+    def to_json(self) -> dict:
+        """A JSON-safe dict; non-finite floats become None."""
+        return _json_safe(asdict(self))
+
+
+@dataclass(frozen=True)
+class AdaptationTrace:
+    """The inner loop on one task, step k = 0..K (k = 0 is θ itself)."""
+
+    iteration: int
+    kind: str  # "classification" or "regression"
+    steps: int
+    support_loss: np.ndarray  # [K+1]
+    query_loss: np.ndarray  # [K+1]
+    support_accuracy: np.ndarray | None  # [K+1]
+    query_accuracy: np.ndarray | None  # [K+1]
+    query_probs: np.ndarray | None  # [K+1, Q, N]
+    support_labels: np.ndarray
+    query_labels: np.ndarray
+    param_change: dict[str, np.ndarray]  # layer -> ‖φ_k − θ‖ over k, [K+1]
+    grad_norm: dict[str, np.ndarray]  # layer -> ‖∇ support loss at φ_k‖, [K+1]
+    support_images: np.ndarray | None = None  # [n, 28, 28], ink = 1
+    query_images: np.ndarray | None = None
+    support_captions: tuple[str, ...] = ()
+    query_captions: tuple[str, ...] = ()
+    x_support: np.ndarray | None = None  # regression: points and curves
+    x_query: np.ndarray | None = None
+    y_support: np.ndarray | None = None
+    y_query: np.ndarray | None = None
+    x_grid: np.ndarray | None = None
+    y_grid_true: np.ndarray | None = None
+    y_grid_pred: np.ndarray | None = None  # [K+1, G]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """The last event of a run: why it ended."""
+
+    iteration: int
+    reason: str  # "completed", "stopped" or "diverged"
+    message: str
+    checkpoint: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _json_safe(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _json_safe(value.tolist())
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    return value

@@ -1,0 +1,263 @@
+"""The training loop, as a generator of snapshots that a thread, a terminal or a test iterates.
+
+``Trainer(config).run()`` yields a ``TrainingSnapshot`` per meta-iteration, an
+``AdaptationTrace`` of the fixed display task when asked for (and every ``trace_every``
+iterations), and finally one ``RunFinished``. Between iterations it obeys a
+``TrainingControls`` object: pause, resume, step, stop, live learning-rate changes, trace and
+checkpoint requests. A non-finite loss stops the run before the optimiser touches θ, so the
+last checkpoint written is a good one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.algorithms.evaluation import StepMetrics, evaluate
+from engine.algorithms.maml import Maml
+from engine.algorithms.trace import adaptation_trace
+from engine.checkpoints import CHECKPOINT_NAME, from_json_text, load_checkpoint, save_checkpoint, to_json_text
+from engine.config import TrainConfig
+from engine.controls import TrainingControls
+from engine.data.sources import make_sampler
+from engine.errors import CheckpointError, ConfigError
+from engine.models import build_model
+from engine.snapshots import AdaptationTrace, RunFinished, TrainingSnapshot, ValidationResult
+
+Event = TrainingSnapshot | AdaptationTrace | RunFinished
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda was asked for, but this PyTorch sees no CUDA device "
+                          f"(torch {torch.__version__}, torch.cuda.is_available() is False)")
+    return torch.device(name)
+
+
+class Trainer:
+    """One meta-training run: model, optimiser, samplers, RNG state and metric history."""
+
+    def __init__(self, config: TrainConfig, *, controls: TrainingControls | None = None,
+                 run_dir: str | Path | None = None, trace_every: int = 0) -> None:
+        self.config = config.validated()
+        self.controls = controls or TrainingControls()
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.trace_every = trace_every
+        self.device = resolve_device(config.device)
+        c = self.config
+        self.train_sampler = make_sampler(c.dataset, split="train", protocol=c.protocol, ways=c.ways,
+                                          shots=c.shots, queries=c.queries, data_dir=c.data_dir)
+        self.val_sampler = self._optional_sampler("val")
+        torch.manual_seed(c.seed)
+        net = build_model(c.model, c.ways)
+        self.maml = Maml(net, c.kind, c.inner_lr, learn_inner_lr=c.learn_inner_lr).to(self.device)
+        self.optimizer = torch.optim.Adam(self.maml.parameters(), lr=c.meta_lr)
+        self.rng = np.random.default_rng(c.seed)
+        display_sampler = self.val_sampler or self.train_sampler
+        self.display_task = display_sampler.sample(np.random.default_rng([c.seed, 7]))
+        self.iteration = 0
+        self.wall_time = 0.0
+        self.history: list[dict] = []
+        self.inner_lr, self.meta_lr = c.inner_lr, c.meta_lr
+
+    def _optional_sampler(self, split: str):
+        c = self.config
+        try:
+            return make_sampler(c.dataset, split=split, protocol=c.protocol, ways=c.ways, shots=c.shots,
+                                queries=c.queries, data_dir=c.data_dir)
+        except ConfigError as exc:
+            if "has no" in str(exc):  # e.g. the lake protocol has no validation split
+                return None
+            raise
+
+    # -- one meta-iteration ---------------------------------------------------------------
+    def train_step(self, *, split_hessian: bool = False) -> TrainingSnapshot:
+        c = self.config
+        started = time.perf_counter()
+        batch = self.train_sampler.sample_batch(c.meta_batch, self.rng).to(self.device)
+        self.optimizer.zero_grad(set_to_none=True)
+        result = self.maml.meta_batch(batch, c.inner_steps, first_order=c.first_order)
+        theta = self.maml.theta()
+        fo_norm = hess_norm = None
+        if split_hessian:
+            names = list(theta)
+            fo_parts = torch.autograd.grad(result.meta_loss, [result.adapted[n] for n in names], retain_graph=True)
+            first_order_grad = {n: g.sum(0) for n, g in zip(names, fo_parts)}
+        result.meta_loss.backward()
+        grad_norm = _norm([p.grad for p in theta.values() if p.grad is not None])
+        if split_hessian:
+            fo_norm = _norm(list(first_order_grad.values()))
+            hess_norm = _norm([theta[n].grad - first_order_grad[n] for n in theta])
+        loss = result.meta_loss.item()
+        if math.isfinite(loss) and math.isfinite(grad_norm):
+            self.optimizer.step()
+        elapsed = time.perf_counter() - started
+        self.iteration += 1
+        self.wall_time += elapsed
+        return TrainingSnapshot(
+            iteration=self.iteration, wall_time=self.wall_time, meta_loss=loss,
+            pre_loss=result.pre_loss.item(),
+            pre_accuracy=None if result.pre_accuracy is None else result.pre_accuracy.item(),
+            post_accuracy=None if result.post_accuracy is None else result.post_accuracy.item(),
+            grad_norm=grad_norm, grad_norm_first_order=fo_norm, grad_norm_hessian=hess_norm,
+            iterations_per_second=1.0 / max(elapsed, 1e-9), device=str(self.device),
+            protocol=c.protocol, inner_lr=self.inner_lr, meta_lr=self.meta_lr)
+
+    def validate(self, tasks: int | None = None) -> ValidationResult | None:
+        if self.val_sampler is None:
+            return None
+        c = self.config
+        metrics = self.evaluate(self.val_sampler, tasks=tasks or c.val_tasks, steps=c.test_inner_steps,
+                                seed=c.seed * 1_000_003 + self.iteration)
+        last = -1
+        return ValidationResult(
+            iteration=self.iteration, split="val", tasks=metrics.tasks, steps=c.test_inner_steps,
+            accuracy=None if metrics.accuracy is None else float(metrics.accuracy[last]),
+            accuracy_ci95=None if metrics.accuracy is None else float(metrics.accuracy_ci95[last]),
+            loss=float(metrics.loss[last]), loss_ci95=float(metrics.loss_ci95[last]))
+
+    def evaluate(self, sampler, *, tasks: int, steps: int, seed: int) -> StepMetrics:
+        return evaluate(self.maml, sampler, tasks=tasks, steps=steps, seed=seed, device=self.device)
+
+    def trace(self, steps: int | None = None) -> AdaptationTrace:
+        return adaptation_trace(self.maml, self.display_task, steps or self.config.test_inner_steps,
+                                iteration=self.iteration, device=self.device)
+
+    def set_learning_rates(self, *, inner_lr: float | None = None, meta_lr: float | None = None) -> None:
+        if inner_lr is not None:
+            self.inner_lr = float(inner_lr)
+            self.maml.set_inner_lr(inner_lr)
+        if meta_lr is not None:
+            self.meta_lr = float(meta_lr)
+            for group in self.optimizer.param_groups:
+                group["lr"] = float(meta_lr)
+
+    # -- the loop ---------------------------------------------------------------------------
+    def _done(self, start_iteration: int, started: float) -> bool:
+        c = self.config
+        if c.iterations is not None and self.iteration >= c.iterations:
+            return True
+        return c.minutes is not None and time.perf_counter() - started >= c.minutes * 60
+
+    def run(self) -> Iterator[Event]:
+        c, controls = self.config, self.controls
+        started, start_iteration = time.perf_counter(), self.iteration
+        rate = None
+        while not self._done(start_iteration, started):
+            turn = controls.wait_turn()
+            if turn == "stop":
+                path = self._save_if_run_dir()
+                yield RunFinished(self.iteration, "stopped", f"stopped at iteration {self.iteration}", path)
+                return
+            yield from self._serve_requests()
+            if turn == "requests":
+                continue
+            changes = controls.take_changes()
+            if changes:
+                self.set_learning_rates(**changes)
+            split = c.hessian_split_every > 0 and (self.iteration + 1) % c.hessian_split_every == 0
+            snap = self.train_step(split_hessian=split)
+            if not (math.isfinite(snap.meta_loss) and math.isfinite(snap.grad_norm)):
+                what = "meta-loss" if not math.isfinite(snap.meta_loss) else "meta-gradient norm"
+                kept = self._last_checkpoint()
+                message = (f"diverged at iteration {snap.iteration}: the {what} became "
+                           f"{snap.meta_loss if what == 'meta-loss' else snap.grad_norm}; θ was not updated. "
+                           "Lower the inner or meta learning rate."
+                           + (f" Last good checkpoint: {kept}" if kept else ""))
+                yield RunFinished(snap.iteration, "diverged", message, kept)
+                return
+            instant = snap.iterations_per_second
+            rate = instant if rate is None else 0.9 * rate + 0.1 * instant
+            validation = None
+            if c.val_every and self.iteration % c.val_every == 0:
+                validation = self.validate()
+            snap = _replace(snap, iterations_per_second=rate, validation=validation)
+            self.history.append(snap.to_json())
+            yield snap
+            if self.trace_every and self.iteration % self.trace_every == 0:
+                yield self.trace()
+            if self.run_dir is not None and c.checkpoint_every and self.iteration % c.checkpoint_every == 0:
+                self.save(self.run_dir / CHECKPOINT_NAME)
+        path = self._save_if_run_dir()
+        yield RunFinished(self.iteration, "completed", f"completed {self.iteration} iterations", path)
+
+    def _serve_requests(self) -> Iterator[Event]:
+        if self.controls.take_trace_request():
+            yield self.trace()
+        for target in self.controls.take_checkpoint_requests():
+            if target is None and self.run_dir is None:
+                continue
+            self.save(Path(target) if target else self.run_dir / CHECKPOINT_NAME)
+
+    def _save_if_run_dir(self) -> str | None:
+        if self.run_dir is None:
+            return None
+        return str(self.save(self.run_dir / CHECKPOINT_NAME))
+
+    def _last_checkpoint(self) -> str | None:
+        if self.run_dir is None:
+            return None
+        path = self.run_dir / CHECKPOINT_NAME
+        return str(path) if path.exists() else None
+
+    # -- checkpoints ------------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {
+            "config": to_json_text(self.config.to_dict()),
+            "iteration": self.iteration,
+            "wall_time": self.wall_time,
+            "model": {k: v.detach().cpu() for k, v in self.maml.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "rng_numpy": to_json_text(self.rng.bit_generator.state),
+            "rng_torch": torch.get_rng_state(),
+            "history": to_json_text(self.history),
+            "learning_rates": to_json_text({"inner_lr": self.inner_lr, "meta_lr": self.meta_lr}),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        return save_checkpoint(path, self.state())
+
+    @classmethod
+    def resume(cls, path: str | Path, *, controls: TrainingControls | None = None,
+               run_dir: str | Path | None = None, **overrides) -> "Trainer":
+        """Continue a run from its checkpoint; ``overrides`` may extend iterations or minutes."""
+        data = load_checkpoint(path)
+        config = TrainConfig.from_dict(from_json_text(data["config"], "config"))
+        if overrides:
+            config = config.with_changes(**overrides)
+        trainer = cls(config, controls=controls, run_dir=run_dir)
+        trainer.load_state(data)
+        return trainer
+
+    def load_state(self, data: dict) -> None:
+        try:
+            self.maml.load_state_dict(data["model"])
+            self.optimizer.load_state_dict(data["optimizer"])
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise CheckpointError(f"checkpoint does not fit this model: {str(exc).splitlines()[0]}") from None
+        self.iteration = int(data["iteration"])
+        self.wall_time = float(data["wall_time"])
+        self.rng.bit_generator.state = from_json_text(data["rng_numpy"], "rng_numpy")
+        torch.set_rng_state(data["rng_torch"])
+        self.history = from_json_text(data["history"], "history")
+        rates = from_json_text(data["learning_rates"], "learning_rates")
+        self.set_learning_rates(**rates)
+
+
+def _norm(tensors: list[torch.Tensor]) -> float:
+    if not tensors:
+        return 0.0
+    return float(torch.sqrt(sum((t.detach().float() ** 2).sum() for t in tensors)))
+
+
+def _replace(snap: TrainingSnapshot, **changes) -> TrainingSnapshot:
+    from dataclasses import replace
+
+    return replace(snap, **changes)
