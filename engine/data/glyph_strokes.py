@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw
 CANVAS = 105  # render size, as the Omniglot originals
 SIZE = 28  # final size
 MARGIN = 16  # canvas pixels left blank around the unit box (before jitter)
+INK_BORDER = 7  # after jitter, ink stays at least this far (canvas pixels) from the tile edge
 SAMPLES_PER_SEGMENT = 6  # Catmull-Rom samples between two control points of a smooth stroke
 STRIDE = 120  # canvas rows per drawing in the render strip: CANVAS plus a blank gap
 OUT_STRIDE = STRIDE * SIZE // CANVAS  # 32: the same, after downsampling (exact: 120 * 28 / 105)
@@ -204,6 +205,20 @@ def _catmull_rom_matrix(m: int) -> np.ndarray:
     return np.stack(rows)
 
 
+def _keep_inside(paths: list[tuple[Stroke, np.ndarray]], pen: np.ndarray) -> list[tuple[Stroke, np.ndarray]]:
+    """Shrink and shift each drawing (canvas pixels) whose ink the jitter pushed off the tile."""
+    points = np.concatenate([pts for _, pts in paths], axis=1)  # [count, P, 2]
+    lo, hi = points.min(axis=1), points.max(axis=1)  # [count, 2]
+    reach = pen[:, None] * 0.7  # a pen end or dot reaches this far past its point
+    room_lo, room_hi = INK_BORDER + reach, CANVAS - INK_BORDER - reach
+    center, half = (lo + hi) / 2.0, (hi - lo) / 2.0
+    factor = np.minimum(1.0, ((room_hi - room_lo) / 2.0 / np.maximum(half, 1e-6)).min(axis=1))
+    half = half * factor[:, None]
+    new_center = np.clip(center, room_lo + half, room_hi - half)
+    return [(stroke, (pts - center[:, None]) * factor[:, None, None] + new_center[:, None])
+            for stroke, pts in paths]
+
+
 def render_drawings(program: GlyphProgram, count: int, rng: np.random.Generator) -> np.ndarray:
     """``count`` jittered drawings of one character, uint8 ``[count, 28, 28]``, ink = 255."""
     style = program.style
@@ -237,7 +252,9 @@ def render_drawings(program: GlyphProgram, count: int, rng: np.random.Generator)
         if stroke.smooth:
             pts = np.einsum("sm,cmd->csd", _catmull_rom_matrix(m), pts)
         pts = np.einsum("cij,csj->csi", a, pts - 0.5) + 0.5 + shift[:, None, :]
-        paths.append((stroke, MARGIN + span * pts + offsets))
+        paths.append((stroke, MARGIN + span * pts))
+    paths = _keep_inside([(stroke, pts) for stroke, pts in paths], pen)
+    paths = [(stroke, pts + offsets) for stroke, pts in paths]
 
     strip = Image.new("L", (CANVAS, STRIDE * count), 0)
     draw = ImageDraw.Draw(strip)
