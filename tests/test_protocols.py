@@ -12,7 +12,7 @@ from engine.errors import ConfigError, DataError
 BACKGROUND, EVALUATION = 964, 659
 
 
-def fake_omniglot(n_background: int = BACKGROUND, n_evaluation: int = EVALUATION) -> OmniglotArrays:
+def synthetic_arrays(n_background: int = BACKGROUND, n_evaluation: int = EVALUATION) -> OmniglotArrays:
     """Omniglot-shaped arrays with the real character counts; each image carries its character
     index in two pixels, so a pool's images can be traced back to the character they come from."""
     n = n_background + n_evaluation
@@ -35,7 +35,7 @@ def traced_characters(pool) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def data() -> OmniglotArrays:
-    return fake_omniglot()
+    return synthetic_arrays()
 
 
 # protocol, split, characters, classes
@@ -90,8 +90,8 @@ def test_lake_uses_background_for_training_and_evaluation_for_testing(data):
 
 @pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
 def test_splits_are_deterministic(protocol):
-    a = split_characters(get_protocol(protocol), fake_omniglot())
-    b = split_characters(get_protocol(protocol), fake_omniglot())
+    a = split_characters(get_protocol(protocol), synthetic_arrays())
+    b = split_characters(get_protocol(protocol), synthetic_arrays())
     for split in ("train", "val", "test"):
         np.testing.assert_array_equal(a[split], b[split])
 
@@ -131,7 +131,7 @@ def test_unknown_protocol_and_split_are_config_errors(data):
 
 
 def test_fixed_size_protocols_need_all_characters():
-    small = fake_omniglot(n_background=136)  # the "minimal" background split
+    small = synthetic_arrays(n_background=136)  # the "minimal" background split
     with pytest.raises(DataError, match="needs all 1623 characters.*--protocol lake"):
         class_pool(small, "finn", "train")
     assert class_pool(small, "lake", "train").num_classes == 136

@@ -299,3 +299,27 @@ def test_sample_batch_shapes(pool, batch):
     stacked = stack_tasks([sampler_for(pool).sample(np.random.default_rng(s)) for s in range(batch)])
     for name in ("x_support", "y_support", "x_query", "y_query"):
         assert getattr(stacked, name).shape == getattr(tb, name).shape
+
+
+@pytest.mark.omniglot
+def test_real_omniglot_finn_tasks(omniglot_arrays, omniglot_dir):
+    from engine.data.sources import make_sampler
+
+    data = omniglot_arrays
+    where = {(a, c): i for i, (a, c) in enumerate(zip(data.alphabets, data.characters))}
+    sampler = make_sampler("omniglot", protocol="finn", split="train", ways=5, shots=5, queries=15,
+                           data_dir=omniglot_dir)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        task = sampler.sample(rng)
+        infos = task.support_info + task.query_info
+        pairs = [(i.alphabet, i.character, i.drawer) for i in infos]
+        assert len(set(pairs)) == len(pairs) == 5 * 20
+        labels = torch.cat([task.y_support, task.y_query]).tolist()
+        for x, info in zip(torch.cat([task.x_support, task.x_query]), infos):
+            c = where[(info.alphabet, info.character)]
+            d = int(np.flatnonzero(data.drawers[c] == info.drawer)[0])
+            expected = np.rot90(data.images[c, d], k=info.rotation // 90)
+            np.testing.assert_array_equal((x[0] * 255).round().to(torch.uint8).numpy(), expected)
+        for c in range(5):
+            assert len({(infos[i].character, infos[i].rotation) for i, y in enumerate(labels) if y == c}) == 1
