@@ -1,0 +1,123 @@
+"""``innerloop-cli train``: the headless trainer (config.json, metrics.jsonl, checkpoint.pt)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from engine.checkpoints import CHECKPOINT_NAME
+from engine.config import ALGORITHMS, DEVICES, default_config
+from engine.errors import ConfigError
+from engine.models import MODELS
+from engine.snapshots import AdaptationTrace, RunFinished, TrainingSnapshot
+
+SETTINGS = {  # flag -> (config field, type)
+    "--algo": ("algo", str), "--dataset": ("dataset", str), "--protocol": ("protocol", str),
+    "--ways": ("ways", int), "--shots": ("shots", int), "--queries": ("queries", int),
+    "--inner-steps": ("inner_steps", int), "--test-inner-steps": ("test_inner_steps", int),
+    "--inner-lr": ("inner_lr", float), "--meta-lr": ("meta_lr", float), "--meta-batch": ("meta_batch", int),
+    "--model": ("model", str), "--iterations": ("iterations", int), "--minutes": ("minutes", float),
+    "--device": ("device", str), "--seed": ("seed", int), "--val-every": ("val_every", int),
+    "--val-tasks": ("val_tasks", int), "--checkpoint-every": ("checkpoint_every", int),
+    "--hessian-split-every": ("hessian_split_every", int), "--data-dir": ("data_dir", str),
+}
+CHOICES = {"--algo": ALGORITHMS, "--dataset": ("omniglot", "glyphs", "sinusoid"), "--device": DEVICES,
+           "--model": MODELS}
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("train", help="meta-train MAML headless",
+                              description="Meta-train MAML (second order by default). Unset options take "
+                                          "the MAML paper's values for the dataset.")
+    for flag, (_, kind) in SETTINGS.items():
+        p.add_argument(flag, type=kind, default=None, choices=CHOICES.get(flag))
+    p.add_argument("--meta-sgd", action="store_true", help="learn per-parameter inner learning rates")
+    p.add_argument("--out", help="run folder for config.json, metrics.jsonl and checkpoint.pt")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def _config_from_args(args: argparse.Namespace):
+    dataset = args.dataset or "omniglot"
+    overrides = {field: getattr(args, flag[2:].replace("-", "_")) for flag, (field, _) in SETTINGS.items()}
+    overrides = {k: v for k, v in overrides.items() if v is not None and k != "dataset"}
+    if args.meta_sgd:
+        overrides["learn_inner_lr"] = True
+    if args.minutes is not None and args.iterations is None:
+        overrides["iterations"] = None
+    return default_config(dataset, **overrides)
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.training import Trainer
+
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    if args.resume:
+        run_dir = Path(args.resume)
+        extend = {}
+        if args.iterations is not None:
+            extend["iterations"] = args.iterations
+        if args.minutes is not None:
+            extend["minutes"] = args.minutes
+        trainer = Trainer.resume(run_dir / CHECKPOINT_NAME, run_dir=run_dir, **extend)
+        _truncate_metrics(run_dir / "metrics.jsonl", trainer.iteration)
+    else:
+        if not args.out:
+            raise ConfigError("give --out RUN_DIR (or --resume RUN_DIR)")
+        run_dir = Path(args.out)
+        if (run_dir / CHECKPOINT_NAME).exists():
+            raise ConfigError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --out")
+        config = _config_from_args(args)
+        trainer = Trainer(config, run_dir=run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    return _train(trainer, run_dir, quiet=args.quiet)
+
+
+def _truncate_metrics(path: Path, iteration: int) -> None:
+    """Drop lines logged after the checkpoint, so a resumed run's log has no repeats."""
+    if not path.exists():
+        return
+    keep = [line for line in path.read_text().splitlines()
+            if line.strip() and json.loads(line).get("iteration", 0) <= iteration]
+    path.write_text("".join(line + "\n" for line in keep))
+
+
+def _train(trainer, run_dir: Path, *, quiet: bool) -> int:
+    from tqdm import tqdm
+
+    c = trainer.config
+    total = c.iterations
+    bar = tqdm(total=total, initial=trainer.iteration, disable=quiet, file=sys.stderr, unit="it",
+               dynamic_ncols=True, desc=f"{c.algo} {c.dataset}")
+    print(f"training {c.label()} on {trainer.device}; protocol {c.protocol}; run folder {run_dir}", file=sys.stderr)
+    last_val = ""
+    with open(run_dir / "metrics.jsonl", "a") as log:
+        for event in trainer.run():
+            if isinstance(event, TrainingSnapshot):
+                if event.iteration % c.log_every == 0 or event.validation is not None:
+                    log.write(json.dumps(event.to_json()) + "\n")
+                    log.flush()
+                if event.validation is not None:
+                    v = event.validation
+                    last_val = (f"val {v.accuracy * 100:.1f}±{v.accuracy_ci95 * 100:.1f}%" if v.accuracy is not None
+                                else f"val mse {v.loss:.3f}±{v.loss_ci95:.3f}")
+                    if quiet:
+                        print(f"iteration {event.iteration}: {last_val} ({c.protocol})", file=sys.stderr)
+                post = (f"acc {event.post_accuracy * 100:.0f}%" if event.post_accuracy is not None else "")
+                bar.set_postfix_str(f"loss {event.meta_loss:.3f} {post} {last_val}".strip(), refresh=False)
+                bar.update(1)
+            elif isinstance(event, RunFinished):
+                bar.close()
+                print(f"{event.message}; checkpoint: {event.checkpoint}", file=sys.stderr)
+                return 1 if event.reason == "diverged" else 0
+            elif isinstance(event, AdaptationTrace):
+                pass
+    bar.close()
+    return 0

@@ -1,0 +1,170 @@
+"""The meta-gradient is exact: second order against finite differences, first order against its
+definition, the Hessian split, and the vectorised path against the per-task reference loop."""
+
+import pytest
+import torch
+from torch import nn
+
+from engine.algorithms.maml import Maml, meta_gradient_loop
+from engine.models.batch_stat_norm import BatchStatNorm2d
+from engine.models.conv4 import Conv4
+from engine.tasks import TaskBatch
+
+
+def make_batch(tasks=2, ways=3, shots=1, queries=2, size=12, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    xs = torch.rand(tasks, ways * shots, 1, size, size, generator=g, dtype=torch.float64)
+    xq = torch.rand(tasks, ways * queries, 1, size, size, generator=g, dtype=torch.float64)
+    ys = torch.arange(ways).repeat_interleave(shots).expand(tasks, -1).contiguous()
+    yq = torch.arange(ways).repeat_interleave(queries).expand(tasks, -1).contiguous()
+    return TaskBatch(xs, ys, xq, yq)
+
+
+def tiny_maml(seed=0, **kw):
+    torch.manual_seed(seed)
+    return Maml(Conv4(3, hidden=4, image_size=12).double(), "classification", 0.4, **kw)
+
+
+def flat_grad(module):
+    return torch.cat([p.grad.flatten() for p in module.parameters()])
+
+
+def meta_grad(maml, batch, steps, first_order, loop=False):
+    maml.zero_grad()
+    if loop:
+        meta_gradient_loop(maml, batch, steps, first_order=first_order)
+    else:
+        maml.meta_batch(batch, steps, first_order=first_order).meta_loss.backward()
+    return flat_grad(maml)
+
+
+def meta_loss_value(maml, batch, steps):
+    return maml.meta_batch(batch, steps, first_order=False).meta_loss.item()
+
+
+@pytest.mark.parametrize("steps", [1, 2])
+@pytest.mark.parametrize("loop", [False, True], ids=["vmap", "loop"])
+def test_second_order_matches_finite_differences(steps, loop):
+    maml, batch = tiny_maml(), make_batch()
+    analytic = meta_grad(maml, batch, steps, first_order=False, loop=loop)
+    params = list(maml.parameters())
+    flat = torch.nn.utils.parameters_to_vector(params).detach()
+    coords = torch.randperm(flat.numel(), generator=torch.Generator().manual_seed(1))[:25]
+    eps = 1e-6
+    for i in coords:
+        values = []
+        for sign in (1, -1):
+            shifted = flat.clone()
+            shifted[i] += sign * eps
+            torch.nn.utils.vector_to_parameters(shifted, params)
+            values.append(meta_loss_value(maml, batch, steps))
+        torch.nn.utils.vector_to_parameters(flat, params)
+        numeric = (values[0] - values[1]) / (2 * eps)
+        assert numeric == pytest.approx(analytic[i].item(), abs=1e-7, rel=1e-5)
+
+
+def test_first_order_is_gradient_at_adapted_parameters():
+    """FOMAML: the inner gradients are constants, so dL_q(φ)/dθ = ∇L_q evaluated at φ_K."""
+    maml, batch = tiny_maml(), make_batch()
+    fo = meta_grad(maml, batch, 2, first_order=True)
+    theta = {k: v.detach() for k, v in maml.theta().items()}
+    expected = torch.zeros_like(fo)
+    for b in range(batch.size):
+        phi = theta
+        for _ in range(2):
+            p = {k: v.clone().requires_grad_(True) for k, v in phi.items()}
+            g = torch.autograd.grad(maml.loss_at(p, batch.x_support[b], batch.y_support[b]), list(p.values()))
+            phi = {k: v - 0.4 * gk for (k, v), gk in zip(phi.items(), g)}
+        p = {k: v.clone().requires_grad_(True) for k, v in phi.items()}
+        g = torch.autograd.grad(maml.loss_at(p, batch.x_query[b], batch.y_query[b]), list(p.values()))
+        expected += torch.cat([t.flatten() for t in g]) / batch.size
+    torch.testing.assert_close(fo, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_second_and_first_order_differ_on_a_curved_loss():
+    maml, batch = tiny_maml(), make_batch()
+    so = meta_grad(maml, batch, 1, first_order=False)
+    fo = meta_grad(maml, batch, 1, first_order=True)
+    assert (so - fo).norm() > 1e-3 * so.norm()
+
+
+class _LinearLossMaml(Maml):
+    """A linear model under a loss linear in its output: the support loss has zero Hessian."""
+
+    def loss_at(self, params, x, y):
+        return (self.forward_with(params, x) * y).mean()
+
+
+def test_second_and_first_order_agree_when_the_hessian_vanishes():
+    torch.manual_seed(0)
+    maml = _LinearLossMaml(nn.Linear(4, 1).double(), "regression", 0.3)
+    x = torch.randn(3, 5, 4, dtype=torch.float64)
+    y = torch.randn(3, 5, 1, dtype=torch.float64)
+    batch = TaskBatch(x, y, x.flip(1), y.flip(1))
+    grads = []
+    for first_order in (False, True):
+        maml.zero_grad()
+        phi_losses = []
+        for b in range(3):
+            phi = maml.adapt(maml.theta(), batch.x_support[b], batch.y_support[b], 3, first_order=first_order)
+            phi_losses.append(maml.loss_at(phi, batch.x_query[b], batch.y_query[b]))
+        torch.stack(phi_losses).mean().backward()
+        grads.append(flat_grad(maml))
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("first_order", [False, True])
+@pytest.mark.parametrize("steps", [1, 3])
+def test_vectorised_step_equals_per_task_reference_loop(first_order, steps):
+    maml, batch = tiny_maml(), make_batch(tasks=3)
+    fast = meta_grad(maml, batch, steps, first_order)
+    reference = meta_grad(maml, batch, steps, first_order, loop=True)
+    torch.testing.assert_close(fast, reference, rtol=1e-9, atol=1e-12)
+
+
+def test_hessian_split_adds_up_and_vanishes_for_first_order():
+    from engine.config import TrainConfig
+    from engine.training import Trainer
+
+    config = TrainConfig(dataset="sinusoid", protocol="finn-sinusoid", ways=1, shots=5, queries=5,
+                         model="mlp", inner_lr=0.05, meta_batch=4, iterations=3, val_every=0,
+                         checkpoint_every=0, device="cpu")
+    so = Trainer(config).train_step(split_hessian=True)
+    assert so.grad_norm_hessian > 1e-4 * so.grad_norm
+    # ‖full‖ ≤ ‖first-order part‖ + ‖Hessian term‖ (the two parts add up to the full gradient)
+    assert so.grad_norm <= so.grad_norm_first_order + so.grad_norm_hessian + 1e-6
+    fo = Trainer(config.with_changes(algo="fomaml")).train_step(split_hessian=True)
+    assert fo.grad_norm_hessian == pytest.approx(0.0, abs=1e-6)
+    assert fo.grad_norm_first_order == pytest.approx(fo.grad_norm, rel=1e-5)
+
+
+def test_meta_sgd_learning_rates_get_exact_gradients():
+    maml, batch = tiny_maml(learn_inner_lr=True), make_batch()
+    maml.zero_grad()
+    maml.meta_batch(batch, 1, first_order=False).meta_loss.backward()
+    rates = list(maml.inner_lrs.values())
+    analytic = torch.cat([r.grad.flatten() for r in rates])
+    assert analytic.abs().sum() > 0
+    flat = torch.nn.utils.parameters_to_vector(rates).detach()
+    for i in torch.randperm(flat.numel(), generator=torch.Generator().manual_seed(3))[:10]:
+        values = []
+        for sign in (1, -1):
+            shifted = flat.clone()
+            shifted[i] += sign * 1e-6
+            torch.nn.utils.vector_to_parameters(shifted, rates)
+            values.append(meta_loss_value(maml, batch, 1))
+        torch.nn.utils.vector_to_parameters(flat, rates)
+        assert (values[0] - values[1]) / 2e-6 == pytest.approx(analytic[i].item(), abs=1e-7, rel=1e-5)
+
+
+def test_batch_stat_norm_matches_torch_batch_norm_forward():
+    torch.manual_seed(0)
+    x = torch.randn(6, 4, 5, 5, dtype=torch.float64)
+    ours = BatchStatNorm2d(4).double()
+    theirs = nn.BatchNorm2d(4, track_running_stats=False).double()
+    with torch.no_grad():
+        ours.weight.uniform_(0.5, 2)
+        ours.bias.uniform_(-1, 1)
+        theirs.weight.copy_(ours.weight)
+        theirs.bias.copy_(ours.bias)
+    torch.testing.assert_close(ours(x), theirs(x))
