@@ -109,3 +109,12 @@ def test_parallel_and_serial_decoding_agree(tiny_omniglot, tmp_path):
     serial = load_omniglot(tiny_omniglot, workers=1, cache_dir=tmp_path / "a")
     parallel = load_omniglot(tiny_omniglot, workers=2, cache_dir=tmp_path / "b")
     assert np.array_equal(serial.images, parallel.images)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_cancel_during_decoding_writes_no_cache(tiny_omniglot, workers):
+    from engine.data.omniglot import Cancelled
+
+    with pytest.raises(Cancelled):
+        load_omniglot(tiny_omniglot, workers=workers, cancel=lambda: True)
+    assert not _entry(tiny_omniglot)[0].exists()

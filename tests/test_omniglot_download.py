@@ -216,3 +216,18 @@ def test_cli_data_download_shows_progress_and_the_result(fake_official, fresh_ca
     assert "images_background.zip" in err and "decoding" in err  # the tqdm bars
     assert "(the user cache)" in out and "2 alphabets" in out
     assert "Decoded 28x28 arrays: cached in" in out
+
+
+def test_a_download_damaged_on_disk_is_fetched_again(fake_official, fresh_cache):
+    zip_path = omniglot_cache_dir() / "images_background.zip"
+    load_omniglot(download=True)
+    data = zip_path.read_bytes()
+    zip_path.write_bytes(data[: len(data) // 2])  # the disk lost half of it
+    for entry in (omniglot_cache_dir() / "decoded").iterdir():
+        entry.unlink()
+    with pytest.raises(DataError, match="truncated"):
+        load_omniglot()  # without permission to download, say what is wrong
+    requests = len(fake_official.state.ranges)
+    assert load_omniglot(download=True).num_characters == 5
+    assert zip_path.read_bytes() == data
+    assert len(fake_official.state.ranges) == requests + 1

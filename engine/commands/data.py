@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from engine.errors import DataError
 
@@ -52,7 +53,7 @@ def add_parser(subparsers) -> None:
 
 
 def _source_line(tag: str, entry: dict) -> str:
-    file = entry["path"].rsplit("/", 1)[-1] if entry["format"] == "zip" else entry["name"] + "/"
+    file = Path(entry["path"]).name + ("" if entry["format"] == "zip" else "/")
     if entry["characters"] is None:
         return f"  {tag:<11} {file:<30} unreadable: {entry['problem']}"
     status = "ok" if entry["ok"] else f"PROBLEM: {entry['problem']}"

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.data import omniglot_download
 from engine.data.omniglot_archive import SplitIndex, decode_members, index_split
 from engine.data.omniglot_arrays import DRAWINGS_PER_CHARACTER, IMAGE_SIZE, OmniglotArrays
 from engine.data.omniglot_cache import cache_files, cache_key, cached_info, load_cached, save_cached
@@ -172,11 +173,41 @@ def _assemble(indexes: list[SplitIndex], images: list[np.ndarray]) -> OmniglotAr
             characters.append(c.character)
             drawers.append(c.drawers)
     stacked = np.concatenate(images).reshape(-1, DRAWINGS_PER_CHARACTER, IMAGE_SIZE, IMAGE_SIZE)
-    background = next((ix.source.name for ix in indexes if ix.source.split == "background"),
-                      "images_background")
+    background = next((ix.source.name for ix in indexes if ix.source.split == "background"), "none")
+    drawer_ids = np.asarray(drawers, dtype=np.int16)
+    # Read-only like the cached arrays: one loaded set is shared by every sampler.
+    stacked.setflags(write=False)
+    drawer_ids.setflags(write=False)
     return OmniglotArrays(images=stacked, splits=tuple(splits), alphabets=tuple(alphabets),
-                          characters=tuple(characters), drawers=np.asarray(drawers, dtype=np.int16),
+                          characters=tuple(characters), drawers=drawer_ids,
                           background_source=background)
+
+
+def _decode_sources(sources: list[SplitSource], key: str, cache_dir, workers: int | None,
+                    progress: Progress | None, cancel: CancelHook) -> OmniglotArrays:
+    indexes = [index_split(s) for s in sources]
+    for ix in indexes:
+        ix.check()
+    arrays = _assemble(indexes, _decode_images(indexes, workers, progress, cancel))
+    try:
+        save_cached(key, arrays, sources, cache_dir)
+    except OSError as exc:  # a read-only cache costs speed next time, not this load
+        log.warning("could not cache decoded Omniglot in %s: %s", omniglot_cache_dir(cache_dir), exc)
+    return arrays
+
+
+def _drop_damaged_downloads(location: Location) -> bool:
+    """Delete official zips in the cache whose md5 is no longer the official one (damaged on disk
+    after their download); True if any was deleted, so that it can be fetched again."""
+    official = {remote.name: remote.md5 for remote in omniglot_download.OFFICIAL_FILES}
+    dropped = False
+    for source in location.chosen.values():
+        md5 = official.get(source.path.name)
+        if source.kind == "zip" and md5 and omniglot_download.md5_of(source.path) != md5:
+            log.warning("deleting damaged download %s", source.path)
+            source.path.unlink(missing_ok=True)
+            dropped = True
+    return dropped
 
 
 def load_omniglot(data_dir: str | Path | None = None, *, download: bool = False,
@@ -189,15 +220,14 @@ def load_omniglot(data_dir: str | Path | None = None, *, download: bool = False,
     cached = load_cached(key, cache_dir)
     if cached is not None:
         return cached
-    indexes = [index_split(s) for s in sources]
-    for ix in indexes:
-        ix.check()
-    arrays = _assemble(indexes, _decode_images(indexes, workers, progress, cancel))
     try:
-        save_cached(key, arrays, sources, cache_dir)
-    except OSError as exc:  # a read-only cache costs speed next time, not this load
-        log.warning("could not cache decoded Omniglot in %s: %s", omniglot_cache_dir(cache_dir), exc)
-    return arrays
+        return _decode_sources(sources, key, cache_dir, workers, progress, cancel)
+    except DataError:
+        if not (download and location.origin == "cache" and _drop_damaged_downloads(location)):
+            raise
+    location = _usable_location(data_dir, cache_dir, download, progress, cancel)
+    sources = _sources(location)
+    return _decode_sources(sources, cache_key(sources), cache_dir, workers, progress, cancel)
 
 
 def _describe_source(source: SplitSource) -> dict:
