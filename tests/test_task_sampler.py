@@ -323,3 +323,17 @@ def test_real_omniglot_finn_tasks(omniglot_arrays, omniglot_dir):
             np.testing.assert_array_equal((x[0] * 255).round().to(torch.uint8).numpy(), expected)
         for c in range(5):
             assert len({(infos[i].character, infos[i].rotation) for i, y in enumerate(labels) if y == c}) == 1
+
+
+def test_bench_sampling_counts_tasks(pool):
+    from engine.bench_sampling import bench_sampling
+
+    calls = []
+
+    class Counting:
+        def sample_batch(self, batch, rng):
+            calls.append(batch)
+            return sampler_for(pool).sample_batch(batch, rng)
+
+    rate = bench_sampling(Counting(), batch=3, seconds=0.05)
+    assert rate > 0 and set(calls) == {3} and len(calls) >= 2
