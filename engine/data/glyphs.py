@@ -11,6 +11,7 @@ says so: these are not Omniglot and numbers on them are not Omniglot numbers.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -65,9 +66,22 @@ def generate_glyphs(split: str) -> tuple[np.ndarray, tuple[str, ...], tuple[str,
     return images, alphabets, characters
 
 
-@lru_cache(maxsize=None)
+_pool_lock = threading.Lock()
+
+
 def glyph_pool(split: str) -> ClassPool:
-    """The synthetic class pool of one split ("train", "val" or "test"), upright, cached."""
+    """The synthetic class pool of one split ("train", "val" or "test"), upright, cached.
+
+    Generated on first use (about half a second per 100 characters), once per process even
+    when several threads ask at the same time.
+    """
+    _check_split(split)
+    with _pool_lock:
+        return _glyph_pool(split)
+
+
+@lru_cache(maxsize=None)
+def _glyph_pool(split: str) -> ClassPool:
     images, alphabets, characters = generate_glyphs(split)
     images.setflags(write=False)
     class_chars, class_rotation = base_classes(len(characters), "none")
