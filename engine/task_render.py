@@ -141,9 +141,13 @@ def _render_classification(task: Task, scale: int) -> Image.Image:
     group_w = sub_cols * cell_w
     group_gap = 10
 
+    def grid(m: int) -> tuple[int, int]:
+        """(rows, columns) of a class's m images: one column up to MAX_ROWS, then balanced."""
+        cols = max(1, math.ceil(m / MAX_ROWS))
+        return math.ceil(m / cols), cols
+
     def block_height(groups: list[np.ndarray]) -> int:
-        rows = max([min(len(ix), MAX_ROWS) if sub_cols > 1 else len(ix) for ix in groups] + [1])
-        return rows * cell_h
+        return max([grid(len(ix))[0] for ix in groups] + [1]) * cell_h
 
     header = header_lines(task)
     line_h = 21
@@ -172,12 +176,14 @@ def _render_classification(task: Task, scale: int) -> Image.Image:
         for c, indices in enumerate(groups):
             gx = pad + c * (group_w + group_gap)
             label = f"class {c}"
+            if _text_width(label_font, label) > group_w - 2:
+                label = str(c)
             draw.text((gx + (group_w - _text_width(label_font, label)) / 2, row_top), label,
                       fill=TEXT, font=label_font)
-            used_cols = max(1, math.ceil(len(indices) / MAX_ROWS)) if sub_cols > 1 else 1
+            _, used_cols = grid(len(indices))
             x0 = gx + (group_w - used_cols * cell_w) // 2
             for j, index in enumerate(indices):
-                col, row = (j // MAX_ROWS, j % MAX_ROWS) if sub_cols > 1 else (0, j)
+                row, col = divmod(j, used_cols)
                 cx = x0 + col * cell_w
                 cy = row_top + col_label_h + row * cell_h
                 ix = cx + (cell_w - img) // 2
