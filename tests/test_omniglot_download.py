@@ -231,3 +231,9 @@ def test_a_download_damaged_on_disk_is_fetched_again(fake_official, fresh_cache)
     assert load_omniglot(download=True).num_characters == 5
     assert zip_path.read_bytes() == data
     assert len(fake_official.state.ranges) == requests + 1
+
+
+def test_a_complete_part_is_not_fetched_again(server, tmp_path):
+    (tmp_path / "file.zip.part").write_bytes(PAYLOAD)
+    dest = download_file(server.url + "/file.zip", tmp_path / "file.zip", PAYLOAD_MD5)
+    assert dest.read_bytes() == PAYLOAD and server.state.ranges == []

@@ -151,6 +151,9 @@ def download_file(url: str, dest: str | Path, md5: str, *, progress: Progress | 
     except OSError as exc:
         raise DataError(f"cannot create {dest.parent}: {exc.strerror or exc}") from None
     label = dest.name
+    if part.is_file() and md5_of(part) == md5.lower():  # finished earlier, stopped before the rename
+        os.replace(part, dest)
+        return dest
     attempt = 0
     while True:
         try:
@@ -159,8 +162,9 @@ def download_file(url: str, dest: str | Path, md5: str, *, progress: Progress | 
         except _Interrupted as exc:
             if attempt >= retries:
                 kept = part.stat().st_size if part.exists() else 0
-                raise DataError(f"download of {label} from {url} failed ({exc}); {kept} bytes are kept "
-                                f"in {part}, run the download again to resume") from None
+                then = (f"{kept} bytes are kept in {part}, run the download again to resume" if kept
+                        else "check the internet connection and try again")
+                raise DataError(f"download of {label} from {url} failed ({exc}); {then}") from None
             attempt += 1
             time.sleep(retry_wait * attempt)
     actual = md5_of(part)
