@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,8 +53,10 @@ def test_deterministic_within_a_process():
 def test_deterministic_across_processes():
     code = ("import hashlib; from engine.data.glyphs import glyph_pool; "
             "print(hashlib.sha256(glyph_pool('val').images.tobytes()).hexdigest())")
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout.strip() for seed in ("1", "2")]
+    root = Path(__file__).resolve().parents[1]
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root,
+                           env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}).stdout.strip()
+            for seed in ("1", "2")]
     assert runs[0] == runs[1] == digest(glyph_pool("val").images)
 
 
