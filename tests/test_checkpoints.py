@@ -1,0 +1,95 @@
+"""Checkpoints round-trip, are written atomically, and refuse corrupt, foreign or unsafe files."""
+
+import pickle
+
+import pytest
+import torch
+
+from engine.checkpoints import load_checkpoint, save_checkpoint
+from engine.config import TrainConfig
+from engine.errors import CheckpointError
+from engine.learner_io import load_maml
+from engine.training import Trainer
+
+
+@pytest.fixture
+def trainer():
+    config = TrainConfig(dataset="sinusoid", protocol="finn-sinusoid", ways=1, shots=5, queries=5, model="mlp",
+                         inner_lr=0.01, meta_batch=4, iterations=2, val_every=0, checkpoint_every=0, device="cpu")
+    t = Trainer(config)
+    list(t.run())
+    return t
+
+
+def test_round_trip_restores_weights_optimizer_and_history(trainer, tmp_path):
+    path = trainer.save(tmp_path / "c.pt")
+    back = Trainer.resume(path)
+    for a, b in zip(trainer.maml.parameters(), back.maml.parameters()):
+        assert torch.equal(a, b)
+    assert back.history == trainer.history and back.iteration == 2
+    assert back.optimizer.state_dict()["state"][0]["step"] == trainer.optimizer.state_dict()["state"][0]["step"]
+    config, maml, iteration = load_maml(path)
+    assert config == trainer.config and iteration == 2
+
+
+def test_failed_write_leaves_the_previous_checkpoint_intact(trainer, tmp_path, monkeypatch):
+    path = trainer.save(tmp_path / "c.pt")
+    before = path.read_bytes()
+
+    def broken_save(obj, f, *a, **k):
+        f.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError):
+        save_checkpoint(path, trainer.state())
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+
+
+def test_truncated_file_is_refused(trainer, tmp_path):
+    path = trainer.save(tmp_path / "c.pt")
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(CheckpointError, match="not a readable Inner Loop checkpoint"):
+        load_checkpoint(path)
+
+
+class _Payload:
+    def __reduce__(self):
+        import os
+        return (os.system, ("touch PWNED_BY_CHECKPOINT",))
+
+
+def test_a_pickle_that_runs_code_is_refused_and_never_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "innerloop-checkpoint", "version": 1, "config": "{}", "model": _Payload()}, evil)
+    with pytest.raises(CheckpointError):
+        load_checkpoint(evil)
+    assert not (tmp_path / "PWNED_BY_CHECKPOINT").exists()
+    plain = tmp_path / "evil.pkl"
+    plain.write_bytes(pickle.dumps(_Payload()))
+    with pytest.raises(CheckpointError):
+        load_checkpoint(plain)
+    assert not (tmp_path / "PWNED_BY_CHECKPOINT").exists()
+
+
+def test_foreign_and_future_checkpoints_are_refused(tmp_path):
+    foreign = tmp_path / "resnet.pt"
+    torch.save({"state_dict": {"w": torch.zeros(2)}}, foreign)
+    with pytest.raises(CheckpointError, match="not an Inner Loop checkpoint"):
+        load_checkpoint(foreign)
+    future = tmp_path / "future.pt"
+    torch.save({"format": "innerloop-checkpoint", "version": 99, "config": "{}", "model": {}}, future)
+    with pytest.raises(CheckpointError, match="version 99"):
+        load_checkpoint(future)
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_weights_that_do_not_fit_the_config_are_refused(trainer, tmp_path):
+    state = trainer.state()
+    state["model"] = {"net.net.0.weight": torch.zeros(3, 3)}
+    path = save_checkpoint(tmp_path / "bad.pt", state)
+    with pytest.raises(CheckpointError, match="do not fit"):
+        load_maml(path)
