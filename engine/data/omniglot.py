@@ -8,7 +8,9 @@ workers=None) -> OmniglotArrays``
     evaluation set, as uint8 ``[C, 20, 28, 28]`` with ink = 255. Looks in ``data_dir`` (a folder
     or one zip), else ``$INNERLOOP_DATA``, else the user cache (``$INNERLOOP_CACHE`` or
     ``platformdirs.user_cache_dir("innerloop")``); with ``download=True`` and nothing named,
-    missing official zips are downloaded into the cache. The first load decodes (a few
+    missing official zips are downloaded into the cache (and a cached zip damaged on disk is
+    fetched again). A folder must hold both splits; a path to one zip (or one unpacked split
+    folder) loads that split alone. The first load decodes (a few
     seconds, several processes) and stores the arrays in the cache; later loads read them
     back in well under a second. Raises ``DataError`` (a ``UserError``) with a one-line,
     actionable message when the data is missing, incomplete or corrupt, ``Cancelled`` when
@@ -16,7 +18,9 @@ workers=None) -> OmniglotArrays``
 
     ``progress(done, total, label)`` is called during downloads (bytes, label = file name)
     and decoding (images, label ``"decoding"``); ``cancel`` is a callable returning True or a
-    ``threading.Event``.
+    ``threading.Event``. ``cache_dir`` replaces the user cache folder (tests, benchmarks);
+    ``workers`` sets the number of decoding processes (default: up to 4 for a large first
+    decode, else 1). The returned arrays are read-only: one loaded set is shared.
 
 ``describe_omniglot(data_dir=None, *, cache_dir=None) -> dict``
     What was found where, without decoding and without raising for data problems: keys
