@@ -24,7 +24,7 @@ class ImageInfo:
     synthetic: bool = False
 
     def caption(self) -> str:
-        rot = f" ↻{self.rotation}°" if self.rotation else ""
+        rot = f" ↺{self.rotation}°" if self.rotation else ""  # np.rot90 turns counter-clockwise
         tag = " (synthetic)" if self.synthetic else ""
         return f"{self.alphabet} / {self.character}{rot}{tag}"
 

@@ -37,8 +37,8 @@ class Locator:
 
     def __init__(self, pool: ClassPool) -> None:
         self.index: dict[bytes, tuple[int, int, int]] = {}
-        rotated = pool.rotated  # [4, C, D, 28, 28]
-        for t in range(4):
+        rotated = pool.rotated  # [4, C, D, 28, 28], or [1, ...] for a pool that never rotates
+        for t in range(rotated.shape[0]):
             for c in range(rotated.shape[1]):
                 for d in range(rotated.shape[2]):
                     self.index[rotated[t, c, d].tobytes()] = (c, d, t)

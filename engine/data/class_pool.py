@@ -35,8 +35,10 @@ class ClassPool:
             raise ValueError(f"images must be uint8 [C, D, H, W], got {self.images.dtype} {self.images.shape}")
         if len(self.class_chars) != len(self.class_rotation):
             raise ValueError("class_chars and class_rotation differ in length")
-        # Every quarter turn precomputed once, so sampling a rotated class is one gather.
-        rotated = np.stack([np.rot90(self.images, k, axes=(2, 3)) for k in range(4)])
+        # Every quarter turn precomputed once, so sampling a rotated class is one gather; pools
+        # that never rotate keep only the upright images.
+        turns = range(4) if np.any(np.asarray(self.class_rotation) != 0) else range(1)
+        rotated = np.stack([np.rot90(self.images, k, axes=(2, 3)) for k in turns])
         object.__setattr__(self, "_rotated", np.ascontiguousarray(rotated))
 
     @property
@@ -49,7 +51,8 @@ class ClassPool:
 
     @property
     def rotated(self) -> np.ndarray:
-        """``[4, C, D, H, W]``: the images turned by 0, 90, 180 and 270 degrees."""
+        """``[4, C, D, H, W]``: the images turned counter-clockwise by 0, 90, 180 and 270 degrees
+        (``[1, C, D, H, W]`` for a pool without rotations)."""
         return self._rotated
 
     def drawer_id(self, char: int, drawing: int) -> int:

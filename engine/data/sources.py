@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Protocol as TypingProtocol
@@ -28,17 +29,21 @@ class TaskSampler(TypingProtocol):
 
 
 _omniglot_lock = threading.Lock()
-_omniglot_loaded: dict[str, object] = {}
+_omniglot_pools: dict[tuple, object] = {}
 
 
-def _omniglot(data_dir: str | Path | None, download: bool):
+def _omniglot_pool(data_dir: str | Path | None, download: bool, protocol: str, split: str):
+    """One class pool per (data location, protocol, split) per process: trainers, the task
+    viewer and the evaluator share it instead of decoding and rotating the images again."""
     from engine.data.omniglot import load_omniglot
+    from engine.data.protocols import class_pool
 
-    key = str(data_dir)
+    where = str(data_dir) if data_dir is not None else f"env:{os.environ.get('INNERLOOP_DATA', '')}"
     with _omniglot_lock:
-        if key not in _omniglot_loaded:
-            _omniglot_loaded[key] = load_omniglot(data_dir, download=download)
-        return _omniglot_loaded[key]
+        key = (where, protocol, split)
+        if key not in _omniglot_pools:
+            _omniglot_pools[key] = class_pool(load_omniglot(data_dir, download=download), protocol, split)
+        return _omniglot_pools[key]
 
 
 def make_sampler(dataset: str, *, split: str = "train", protocol: str = "finn", ways: int = 5,
@@ -50,10 +55,9 @@ def make_sampler(dataset: str, *, split: str = "train", protocol: str = "finn", 
 
         return SinusoidTaskSampler(shots, queries, split)
     if dataset == "omniglot":
-        from engine.data.protocols import class_pool
         from engine.task_sampler import ClassificationTaskSampler
 
-        pool = class_pool(_omniglot(data_dir, download), protocol, split)
+        pool = _omniglot_pool(data_dir, download, protocol, split)
         return ClassificationTaskSampler(pool, ways, shots, queries, dataset=dataset,
                                          protocol=protocol, split=split)
     if dataset == "glyphs":
