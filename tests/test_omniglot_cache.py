@@ -32,9 +32,9 @@ def _count_decodes(monkeypatch) -> list:
     calls = []
     real = omniglot.decode_members
 
-    def counting(*args):
+    def counting(*args, **kwargs):
         calls.append(args[1])
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(omniglot, "decode_members", counting)
     return calls
@@ -118,3 +118,13 @@ def test_cancel_during_decoding_writes_no_cache(tiny_omniglot, workers):
     with pytest.raises(Cancelled):
         load_omniglot(tiny_omniglot, workers=workers, cancel=lambda: True)
     assert not _entry(tiny_omniglot)[0].exists()
+
+
+def test_without_worker_processes_decoding_falls_back_to_one_process(tiny_omniglot, tmp_path, monkeypatch):
+    def no_processes(*args, **kwargs):
+        raise OSError("process creation is not allowed here")
+
+    monkeypatch.setattr(omniglot, "ProcessPoolExecutor", no_processes)
+    reference = load_omniglot(tiny_omniglot, workers=1, cache_dir=tmp_path / "a")
+    fallback = load_omniglot(tiny_omniglot, workers=2, cache_dir=tmp_path / "b")
+    assert np.array_equal(reference.images, fallback.images)

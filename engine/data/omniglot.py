@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.data import omniglot_download
-from engine.data.omniglot_archive import SplitIndex, decode_members, index_split
+from engine.data.omniglot_archive import SplitIndex, decode_members, index_split, keep_zips_open, open_zip
 from engine.data.omniglot_arrays import DRAWINGS_PER_CHARACTER, IMAGE_SIZE, OmniglotArrays
 from engine.data.omniglot_cache import cache_files, cache_key, cached_info, load_cached, save_cached
 from engine.data.omniglot_download import CancelHook, Cancelled, Progress, download_omniglot, is_cancelled
@@ -144,7 +144,7 @@ def _decode_images(indexes: list[SplitIndex], workers: int | None, progress: Pro
     if _worker_count(workers, total) > 1:
         # "spawn": forking a process that runs Qt or torch threads can deadlock the child.
         try:
-            pool = ProcessPoolExecutor(_worker_count(workers, total),
+            pool = ProcessPoolExecutor(_worker_count(workers, total), initializer=keep_zips_open,
                                        mp_context=multiprocessing.get_context("spawn"))
             try:
                 futures = {pool.submit(decode_members, *job[2:]): job for job in jobs}
@@ -161,10 +161,18 @@ def _decode_images(indexes: list[SplitIndex], workers: int | None, progress: Pro
         except (BrokenProcessPool, OSError) as exc:
             # No usable worker processes (sandbox, unguarded __main__): decode the rest here.
             log.warning("parallel decoding unavailable (%s); decoding in one process", exc)
-    for job in pending:
-        if is_cancelled(cancel):
-            raise Cancelled("decoding Omniglot cancelled")
-        store(job, decode_members(*job[2:]))
+    archives: dict[str, object] = {}
+    try:
+        for job in pending:
+            if is_cancelled(cancel):
+                raise Cancelled("decoding Omniglot cancelled")
+            kind, path = job[2], job[3]
+            if kind == "zip" and path not in archives:
+                archives[path] = open_zip(path)
+            store(job, decode_members(*job[2:], archive=archives.get(path)))
+    finally:
+        for archive in archives.values():
+            archive.close()
     return outputs
 
 

@@ -170,18 +170,44 @@ def decode_png(data: bytes) -> np.ndarray:
     return np.asarray(small, dtype=np.uint8)
 
 
-def decode_members(kind: str, path: str | Path, members: list[str]) -> np.ndarray:
-    """Decode ``members`` of one source to uint8 [n, 28, 28]. A top-level function so that
-    worker processes can run it on a slice of the drawings."""
+def open_zip(path: str | Path) -> zipfile.ZipFile:
+    """``zipfile.ZipFile(path)``, or a DataError that says what to do."""
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError(f"{path} is not a readable zip ({exc}); {_FIX_HINT}") from None
+
+
+# Opening a 20,000-entry zip parses its whole directory (~0.1 s), so a decode worker process
+# keeps the zips it has opened for the jobs that follow; see keep_zips_open.
+_keep_open = False
+_open_zips: dict[str, zipfile.ZipFile] = {}
+
+
+def keep_zips_open() -> None:
+    """Initializer of a decode worker process: reuse opened zips until the process ends."""
+    global _keep_open
+    _keep_open = True
+
+
+def decode_members(kind: str, path: str | Path, members: list[str],
+                   archive: zipfile.ZipFile | None = None) -> np.ndarray:
+    """Decode ``members`` of one source to uint8 [n, 28, 28].
+
+    A top-level function so that worker processes can run it on a slice of the drawings;
+    ``archive`` is the zip at ``path`` when the caller has it open already.
+    """
     path = Path(path)
     out = np.empty((len(members), IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
-    zf = None
+    zf, opened_here = archive, False
+    if kind == "zip" and zf is None:
+        if _keep_open:
+            zf = _open_zips.get(str(path))
+            if zf is None:
+                zf = _open_zips[str(path)] = open_zip(path)
+        else:
+            zf, opened_here = open_zip(path), True
     try:
-        if kind == "zip":
-            try:
-                zf = zipfile.ZipFile(path)
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise DataError(f"{path} is not a readable zip ({exc}); {_FIX_HINT}") from None
         for i, member in enumerate(members):
             try:
                 data = zf.read(member) if zf is not None else (path / member).read_bytes()
@@ -193,6 +219,6 @@ def decode_members(kind: str, path: str | Path, members: list[str]) -> np.ndarra
                 raise DataError(f"{path} is corrupt: {member} is not a readable PNG ({exc}); "
                                 f"{_FIX_HINT}") from None
     finally:
-        if zf is not None:
+        if opened_here:
             zf.close()
     return out
