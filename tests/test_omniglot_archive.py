@@ -121,3 +121,13 @@ def test_drawings_are_decoded_in_file_name_order(tiny_omniglot):
     centers = (data.images[0].astype(float) * np.arange(28)).sum(axis=(1, 2)) / data.images[0].sum(axis=(1, 2))
     assert (np.diff(centers) > 0).all()
     assert (data.drawers == np.arange(1, 21)).all()
+
+
+def test_a_dot_slash_prefix_is_accepted(tmp_path, tiny_counts, fake_omniglot):
+    plain = fake_omniglot(tmp_path / "plain", "images_background", alphabets=2, characters=3)
+    dotted = tmp_path / "images_background.zip"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(dotted, "w") as dst:
+        for info in src.infolist():
+            dst.writestr("./" + info.filename, src.read(info.filename))
+    ix = index_split(_source(dotted))
+    assert ix.problems() == [] and ix.characters[0].members[0].startswith("./images_background/")

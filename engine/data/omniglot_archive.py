@@ -89,15 +89,20 @@ def _ignored(parts: list[str]) -> bool:
     return any(p.startswith(("__MACOSX", ".")) for p in parts) or not parts[-1].lower().endswith(".png")
 
 
-def _zip_members(path: Path) -> list[str]:
+def open_zip(path: str | Path) -> zipfile.ZipFile:
+    """``zipfile.ZipFile(path)``, or a DataError that says what to do."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
+        return zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
         raise DataError(f"{path} is not a readable zip ({exc}): it is truncated or corrupt; "
                         f"{_FIX_HINT}") from None
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _zip_members(path: Path) -> list[str]:
+    with open_zip(path) as zf:
+        infos = zf.infolist()
     names = []
     for info in infos:
         if _unsafe(info.filename):
@@ -135,7 +140,7 @@ def index_split(source: SplitSource) -> SplitIndex:
     groups: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
     roots: set[tuple[str, ...]] = set()
     for name in names:
-        parts = name.split("/")
+        parts = [p for p in name.split("/") if p not in ("", ".")]  # some archivers write "./x"
         if _ignored(parts):
             continue
         if len(parts) < 3:
@@ -168,14 +173,6 @@ def decode_png(data: bytes) -> np.ndarray:
     inverted = ImageChops.invert(gray)  # C-level; ImageOps.invert builds a Python LUT per call
     small = inverted.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.LANCZOS)
     return np.asarray(small, dtype=np.uint8)
-
-
-def open_zip(path: str | Path) -> zipfile.ZipFile:
-    """``zipfile.ZipFile(path)``, or a DataError that says what to do."""
-    try:
-        return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError(f"{path} is not a readable zip ({exc}); {_FIX_HINT}") from None
 
 
 # Opening a 20,000-entry zip parses its whole directory (~0.1 s), so a decode worker process
