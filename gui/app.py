@@ -1,0 +1,124 @@
+"""``innerloop``: start the desktop app, or take a screenshot of a preset after it trained a while.
+
+    innerloop [--preset NAME] [--data-dir PATH]
+    innerloop --screenshot OUT.png [--preset NAME] [--run-for SECONDS] [--size 1600x1000]
+
+The screenshot mode works offscreen (``QT_QPA_PLATFORM=offscreen``): it builds the run, trains
+for ``--run-for`` seconds, pauses, waits for the per-step trace of the paused state, saves the
+main window as a PNG and exits 0 (2 on a bad option, 1 if the picture could not be written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from gui.presets import PRESETS
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--size wants WIDTHxHEIGHT, e.g. 1600x1000, got {text!r}") from None
+    if w < 400 or h < 300:
+        raise argparse.ArgumentTypeError("--size must be at least 400x300")
+    return w, h
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="innerloop", description="Inner Loop: a desktop studio for meta-learning.")
+    parser.add_argument("--preset", choices=sorted(PRESETS), help="start from a named setting")
+    parser.add_argument("--data-dir", help="Omniglot folder or zip (else the remembered one, $INNERLOOP_DATA or the cache)")
+    parser.add_argument("--screenshot", metavar="OUT.png", help="train, save the window as a PNG and exit")
+    parser.add_argument("--run-for", type=float, default=5.0, metavar="SECONDS",
+                        help="with --screenshot: seconds of training before the picture (default 5)")
+    parser.add_argument("--size", type=_size, default=None, metavar="WxH", help="window size, e.g. 1600x1000")
+    return parser
+
+
+class _Screenshot:
+    """Drives the window through build → train → pause → trace → picture → close."""
+
+    def __init__(self, app: QApplication, window, path: str, run_for: float) -> None:
+        self.app, self.window, self.path, self.run_for = app, window, path, run_for
+        self.phase = "building"
+        self.deadline = time.monotonic() + 300.0  # a build that never ends still gives a picture
+        self.played_at = 0.0
+        self.paused_at = 0.0
+        self.exit_code = 0
+        self.timer = QTimer()
+        self.timer.setInterval(50)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def _tick(self) -> None:
+        session = self.window.session
+        now = time.monotonic()
+        if self.phase == "building":
+            if session is not None and session.info is not None:
+                if self.run_for > 0:
+                    self.window.play_pause()
+                self.played_at = now
+                self.phase = "training"
+            elif session is None or session.is_over or now > self.deadline:
+                self._shoot()
+        elif self.phase == "training":
+            if now - self.played_at >= self.run_for or session.is_over:
+                if session.playing:
+                    self.window.play_pause()
+                self.paused_at = now
+                self.phase = "tracing"
+        elif self.phase == "tracing":
+            trace = session.latest_trace
+            current = trace is not None and trace.iteration >= session.iteration
+            if (current and now - self.paused_at > 0.3) or now - self.paused_at > 20.0:
+                self._shoot()
+
+    def _shoot(self) -> None:
+        self.timer.stop()
+        self.phase = "done"
+        self.window._tick()
+        self.window.curves.refresh(force=True)
+        self.app.processEvents()
+        if not self.window.grab().save(self.path, "PNG"):
+            print(f"innerloop: could not write {self.path}", file=sys.stderr)
+            self.exit_code = 1
+        else:
+            session = self.window.session
+            it = 0 if session is None else session.iteration
+            print(f"innerloop: wrote {self.path} after {it} meta-iterations")
+        self.window.close()
+        self.app.exit(self.exit_code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Inner Loop")
+    app.setOrganizationName("InnerLoop")
+    from gui.main_window import MainWindow
+    from gui.theme import apply_theme
+
+    apply_theme(app)
+    shooting = args.screenshot is not None
+    window = MainWindow(preset=args.preset or (None if not shooting else "sinusoid-demo"), data_dir=args.data_dir,
+                        persist=not shooting, offer_data_dialog=not shooting)
+    if shooting:
+        window.close_decision = lambda _session: None
+    if args.size is not None:
+        window.resize(*args.size)
+    elif shooting:
+        window.resize(1600, 1000)
+    window.show()
+    shot = _Screenshot(app, window, args.screenshot, args.run_for) if shooting else None
+    code = app.exec()
+    return shot.exit_code if shot is not None else code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

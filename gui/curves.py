@@ -1,0 +1,340 @@
+"""Live training curves: meta-loss, accuracy (or validation MSE), meta-gradient norm and its split.
+
+Each run's curves are drawn raw (faint) and smoothed with a debiased EMA (bold); earlier runs stay
+as faint overlays labelled with their settings. The chart names the protocol, and the published
+figure for the setting (REFERENCES.md) is drawn as a dashed line and named with its source.
+Right-click a plot for pyqtgraph's exporters; ``export_csv/png/svg`` do it programmatically.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSizePolicy,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.config import TrainConfig
+from gui import theme
+from gui.curve_items import PointSeries, SmoothedCurve
+from gui.history import RunHistory, write_csv
+from gui.references import Reference, no_figure_reason, published_figure
+from gui.smoothing import beta_from_slider
+
+MAX_OVERLAYS = 4
+DEFAULT_SMOOTHING = 60  # slider position: β ≈ 0.984
+
+
+@dataclass
+class _Overlay:
+    history: RunHistory
+    curves: list[tuple[SmoothedCurve, str, float]]  # (curve, column, scale)
+
+
+class CurvesView(QWidget):
+    """The meta-training charts of the current run plus faint overlays of earlier runs."""
+
+    smoothing_changed = Signal(int)
+    log_y_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.config: TrainConfig | None = None
+        self.current: RunHistory | None = None
+        self.overlays: list[_Overlay] = []
+        self.reference: Reference | None = None
+        self._drawn_version = (-1, None)
+
+        self.title = QLabel()
+        self.title.setObjectName("chartTitle")
+        self.title.setWordWrap(True)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setStyleSheet(f"font-size: {theme.BASE_POINT_SIZE + 3}pt; font-weight: 700;")
+        self.live = QLabel()
+        self.live.setObjectName("live")
+        self.live.setWordWrap(True)
+        self.live.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reference_label = QLabel()
+        self.reference_label.setObjectName("reference")
+        self.reference_label.setWordWrap(True)
+        self.reference_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        self.smoothing = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing.setRange(0, 100)
+        self.smoothing.setValue(DEFAULT_SMOOTHING)
+        self.smoothing.setFixedWidth(170)
+        self.smoothing.setToolTip("Debiased exponential moving average: s_t = β s_(t-1) + (1-β) x_t, shown as "
+                                  "s_t / (1-β^t); the raw curve stays faint behind")
+        self.smoothing_value = QLabel()
+        self.smoothing_value.setMinimumWidth(70)
+        self.log_y = QCheckBox("log y")
+        self.log_y.setToolTip("Logarithmic y axis for the loss and gradient-norm charts")
+        self.export_button = QToolButton()
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        menu.addAction("Charts as PNG…", lambda: self._export_dialog("png"))
+        menu.addAction("Charts as SVG…", lambda: self._export_dialog("svg"))
+        menu.addAction("All runs as CSV…", lambda: self._export_dialog("csv"))
+        self.export_button.setMenu(menu)
+
+        controls = QHBoxLayout()
+        controls.addWidget(self.reference_label, 1)
+        controls.addWidget(QLabel("smoothing"))
+        controls.addWidget(self.smoothing)
+        controls.addWidget(self.smoothing_value)
+        controls.addWidget(self.log_y)
+        controls.addWidget(self.export_button)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setMinimumHeight(300)
+        self.loss_plot = self._make_plot(0, "meta-loss")
+        self.perf_plot = self._make_plot(1, "accuracy %")
+        self.grad_plot = self._make_plot(2, "‖meta-gradient‖")
+        self.grad_plot.setLabel("bottom", "meta-iteration")
+        for plot in (self.perf_plot, self.grad_plot):
+            plot.setXLink(self.loss_plot)
+
+        self.meta_loss = SmoothedCurve(self.loss_plot, "meta-loss (after adaptation)", theme.BLUE)
+        self.pre_loss = SmoothedCurve(self.loss_plot, "before adaptation", theme.ORANGE, dash=True, width=1.8,
+                                      show_raw=False)
+        self.post_acc = SmoothedCurve(self.perf_plot, "after adaptation (train tasks)", theme.BLUE)
+        self.pre_acc = SmoothedCurve(self.perf_plot, "before adaptation", theme.ORANGE, dash=True, width=1.8,
+                                     show_raw=False)
+        self.val_points = PointSeries(self.perf_plot, "validation ± 95% CI", theme.GREEN, error_bars=True)
+        self.grad_norm = SmoothedCurve(self.grad_plot, "full meta-gradient", theme.BLUE)
+        self.grad_first = PointSeries(self.grad_plot, "first-order part", theme.GREEN, symbol="t")
+        self.grad_hessian = PointSeries(self.grad_plot, "Hessian term", theme.VERMILLION, symbol="s")
+        self.reference_line = pg.InfiniteLine(angle=0, movable=False, pen=theme.pen(theme.REFERENCE, 1.8, dash=True),
+                                              label="", labelOpts={"position": 0.02, "color": theme.REFERENCE,
+                                                                   "anchors": [(0, 1), (0, 1)]})
+        self.perf_plot.addItem(self.reference_line)
+        self.reference_line.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addWidget(self.title)
+        layout.addLayout(controls)
+        layout.addWidget(self.live)
+        layout.addWidget(self.graphics, 1)
+        self.smoothing.valueChanged.connect(self._on_smoothing)
+        self.log_y.toggled.connect(self._on_log_y)
+        self._on_smoothing(self.smoothing.value())
+
+    def _make_plot(self, row: int, ylabel: str) -> pg.PlotItem:
+        plot = self.graphics.addPlot(row=row, col=0)
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        plot.setLabel("left", ylabel)
+        plot.addLegend(offset=(-8, 8), labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt",
+                       brush=pg.mkBrush(255, 255, 255, 210))
+        theme.tidy_axes(plot)
+        plot.setClipToView(True)
+        return plot
+
+    # -- runs ----------------------------------------------------------------------------------------
+    @property
+    def beta(self) -> float:
+        return beta_from_slider(self.smoothing.value())
+
+    def set_run(self, history: RunHistory, config: TrainConfig) -> None:
+        """Show ``history`` as the current run; the previous one (if it trained) becomes an overlay."""
+        if self.config is not None and self.config.kind != config.kind:
+            self.clear_overlays()  # a loss of another kind of task is not comparable
+        elif self.current is not None and self.current is not history and len(self.current) > 0:
+            self._add_overlay(self.current)
+        self.current = history
+        self.config = config
+        self._configure_for(config)
+        self._drawn_version = (-1, None)
+        self.refresh()
+
+    def runs(self) -> list[RunHistory]:
+        """Every run drawn, oldest first (the current run last)."""
+        return [o.history for o in self.overlays] + ([self.current] if self.current is not None else [])
+
+    def clear_overlays(self) -> None:
+        for overlay in self.overlays:
+            for curve, _, _ in overlay.curves:
+                curve.remove()
+        self.overlays = []
+
+    def _add_overlay(self, history: RunHistory) -> None:
+        colour = theme.OVERLAY_COLOURS[len(self.overlays) % len(theme.OVERLAY_COLOURS)]
+        name = f"earlier: {history.label}"
+        perf_col, scale = ("post_accuracy", 100.0) if self._is_classification() else ("meta_loss", float("nan"))
+        curves = [(SmoothedCurve(self.loss_plot, name, colour, width=1.6, smooth_alpha=150, show_raw=False),
+                   "meta_loss", 1.0),
+                  (SmoothedCurve(self.grad_plot, None, colour, width=1.6, smooth_alpha=150, show_raw=False),
+                   "grad_norm", 1.0)]
+        if not math.isnan(scale):
+            curves.append((SmoothedCurve(self.perf_plot, None, colour, width=1.6, smooth_alpha=150, show_raw=False),
+                           perf_col, scale))
+        self.overlays.append(_Overlay(history, curves))
+        while len(self.overlays) > MAX_OVERLAYS:
+            for curve, _, _ in self.overlays.pop(0).curves:
+                curve.remove()
+        self._draw_overlays()
+
+    def _is_classification(self) -> bool:
+        return self.config is None or self.config.kind == "classification"
+
+    def _configure_for(self, config: TrainConfig) -> None:
+        classify = config.kind == "classification"
+        legend = self.perf_plot.legend
+        for curve, name in ((self.post_acc, "after adaptation (train tasks)"), (self.pre_acc, "before adaptation")):
+            legend.removeItem(curve.smooth)
+            if classify:
+                legend.addItem(curve.smooth, name)
+        what = (f"{config.dataset} {config.ways}-way {config.shots}-shot" if classify
+                else f"sinusoid {config.shots}-shot regression")
+        order = "first-order MAML" if config.first_order else "second-order MAML"
+        self.title.setText(f"Meta-training · {what} · {order} · protocol {config.protocol}")
+        self.loss_plot.setTitle(f"meta-training loss · protocol {config.protocol}", size=f"{theme.BASE_POINT_SIZE}pt")
+        for curve in (self.post_acc, self.pre_acc):
+            curve.set_visible(classify)
+        val_desc = (f"validation after {config.test_inner_steps} step(s) on {config.val_tasks} tasks, "
+                    f"every {config.val_every} its" if config.val_every else "validation off")
+        if classify:
+            self.perf_plot.setLabel("left", "accuracy %")
+            self.perf_plot.setTitle(f"query accuracy · {val_desc}", size=f"{theme.BASE_POINT_SIZE}pt")
+        else:
+            self.perf_plot.setLabel("left", "validation MSE")
+            self.perf_plot.setTitle(f"validation MSE · {val_desc}", size=f"{theme.BASE_POINT_SIZE}pt")
+        split = (f"first-order part vs Hessian term every {config.hessian_split_every} its"
+                 if config.hessian_split_every else "split off (set 'split ∇ every')")
+        if config.first_order:
+            split = "first-order MAML drops the Hessian term"
+        self.grad_plot.setTitle(f"meta-gradient norm · {split}", size=f"{theme.BASE_POINT_SIZE}pt")
+        self.reference = published_figure(config)
+        if self.reference is None:
+            self.reference_line.hide()
+            self.reference_label.setText(no_figure_reason(config))
+        else:
+            self.reference_line.setPos(self.reference.value)
+            self.reference_line.label.setFormat(f"published {self.reference.value:g}"
+                                                f"{'%' if self.reference.metric == 'accuracy' else ''} "
+                                                f"({self.reference.protocol})")
+            self.reference_line.show()
+            self.reference_label.setText(f"Published: {self.reference.text()}")
+
+    # -- drawing ----------------------------------------------------------------------------------------
+    def refresh(self, force: bool = False) -> bool:
+        """Redraw if the current run changed since the last draw; True when something was drawn."""
+        run = self.current
+        if run is None:
+            return False
+        version = (run.version, (self.smoothing.value(), self.log_y.isChecked()))
+        if not force and version == self._drawn_version:
+            return False
+        self._drawn_version = version
+        beta, log = self.beta, self.log_y.isChecked()
+        steps = run.steps
+        x = steps.column("iteration")
+        stride = steps.stride
+        self.meta_loss.update(x, steps.column("meta_loss"), beta=beta, stride=stride, log=log)
+        self.pre_loss.update(x, steps.column("pre_loss"), beta=beta, stride=stride, log=log)
+        self.grad_norm.update(x, steps.column("grad_norm"), beta=beta, stride=stride, log=log)
+        classify = self._is_classification()
+        if classify:
+            self.post_acc.update(x, 100.0 * steps.column("post_accuracy"), beta=beta, stride=stride)
+            self.pre_acc.update(x, 100.0 * steps.column("pre_accuracy"), beta=beta, stride=stride)
+        val = run.validation
+        if classify:
+            self.val_points.update(val.column("iteration"), 100.0 * val.column("val_accuracy"),
+                                   100.0 * val.column("val_accuracy_ci95"))
+        else:
+            self.val_points.update(val.column("iteration"), val.column("val_loss"), val.column("val_loss_ci95"))
+        splits = run.splits
+        self.grad_first.update(splits.column("iteration"), splits.column("grad_norm_first_order"), log=log)
+        self.grad_hessian.update(splits.column("iteration"), splits.column("grad_norm_hessian"), log=log)
+        self._update_live(run)
+        return True
+
+    def _draw_overlays(self) -> None:
+        beta, log = self.beta, self.log_y.isChecked()
+        for overlay in self.overlays:
+            steps = overlay.history.steps
+            x = steps.column("iteration")
+            for curve, column, scale in overlay.curves:
+                curve.update(x, scale * steps.column(column), beta=beta, stride=steps.stride,
+                             log=log and column != "post_accuracy")
+
+    def _update_live(self, run: RunHistory) -> None:
+        steps = run.steps
+        if len(steps) == 0:
+            self.live.setText("No meta-iteration yet: press Play (Space) or Step (→).")
+            return
+        parts = [f"<b>it {int(steps.last('iteration')):,}</b>",
+                 f"meta-loss <b>{self.meta_loss.last_smoothed:.4g}</b> (before adaptation {self.pre_loss.last_smoothed:.4g})"]
+        if self._is_classification():
+            parts.append(f"query acc {self.pre_acc.last_smoothed:.1f}% → <b>{self.post_acc.last_smoothed:.1f}%</b>")
+        parts.append(f"‖∇‖ {self.grad_norm.last_smoothed:.3g}")
+        if len(run.splits):
+            parts.append(f"first-order {run.splits.last('grad_norm_first_order'):.3g}, "
+                         f"<span style='color:{theme.VERMILLION}'>Hessian term "
+                         f"{run.splits.last('grad_norm_hessian'):.3g}</span>")
+        val = run.validation
+        if len(val):
+            it = int(val.last("iteration"))
+            if self._is_classification():
+                parts.append(f"<span style='color:{theme.GREEN}'>validation <b>{100 * val.last('val_accuracy'):.1f} ± "
+                             f"{100 * val.last('val_accuracy_ci95'):.1f}%</b> @ {it:,}</span>")
+            else:
+                parts.append(f"<span style='color:{theme.GREEN}'>validation MSE <b>{val.last('val_loss'):.3f} ± "
+                             f"{val.last('val_loss_ci95'):.3f}</b> @ {it:,}</span>")
+        self.live.setText(" · ".join(parts))
+
+    def _on_smoothing(self, position: int) -> None:
+        beta = beta_from_slider(position)
+        self.smoothing_value.setText("off" if beta == 0 else f"β={beta:.3f}")
+        self._draw_overlays()
+        self.refresh()
+        self.smoothing_changed.emit(position)
+
+    def _on_log_y(self, on: bool) -> None:
+        for plot in (self.loss_plot, self.grad_plot):
+            plot.setLogMode(False, on)
+        self._draw_overlays()
+        self.refresh(force=True)
+        self.log_y_changed.emit(on)
+
+    # -- export -------------------------------------------------------------------------------------------
+    def export_csv(self, path: str | Path) -> Path:
+        """Every run drawn, one row per kept meta-iteration (columns: gui.history.CSV_COLUMNS)."""
+        return write_csv(path, self.runs())
+
+    def export_png(self, path: str | Path) -> Path:
+        """The charts with their title, live numbers and reference line, as drawn."""
+        self.refresh(force=True)
+        path = Path(path)
+        if not self.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
+        return path
+
+    def export_svg(self, path: str | Path) -> Path:
+        from pyqtgraph.exporters import SVGExporter
+
+        path = Path(path)
+        SVGExporter(self.graphics.ci).export(str(path))
+        return path
+
+    def _export_dialog(self, kind: str) -> None:
+        filters = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)", "csv": "CSV table (*.csv)"}
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", f"innerloop-curves.{kind}",
+                                              filters[kind])
+        if path:
+            {"png": self.export_png, "svg": self.export_svg, "csv": self.export_csv}[kind](path)

@@ -1,0 +1,535 @@
+"""The main window: setup panel, transport, live curves, task and per-step views, wired to a run.
+
+The window owns at most one current ``TrainingSession`` (plus, briefly, the ones it replaced
+while they wind down). A 30 Hz timer redraws what changed; training events only update
+stored state. Space plays/pauses, Right steps one meta-iteration, R resets to the same seed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.config import TrainConfig
+from engine.errors import ConfigError, UserError
+from engine.snapshots import AdaptationTrace, RunFinished
+from gui.curves import DEFAULT_SMOOTHING, CurvesView
+from gui.data_dialog import DataDialog
+from gui.notice import NoticeBar
+from gui.presets import DEFAULT_PRESET, PRESETS
+from gui.settings import open_settings, read_bool, read_int, read_json, write_json
+from gui.setup_panel import SetupPanel
+from gui.steps_view import StepsView
+from gui.task_view import TaskView
+from gui.transport import TransportBar
+from gui.worker import SessionFailed, SessionReady, TrainingSession
+
+REDRAW_MS = 33  # ≤ 30 Hz
+LIVE_RATES = ("inner_lr", "meta_lr")  # settings a running run takes without a reset
+STOP_TIMEOUT_S = 120.0
+
+# What to do with an unsaved run when the window closes: a path to save it to, None to let it
+# go, False to keep the window open. Tests and --screenshot inject their own.
+CloseDecision = Callable[[TrainingSession], "str | None | bool"]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, *, preset: str | None = None, config: TrainConfig | None = None,
+                 data_dir: str | None = None, settings: QSettings | None = None, persist: bool = True,
+                 offer_data_dialog: bool = True) -> None:
+        super().__init__()
+        self.setWindowTitle("Inner Loop · meta-learning studio")
+        self.settings = settings if settings is not None else open_settings()
+        self.persist = persist
+        self.offer_data_dialog = offer_data_dialog
+        self.close_decision: CloseDecision = self._ask_close_decision
+        self.session: TrainingSession | None = None
+        self._retiring: list[TrainingSession] = []
+        self.data_dialog: DataDialog | None = None
+        self.data_dir: str | None = data_dir or (self.settings.value("data/dir") or None)
+        self._rate_samples: deque[tuple[float, int]] = deque(maxlen=64)
+        self._rate_shown_at = 0.0
+        self._saved_at_iteration = -1
+
+        self.setup = SetupPanel()
+        self.transport = TransportBar()
+        self.curves = CurvesView()
+        self.task_view = TaskView()
+        self.steps_view = StepsView()
+        self.notice = NoticeBar()
+
+        toolbar = QToolBar("Transport")
+        toolbar.setObjectName("transportToolbar")
+        toolbar.setMovable(False)
+        toolbar.addWidget(self.transport)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(4, 4, 4, 0)
+        column.addWidget(self.notice)
+        column.addWidget(self.curves, 1)
+        self.setCentralWidget(central)
+        self.setup_dock = self._dock("Setup", "setupDock", self.setup, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.task_dock = self._dock("Display task", "taskDock", self.task_view, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.steps_dock = self._dock("Inner loop, step by step", "stepsDock", self.steps_view,
+                                     Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.task_dock, self.steps_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([self.setup_dock], [300], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.task_dock], [640], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.task_dock, self.steps_dock], [330, 560], Qt.Orientation.Vertical)
+        self._build_actions()
+        self.statusBar().showMessage("Ready")
+
+        self.transport.play_clicked.connect(self.play_pause)
+        self.transport.step_clicked.connect(self.step)
+        self.transport.reset_clicked.connect(self.reset)
+        self.transport.new_seed_clicked.connect(self.new_seed)
+        self.setup.rates_edited.connect(self._apply_live_rates)
+        self.setup.changed.connect(self._on_settings_edited)
+        self.setup.preset_chosen.connect(lambda _name: self.reset(keep_playing=False))
+        self.task_view.resample_clicked.connect(self.resample)
+
+        self._rebuild_timer = QTimer(self)
+        self._rebuild_timer.setSingleShot(True)
+        self._rebuild_timer.setInterval(400)
+        self._rebuild_timer.timeout.connect(self._rebuild_if_fresh)
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+        self._restore(preset, config)
+
+    # -- construction helpers ------------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work even with the menu bar hidden
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "Open checkpoint…", self._open_checkpoint_dialog, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Save checkpoint…", self._save_checkpoint_dialog, QKeySequence.StandardKey.Save)
+        file_menu.addSeparator()
+        self._action(file_menu, "Export curves as CSV…", lambda: self.curves._export_dialog("csv"))
+        self._action(file_menu, "Export curves as PNG…", lambda: self.curves._export_dialog("png"))
+        file_menu.addSeparator()
+        self._action(file_menu, "Get Omniglot…", lambda: self.show_data_dialog("Choose how to get Omniglot."))
+        file_menu.addSeparator()
+        self._action(file_menu, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        run_menu = bar.addMenu("&Run")
+        self.play_action = self._action(run_menu, "Play / pause", self.play_pause, Qt.Key.Key_Space)
+        self.step_action = self._action(run_menu, "Step one meta-iteration", self.step, Qt.Key.Key_Right)
+        self.reset_action = self._action(run_menu, "Reset to the same seed", self.reset, Qt.Key.Key_R)
+        self._action(run_menu, "New seed", self.new_seed)
+        run_menu.addSeparator()
+        self._action(run_menu, "Resample the display task", self.resample)
+        self._action(run_menu, "Forget earlier runs' curves", self.curves.clear_overlays)
+        view_menu = bar.addMenu("&View")
+        for dock in (self.setup_dock, self.task_dock, self.steps_dock):
+            view_menu.addAction(dock.toggleViewAction())
+
+    # -- settings ---------------------------------------------------------------------------------------------
+    def _restore(self, preset: str | None, config: TrainConfig | None) -> None:
+        s = self.settings
+        geometry, state = s.value("window/geometry"), s.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1600, 1000)
+        if state is not None:
+            self.restoreState(state)
+        self.curves.smoothing.setValue(read_int(s, "view/smoothing", DEFAULT_SMOOTHING))
+        self.curves.log_y.setChecked(read_bool(s, "view/log_y", False))
+        if config is None and preset is not None:
+            self.setup.select_preset(preset)
+            config = self.setup.try_config()
+        if config is None:
+            saved = read_json(s, "run/config")
+            try:
+                config = TrainConfig.from_dict(saved) if isinstance(saved, dict) else None
+            except (UserError, TypeError, ValueError):
+                config = None
+        if config is None:
+            self.setup.select_preset(DEFAULT_PRESET)
+        else:
+            self.setup.set_config(config)
+        start = self.setup.try_config()
+        if start is not None:
+            self.prepare(start)
+
+    def save_settings(self) -> None:
+        if not self.persist:
+            return
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("view/smoothing", self.curves.smoothing.value())
+        s.setValue("view/log_y", self.curves.log_y.isChecked())
+        config = self.setup.try_config()
+        if config is not None:
+            write_json(s, "run/config", replace(config, data_dir=None).to_dict())
+        if self.data_dir:
+            s.setValue("data/dir", self.data_dir)
+        s.sync()
+
+    # -- the run ------------------------------------------------------------------------------------------------
+    def _with_data_dir(self, config: TrainConfig) -> TrainConfig:
+        if config.dataset == "omniglot" and self.data_dir and not config.data_dir:
+            return replace(config, data_dir=self.data_dir)
+        return config
+
+    def _checked_config(self) -> TrainConfig | None:
+        """The panel's settings, or None after showing why they cannot be used."""
+        try:
+            config = self.setup.config()
+        except ConfigError as exc:
+            self.show_error(f"Not started: {exc}")
+            return None
+        if self.notice.level == "error" and self.notice.text.text().startswith("Not started"):
+            self.notice.clear()
+        return self._with_data_dir(config)
+
+    def prepare(self, config: TrainConfig, *, resume_from: str | None = None) -> TrainingSession:
+        """Replace the current run by a new, paused one (the old one winds down in its thread)."""
+        old = self.session
+        if old is not None:
+            old.stop()
+            self._retiring.append(old)
+        session = TrainingSession(config, after=old, resume_from=resume_from, parent=self)
+        session.ready.connect(lambda event, s=session: self._on_ready(s, event))
+        session.trace_ready.connect(lambda trace, s=session: self._on_trace(s, trace))
+        session.finished.connect(lambda event, s=session: self._on_finished(s, event))
+        session.failed.connect(lambda event, s=session: self._on_failed(s, event))
+        session.thread_finished.connect(lambda s=session: self._on_thread_finished(s))
+        self.session = session
+        self._rate_samples.clear()
+        self._saved_at_iteration = -1
+        self.curves.set_run(session.history, config)
+        self.task_view.clear("Building the run…")
+        self.steps_view.clear("Building the run…")
+        self.transport.show_progress(0, None)
+        self.transport.show_state("building…")
+        self.transport.show_playing(False)
+        session.start()
+        return session
+
+    def play_pause(self) -> None:
+        session = self.session
+        if session is not None and session.playing:
+            session.pause()
+            self.transport.show_playing(False)
+            self.transport.show_state("paused")
+            self.statusBar().showMessage("Paused")
+            return
+        config = self._checked_config()
+        if config is None:
+            return
+        session = self._session_for(config)
+        if session is None:
+            return
+        session.play()
+        self.transport.show_playing(True)
+        self.transport.show_state("training")
+        self.statusBar().showMessage(f"Training: {config.label()}")
+
+    def step(self) -> None:
+        config = self._checked_config()
+        if config is None:
+            return
+        session = self._session_for(config)
+        if session is None:
+            return
+        session.step(1)
+        self.transport.show_playing(False)
+        self.transport.show_state("paused")
+        self.statusBar().showMessage("One meta-iteration")
+
+    def _session_for(self, config: TrainConfig) -> TrainingSession | None:
+        """The run Play/Step should drive: the current one, or a new one if nothing would be lost."""
+        session = self.session
+        if session is None or session.is_over or (session.is_fresh and _differs(session.config, config)):
+            if isinstance(session and session.outcome, SessionFailed) and not _differs(session.config, config) \
+                    and session.outcome.missing_data:
+                self.show_data_dialog(session.outcome.message)
+                return None
+            session = self.prepare(config)
+        elif _differs(session.config, config):
+            self.show_info("Settings other than the learning rates apply from the next Reset (R); "
+                           "this run continues as it was set up.")
+        self._apply_live_rates()
+        return session
+
+    def reset(self, *, keep_playing: bool | None = None) -> None:
+        """A new run with the panel's settings (same seed); the current curves stay as an overlay."""
+        config = self._checked_config()
+        if config is None:
+            return
+        playing = self.session is not None and self.session.playing if keep_playing is None else keep_playing
+        session = self.prepare(config)
+        self.statusBar().showMessage(f"Reset: {config.label()} · seed {config.seed}")
+        if playing:
+            session.play()
+            self.transport.show_playing(True)
+            self.transport.show_state("training")
+
+    def new_seed(self) -> None:
+        self.setup.set_seed(self.setup.seed.value() + 1)
+        self.reset()
+
+    def resample(self) -> None:
+        if self.session is not None and self.session.resample_display_task():
+            self.statusBar().showMessage("New display task")
+
+    def _apply_live_rates(self) -> None:
+        session = self.session
+        if session is None or session.is_over or not session.thread_alive:
+            return
+        try:
+            config = self.setup.config()
+        except ConfigError as exc:
+            self.show_error(f"Not applied: {exc}")
+            return
+        changes = {name: getattr(config, name) for name in LIVE_RATES
+                   if not math.isclose(getattr(config, name), _current_rate(session, name))}
+        if changes:
+            session.set_learning_rates(**changes)
+            session.config = replace(session.config, **changes)
+            self.statusBar().showMessage("Now training with " + ", ".join(
+                f"{'inner lr α' if k == 'inner_lr' else 'meta lr β'} = {v:g}" for k, v in changes.items()))
+
+    def _on_settings_edited(self) -> None:
+        config = self.setup.try_config()
+        if config is not None and self.notice.level == "error" and self.notice.text.text().startswith("Not "):
+            self.notice.clear()
+        self._rebuild_timer.start()  # typing "12" must not build a run for "1" first
+
+    def _rebuild_if_fresh(self) -> None:
+        """Nothing trained yet: rebuild with the edited settings, so the task shown matches them."""
+        config = self.setup.try_config()
+        session = self.session
+        if config is None or session is None or not session.is_fresh or session.playing:
+            return
+        config = self._with_data_dir(config)
+        if _differs(session.config, config):
+            self.prepare(config)
+
+    # -- checkpoints --------------------------------------------------------------------------------------------
+    def save_checkpoint(self, path: str | Path) -> None:
+        session = self.session
+        if session is None or session.info is None:
+            self.show_error("Nothing to save: the run has not been built.")
+            return
+        if session.thread_alive:
+            session.request_checkpoint(path)  # saved between two iterations, even while paused
+        else:
+            session.save_stopped(path)
+        self._saved_at_iteration = session.iteration
+        self.statusBar().showMessage(f"Checkpoint: {path}")
+
+    def open_checkpoint(self, path: str | Path) -> None:
+        config = self.setup.try_config() or (self.session.config if self.session else None)
+        if config is None:
+            return
+        self.prepare(config, resume_from=str(path))
+        self.statusBar().showMessage(f"Resuming {path}")
+
+    def _save_checkpoint_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", "innerloop-checkpoint.pt",
+                                              "Inner Loop checkpoint (*.pt)")
+        if path:
+            self.save_checkpoint(path)
+
+    def _open_checkpoint_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", "", "Inner Loop checkpoint (*.pt)")
+        if path:
+            self.open_checkpoint(path)
+
+    # -- events from the current run --------------------------------------------------------------------------------
+    def _on_ready(self, session: TrainingSession, event: SessionReady) -> None:
+        if session is not self.session:
+            return
+        if session.resume_from is not None:
+            self.setup.set_config(event.config)
+            self.curves.set_run(session.history, event.config)
+        self.transport.show_state("paused" if not session.playing else "training")
+        self.statusBar().showMessage(f"Ready on {event.device}: {event.config.label()}"
+                                     + (f" · resumed at iteration {event.iteration:,}" if event.iteration else ""))
+
+    def _on_trace(self, session: TrainingSession, trace: AdaptationTrace) -> None:
+        if session is not self.session:
+            return
+        self.task_view.show_trace(trace, protocol=session.config.protocol)
+        self.steps_view.show_trace(trace)
+
+    def _on_finished(self, session: TrainingSession, event: RunFinished) -> None:
+        if session is not self.session:
+            return
+        self.transport.show_playing(False)
+        self.transport.show_state(event.reason)
+        if event.reason == "diverged":
+            self.show_error(f"Training {event.message}")
+        elif event.reason == "completed":
+            self.show_info(f"Run {event.message}. Play starts a new run; its curves join these as an overlay.")
+        self.statusBar().showMessage(f"Run {event.reason} at iteration {event.iteration:,}")
+
+    def _on_failed(self, session: TrainingSession, failure: SessionFailed) -> None:
+        if session is not self.session:
+            return
+        self.transport.show_playing(False)
+        self.transport.show_state("not started" if session.info is None else "stopped")
+        message = failure.message
+        self.task_view.clear(message)
+        self.steps_view.clear(message)
+        if failure.missing_data:
+            self.show_error(f"Omniglot is not available: {message}. Glyphs and the sinusoid work without it.",
+                            action="Get Omniglot…", callback=lambda: self.show_data_dialog(message))
+            if self.offer_data_dialog and session.play_requested:
+                self.show_data_dialog(message)
+        else:
+            self.show_error(message)
+
+    def _on_thread_finished(self, session: TrainingSession) -> None:
+        if session in self._retiring:
+            self._retiring.remove(session)
+            session.deleteLater()
+
+    # -- data -----------------------------------------------------------------------------------------------------------
+    def show_data_dialog(self, problem: str) -> DataDialog:
+        if self.data_dialog is None or not self.data_dialog.isVisible():
+            self.data_dialog = DataDialog(problem, self)
+            self.data_dialog.data_ready.connect(self._on_data_ready)
+            self.data_dialog.open()  # window-modal, never blocks the event loop
+        return self.data_dialog
+
+    def _on_data_ready(self, data_dir: str | None) -> None:
+        self.data_dir = data_dir
+        if self.persist:
+            if data_dir:
+                self.settings.setValue("data/dir", data_dir)
+            else:
+                self.settings.remove("data/dir")
+        self.notice.clear()
+        config = self.setup.try_config()
+        if config is not None:
+            self.prepare(self._with_data_dir(replace(config, data_dir=None)))
+        self.statusBar().showMessage("Omniglot is ready" + (f" ({data_dir})" if data_dir else ""))
+
+    # -- messages ---------------------------------------------------------------------------------------------------------
+    def show_error(self, message: str, *, action: str | None = None, callback=None) -> None:
+        self.notice.show_message("error", message, action=action, callback=callback)
+        self.statusBar().showMessage(message.splitlines()[0][:200])
+
+    def show_info(self, message: str) -> None:
+        self.notice.show_message("info", message)
+
+    # -- redraw ---------------------------------------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        self.curves.refresh()
+        session.maybe_request_trace()
+        now = time.monotonic()
+        iteration = session.iteration
+        if not self._rate_samples or self._rate_samples[-1][1] != iteration:
+            self._rate_samples.append((now, iteration))
+        while len(self._rate_samples) > 2 and now - self._rate_samples[0][0] > 3.0:
+            self._rate_samples.popleft()
+        rate = None
+        if session.playing and len(self._rate_samples) >= 2:
+            (t0, i0), (t1, i1) = self._rate_samples[0], self._rate_samples[-1]
+            if t1 > t0:
+                rate = (i1 - i0) / max(now - t0, t1 - t0)
+        if now - self._rate_shown_at > 0.25 or not session.playing:
+            self._rate_shown_at = now
+            self.transport.show_progress(iteration, rate)
+
+    # -- closing ----------------------------------------------------------------------------------------------------------------
+    def _ask_close_decision(self, session: TrainingSession) -> str | None | bool:
+        answer = QMessageBox.question(
+            self, "Save this run?",
+            f"The run has trained {session.iteration:,} meta-iterations. Save a checkpoint before closing?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Cancel:
+            return False
+        if answer == QMessageBox.StandardButton.Discard:
+            return None
+        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", "innerloop-checkpoint.pt",
+                                              "Inner Loop checkpoint (*.pt)")
+        return path or False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        session = self.session
+        target = None
+        if session is not None and session.info is not None and session.iteration > 0 \
+                and session.iteration != self._saved_at_iteration:
+            was_playing = session.playing
+            if was_playing:
+                session.pause()
+            target = self.close_decision(session)
+            if target is False:
+                if was_playing:
+                    session.play()
+                event.ignore()
+                return
+        self.timer.stop()
+        self._rebuild_timer.stop()
+        self.save_settings()
+        if self.data_dialog is not None:
+            self.data_dialog.wait_for_download()
+        for s in [session, *self._retiring]:
+            if s is not None:
+                s.stop()
+        for s in [session, *self._retiring]:
+            if s is not None and not s.wait_done(STOP_TIMEOUT_S):
+                self.statusBar().showMessage("A training thread did not stop in time")
+        if target and session is not None:
+            try:
+                session.save_stopped(target)
+            except (UserError, OSError) as exc:
+                QMessageBox.warning(self, "Checkpoint not saved", str(exc))
+        super().closeEvent(event)
+
+
+def _differs(a: TrainConfig, b: TrainConfig) -> bool:
+    """True when the runs differ in more than what a running run can take live (the learning rates)."""
+    keep = {name: getattr(a, name) for name in LIVE_RATES}
+    return replace(b, **keep) != a
+
+
+def _current_rate(session: TrainingSession, name: str) -> float:
+    return float(getattr(session.config, name))

@@ -1,0 +1,308 @@
+"""The setup panel: every setting of a run, typed or picked, read back as a checked ``TrainConfig``."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.config import TrainConfig, default_config
+from engine.data.protocols import PROTOCOLS
+from engine.errors import ConfigError
+from gui.presets import PRESETS
+
+DATASET_CHOICES = (("Omniglot", "omniglot"), ("Glyphs (synthetic)", "glyphs"), ("Sinusoid", "sinusoid"))
+# Learners, in menu order. Black-box learners (MANN, SNAIL) join this list when the engine has them.
+ALGORITHM_CHOICES = (("MAML, second order", "maml"), ("MAML, first order", "fomaml"))
+MODEL_CHOICES = {"omniglot": ("conv4", "conv4-pool"), "glyphs": ("conv4", "conv4-pool"), "sinusoid": ("mlp",)}
+PROTOCOL_CHOICES = {"omniglot": tuple(PROTOCOLS), "glyphs": ("glyphs",), "sinusoid": ("finn-sinusoid",)}
+CUSTOM_PRESET = "(custom)"
+
+
+def cuda_available() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:  # a broken CUDA install must not stop the app from listing CPU
+        return False
+
+
+def _spin(low: int, high: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setToolTip(tip)
+    box.setGroupSeparatorShown(True)
+    box.setKeyboardTracking(True)
+    return box
+
+
+def _combo(items, tip: str) -> QComboBox:
+    box = QComboBox()
+    for text, data in items:
+        box.addItem(text, data)
+    box.setToolTip(tip)
+    return box
+
+
+def parse_rate(text: str, name: str) -> float:
+    """A learning rate typed by a person, or a ConfigError that says what is wrong with it."""
+    cleaned = text.strip().replace(",", ".")
+    if not cleaned:
+        raise ConfigError(f"{name}: type a positive number, e.g. 0.01")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise ConfigError(f"{name}: {text.strip()!r} is not a number; type e.g. 0.01 or 1e-3") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a positive number, got {text.strip()}")
+    return value
+
+
+class SetupPanel(QScrollArea):
+    """Task, learner and run settings. ``config()`` reads them, ``set_config()`` shows one."""
+
+    changed = Signal()  # anything edited
+    rates_edited = Signal()  # a learning rate was typed and confirmed (Enter or focus out)
+    preset_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setMinimumWidth(280)
+        self._loading = False
+        self._base = default_config("sinusoid")  # fields without a control keep these values
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 6, 6, 6)
+
+        self.preset = QComboBox()
+        self.preset.addItem(CUSTOM_PRESET, "")
+        for name, preset in PRESETS.items():
+            self.preset.addItem(name, name)
+            self.preset.setItemData(self.preset.count() - 1, preset.description, 3)  # ToolTipRole
+        self.preset.setToolTip("Load a named setting of every control")
+        preset_box = QGroupBox("Preset")
+        QVBoxLayout(preset_box).addWidget(self.preset)
+        layout.addWidget(preset_box)
+
+        task = QGroupBox("Task family")
+        form = QFormLayout(task)
+        self.dataset = _combo(DATASET_CHOICES, "Omniglot needs the data set (offered on first use); "
+                                              "glyphs and the sinusoid work offline")
+        self.protocol = QComboBox()
+        self.protocol.setToolTip("Which characters train, validate and test; numbers from different protocols "
+                                 "are not comparable")
+        self.ways = _spin(1, 100, "N: classes per task")
+        self.shots = _spin(1, 100, "K: labelled examples per class (the support set)")
+        self.queries = _spin(1, 100, "Q: query examples per class, on which the adapted learner is scored")
+        form.addRow("dataset", self.dataset)
+        form.addRow("protocol", self.protocol)
+        form.addRow("N ways", self.ways)
+        form.addRow("K shots", self.shots)
+        form.addRow("Q queries", self.queries)
+        layout.addWidget(task)
+
+        learner = QGroupBox("Learner")
+        form = QFormLayout(learner)
+        self.algo = _combo(ALGORITHM_CHOICES, "Second order back-propagates through the inner gradient steps "
+                                              "(Hessian-vector products); first order drops that term")
+        self.model = QComboBox()
+        self.inner_steps = _spin(1, 50, "Inner gradient steps during meta-training")
+        self.test_steps = _spin(1, 100, "Inner steps at validation and in the per-step view")
+        self.inner_lr = QLineEdit()
+        self.inner_lr.setToolTip("α, the inner-loop (adaptation) step size; can be changed while training")
+        self.meta_lr = QLineEdit()
+        self.meta_lr.setToolTip("β, the Adam step size of the meta-update; can be changed while training")
+        self.meta_batch = _spin(1, 512, "Tasks per meta-update")
+        form.addRow("algorithm", self.algo)
+        form.addRow("model", self.model)
+        form.addRow("inner steps", self.inner_steps)
+        form.addRow("eval steps", self.test_steps)
+        form.addRow("inner lr α", self.inner_lr)
+        form.addRow("meta lr β", self.meta_lr)
+        form.addRow("meta-batch", self.meta_batch)
+        layout.addWidget(learner)
+
+        run = QGroupBox("Run")
+        form = QFormLayout(run)
+        self.iterations = _spin(1, 10_000_000, "Meta-iterations before the run completes")
+        self.split_every = _spin(0, 100_000, "Every this many iterations, measure the meta-gradient's first-order "
+                                             "part and Hessian term separately (0: never)")
+        self.val_every = _spin(0, 1_000_000, "Validate every this many iterations (0: never)")
+        self.val_tasks = _spin(1, 10_000, "Validation tasks per validation")
+        self.device = QComboBox()
+        self.device.addItem("auto", "auto")
+        self.device.addItem("CPU", "cpu")
+        if cuda_available():
+            self.device.addItem("CUDA", "cuda")
+        self.seed = _spin(0, 2**31 - 1, "Seed of the initial weights and of the task stream; Reset keeps it")
+        form.addRow("iterations", self.iterations)
+        form.addRow("split ∇ every", self.split_every)
+        form.addRow("validate every", self.val_every)
+        form.addRow("val tasks", self.val_tasks)
+        form.addRow("device", self.device)
+        form.addRow("seed", self.seed)
+        layout.addWidget(run)
+
+        self.error = QLabel()
+        self.error.setObjectName("setupError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #D62828; font-weight: 600;")
+        self.error.hide()
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+        self.setWidget(body)
+
+        self.preset.activated.connect(self._on_preset)
+        self.dataset.activated.connect(self._on_dataset)
+        for box in (self.ways, self.shots, self.queries, self.inner_steps, self.test_steps, self.meta_batch,
+                    self.iterations, self.split_every, self.val_every, self.val_tasks, self.seed):
+            box.valueChanged.connect(self._on_edit)
+        for combo in (self.protocol, self.algo, self.model, self.device):
+            combo.currentIndexChanged.connect(self._on_edit)
+        for edit in (self.inner_lr, self.meta_lr):
+            edit.textEdited.connect(self._on_edit)
+            edit.editingFinished.connect(self._on_rate_confirmed)
+        self.set_config(self._base)
+
+    # -- reading and showing -----------------------------------------------------------------
+    def config(self) -> TrainConfig:
+        """The settings shown, checked; raises ConfigError naming the first bad one."""
+        try:
+            inner_lr = parse_rate(self.inner_lr.text(), "inner lr α")
+            meta_lr = parse_rate(self.meta_lr.text(), "meta lr β")
+            dataset = self.dataset.currentData()
+            config = replace(
+                self._base, dataset=dataset, protocol=self.protocol.currentText(), algo=self.algo.currentData(),
+                model=self.model.currentText(), ways=1 if dataset == "sinusoid" else self.ways.value(),
+                shots=self.shots.value(), queries=self.queries.value(), inner_steps=self.inner_steps.value(),
+                test_inner_steps=self.test_steps.value(), inner_lr=inner_lr, meta_lr=meta_lr,
+                meta_batch=self.meta_batch.value(), iterations=self.iterations.value(), minutes=None,
+                hessian_split_every=self.split_every.value(), val_every=self.val_every.value(),
+                val_tasks=self.val_tasks.value(), device=self.device.currentData(), seed=self.seed.value())
+            config = config.validated()
+        except ConfigError as exc:
+            self.show_error(str(exc))
+            raise
+        self.show_error(None)
+        return config
+
+    def try_config(self) -> TrainConfig | None:
+        try:
+            return self.config()
+        except ConfigError:
+            return None
+
+    def set_config(self, config: TrainConfig) -> None:
+        """Show ``config`` in the controls (fields without a control are kept for ``config()``)."""
+        self._loading = True
+        try:
+            self._base = config
+            self._select_data(self.dataset, config.dataset)
+            self._fill_dependent(config.dataset)
+            self._select_text(self.protocol, config.protocol)
+            self._select_data(self.algo, config.algo)
+            self._select_text(self.model, config.model)
+            self.ways.setValue(config.ways)
+            self.ways.setEnabled(config.dataset != "sinusoid")
+            self.shots.setValue(config.shots)
+            self.queries.setValue(config.queries)
+            self.inner_steps.setValue(config.inner_steps)
+            self.test_steps.setValue(config.test_inner_steps)
+            self.inner_lr.setText(f"{config.inner_lr:g}")
+            self.meta_lr.setText(f"{config.meta_lr:g}")
+            self.meta_batch.setValue(config.meta_batch)
+            self.iterations.setValue(config.iterations or 1_000_000)
+            self.split_every.setValue(config.hessian_split_every)
+            self.val_every.setValue(config.val_every)
+            self.val_tasks.setValue(config.val_tasks)
+            if self.device.findData(config.device) < 0:
+                self.device.addItem(config.device.upper(), config.device)  # e.g. CUDA asked for on a CPU box
+            self._select_data(self.device, config.device)
+            self.seed.setValue(config.seed)
+        finally:
+            self._loading = False
+        self.show_error(None)
+
+    def set_seed(self, seed: int) -> None:
+        self.seed.setValue(seed)
+
+    def select_preset(self, name: str) -> None:
+        self._select_data(self.preset, name)
+        self.set_config(PRESETS[name].config())
+
+    def show_error(self, message: str | None) -> None:
+        for edit, label in ((self.inner_lr, "inner lr"), (self.meta_lr, "meta lr")):
+            bad = bool(message) and message.startswith(label)
+            if edit.property("invalid") != bad:
+                edit.setProperty("invalid", bad)
+                edit.style().unpolish(edit)
+                edit.style().polish(edit)
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+
+    # -- reactions ----------------------------------------------------------------------------------
+    def _on_preset(self, index: int) -> None:
+        name = self.preset.itemData(index)
+        if name:
+            self.set_config(PRESETS[name].config())
+            self.preset_chosen.emit(name)
+            self.changed.emit()
+
+    def _on_dataset(self, _index: int) -> None:
+        dataset = self.dataset.currentData()
+        keep = dict(seed=self.seed.value(), device=self.device.currentData())
+        self.set_config(default_config(dataset, **keep))
+        self._mark_custom()
+        self.changed.emit()
+
+    def _on_edit(self, *_args) -> None:
+        if self._loading:
+            return
+        self._mark_custom()
+        self.changed.emit()
+
+    def _on_rate_confirmed(self) -> None:
+        if not self._loading:
+            self.rates_edited.emit()
+
+    def _mark_custom(self) -> None:
+        if self.preset.currentIndex() != 0:
+            self.preset.setCurrentIndex(0)
+
+    def _fill_dependent(self, dataset: str) -> None:
+        for combo, items in ((self.protocol, PROTOCOL_CHOICES[dataset]), (self.model, MODEL_CHOICES[dataset])):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(list(items))
+            combo.blockSignals(False)
+        for i, name in enumerate(PROTOCOL_CHOICES[dataset]):
+            if name in PROTOCOLS:
+                self.protocol.setItemData(i, f"{PROTOCOLS[name].summary} ({PROTOCOLS[name].source})", 3)
+
+    @staticmethod
+    def _select_data(combo: QComboBox, data) -> None:
+        index = combo.findData(data)
+        if index >= 0:
+            combo.setCurrentIndex(index)
+
+    @staticmethod
+    def _select_text(combo: QComboBox, text: str) -> None:
+        index = combo.findText(text)
+        if index < 0:
+            combo.addItem(text)
+            index = combo.count() - 1
+        combo.setCurrentIndex(index)

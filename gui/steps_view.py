@@ -1,0 +1,237 @@
+"""The inner loop, step by step: what the learner predicts on the display task after k = 0..K steps.
+
+A slider (and step buttons) pick k. Classification: every query's class probabilities at step k
+(right green, wrong red), the support/query loss and accuracy per step with k marked, and how
+far each layer has moved from θ. Regression: the true sinusoid, the support and query points,
+the adapted curve at step k in bold and the other steps faint.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.snapshots import AdaptationTrace
+from gui import theme
+from gui.probability_grid import ProbabilityGrid
+
+
+
+def layer_colours(count: int) -> list[str]:
+    """Dark (input side) to bright (head), so depth reads at a glance however many layers."""
+    cmap = pg.colormap.get("viridis")
+    return [cmap.map(0.05 + 0.85 * i / max(1, count - 1), mode="qcolor").name() for i in range(count)]
+
+
+def layer_names(layers) -> list[str]:
+    """Short names for the engine's layer keys: conv4's features.i.0/1 → conv/norm i+1, the MLP's net.i → fc."""
+    names, fc = [], 0
+    for layer in layers:
+        parts = layer.split(".")
+        if len(parts) == 3 and parts[0] == "features" and parts[1].isdigit():
+            names.append(("conv" if parts[2] == "0" else "norm") + str(int(parts[1]) + 1))
+        elif len(parts) == 2 and parts[0] == "net":
+            fc += 1
+            names.append(f"fc{fc}")
+        else:
+            names.append(parts[-1])
+    return names
+
+
+SUPPORT_QUERY = f"{theme.coloured('● support', theme.BLUE)}  {theme.coloured('■ query', theme.ORANGE)}"
+
+
+def _small_plot(title: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget()
+    plot.setTitle(title, size=f"{theme.BASE_POINT_SIZE - 1}pt")
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.setLabel("bottom", "inner step k")
+    theme.tidy_axes(plot.getPlotItem())
+    plot.setMinimumHeight(140)
+    plot.setMaximumHeight(190)
+    plot.setMinimumWidth(150)
+    return plot
+
+
+def _marker() -> pg.InfiniteLine:
+    return pg.InfiniteLine(angle=90, movable=False, pen=theme.pen(theme.INK, 1.5, alpha=160, dash=True))
+
+
+class StepsView(QWidget):
+    """Per-step adapted predictions of the latest ``AdaptationTrace``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.trace: AdaptationTrace | None = None
+        self._follow_last = True
+
+        self.prev_button = QPushButton("◀")
+        self.prev_button.setToolTip("One inner step back")
+        self.next_button = QPushButton("▶")
+        self.next_button.setToolTip("One inner step further")
+        for b in (self.prev_button, self.next_button):
+            b.setFixedWidth(40)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 0)
+        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.slider.setTickInterval(1)
+        self.slider.setPageStep(1)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.step_label = QLabel("k = 0")
+        self.step_label.setObjectName("stepLabel")
+        self.step_label.setStyleSheet(f"font-size: {theme.BASE_POINT_SIZE + 2}pt; font-weight: 700;")
+        self.summary = QLabel("The inner loop appears when the run is built.")
+        self.summary.setWordWrap(True)
+        nav = QHBoxLayout()
+        nav.addWidget(QLabel("inner step"))
+        nav.addWidget(self.prev_button)
+        nav.addWidget(self.slider, 1)
+        nav.addWidget(self.next_button)
+        nav.addWidget(self.step_label)
+
+        self.loss_plot = _small_plot(f"loss · {SUPPORT_QUERY}")
+        self.support_loss = self.loss_plot.plot(pen=theme.pen(theme.BLUE, 2), symbol="o", symbolSize=6,
+                                                symbolBrush=theme.BLUE, name="support")
+        self.query_loss = self.loss_plot.plot(pen=theme.pen(theme.ORANGE, 2), symbol="s", symbolSize=6,
+                                              symbolBrush=theme.ORANGE, name="query")
+        self.acc_plot = _small_plot(f"accuracy % · {SUPPORT_QUERY}")
+        self.acc_plot.setYRange(0, 100)
+        self.support_acc = self.acc_plot.plot(pen=theme.pen(theme.BLUE, 2), symbol="o", symbolSize=6,
+                                              symbolBrush=theme.BLUE, name="support")
+        self.query_acc = self.acc_plot.plot(pen=theme.pen(theme.ORANGE, 2), symbol="s", symbolSize=6,
+                                            symbolBrush=theme.ORANGE, name="query")
+        self.change_plot = _small_plot("‖φ_k − θ‖ per layer")
+        self.change_curves: dict[str, pg.PlotDataItem] = {}
+        self.markers = [_marker(), _marker(), _marker()]
+        for plot, marker in zip((self.loss_plot, self.acc_plot, self.change_plot), self.markers):
+            plot.addItem(marker)
+        small = QHBoxLayout()
+        for plot in (self.loss_plot, self.acc_plot, self.change_plot):
+            small.addWidget(plot)
+
+        self.grid = ProbabilityGrid()
+        grid_scroll = QScrollArea()
+        grid_scroll.setWidgetResizable(True)
+        grid_scroll.setWidget(self.grid)
+        self.curve_plot = pg.PlotWidget()
+        self.curve_plot.showGrid(x=True, y=True, alpha=0.25)
+        theme.tidy_axes(self.curve_plot.getPlotItem())
+        self.curve_plot.setLabel("bottom", "x")
+        self.curve_plot.setLabel("left", "y")
+        self.curve_plot.getPlotItem().addLegend(offset=(-8, 8), labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt",
+                                                brush=pg.mkBrush(255, 255, 255, 210))
+        self.faint_curves: list[pg.PlotDataItem] = []
+        self.true_curve = self.curve_plot.plot(pen=theme.pen(theme.INK, 2.2), name="true function")
+        self.theta_curve = self.curve_plot.plot(pen=theme.pen(theme.ORANGE, 1.8, dash=True), name="k = 0 (θ, before adapting)")
+        self.adapted_curve = self.curve_plot.plot(pen=theme.pen(theme.BLUE, 3.2), name="adapted, step k")
+        self.support_points = self.curve_plot.plot(pen=None, symbol="o", symbolSize=11, symbolBrush=theme.BLUE,
+                                                   symbolPen=pg.mkPen("w"), name="support")
+        self.query_points = self.curve_plot.plot(pen=None, symbol="o", symbolSize=9, symbolBrush=None,
+                                                 symbolPen=pg.mkPen(theme.ORANGE, width=2), name="query")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(grid_scroll)
+        self.stack.addWidget(self.curve_plot)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(nav)
+        layout.addWidget(self.summary)
+        layout.addLayout(small)
+        layout.addWidget(self.stack, 1)
+        self.slider.valueChanged.connect(self._show_step)
+        self.prev_button.clicked.connect(lambda: self.slider.setValue(self.slider.value() - 1))
+        self.next_button.clicked.connect(lambda: self.slider.setValue(self.slider.value() + 1))
+
+    @property
+    def step(self) -> int:
+        return self.slider.value()
+
+    def clear(self, message: str) -> None:
+        self.trace = None
+        self.summary.setText(message)
+
+    def show_trace(self, trace: AdaptationTrace) -> None:
+        """Show a new trace; stay at the chosen k unless it was the last step (then follow the last)."""
+        follow = self._follow_last or self.trace is None
+        self.trace = trace
+        ks = np.arange(trace.steps + 1)
+        self.support_loss.setData(ks, trace.support_loss)
+        self.query_loss.setData(ks, trace.query_loss)
+        classify = trace.kind == "classification"
+        self.acc_plot.setVisible(classify)
+        if classify:
+            self.support_acc.setData(ks, 100 * trace.support_accuracy)
+            self.query_acc.setData(ks, 100 * trace.query_accuracy)
+        if list(self.change_curves) != list(trace.param_change):
+            for curve in self.change_curves.values():
+                self.change_plot.removeItem(curve)
+            colours = layer_colours(len(trace.param_change))
+            self.change_curves = {layer: self.change_plot.plot(pen=theme.pen(colour, 2.0))
+                                  for layer, colour in zip(trace.param_change, colours)}
+            self._layer_legend(colours)
+        for layer, change in trace.param_change.items():
+            self.change_curves[layer].setData(ks, change)
+        if not classify:
+            self._draw_regression_static(trace)
+        self.stack.setCurrentIndex(0 if classify else 1)
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, trace.steps)
+        if follow:
+            self.slider.setValue(trace.steps)
+        self.slider.blockSignals(False)
+        self._show_step(self.slider.value())
+
+    def _layer_legend(self, colours: list[str]) -> None:
+        names = layer_names(self.change_curves)
+        self.change_plot.setTitle(f"‖φ_k − θ‖ per layer · {theme.coloured(names[0], colours[0])} … "
+                                  f"{theme.coloured(names[-1], colours[-1])}", size=f"{theme.BASE_POINT_SIZE - 1}pt")
+        self.change_plot.setToolTip("How far each layer has moved from θ after k inner steps:\n"
+                                    + "\n".join(names))
+
+    def _draw_regression_static(self, trace: AdaptationTrace) -> None:
+        while len(self.faint_curves) < trace.steps + 1:
+            self.faint_curves.append(self.curve_plot.plot(pen=theme.pen(theme.SKY, 1.2, alpha=90)))
+        for k, curve in enumerate(self.faint_curves):
+            if k <= trace.steps and trace.y_grid_pred is not None:
+                curve.setData(trace.x_grid, trace.y_grid_pred[k])
+                curve.show()
+            else:
+                curve.hide()
+        if trace.x_grid is not None:
+            self.true_curve.setData(trace.x_grid, trace.y_grid_true)
+            if trace.y_grid_pred is not None:
+                self.theta_curve.setData(trace.x_grid, trace.y_grid_pred[0])
+        self.support_points.setData(trace.x_support, trace.y_support)
+        self.query_points.setData(trace.x_query, trace.y_query)
+
+    def _show_step(self, k: int) -> None:
+        trace = self.trace
+        if trace is None:
+            return
+        self._follow_last = k == trace.steps
+        k = max(0, min(k, trace.steps))
+        self.step_label.setText(f"k = {k} / {trace.steps}")
+        for marker in self.markers:
+            marker.setPos(k)
+        what = "θ itself, before any inner step" if k == 0 else f"after {k} inner step{'s' if k > 1 else ''}"
+        text = (f"<b>{what}</b> on the display task (iteration {trace.iteration:,}): "
+                f"support loss {trace.support_loss[k]:.3f}, query loss {trace.query_loss[k]:.3f}")
+        if trace.kind == "classification":
+            self.grid.set_step(trace.query_images, trace.query_probs[k], trace.query_labels)
+            text += (f", query accuracy <b>{100 * trace.query_accuracy[k]:.0f}%</b> "
+                     f"({int(self.grid.correct.sum())}/{len(self.grid.correct)} right)")
+        elif trace.y_grid_pred is not None:
+            self.adapted_curve.setData(trace.x_grid, trace.y_grid_pred[k])
+        self.summary.setText(text)

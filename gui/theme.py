@@ -1,0 +1,103 @@
+"""A light, high-contrast look that survives a projector: large type, Okabe-Ito colours."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+BLUE = "#0072B2"
+ORANGE = "#E69F00"
+GREEN = "#009E73"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+SKY = "#56B4E9"
+YELLOW = "#F0E442"
+INK = "#1A1A1A"
+MUTED = "#5F6368"
+PAPER = "#FFFFFF"
+PANEL = "#F3F4F6"
+GRID = "#D0D4DA"
+CORRECT = "#1B9E3E"
+WRONG = "#D62828"
+REFERENCE = "#7B3FA0"
+
+OVERLAY_COLOURS = (SKY, ORANGE, PURPLE, GREEN, VERMILLION)
+
+BASE_POINT_SIZE = 11
+
+STYLESHEET = f"""
+QMainWindow, QDialog {{ background: {PANEL}; }}
+QDockWidget::title {{ background: #E3E6EA; padding: 5px 8px; font-weight: 600; }}
+QGroupBox {{ font-weight: 600; border: 1px solid {GRID}; border-radius: 6px; margin-top: 10px;
+             padding: 8px 6px 6px 6px; background: {PAPER}; }}
+QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
+QToolBar {{ spacing: 6px; padding: 4px; background: #E9ECEF; border-bottom: 1px solid {GRID}; }}
+QPushButton {{ padding: 5px 12px; }}
+QPushButton#play {{ font-weight: 700; min-width: 92px; }}
+QLabel#counter {{ font-size: {BASE_POINT_SIZE + 7}pt; font-weight: 700; color: {INK};
+                  font-family: "DejaVu Sans Mono", "Consolas", monospace; }}
+QLabel#rate {{ font-size: {BASE_POINT_SIZE + 1}pt; color: {MUTED}; }}
+QLabel#notice {{ padding: 6px 10px; border-radius: 4px; }}
+QLabel#reference {{ color: {REFERENCE}; }}
+QLabel#caption {{ color: {MUTED}; }}
+QLineEdit[invalid="true"] {{ border: 2px solid {WRONG}; background: #FFF1F1; }}
+"""
+
+
+def apply_theme(app: QApplication) -> None:
+    """Fusion style, a light palette, a readable base font and matching plot colours."""
+    app.setStyle("Fusion")
+    palette = QPalette()
+    palette.setColor(QPalette.ColorRole.Window, QColor(PANEL))
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(INK))
+    palette.setColor(QPalette.ColorRole.Base, QColor(PAPER))
+    palette.setColor(QPalette.ColorRole.AlternateBase, QColor("#EEF1F4"))
+    palette.setColor(QPalette.ColorRole.Text, QColor(INK))
+    palette.setColor(QPalette.ColorRole.Button, QColor("#E9ECEF"))
+    palette.setColor(QPalette.ColorRole.ButtonText, QColor(INK))
+    palette.setColor(QPalette.ColorRole.Highlight, QColor(BLUE))
+    palette.setColor(QPalette.ColorRole.HighlightedText, QColor(PAPER))
+    palette.setColor(QPalette.ColorRole.ToolTipBase, QColor("#FFFFE8"))
+    palette.setColor(QPalette.ColorRole.ToolTipText, QColor(INK))
+    app.setPalette(palette)
+    font = QFont(app.font())
+    font.setPointSize(BASE_POINT_SIZE)
+    app.setFont(font)
+    app.setStyleSheet(STYLESHEET)
+    configure_plots()
+
+
+def configure_plots() -> None:
+    pg.setConfigOptions(background=PAPER, foreground=INK, antialias=True)
+
+
+def axis_font() -> QFont:
+    font = QFont()
+    font.setPointSize(BASE_POINT_SIZE - 1)
+    return font
+
+
+def tidy_axes(plot) -> None:
+    """Readable tick fonts and plain numbers (no "(x0.001)" unit prefixes) on a PlotItem's axes."""
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setTickFont(axis_font())
+        axis.enableAutoSIPrefix(False)
+
+
+def coloured(text: str, colour: str) -> str:
+    return f"<span style='color:{colour}'>{text}</span>"
+
+
+def pen(colour: str, width: float = 2.0, *, alpha: int = 255, dash: bool = False):
+    """A cosmetic pen for a curve."""
+    c = QColor(colour)
+    c.setAlpha(alpha)
+    p = pg.mkPen(c, width=width)
+    if dash:
+        from PySide6.QtCore import Qt
+
+        p.setStyle(Qt.PenStyle.DashLine)
+    return p

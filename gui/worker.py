@@ -1,0 +1,249 @@
+"""One training run in a worker thread: the engine's generator, driven and drained.
+
+``TrainingSession`` builds the ``Trainer`` in a superqt generator worker (building may load
+Omniglot, which takes time or raises ``DataError``), then iterates ``Trainer.run()`` there.
+Every event comes back to the GUI thread through the worker's queued ``yielded`` signal,
+where the session only stores it: the latest snapshot, the metric ``history`` (bounded
+arrays) and the latest trace. Views redraw from those on their own timer, so a fast engine
+never floods the GUI. Commands go the other way through ``TrainingControls``.
+
+The run starts paused; ``play()``, ``pause()``, ``step()`` and ``stop()`` drive it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QThreadPool, Signal
+from superqt.utils import GeneratorWorker, create_worker
+
+from engine.config import TrainConfig
+from engine.controls import TrainingControls
+from engine.errors import DataError, UserError
+from engine.snapshots import AdaptationTrace, RunFinished, TrainingSnapshot
+from gui.history import RunHistory
+
+log = logging.getLogger(__name__)
+
+MIN_POOL_THREADS = 8  # the pool defaults to one thread per core; runs and downloads must not queue
+
+
+@dataclass(frozen=True)
+class SessionReady:
+    """The trainer is built: what the views may want to name."""
+
+    device: str
+    config: TrainConfig
+    iteration: int  # > 0 when resumed from a checkpoint
+    history: tuple = ()  # a resumed run's earlier snapshots, as JSON dicts
+
+
+@dataclass(frozen=True)
+class SessionFailed:
+    """The run could not start or went wrong; ``message`` is for the user."""
+
+    message: str
+    missing_data: bool = False  # a DataError: offer to get Omniglot
+
+
+def _trainer_events(session: "TrainingSession", after: threading.Event | None):
+    """The worker thread's generator: build the trainer, then pass the engine's events on."""
+    try:
+        if after is not None:  # let the previous run release the CPU and the torch seed first
+            after.wait()
+        if session.controls.stopped:
+            return
+        from engine.training import Trainer  # torch is imported here, off the GUI thread's path
+
+        try:
+            if session.resume_from is not None:
+                trainer = Trainer.resume(session.resume_from, controls=session.controls)
+            else:
+                trainer = Trainer(session.config, controls=session.controls)
+        except DataError as exc:
+            yield SessionFailed(str(exc), missing_data=True)
+            return
+        except UserError as exc:
+            yield SessionFailed(str(exc))
+            return
+        session._trainer = trainer
+        yield SessionReady(str(trainer.device), trainer.config, trainer.iteration, tuple(trainer.history))
+        yield from trainer.run()
+    except Exception as exc:  # a bug or a torch error must not take the window down
+        log.error("training failed:\n%s", traceback.format_exc())
+        yield SessionFailed(f"training stopped by an internal error: {type(exc).__name__}: {exc}")
+    finally:
+        session._thread_done.set()
+
+
+class TrainingSession(QObject):
+    """A run of one ``TrainConfig`` in a worker thread. Lives on (and is used from) the GUI thread."""
+
+    ready = Signal(object)  # SessionReady
+    trace_ready = Signal(object)  # AdaptationTrace
+    finished = Signal(object)  # RunFinished
+    failed = Signal(object)  # SessionFailed
+    thread_finished = Signal()
+
+    def __init__(self, config: TrainConfig, *, label: str | None = None, after: "TrainingSession | None" = None,
+                 resume_from: str | Path | None = None, trace_interval_s: float = 1.5,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.config = config
+        self.resume_from = None if resume_from is None else str(resume_from)
+        self.controls = TrainingControls(paused=True)
+        self.history = RunHistory(label or config.label())
+        self.latest: TrainingSnapshot | None = None
+        self.latest_trace: AdaptationTrace | None = None
+        self.info: SessionReady | None = None
+        self.outcome: RunFinished | SessionFailed | None = None
+        self.playing = False
+        self.play_requested = False  # Play or Step was pressed for this run at least once
+        self.trace_interval_s = trace_interval_s
+        self._trace_pending = False
+        self._last_trace_request = 0.0
+        self._display_draws = 0
+        self._trainer = None  # set by the worker thread once built; used here only when safe
+        self._thread_done = threading.Event()
+        self._started = False
+        pool = QThreadPool.globalInstance()
+        if pool.maxThreadCount() < MIN_POOL_THREADS:
+            pool.setMaxThreadCount(MIN_POOL_THREADS)
+        self._worker: GeneratorWorker = create_worker(
+            _trainer_events, self, None if after is None else after._thread_done,
+            _start_thread=False, _ignore_errors=True)
+        self._worker.yielded.connect(self._on_event)
+        self._worker.finished.connect(self._on_thread_finished)
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the worker thread; the run is built and then waits, paused, for play or step."""
+        if not self._started:
+            self._started = True
+            self.request_trace()  # the display task at iteration 0, served while paused
+            self._worker.start()
+
+    @property
+    def thread_alive(self) -> bool:
+        return self._started and not self._thread_done.is_set()
+
+    @property
+    def iteration(self) -> int:
+        if self.latest is not None:
+            return self.latest.iteration
+        return 0 if self.info is None else self.info.iteration
+
+    @property
+    def is_fresh(self) -> bool:
+        """Nothing trained yet: replacing this run loses nothing."""
+        return self.latest is None and self.resume_from is None
+
+    @property
+    def is_over(self) -> bool:
+        return self.outcome is not None
+
+    def play(self) -> None:
+        self.playing = True
+        self.play_requested = True
+        self.controls.resume()
+
+    def pause(self) -> None:
+        self.playing = False
+        self.controls.pause()
+        self.request_trace()
+
+    def step(self, iterations: int = 1) -> None:
+        self.playing = False
+        self.play_requested = True
+        self.controls.step(iterations)
+
+    def stop(self, *, wait: bool = False, timeout_s: float = 60.0) -> bool:
+        """Ask the run to stop between iterations; with ``wait``, block until its thread is done."""
+        self.playing = False
+        self.controls.stop()
+        if wait and self._started:
+            return self._thread_done.wait(timeout_s)
+        return True
+
+    def wait_done(self, timeout_s: float) -> bool:
+        return (not self._started) or self._thread_done.wait(timeout_s)
+
+    # -- commands -------------------------------------------------------------------------------
+    def set_learning_rates(self, *, inner_lr: float | None = None, meta_lr: float | None = None) -> None:
+        """Change the learning rates of the running run, from its next meta-iteration on."""
+        if inner_lr is not None:
+            self.controls.set_inner_lr(inner_lr)
+        if meta_lr is not None:
+            self.controls.set_meta_lr(meta_lr)
+
+    def request_trace(self) -> None:
+        self._trace_pending = True
+        self._last_trace_request = time.monotonic()
+        self.controls.request_trace()
+
+    def maybe_request_trace(self) -> None:
+        """While playing, ask for a fresh trace every ``trace_interval_s`` (never two at once)."""
+        if (self.playing and not self._trace_pending and self._trainer is not None
+                and time.monotonic() - self._last_trace_request >= self.trace_interval_s):
+            self.request_trace()
+
+    def resample_display_task(self) -> bool:
+        """Draw a new display task (from the validation split when there is one) and trace it."""
+        trainer = self._trainer
+        if trainer is None or self.is_over:
+            return False
+        self._display_draws += 1
+        sampler = trainer.val_sampler or trainer.train_sampler
+        rng = np.random.default_rng([self.config.seed, 7, self._display_draws])
+        trainer.display_task = sampler.sample(rng)  # one reference swap; the engine reads it once per trace
+        self.request_trace()
+        return True
+
+    def request_checkpoint(self, path: str | Path) -> None:
+        """Save between two iterations of the running run (the engine serves it even while paused)."""
+        self.controls.request_checkpoint(str(path))
+
+    def save_stopped(self, path: str | Path) -> Path:
+        """Save the run after its thread has ended (then nothing else touches the trainer)."""
+        if self.thread_alive:
+            raise RuntimeError("stop the run and wait for it before saving this way")
+        if self._trainer is None:
+            raise UserError("this run never started, so there is nothing to save")
+        return self._trainer.save(path)
+
+    # -- events from the worker (GUI thread) --------------------------------------------------------
+    def _on_event(self, event) -> None:
+        if isinstance(event, TrainingSnapshot):
+            self.latest = event
+            self.history.add(event)
+            if not self.playing:  # a single step: show where it landed
+                self.request_trace()
+        elif isinstance(event, AdaptationTrace):
+            self._trace_pending = False
+            self.latest_trace = event
+            self.trace_ready.emit(event)
+        elif isinstance(event, SessionReady):
+            self.info = event
+            if self.resume_from is not None:
+                self.config = event.config
+                self.history.label = event.config.label()
+                for row in event.history:
+                    self.history.add_json(row)
+            self.ready.emit(event)
+        elif isinstance(event, RunFinished):
+            self.playing = False
+            self.outcome = event
+            self.finished.emit(event)
+        elif isinstance(event, SessionFailed):
+            self.playing = False
+            self.outcome = event
+            self.failed.emit(event)
+
+    def _on_thread_finished(self) -> None:
+        self.thread_finished.emit()
