@@ -62,6 +62,7 @@ class CurvesView(QWidget):
         self.title = QLabel()
         self.title.setObjectName("chartTitle")
         self.title.setWordWrap(True)
+        self.title.setMinimumWidth(260)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title.setStyleSheet(f"font-size: {theme.BASE_POINT_SIZE + 3}pt; font-weight: 700;")
         self.live = QLabel()
@@ -71,7 +72,6 @@ class CurvesView(QWidget):
         self.reference_label = QLabel()
         self.reference_label.setObjectName("reference")
         self.reference_label.setWordWrap(True)
-        self.reference_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
         self.smoothing.setRange(0, 100)
@@ -93,7 +93,7 @@ class CurvesView(QWidget):
         self.export_button.setMenu(menu)
 
         controls = QHBoxLayout()
-        controls.addWidget(self.reference_label, 1)
+        controls.addWidget(self.title, 1)
         controls.addWidget(QLabel("smoothing"))
         controls.addWidget(self.smoothing)
         controls.addWidget(self.smoothing_value)
@@ -127,8 +127,8 @@ class CurvesView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
-        layout.addWidget(self.title)
         layout.addLayout(controls)
+        layout.addWidget(self.reference_label)
         layout.addWidget(self.live)
         layout.addWidget(self.graphics, 1)
         self.smoothing.valueChanged.connect(self._on_smoothing)

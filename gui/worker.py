@@ -31,6 +31,8 @@ from gui.history import RunHistory
 
 log = logging.getLogger(__name__)
 
+TRACE_COST_FACTOR = 15.0  # wait at least this many times a trace's cost before the next one
+MAX_TRACE_WAIT_S = 30.0
 MIN_POOL_THREADS = 8  # the pool defaults to one thread per core; runs and downloads must not queue
 
 
@@ -108,6 +110,9 @@ class TrainingSession(QObject):
         self.trace_interval_s = trace_interval_s
         self._trace_pending = False
         self._last_trace_request = 0.0
+        self._last_trace_arrival = 0.0
+        self._trace_latency = 0.0  # request to arrival of the last trace, seconds
+        self._timed_request = False
         self._display_draws = 0
         self._trainer = None  # set by the worker thread once built; used here only when safe
         self._thread_done = threading.Event()
@@ -143,6 +148,16 @@ class TrainingSession(QObject):
     def is_fresh(self) -> bool:
         """Nothing trained yet: replacing this run loses nothing."""
         return self.latest is None and self.resume_from is None
+
+    @property
+    def trace_pending(self) -> bool:
+        return self._trace_pending
+
+    @property
+    def settled(self) -> bool:
+        """Paused, and the engine has answered since (so no iteration is in flight any more)."""
+        return (not self.playing and not self._trace_pending and self.latest_trace is not None
+                and self.latest_trace.iteration == self.iteration)
 
     @property
     def is_over(self) -> bool:
@@ -184,13 +199,20 @@ class TrainingSession(QObject):
 
     def request_trace(self) -> None:
         self._trace_pending = True
+        self._timed_request = self.info is not None  # before that, the wait includes building the run
         self._last_trace_request = time.monotonic()
         self.controls.request_trace()
 
     def maybe_request_trace(self) -> None:
-        """While playing, ask for a fresh trace every ``trace_interval_s`` (never two at once)."""
-        if (self.playing and not self._trace_pending and self._trainer is not None
-                and time.monotonic() - self._last_trace_request >= self.trace_interval_s):
+        """While playing, ask for a fresh trace now and then (never two at once).
+
+        The pause between traces is ``trace_interval_s``, or TRACE_COST_FACTOR times what the
+        last trace took if that is longer, so tracing never costs training more than a few percent.
+        """
+        if not self.playing or self._trace_pending or self._trainer is None:
+            return
+        wait = min(max(self.trace_interval_s, TRACE_COST_FACTOR * self._trace_latency), MAX_TRACE_WAIT_S)
+        if time.monotonic() - self._last_trace_arrival >= wait:
             self.request_trace()
 
     def resample_display_task(self) -> bool:
@@ -225,6 +247,10 @@ class TrainingSession(QObject):
             if not self.playing:  # a single step: show where it landed
                 self.request_trace()
         elif isinstance(event, AdaptationTrace):
+            now = time.monotonic()
+            if self._trace_pending and self._timed_request:
+                self._trace_latency = now - self._last_trace_request
+            self._last_trace_arrival = now
             self._trace_pending = False
             self.latest_trace = event
             self.trace_ready.emit(event)
