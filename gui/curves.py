@@ -62,7 +62,7 @@ class CurvesView(QWidget):
         self.title = QLabel()
         self.title.setObjectName("chartTitle")
         self.title.setWordWrap(True)
-        self.title.setMinimumWidth(260)
+        self.title.setMinimumWidth(120)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title.setStyleSheet(f"font-size: {theme.BASE_POINT_SIZE + 3}pt; font-weight: 700;")
         self.live = QLabel()
@@ -76,11 +76,12 @@ class CurvesView(QWidget):
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
         self.smoothing.setRange(0, 100)
         self.smoothing.setValue(DEFAULT_SMOOTHING)
-        self.smoothing.setFixedWidth(170)
+        self.smoothing.setMinimumWidth(80)
+        self.smoothing.setMaximumWidth(170)
         self.smoothing.setToolTip("Debiased exponential moving average: s_t = β s_(t-1) + (1-β) x_t, shown as "
                                   "s_t / (1-β^t); the raw curve stays faint behind")
         self.smoothing_value = QLabel()
-        self.smoothing_value.setMinimumWidth(70)
+        self.smoothing_value.setMinimumWidth(64)
         self.log_y = QCheckBox("log y")
         self.log_y.setToolTip("Logarithmic y axis for the loss and gradient-norm charts")
         self.export_button = QToolButton()
@@ -326,10 +327,25 @@ class CurvesView(QWidget):
         return path
 
     def export_svg(self, path: str | Path) -> Path:
-        from pyqtgraph.exporters import SVGExporter
+        """The charts as vector graphics (Qt's SVG generator; pyqtgraph's own fails on Qt 6.12 paths)."""
+        from PySide6.QtCore import QRect, QSize
+        from PySide6.QtGui import QPainter
+        from PySide6.QtSvg import QSvgGenerator
 
+        self.refresh(force=True)
         path = Path(path)
-        SVGExporter(self.graphics.ci).export(str(path))
+        size = self.graphics.size()
+        generator = QSvgGenerator()
+        generator.setFileName(str(path))
+        generator.setSize(QSize(size.width(), size.height()))
+        generator.setViewBox(QRect(0, 0, size.width(), size.height()))
+        generator.setTitle(self.title.text())
+        generator.setDescription(self.reference_label.text())
+        painter = QPainter(generator)
+        try:
+            self.graphics.render(painter)
+        finally:
+            painter.end()
         return path
 
     def _export_dialog(self, kind: str) -> None:

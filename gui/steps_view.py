@@ -60,7 +60,7 @@ def _small_plot(title: str) -> pg.PlotWidget:
     theme.tidy_axes(plot.getPlotItem())
     plot.setMinimumHeight(140)
     plot.setMaximumHeight(190)
-    plot.setMinimumWidth(150)
+    plot.setMinimumWidth(90)
     return plot
 
 

@@ -64,12 +64,13 @@ def make_window(qtbot):
 
     windows = []
 
-    def make(config: TrainConfig | None = None, **kwargs):
+    def make(config: TrainConfig | None = None, size: tuple[int, int] | None = (1400, 900), **kwargs):
         apply_theme(QApplication.instance())
         kwargs.setdefault("offer_data_dialog", True)
         window = MainWindow(config=config, **kwargs)
         window.close_decision = lambda _session: None  # never a modal in tests; tests override this
-        window.resize(1400, 900)
+        if size is not None:
+            window.resize(*size)
         window.show()
         qtbot.addWidget(window)
         windows.append(window)
