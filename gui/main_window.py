@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
         session.failed.connect(lambda event, s=session: self._on_failed(s, event))
         session.thread_finished.connect(lambda s=session: self._on_thread_finished(s))
         self.session = session
+        self.notice.clear()  # whatever it said was about the run being replaced
         self._rate_samples.clear()
         self._saved_at_iteration = -1
         self.curves.set_run(session.history, config)
