@@ -87,9 +87,7 @@ class Trainer:
         theta = self.maml.theta()
         fo_norm = hess_norm = None
         if split_hessian:
-            names = list(theta)
-            fo_parts = torch.autograd.grad(result.meta_loss, [result.adapted[n] for n in names], retain_graph=True)
-            first_order_grad = {n: g.sum(0) for n, g in zip(names, fo_parts)}
+            first_order_grad = result.first_order_part()
         result.meta_loss.backward()
         grad_norm = _norm([p.grad for p in theta.values() if p.grad is not None])
         if split_hessian:

@@ -29,12 +29,12 @@ def flat_grad(module):
     return torch.cat([p.grad.flatten() for p in module.parameters()])
 
 
-def meta_grad(maml, batch, steps, first_order, loop=False):
+def meta_grad(maml, batch, steps, first_order, loop=False, vectorised=True):
     maml.zero_grad()
     if loop:
         meta_gradient_loop(maml, batch, steps, first_order=first_order)
     else:
-        maml.meta_batch(batch, steps, first_order=first_order).meta_loss.backward()
+        maml.meta_batch(batch, steps, first_order=first_order, vectorised=vectorised).meta_loss.backward()
     return flat_grad(maml)
 
 
@@ -113,13 +113,31 @@ def test_second_and_first_order_agree_when_the_hessian_vanishes():
     torch.testing.assert_close(grads[0], grads[1], rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("vectorised", [True, False], ids=["vmap", "task-loop"])
 @pytest.mark.parametrize("first_order", [False, True])
 @pytest.mark.parametrize("steps", [1, 3])
-def test_vectorised_step_equals_per_task_reference_loop(first_order, steps):
+def test_both_training_paths_equal_the_per_task_reference_loop(first_order, steps, vectorised):
     maml, batch = tiny_maml(), make_batch(tasks=3)
-    fast = meta_grad(maml, batch, steps, first_order)
+    fast = meta_grad(maml, batch, steps, first_order, vectorised=vectorised)
     reference = meta_grad(maml, batch, steps, first_order, loop=True)
     torch.testing.assert_close(fast, reference, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("first_order", [False, True])
+def test_first_order_part_is_the_same_on_both_paths_and_is_fomaml_gradient(first_order):
+    maml, batch = tiny_maml(), make_batch(tasks=3)
+    parts = []
+    for vectorised in (True, False):
+        result = maml.meta_batch(batch, 2, first_order=first_order, vectorised=vectorised)
+        parts.append(torch.cat([g.flatten() for g in result.first_order_part().values()]))
+    torch.testing.assert_close(parts[0], parts[1], rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(parts[0], meta_grad(maml, batch, 2, first_order=True), rtol=1e-9, atol=1e-12)
+
+
+def test_the_faster_path_is_chosen_by_task_size_not_by_timing():
+    maml = tiny_maml()
+    assert maml.prefers_vectorised(make_batch(ways=5, shots=1, queries=1))
+    assert not maml.prefers_vectorised(make_batch(ways=5, shots=1, queries=15))
 
 
 def test_hessian_split_adds_up_and_vanishes_for_first_order():
