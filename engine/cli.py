@@ -13,7 +13,7 @@ import sys
 
 from engine.errors import UserError
 
-COMMANDS = ("data", "tasks", "train", "eval", "bench")
+COMMANDS = ("data", "tasks", "train", "eval", "export", "bench")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -235,6 +235,10 @@ class Trainer:
         return trainer
 
     def load_state(self, data: dict) -> None:
+        missing = [k for k in ("optimizer", "rng_numpy", "rng_torch", "history", "learning_rates") if k not in data]
+        if missing:
+            raise CheckpointError(f"this file holds a learner without its training state ({', '.join(missing)}); "
+                                  "it can be evaluated or used, not resumed")
         try:
             self.maml.load_state_dict(data["model"])
             self.optimizer.load_state_dict(data["optimizer"])

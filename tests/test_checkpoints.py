@@ -93,3 +93,18 @@ def test_weights_that_do_not_fit_the_config_are_refused(trainer, tmp_path):
     path = save_checkpoint(tmp_path / "bad.pt", state)
     with pytest.raises(CheckpointError, match="do not fit"):
         load_maml(path)
+
+
+def test_export_keeps_the_learner_small_and_refuses_resume(trainer, tmp_path, capsys):
+    from engine.cli import main
+
+    full = trainer.save(tmp_path / "run" / "checkpoint.pt")
+    out = tmp_path / "learner.pt"
+    assert main(["export", str(full.parent), str(out), "--note", "made in a test"]) == 0
+    assert out.stat().st_size < full.stat().st_size
+    config, maml, iteration = load_maml(out)
+    for a, b in zip(maml.parameters(), trainer.maml.parameters()):
+        assert torch.equal(a, b)
+    assert load_checkpoint(out)["note"] == "made in a test"
+    with pytest.raises(CheckpointError, match="not resumed"):
+        Trainer.resume(out)

@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
             extend["iterations"] = args.iterations
         if args.minutes is not None:
             extend["minutes"] = args.minutes
+        if not run_dir.is_dir():
+            raise ConfigError(f"--resume takes the run folder (the --out of the first run), not {run_dir}")
         trainer = Trainer.resume(run_dir / CHECKPOINT_NAME, run_dir=run_dir, **extend)
         _truncate_metrics(run_dir / "metrics.jsonl", trainer.iteration)
     else:

@@ -1,0 +1,26 @@
+"""``innerloop-cli export``: a small learner file (θ, settings, history; no optimiser state)."""
+
+from __future__ import annotations
+
+import argparse
+
+from engine.checkpoints import load_checkpoint, save_checkpoint
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("export", help="write a small learner file from a run (for assets/ or sharing)",
+                              description="Keep θ, the settings, the learning rates and the metric history; "
+                                          "drop the optimiser and RNG state (the result cannot be resumed).")
+    p.add_argument("checkpoint", metavar="RUN_DIR_OR_CHECKPOINT")
+    p.add_argument("out", metavar="OUT.pt")
+    p.add_argument("--note", default="", help="provenance text stored in the file (e.g. the command)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    data = load_checkpoint(args.checkpoint)
+    keep = {k: data[k] for k in ("config", "iteration", "wall_time", "model", "history", "learning_rates") if k in data}
+    keep["note"] = args.note
+    path = save_checkpoint(args.out, keep)
+    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB, iteration {keep.get('iteration')})")
+    return 0
