@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
 import torch
 
@@ -27,6 +26,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--data-dir", default=None)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for torch (default: torch's own choice, which honours OMP_NUM_THREADS)")
     p.set_defaults(run=run)
 
 
@@ -38,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise ConfigError(f"--{name} must be a positive whole number, got {value}")
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     config, maml, iteration = load_maml(args.checkpoint, device)
     protocol = args.protocol or config.protocol

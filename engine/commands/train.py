@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -40,6 +39,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", help="run folder for config.json, metrics.jsonl and checkpoint.pt")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for torch (default: torch's own choice, which honours OMP_NUM_THREADS)")
     p.set_defaults(run=run)
 
 
@@ -57,7 +58,8 @@ def _config_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from engine.training import Trainer
 
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.resume:
         run_dir = Path(args.resume)
         extend = {}
