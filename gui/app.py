@@ -116,7 +116,15 @@ def main(argv: list[str] | None = None) -> int:
         window.resize(1600, 1000)
     window.show()
     shot = _Screenshot(app, window, args.screenshot, args.run_for) if shooting else None
-    code = app.exec()
+    quit_on_close = app.quitOnLastWindowClosed()
+    if shooting:
+        # The screenshot ends the loop itself; a second, implicit quit from closing the last
+        # window leaves a reused QApplication (a test session) unable to deliver queued signals.
+        app.setQuitOnLastWindowClosed(False)
+    try:
+        code = app.exec()
+    finally:
+        app.setQuitOnLastWindowClosed(quit_on_close)
     return shot.exit_code if shot is not None else code
 
 

@@ -228,7 +228,7 @@ class MainWindow(QMainWindow):
         if old is not None:
             old.stop()
             self._retiring.append(old)
-        session = TrainingSession(config, after=old, resume_from=resume_from, parent=self)
+        session = TrainingSession(config, after=old, resume_from=resume_from)  # not parented: see _LIVE_SESSIONS
         session.ready.connect(lambda event, s=session: self._on_ready(s, event))
         session.trace_ready.connect(lambda trace, s=session: self._on_trace(s, trace))
         session.finished.connect(lambda event, s=session: self._on_finished(s, event))
@@ -425,7 +425,6 @@ class MainWindow(QMainWindow):
     def _on_thread_finished(self, session: TrainingSession) -> None:
         if session in self._retiring:
             self._retiring.remove(session)
-            session.deleteLater()
 
     # -- data -----------------------------------------------------------------------------------------------------------
     def show_data_dialog(self, problem: str) -> DataDialog:
@@ -516,7 +515,7 @@ class MainWindow(QMainWindow):
             if s is not None:
                 s.stop()
         for s in [session, *self._retiring]:
-            if s is not None and not s.wait_done(STOP_TIMEOUT_S):
+            if s is not None and not s.wait_ended(STOP_TIMEOUT_S):
                 self.statusBar().showMessage("A training thread did not stop in time")
         if target and session is not None:
             try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 from superqt.utils import GeneratorWorker, create_worker
 
 from engine.config import TrainConfig
@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 TRACE_COST_FACTOR = 15.0  # wait at least this many times a trace's cost before the next one
 MAX_TRACE_WAIT_S = 30.0
+# Started sessions stay referenced here until their thread has fully ended (its last signal
+# delivered), so no view can delete a session while its thread still emits to it.
+_LIVE_SESSIONS: set["TrainingSession"] = set()
 MIN_POOL_THREADS = 8  # the pool defaults to one thread per core; runs and downloads must not queue
 
 
@@ -117,6 +120,7 @@ class TrainingSession(QObject):
         self._trainer = None  # set by the worker thread once built; used here only when safe
         self._thread_done = threading.Event()
         self._started = False
+        self._ended = False
         pool = QThreadPool.globalInstance()
         if pool.maxThreadCount() < MIN_POOL_THREADS:
             pool.setMaxThreadCount(MIN_POOL_THREADS)
@@ -131,6 +135,7 @@ class TrainingSession(QObject):
         """Start the worker thread; the run is built and then waits, paused, for play or step."""
         if not self._started:
             self._started = True
+            _LIVE_SESSIONS.add(self)
             self.request_trace()  # the display task at iteration 0, served while paused
             self._worker.start()
 
@@ -187,7 +192,25 @@ class TrainingSession(QObject):
         return True
 
     def wait_done(self, timeout_s: float) -> bool:
+        """Block until the run's generator has returned (the thread may still be signalling)."""
         return (not self._started) or self._thread_done.wait(timeout_s)
+
+    @property
+    def thread_ended(self) -> bool:
+        """The worker thread has finished and its last signal has been delivered here."""
+        return (not self._started) or self._ended
+
+    def wait_ended(self, timeout_s: float) -> bool:
+        """Block (processing events) until ``thread_ended``; used when a window closes."""
+        from PySide6.QtCore import QCoreApplication, QEventLoop
+
+        deadline = time.monotonic() + timeout_s
+        if not self.wait_done(timeout_s):
+            return False
+        while not self.thread_ended and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            time.sleep(0.002)
+        return self.thread_ended
 
     # -- commands -------------------------------------------------------------------------------
     def set_learning_rates(self, *, inner_lr: float | None = None, meta_lr: float | None = None) -> None:
@@ -240,6 +263,7 @@ class TrainingSession(QObject):
         return self._trainer.save(path)
 
     # -- events from the worker (GUI thread) --------------------------------------------------------
+    @Slot(object)
     def _on_event(self, event) -> None:
         if isinstance(event, TrainingSnapshot):
             self.latest = event
@@ -271,5 +295,8 @@ class TrainingSession(QObject):
             self.outcome = event
             self.failed.emit(event)
 
+    @Slot()
     def _on_thread_finished(self) -> None:
+        self._ended = True
+        _LIVE_SESSIONS.discard(self)
         self.thread_finished.emit()
