@@ -6,6 +6,4 @@ One concept per module: ``app`` (entry point), ``main_window`` (composition), ``
 ``presets``, ``references``, ``settings`` and ``theme``. Nothing here computes a gradient.
 """
 
-from gui.qt_guard import guard_singletons as _guard_singletons
-
-_guard_singletons()  # before any Qt call: see gui/qt_guard.py (PySide6 6.12 on Python < 3.12)
+import gui.qt_guard  # noqa: F401,E402  (before any Qt call: PySide6 6.12 on Python < 3.12)

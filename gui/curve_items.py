@@ -55,6 +55,12 @@ class SmoothedCurve:
         self.smooth.setData(x, shown) if len(x) else self.smooth.setData([], [])
         self.raw.setVisible(self.show_raw and beta > 0)
 
+    def set_antialias(self, on: bool) -> None:
+        for item in (self.raw, self.smooth):
+            item.opts["antialias"] = on
+            item.curve.opts["antialias"] = on
+            item.curve.update()
+
     def set_visible(self, visible: bool) -> None:
         self.smooth.setVisible(visible)
         self.raw.setVisible(visible and self.show_raw and (self._key or (0,))[0] > 0)
@@ -71,12 +77,13 @@ class PointSeries:
     def __init__(self, plot: pg.PlotItem, name: str, colour: str, *, symbol: str = "o", error_bars: bool = False,
                  width: float = 2.0) -> None:
         self.curve = pg.PlotDataItem(pen=theme.pen(colour, width), symbol=symbol, symbolSize=7,
-                                     symbolBrush=colour, symbolPen=pg.mkPen(colour), name=name, connect="finite")
+                                     symbolBrush=colour, symbolPen=pg.mkPen(colour), name=name, connect="finite",
+                                     antialias=True)  # few points: affordable
         plot.addItem(self.curve)
         self.bars = None
         if error_bars:
-            self.bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0), beam=6.0,
-                                        pen=theme.pen(colour, 1.6))
+            self.bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), top=np.zeros(0), bottom=np.zeros(0),
+                                        beam=6.0, pen=theme.pen(colour, 1.6))
             plot.addItem(self.bars)
         self._plot = plot
 
@@ -86,10 +93,12 @@ class PointSeries:
         self.curve.setSymbol("o" if len(x) < 400 else None)
         if self.bars is not None:
             if ci is not None and len(x):
-                ci = np.nan_to_num(ci, nan=0.0)
-                self.bars.setData(x=np.asarray(x), y=np.asarray(y), top=ci, bottom=ci)
+                ci = np.nan_to_num(np.asarray(ci, dtype=float), nan=0.0)
+                self.bars.setData(x=np.asarray(x, dtype=float), y=np.asarray(y, dtype=float), top=ci, bottom=ci,
+                                  height=None, left=None, right=None, width=None)
             else:
-                self.bars.setData(x=np.zeros(0), y=np.zeros(0), top=np.zeros(0), bottom=np.zeros(0))
+                self.bars.setData(x=np.zeros(0), y=np.zeros(0), top=np.zeros(0), bottom=np.zeros(0),
+                                  height=None, left=None, right=None, width=None)
 
     def set_visible(self, visible: bool) -> None:
         self.curve.setVisible(visible)

@@ -8,7 +8,10 @@ Right-click a plot for pyqtgraph's exporters; ``export_csv/png/svg`` do it progr
 
 from __future__ import annotations
 
+import gui.qt_guard  # noqa: F401  (first: PySide6 6.12 on Python < 3.12, see the module)
+
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +39,18 @@ from gui.references import Reference, no_figure_reason, published_figure
 from gui.smoothing import beta_from_slider
 
 MAX_OVERLAYS = 4
+LIVE_TEXT_INTERVAL_S = 0.25
+
+
+class _TimedGraphics(pg.GraphicsLayoutWidget):
+    """The charts' view, remembering how long its last paint took (the redraw budget uses it)."""
+
+    last_paint_s = 0.0
+
+    def paintEvent(self, event) -> None:
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self.last_paint_s = time.perf_counter() - started
 DEFAULT_SMOOTHING = 60  # slider position: β ≈ 0.984
 
 
@@ -58,6 +73,10 @@ class CurvesView(QWidget):
         self.overlays: list[_Overlay] = []
         self.reference: Reference | None = None
         self._drawn_version = (-1, None)
+        self._live_shown_at = 0.0
+        self.last_refresh_s = 0.0
+        self.high_quality = True
+        self._x_upper: float | None = None
 
         self.title = QLabel()
         self.title.setObjectName("chartTitle")
@@ -68,6 +87,7 @@ class CurvesView(QWidget):
         self.live = QLabel()
         self.live.setObjectName("live")
         self.live.setWordWrap(True)
+        self.live.setMinimumHeight(2 * self.live.fontMetrics().height() + 4)  # no relayout as it changes
         self.live.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reference_label = QLabel()
         self.reference_label.setObjectName("reference")
@@ -101,7 +121,7 @@ class CurvesView(QWidget):
         controls.addWidget(self.log_y)
         controls.addWidget(self.export_button)
 
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = _TimedGraphics()
         self.graphics.setMinimumHeight(300)
         self.loss_plot = self._make_plot(0, "meta-loss")
         self.perf_plot = self._make_plot(1, "accuracy %")
@@ -146,6 +166,31 @@ class CurvesView(QWidget):
         plot.setClipToView(True)
         return plot
 
+    def set_quality(self, high: bool) -> None:
+        """Antialiased curves (paused, exports) or plain ones (while training, a third of the cost)."""
+        if high == self.high_quality:
+            return
+        self.high_quality = high
+        for curve in self._smoothed_curves():
+            curve.set_antialias(high)
+
+    def _smoothed_curves(self) -> list[SmoothedCurve]:
+        own = [self.meta_loss, self.pre_loss, self.post_acc, self.pre_acc, self.grad_norm]
+        return own + [c for o in self.overlays for c, _, _ in o.curves]
+
+    def _grow_x_range(self, last_iteration: float) -> None:
+        """Widen the iteration axis in steps (1, 2, 5 × 10^k), so axes are not redrawn every frame.
+
+        Left alone once the user has zoomed or panned (pyqtgraph then turns auto-range off).
+        """
+        view = self.loss_plot.getViewBox()
+        if self._x_upper is not None and list(view.viewRange()[0]) != [0.0, self._x_upper]:
+            return  # the user moved it
+        upper = _nice_upper(max(10.0, 1.05 * last_iteration))
+        if upper != self._x_upper:
+            self._x_upper = upper
+            view.setXRange(0.0, upper, padding=0.0)
+
     # -- runs ----------------------------------------------------------------------------------------
     @property
     def beta(self) -> float:
@@ -159,6 +204,8 @@ class CurvesView(QWidget):
             self._add_overlay(self.current)
         self.current = history
         self.config = config
+        self._x_upper = None
+        self.loss_plot.getViewBox().enableAutoRange(x=True)
         self._configure_for(config)
         self._drawn_version = (-1, None)
         self.refresh()
@@ -184,6 +231,8 @@ class CurvesView(QWidget):
         if not math.isnan(scale):
             curves.append((SmoothedCurve(self.perf_plot, None, colour, width=1.6, smooth_alpha=150, show_raw=False),
                            perf_col, scale))
+        for curve, _, _ in curves:
+            curve.set_antialias(self.high_quality)
         self.overlays.append(_Overlay(history, curves))
         while len(self.overlays) > MAX_OVERLAYS:
             for curve, _, _ in self.overlays.pop(0).curves:
@@ -242,10 +291,13 @@ class CurvesView(QWidget):
         if not force and version == self._drawn_version:
             return False
         self._drawn_version = version
+        started = time.perf_counter()
         beta, log = self.beta, self.log_y.isChecked()
         steps = run.steps
         x = steps.column("iteration")
         stride = steps.stride
+        if len(x):
+            self._grow_x_range(float(x[-1]))
         self.meta_loss.update(x, steps.column("meta_loss"), beta=beta, stride=stride, log=log)
         self.pre_loss.update(x, steps.column("pre_loss"), beta=beta, stride=stride, log=log)
         self.grad_norm.update(x, steps.column("grad_norm"), beta=beta, stride=stride, log=log)
@@ -262,8 +314,16 @@ class CurvesView(QWidget):
         splits = run.splits
         self.grad_first.update(splits.column("iteration"), splits.column("grad_norm_first_order"), log=log)
         self.grad_hessian.update(splits.column("iteration"), splits.column("grad_norm_hessian"), log=log)
-        self._update_live(run)
+        if force or started - self._live_shown_at >= LIVE_TEXT_INTERVAL_S:
+            self._live_shown_at = started
+            self._update_live(run)
+        self.last_refresh_s = time.perf_counter() - started
         return True
+
+    @property
+    def frame_cost_s(self) -> float:
+        """What one redraw of the charts costs the GUI thread (data update + paint), as last measured."""
+        return self.last_refresh_s + self.graphics.last_paint_s
 
     def _draw_overlays(self) -> None:
         beta, log = self.beta, self.log_y.isChecked()
@@ -319,7 +379,8 @@ class CurvesView(QWidget):
         return write_csv(path, self.runs())
 
     def export_png(self, path: str | Path) -> Path:
-        """The charts with their title, live numbers and reference line, as drawn."""
+        """The charts with their title, live numbers and reference line, as drawn (antialiased)."""
+        self.set_quality(True)
         self.refresh(force=True)
         path = Path(path)
         if not self.grab().save(str(path), "PNG"):
@@ -332,6 +393,7 @@ class CurvesView(QWidget):
         from PySide6.QtGui import QPainter
         from PySide6.QtSvg import QSvgGenerator
 
+        self.set_quality(True)
         self.refresh(force=True)
         path = Path(path)
         size = self.graphics.size()
@@ -354,3 +416,12 @@ class CurvesView(QWidget):
                                               filters[kind])
         if path:
             {"png": self.export_png, "svg": self.export_svg, "csv": self.export_csv}[kind](path)
+
+
+def _nice_upper(value: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k that is at least ``value``."""
+    exponent = math.floor(math.log10(value))
+    for mantissa in (1.0, 2.0, 5.0, 10.0):
+        if mantissa * 10.0 ** exponent >= value:
+            return mantissa * 10.0 ** exponent
+    return 10.0 ** (exponent + 1)

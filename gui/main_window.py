@@ -7,6 +7,8 @@ stored state. Space plays/pauses, Right steps one meta-iteration, R resets to th
 
 from __future__ import annotations
 
+import gui.qt_guard  # noqa: F401  (first: PySide6 6.12 on Python < 3.12, see the module)
+
 import math
 import time
 from collections import deque
@@ -40,7 +42,9 @@ from gui.task_view import TaskView
 from gui.transport import TransportBar
 from gui.worker import SessionFailed, SessionReady, TrainingSession
 
-REDRAW_MS = 33  # ≤ 30 Hz
+REDRAW_MS = 33  # the timer: ≤ 30 Hz
+CHART_MIN_INTERVAL_S = 0.05  # charts at ≤ 20 Hz ...
+CHART_COST_FACTOR = 8.0  # ... and at most an eighth of the time: the GUI thread shares the GIL with training
 LIVE_RATES = ("inner_lr", "meta_lr")  # settings a running run takes without a reset
 STOP_TIMEOUT_S = 120.0
 
@@ -65,6 +69,7 @@ class MainWindow(QMainWindow):
         self.data_dir: str | None = data_dir or (self.settings.value("data/dir") or None)
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=64)
         self._rate_shown_at = 0.0
+        self._charts_due = 0.0
         self._saved_at_iteration = -1
 
         self.setup = SetupPanel()
@@ -460,9 +465,12 @@ class MainWindow(QMainWindow):
         session = self.session
         if session is None:
             return
-        self.curves.refresh()
+        session.drain()
         session.maybe_request_trace()
+        self.curves.set_quality(not session.playing)
         now = time.monotonic()
+        if now >= self._charts_due and self.curves.refresh():
+            self._charts_due = now + max(CHART_MIN_INTERVAL_S, CHART_COST_FACTOR * self.curves.frame_cost_s)
         iteration = session.iteration
         if not self._rate_samples or self._rate_samples[-1][1] != iteration:
             self._rate_samples.append((now, iteration))

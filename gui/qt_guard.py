@@ -6,7 +6,7 @@ void Qt call (``QPainter.setPen``, ``QWidget.setEnabled``, ...) and every ``Sign
 one reference, and after a few seconds of painting the interpreter aborts with
 "Fatal Python error: none_dealloc" (or bool_dealloc). 6.11.3 does not do this.
 
-``guard_singletons()`` gives the three singletons a reference count no run can use up, which
+Importing this module applies the guard; ``guard_singletons()`` gives the three singletons a reference count no run can use up, which
 is what Python 3.12 does by design; it does nothing on 3.12+ or when already applied. The real
 fix is a PySide6 without the bug (pin ``PySide6-Essentials<6.12`` on Python < 3.12).
 """
@@ -30,3 +30,6 @@ def guard_singletons() -> bool:
             ctypes.c_ssize_t.from_address(id(obj)).value += _MARGIN  # ob_refcnt is the first field
             raised = True
     return raised
+
+
+guard_singletons()  # on import: every module that touches Qt imports this one first

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gui.qt_guard  # noqa: F401  (first: PySide6 6.12 on Python < 3.12, see the module)
+
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
@@ -70,7 +72,9 @@ def apply_theme(app: QApplication) -> None:
 
 
 def configure_plots() -> None:
-    pg.setConfigOptions(background=PAPER, foreground=INK, antialias=True)
+    # Antialiasing is switched on per chart where it is affordable (see CurvesView.set_quality):
+    # drawn on every frame of a live chart it costs the GUI thread more than everything else.
+    pg.setConfigOptions(background=PAPER, foreground=INK, antialias=False)
 
 
 def axis_font() -> QFont:
@@ -80,11 +84,16 @@ def axis_font() -> QFont:
 
 
 def tidy_axes(plot) -> None:
-    """Readable tick fonts and plain numbers (no "(x0.001)" unit prefixes) on a PlotItem's axes."""
+    """Readable tick fonts, plain numbers (no "(x0.001)" unit prefixes), axes cached as pixmaps."""
+    from PySide6.QtWidgets import QGraphicsItem
+
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
         axis.setTickFont(axis_font())
         axis.enableAutoSIPrefix(False)
+        # Replaying an axis (ticks, labels, grid) is the dearest part of a frame; cached, it is
+        # redrawn only when its range changes.
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 def coloured(text: str, colour: str) -> str:

@@ -2,15 +2,18 @@
 
 ``TrainingSession`` builds the ``Trainer`` in a superqt generator worker (building may load
 Omniglot, which takes time or raises ``DataError``), then iterates ``Trainer.run()`` there.
-Every event comes back to the GUI thread through the worker's queued ``yielded`` signal,
-where the session only stores it: the latest snapshot, the metric ``history`` (bounded
-arrays) and the latest trace. Views redraw from those on their own timer, so a fast engine
-never floods the GUI. Commands go the other way through ``TrainingControls``.
+Events go into an ``Inbox``; the GUI thread takes them in batches (``drain()``, from its timer,
+or when the worker's ``yielded`` signal wakes it for an event a person waits for) and only
+stores them: the latest snapshot, the metric ``history`` (bounded arrays) and the latest
+trace. Views redraw from those on their own timer, so a fast engine never floods the GUI.
+Commands go the other way through ``TrainingControls``.
 
 The run starts paused; ``play()``, ``pause()``, ``step()`` and ``stop()`` drive it.
 """
 
 from __future__ import annotations
+
+import gui.qt_guard  # noqa: F401  (first: PySide6 6.12 on Python < 3.12, see the module)
 
 import logging
 import threading
@@ -28,6 +31,7 @@ from engine.controls import TrainingControls
 from engine.errors import DataError, UserError
 from engine.snapshots import AdaptationTrace, RunFinished, TrainingSnapshot
 from gui.history import RunHistory
+from gui.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +61,18 @@ class SessionFailed:
     missing_data: bool = False  # a DataError: offer to get Omniglot
 
 
+_WAKE = "wake"
+
+
 def _trainer_events(session: "TrainingSession", after: threading.Event | None):
-    """The worker thread's generator: build the trainer, then pass the engine's events on."""
+    """The worker thread's generator: post every event to the inbox, yield (wake the GUI) when urgent."""
+    for event in _engine_events(session, after):
+        if session.inbox.put(event, urgent=not isinstance(event, TrainingSnapshot)):
+            yield _WAKE
+
+
+def _engine_events(session: "TrainingSession", after: threading.Event | None):
+    """Build the trainer, then pass the engine's events on."""
     try:
         if after is not None:  # let the previous run release the CPU and the torch seed first
             after.wait()
@@ -103,6 +117,7 @@ class TrainingSession(QObject):
         self.config = config
         self.resume_from = None if resume_from is None else str(resume_from)
         self.controls = TrainingControls(paused=True)
+        self.inbox = Inbox()
         self.history = RunHistory(label or config.label())
         self.latest: TrainingSnapshot | None = None
         self.latest_trace: AdaptationTrace | None = None
@@ -127,7 +142,7 @@ class TrainingSession(QObject):
         self._worker: GeneratorWorker = create_worker(
             _trainer_events, self, None if after is None else after._thread_done,
             _start_thread=False, _ignore_errors=True)
-        self._worker.yielded.connect(self._on_event)
+        self._worker.yielded.connect(self._on_wake)
         self._worker.finished.connect(self._on_thread_finished)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -264,6 +279,16 @@ class TrainingSession(QObject):
 
     # -- events from the worker (GUI thread) --------------------------------------------------------
     @Slot(object)
+    def _on_wake(self, _wake) -> None:
+        self.drain()
+
+    def drain(self) -> int:
+        """Take and store every event the worker has posted; returns how many."""
+        events = self.inbox.take()
+        for event in events:
+            self._on_event(event)
+        return len(events)
+
     def _on_event(self, event) -> None:
         if isinstance(event, TrainingSnapshot):
             self.latest = event
@@ -297,6 +322,7 @@ class TrainingSession(QObject):
 
     @Slot()
     def _on_thread_finished(self) -> None:
+        self.drain()
         self._ended = True
         _LIVE_SESSIONS.discard(self)
         self.thread_finished.emit()

@@ -1,0 +1,164 @@
+"""Is the window still responsive while training runs flat out, and what does the window cost?
+
+    python -m gui.bench_responsiveness --seconds 60 [--preset sinusoid-demo] [--rounds 2]
+
+Alternates headless segments (iterating ``Trainer.run()`` with no Qt at all) with GUI segments
+(the full main window playing the same config, offscreen unless a display is set), ``--rounds``
+of each, ``--seconds`` in all. During GUI segments a 10 ms precise QTimer on the GUI thread
+records how late each tick fires; the report gives the 99th percentile and the worst delay, and
+the training throughput of both (iterations per second, build and the first iterations excluded).
+Goal: p99 <= 50 ms, worst <= 200 ms, GUI throughput within 10% of headless.
+
+A benchmark, not a test: numbers depend on the machine and on whatever else runs on it.
+"""
+
+from __future__ import annotations
+
+import gui.qt_guard  # noqa: F401  (first: PySide6 6.12 on Python < 3.12, see the module)
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+TICK_MS = 10
+WARMUP_ITERATIONS = 5  # not timed: first iterations pay for allocations and lazy initialisation
+
+
+def _config(preset: str, device: str):
+    from gui.presets import get_preset
+
+    return get_preset(preset).config().with_changes(device=device, iterations=10_000_000)
+
+
+def headless_segment(config, seconds: float) -> dict:
+    """Iterations per second of ``Trainer.run()`` with nothing else in the process doing work."""
+    from engine.snapshots import TrainingSnapshot
+    from engine.training import Trainer
+
+    trainer = Trainer(config)
+    run = trainer.run()
+    start_t = start_i = None
+    last_i = 0
+    try:
+        for event in run:
+            if not isinstance(event, TrainingSnapshot):
+                continue
+            now = time.perf_counter()
+            last_i = event.iteration
+            if start_t is None and event.iteration >= WARMUP_ITERATIONS:
+                start_t, start_i = now, event.iteration
+            if start_t is not None and now - start_t >= seconds:
+                break
+    finally:
+        run.close()
+    elapsed = time.perf_counter() - start_t
+    return {"iterations": last_i - start_i, "seconds": elapsed, "it_per_s": (last_i - start_i) / elapsed}
+
+
+def gui_segment(app, config, seconds: float) -> dict:
+    """Play the main window for ``seconds``; measure GUI-thread timer lateness and throughput."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+
+    from gui.main_window import MainWindow
+
+    window = MainWindow(config=config, persist=False, offer_data_dialog=False)
+    window.close_decision = lambda _session: None
+    window.resize(1600, 1000)
+    window.show()
+    deadline = time.monotonic() + 600
+    while (window.session.info is None or window.session.latest_trace is None) and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    if window.session.info is None:
+        raise SystemExit(f"the run could not be built: {window.session.outcome}")
+    window.play_pause()
+    while window.session.iteration < WARMUP_ITERATIONS and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+
+    clock = QElapsedTimer()
+    clock.start()
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(lambda: ticks.append(clock.nsecsElapsed()))
+    start_i, start_t = window.session.iteration, time.perf_counter()
+    timer.start()
+    ticks.append(clock.nsecsElapsed())
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()  # a real event loop, as the app runs: idle means asleep, not spinning
+    timer.stop()
+    end_i, end_t = window.session.iteration, time.perf_counter()
+    window.close()
+    app.processEvents()
+    intervals = np.diff(np.asarray(ticks, dtype=np.int64)) / 1e6
+    delays = np.maximum(intervals - TICK_MS, 0.0)
+    return {"iterations": end_i - start_i, "seconds": end_t - start_t,
+            "it_per_s": (end_i - start_i) / (end_t - start_t), "delays_ms": delays.tolist()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gui.bench_responsiveness", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="total measured time, split over the segments")
+    parser.add_argument("--preset", default="sinusoid-demo")
+    parser.add_argument("--rounds", type=int, default=2, help="headless/GUI segment pairs (alternated)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch intra-op threads for both segments (0: torch's default)")
+    parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
+    args = parser.parse_args(argv)
+
+    import gui  # noqa: F401  (the PySide6 guard, before any Qt object exists)
+    from PySide6.QtWidgets import QApplication
+
+    from gui.theme import apply_theme
+
+    import torch  # only to pin the thread count, the same for both kinds of segment
+
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_theme(app)
+    config = _config(args.preset, args.device)
+    segment = args.seconds / (2 * args.rounds)
+    print(f"{config.label()} on {args.device}, {torch.get_num_threads()} torch thread(s), {os.cpu_count()} cores; "
+          f"{args.rounds} x ({segment:.0f} s headless + {segment:.0f} s GUI)", flush=True)
+    headless, shown = [], []
+    for r in range(args.rounds):
+        h = headless_segment(config, segment)
+        headless.append(h)
+        print(f"  round {r + 1}: headless {h['it_per_s']:8.1f} it/s", flush=True)
+        g = gui_segment(app, config, segment)
+        shown.append(g)
+        d = np.asarray(g["delays_ms"])
+        print(f"  round {r + 1}: GUI      {g['it_per_s']:8.1f} it/s   timer delay p99 {np.percentile(d, 99):6.1f} ms, "
+              f"worst {d.max():6.1f} ms ({len(d)} ticks)", flush=True)
+    h_rate = sum(h["iterations"] for h in headless) / sum(h["seconds"] for h in headless)
+    g_rate = sum(g["iterations"] for g in shown) / sum(g["seconds"] for g in shown)
+    delays = np.concatenate([np.asarray(g["delays_ms"]) for g in shown])
+    report = {
+        "config": config.label(), "device": args.device, "torch_threads": torch.get_num_threads(), "seconds": args.seconds, "rounds": args.rounds,
+        "headless_it_per_s": h_rate, "gui_it_per_s": g_rate, "gui_vs_headless": g_rate / h_rate,
+        "timer_ticks": int(len(delays)), "delay_p50_ms": float(np.percentile(delays, 50)),
+        "delay_p99_ms": float(np.percentile(delays, 99)), "delay_worst_ms": float(delays.max()),
+    }
+    ok = report["delay_p99_ms"] <= 50 and report["delay_worst_ms"] <= 200 and report["gui_vs_headless"] >= 0.9
+    print(f"headless {h_rate:.1f} it/s · GUI {g_rate:.1f} it/s ({100 * report['gui_vs_headless']:.0f}% of headless) · "
+          f"10 ms timer delay p50 {report['delay_p50_ms']:.1f} ms, p99 {report['delay_p99_ms']:.1f} ms, "
+          f"worst {report['delay_worst_ms']:.1f} ms · goals {'met' if ok else 'NOT met'}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
