@@ -72,7 +72,8 @@ class CurvesView(QWidget):
         self.current: RunHistory | None = None
         self.overlays: list[_Overlay] = []
         self.reference: Reference | None = None
-        self._drawn_version = (-1, None)
+        self._drawn: list = [None, None, None]  # per chart: the (history version, view settings) drawn
+        self._last_chart = 2
         self._live_shown_at = 0.0
         self.last_refresh_s = 0.0
         self.high_quality = True
@@ -207,7 +208,7 @@ class CurvesView(QWidget):
         self._x_upper = None
         self.loss_plot.getViewBox().enableAutoRange(x=True)
         self._configure_for(config)
-        self._drawn_version = (-1, None)
+        self._drawn = [None, None, None]
         self.refresh()
 
     def runs(self) -> list[RunHistory]:
@@ -282,43 +283,57 @@ class CurvesView(QWidget):
             self.reference_label.setText(f"Published: {self.reference.text()}")
 
     # -- drawing ----------------------------------------------------------------------------------------
-    def refresh(self, force: bool = False) -> bool:
-        """Redraw if the current run changed since the last draw; True when something was drawn."""
+    def refresh(self, force: bool = False, *, one_chart: bool = False) -> bool:
+        """Redraw what changed since the last draw; True when something was drawn.
+
+        ``one_chart``: redraw only the next out-of-date chart (round robin), so that while training
+        each redraw is a third as long and the GUI thread never blocks for a whole frame.
+        """
         run = self.current
         if run is None:
             return False
         version = (run.version, (self.smoothing.value(), self.log_y.isChecked()))
-        if not force and version == self._drawn_version:
+        stale = [i for i in range(3) if force or self._drawn[i] != version]
+        if not stale:
             return False
-        self._drawn_version = version
+        if one_chart:
+            order = [(self._last_chart + k) % 3 for k in range(1, 4)]
+            stale = [next(i for i in order if i in stale)]
         started = time.perf_counter()
-        beta, log = self.beta, self.log_y.isChecked()
         steps = run.steps
         x = steps.column("iteration")
-        stride = steps.stride
         if len(x):
             self._grow_x_range(float(x[-1]))
-        self.meta_loss.update(x, steps.column("meta_loss"), beta=beta, stride=stride, log=log)
-        self.pre_loss.update(x, steps.column("pre_loss"), beta=beta, stride=stride, log=log)
-        self.grad_norm.update(x, steps.column("grad_norm"), beta=beta, stride=stride, log=log)
-        classify = self._is_classification()
-        if classify:
-            self.post_acc.update(x, 100.0 * steps.column("post_accuracy"), beta=beta, stride=stride)
-            self.pre_acc.update(x, 100.0 * steps.column("pre_accuracy"), beta=beta, stride=stride)
-        val = run.validation
-        if classify:
-            self.val_points.update(val.column("iteration"), 100.0 * val.column("val_accuracy"),
-                                   100.0 * val.column("val_accuracy_ci95"))
-        else:
-            self.val_points.update(val.column("iteration"), val.column("val_loss"), val.column("val_loss_ci95"))
-        splits = run.splits
-        self.grad_first.update(splits.column("iteration"), splits.column("grad_norm_first_order"), log=log)
-        self.grad_hessian.update(splits.column("iteration"), splits.column("grad_norm_hessian"), log=log)
+        for chart in stale:
+            (self._draw_losses, self._draw_performance, self._draw_gradients)[chart](run, x)
+            self._drawn[chart] = version
+            self._last_chart = chart
         if force or started - self._live_shown_at >= LIVE_TEXT_INTERVAL_S:
             self._live_shown_at = started
             self._update_live(run)
         self.last_refresh_s = time.perf_counter() - started
         return True
+
+    def _draw_losses(self, run: RunHistory, x: np.ndarray) -> None:
+        steps, beta, log = run.steps, self.beta, self.log_y.isChecked()
+        self.meta_loss.update(x, steps.column("meta_loss"), beta=beta, stride=steps.stride, log=log)
+        self.pre_loss.update(x, steps.column("pre_loss"), beta=beta, stride=steps.stride, log=log)
+
+    def _draw_performance(self, run: RunHistory, x: np.ndarray) -> None:
+        steps, beta, val = run.steps, self.beta, run.validation
+        if self._is_classification():
+            self.post_acc.update(x, 100.0 * steps.column("post_accuracy"), beta=beta, stride=steps.stride)
+            self.pre_acc.update(x, 100.0 * steps.column("pre_accuracy"), beta=beta, stride=steps.stride)
+            self.val_points.update(val.column("iteration"), 100.0 * val.column("val_accuracy"),
+                                   100.0 * val.column("val_accuracy_ci95"))
+        else:
+            self.val_points.update(val.column("iteration"), val.column("val_loss"), val.column("val_loss_ci95"))
+
+    def _draw_gradients(self, run: RunHistory, x: np.ndarray) -> None:
+        steps, splits, log = run.steps, run.splits, self.log_y.isChecked()
+        self.grad_norm.update(x, steps.column("grad_norm"), beta=self.beta, stride=steps.stride, log=log)
+        self.grad_first.update(splits.column("iteration"), splits.column("grad_norm_first_order"), log=log)
+        self.grad_hessian.update(splits.column("iteration"), splits.column("grad_norm_hessian"), log=log)
 
     @property
     def frame_cost_s(self) -> float:

@@ -111,7 +111,7 @@ class TrainingSession(QObject):
     thread_finished = Signal()
 
     def __init__(self, config: TrainConfig, *, label: str | None = None, after: "TrainingSession | None" = None,
-                 resume_from: str | Path | None = None, trace_interval_s: float = 1.5,
+                 resume_from: str | Path | None = None, trace_interval_s: float = 3.0,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.config = config
