@@ -141,7 +141,8 @@ def test_smoothing_slider_and_log_axis(qtbot, make_window, tiny_sinusoid):
     wait_built(qtbot, window)
     _train(qtbot, window, 5)
     curves = window.curves
-    qtbot.waitUntil(lambda: len(curves.meta_loss.smooth.getData()[0]) == window.session.iteration, timeout=5_000)
+    qtbot.waitUntil(lambda: curves.meta_loss.smooth.getData()[0] is not None
+                    and len(curves.meta_loss.smooth.getData()[0]) == window.session.iteration, timeout=5_000)
     loss = np.asarray(window.session.history.steps.column("meta_loss"))
     _, shown = curves.meta_loss.smooth.getData()
     np.testing.assert_allclose(shown, debiased_ema(loss, curves.beta))
@@ -185,8 +186,11 @@ def test_hessian_term_is_drawn_next_to_the_first_order_part(qtbot, make_window, 
     window = make_window(tiny_sinusoid.with_changes(hessian_split_every=1))
     wait_built(qtbot, window)
     _train(qtbot, window, 3)
-    qtbot.waitUntil(lambda: len(window.curves.grad_hessian.curve.getData()[0]) == window.session.iteration,
-                    timeout=5_000)  # the next redraw (≤ 30 Hz) shows it
+    def drawn() -> int:
+        x = window.curves.grad_hessian.curve.getData()[0]
+        return 0 if x is None else len(x)
+
+    qtbot.waitUntil(lambda: drawn() == window.session.iteration, timeout=5_000)  # the next redraw shows it
     x, y = window.curves.grad_hessian.curve.getData()
     assert np.all(y > 0)
     x1, y1 = window.curves.grad_first.curve.getData()
