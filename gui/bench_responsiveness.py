@@ -89,20 +89,21 @@ def gui_segment(app, config, seconds: float) -> dict:
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.setInterval(TICK_MS)
     timer.timeout.connect(lambda: ticks.append(clock.nsecsElapsed()))
-    start_i, start_t = window.session.iteration, time.perf_counter()
+    start_i, start_t, start_cpu = window.session.iteration, time.perf_counter(), time.thread_time()
     timer.start()
     ticks.append(clock.nsecsElapsed())
     loop = QEventLoop()
     QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()  # a real event loop, as the app runs: idle means asleep, not spinning
     timer.stop()
-    end_i, end_t = window.session.iteration, time.perf_counter()
+    end_i, end_t, gui_cpu = window.session.iteration, time.perf_counter(), time.thread_time() - start_cpu
     window.close()
     app.processEvents()
     intervals = np.diff(np.asarray(ticks, dtype=np.int64)) / 1e6
     delays = np.maximum(intervals - TICK_MS, 0.0)
     return {"iterations": end_i - start_i, "seconds": end_t - start_t,
-            "it_per_s": (end_i - start_i) / (end_t - start_t), "delays_ms": delays.tolist()}
+            "it_per_s": (end_i - start_i) / (end_t - start_t), "delays_ms": delays.tolist(),
+            "gui_thread_cpu": gui_cpu / (end_t - start_t)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         shown.append(g)
         d = np.asarray(g["delays_ms"])
         print(f"  round {r + 1}: GUI      {g['it_per_s']:8.1f} it/s   timer delay p99 {np.percentile(d, 99):6.1f} ms, "
-              f"worst {d.max():6.1f} ms ({len(d)} ticks)", flush=True)
+              f"worst {d.max():6.1f} ms ({len(d)} ticks), GUI thread CPU {100 * g['gui_thread_cpu']:.0f}%", flush=True)
     h_rate = sum(h["iterations"] for h in headless) / sum(h["seconds"] for h in headless)
     g_rate = sum(g["iterations"] for g in shown) / sum(g["seconds"] for g in shown)
     delays = np.concatenate([np.asarray(g["delays_ms"]) for g in shown])

@@ -78,6 +78,7 @@ class CurvesView(QWidget):
         self.last_refresh_s = 0.0
         self.high_quality = True
         self._x_upper: float | None = None
+        self._y_ranges: dict[int, tuple[float, float]] = {}
 
         self.title = QLabel()
         self.title.setObjectName("chartTitle")
@@ -192,6 +193,33 @@ class CurvesView(QWidget):
             self._x_upper = upper
             view.setXRange(0.0, upper, padding=0.0)
 
+    def _settle_y_range(self, plot: pg.PlotItem, *series: np.ndarray) -> None:
+        """Fit the y axis to the data, but move it only when the data leave it or use under half of it.
+
+        An axis whose range changes is re-rendered; one that stays put is a cached pixmap.
+        """
+        view = plot.getViewBox()
+        log = self.log_y.isChecked() and plot is not self.perf_plot
+        values = [np.asarray(v, dtype=float) for v in series if len(v)]
+        if not values:
+            return
+        data = np.concatenate(values)
+        data = data[np.isfinite(data) & (data > 0)] if log else data[np.isfinite(data)]
+        if not len(data):
+            return
+        lo, hi = float(data.min()), float(data.max())
+        if log:
+            lo, hi = np.log10(lo), np.log10(hi)
+        shown = self._y_ranges.get(id(plot))
+        if shown is not None and list(view.viewRange()[1]) != list(shown):
+            return  # the user zoomed or panned: leave it
+        span = max(hi - lo, 1e-12 if log else max(abs(hi), 1e-12) * 1e-3)
+        if shown is not None and shown[0] <= lo and hi <= shown[1] and (hi - lo) >= 0.5 * (shown[1] - shown[0]):
+            return
+        target = (lo - 0.08 * span, hi + 0.08 * span)
+        view.setYRange(*target, padding=0.0)
+        self._y_ranges[id(plot)] = tuple(view.viewRange()[1])
+
     # -- runs ----------------------------------------------------------------------------------------
     @property
     def beta(self) -> float:
@@ -206,6 +234,7 @@ class CurvesView(QWidget):
         self.current = history
         self.config = config
         self._x_upper = None
+        self._y_ranges = {}
         self.loss_plot.getViewBox().enableAutoRange(x=True)
         self._configure_for(config)
         self._drawn = [None, None, None]
@@ -260,9 +289,11 @@ class CurvesView(QWidget):
         val_desc = (f"validation after {config.test_inner_steps} step(s) on {config.val_tasks} tasks, "
                     f"every {config.val_every} its" if config.val_every else "validation off")
         if classify:
+            self.perf_plot.setYRange(0, 100, padding=0.02)  # fixed: its axis never needs redrawing
             self.perf_plot.setLabel("left", "accuracy %")
             self.perf_plot.setTitle(f"query accuracy · {val_desc}", size=f"{theme.BASE_POINT_SIZE}pt")
         else:
+            self.perf_plot.enableAutoRange(y=True)
             self.perf_plot.setLabel("left", "validation MSE")
             self.perf_plot.setTitle(f"validation MSE · {val_desc}", size=f"{theme.BASE_POINT_SIZE}pt")
         split = (f"first-order part vs Hessian term every {config.hessian_split_every} its"
@@ -318,6 +349,8 @@ class CurvesView(QWidget):
         steps, beta, log = run.steps, self.beta, self.log_y.isChecked()
         self.meta_loss.update(x, steps.column("meta_loss"), beta=beta, stride=steps.stride, log=log)
         self.pre_loss.update(x, steps.column("pre_loss"), beta=beta, stride=steps.stride, log=log)
+        self._settle_y_range(self.loss_plot, *self._shown_values(self.meta_loss, self.pre_loss),
+                             *self._overlay_values(self.loss_plot))
 
     def _draw_performance(self, run: RunHistory, x: np.ndarray) -> None:
         steps, beta, val = run.steps, self.beta, run.validation
@@ -334,6 +367,24 @@ class CurvesView(QWidget):
         self.grad_norm.update(x, steps.column("grad_norm"), beta=self.beta, stride=steps.stride, log=log)
         self.grad_first.update(splits.column("iteration"), splits.column("grad_norm_first_order"), log=log)
         self.grad_hessian.update(splits.column("iteration"), splits.column("grad_norm_hessian"), log=log)
+        self._settle_y_range(self.grad_plot, *self._shown_values(self.grad_norm),
+                             splits.column("grad_norm_first_order"), splits.column("grad_norm_hessian"),
+                             *self._overlay_values(self.grad_plot))
+
+    @staticmethod
+    def _shown_values(*curves: SmoothedCurve) -> list[np.ndarray]:
+        out = []
+        for curve in curves:
+            items = [curve.smooth] + ([curve.raw] if curve.raw.isVisible() else [])
+            for item in items:
+                y = item.yData
+                if y is not None and len(y):
+                    out.append(y)
+        return out
+
+    def _overlay_values(self, plot: pg.PlotItem) -> list[np.ndarray]:
+        return [c.smooth.yData for o in self.overlays for c, _, _ in o.curves
+                if c._plot is plot and c.smooth.yData is not None]
 
     @property
     def frame_cost_s(self) -> float:
@@ -382,6 +433,7 @@ class CurvesView(QWidget):
         self.smoothing_changed.emit(position)
 
     def _on_log_y(self, on: bool) -> None:
+        self._y_ranges = {}  # fit the new axes afresh
         for plot in (self.loss_plot, self.grad_plot):
             plot.setLogMode(False, on)
         self._draw_overlays()

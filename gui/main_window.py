@@ -44,7 +44,7 @@ from gui.worker import SessionFailed, SessionReady, TrainingSession
 
 REDRAW_MS = 33  # the timer: ≤ 30 Hz
 CHART_MIN_INTERVAL_S = 0.04  # one of the three charts at a time, each at ≤ 8 Hz while training ...
-CHART_COST_FACTOR = 12.0  # ... and at most 1/12 of the time: the GUI thread shares the GIL and the cores
+CHART_COST_FACTOR = 20.0  # ... and at most 1/20 of the time: the GUI thread shares the GIL and the cores
 LIVE_RATES = ("inner_lr", "meta_lr")  # settings a running run takes without a reset
 STOP_TIMEOUT_S = 120.0
 

@@ -124,6 +124,10 @@ class TaskView(QWidget):
     # -- regression ---------------------------------------------------------------------------------------
     def _show_regression(self, trace: AdaptationTrace, where: str) -> None:
         self.stack.setCurrentWidget(self.plot)
+        key = (trace.description, trace.x_support.tobytes(), trace.y_support.tobytes())
+        if key == self._shown_key:
+            return  # the same task again: nothing to redraw
+        self._shown_key = key
         self.header.setText(f"<b>Display task</b>: {trace.description or 'a sinusoid'} · "
                             f"{len(trace.x_support)} support points{where}")
         if trace.x_grid is not None:
