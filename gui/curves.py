@@ -85,6 +85,7 @@ class CurvesView(QWidget):
         self.title.setWordWrap(True)
         self.title.setMinimumWidth(120)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.title.setStyleSheet(f"font-size: {theme.BASE_POINT_SIZE + 3}pt; font-weight: 700;")
         self.live = QLabel()
         self.live.setObjectName("live")
@@ -116,7 +117,7 @@ class CurvesView(QWidget):
         self.export_button.setMenu(menu)
 
         controls = QHBoxLayout()
-        controls.addWidget(self.title, 1)
+        controls.addStretch(1)
         controls.addWidget(QLabel("smoothing"))
         controls.addWidget(self.smoothing)
         controls.addWidget(self.smoothing_value)
@@ -143,27 +144,33 @@ class CurvesView(QWidget):
         self.grad_first = PointSeries(self.grad_plot, "first-order part", theme.GREEN, symbol="t")
         self.grad_hessian = PointSeries(self.grad_plot, "Hessian term", theme.VERMILLION, symbol="s")
         self.reference_line = pg.InfiniteLine(angle=0, movable=False, pen=theme.pen(theme.REFERENCE, 1.8, dash=True),
-                                              label="", labelOpts={"position": 0.02, "color": theme.REFERENCE,
-                                                                   "anchors": [(0, 1), (0, 1)]})
+                                              label="published", labelOpts={"position": 0.8, "color": theme.REFERENCE,
+                                                                            "anchors": [(0.5, -0.1), (0.5, -0.1)]})
         self.perf_plot.addItem(self.reference_line)
         self.reference_line.hide()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
-        layout.addLayout(controls)
-        layout.addWidget(self.reference_label)
+        layout.addWidget(self.title)
         layout.addWidget(self.live)
+        layout.addWidget(self.reference_label)
         layout.addWidget(self.graphics, 1)
+        layout.addLayout(controls)
         self.smoothing.valueChanged.connect(self._on_smoothing)
         self.log_y.toggled.connect(self._on_log_y)
         self._on_smoothing(self.smoothing.value())
 
-    def _make_plot(self, row: int, ylabel: str) -> pg.PlotItem:
-        plot = self.graphics.addPlot(row=row, col=0)
+    def _make_plot(self, index: int, ylabel: str) -> pg.PlotItem:
+        # The legend is a row of its own above the chart, so it never hides the newest points.
+        legend = pg.LegendItem(labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt", colCount=3,
+                               horSpacing=6, verSpacing=-6)
+        self.graphics.addItem(legend, row=2 * index, col=0)
+        plot = self.graphics.addPlot(row=2 * index + 1, col=0)
+        plot.legend = legend  # PlotItem.addItem lists named items here
+        plot.getAxis("left").setWidth(64)  # equal widths: the three charts' iterations line up
         plot.showGrid(x=True, y=True, alpha=0.25)
+        self._add_export_actions(plot)
         plot.setLabel("left", ylabel)
-        plot.addLegend(offset=(-8, 8), labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt",
-                       brush=pg.mkBrush(255, 255, 255, 210))
         theme.tidy_axes(plot)
         plot.setClipToView(True)
         return plot
@@ -219,6 +226,14 @@ class CurvesView(QWidget):
         target = (lo - 0.08 * span, hi + 0.08 * span)
         view.setYRange(*target, padding=0.0)
         self._y_ranges[id(plot)] = tuple(view.viewRange()[1])
+
+    def _add_export_actions(self, plot: pg.PlotItem) -> None:
+        """Right-click a chart: next to pyqtgraph's own "Export..." (one chart), all charts at once."""
+        menu = plot.getViewBox().menu
+        menu.addSeparator()
+        menu.addAction("Export all charts as PNG…", lambda: self._export_dialog("png"))
+        menu.addAction("Export all charts as SVG…", lambda: self._export_dialog("svg"))
+        menu.addAction("Export all runs as CSV…", lambda: self._export_dialog("csv"))
 
     # -- runs ----------------------------------------------------------------------------------------
     @property
@@ -307,10 +322,10 @@ class CurvesView(QWidget):
             self.reference_label.setText(no_figure_reason(config))
         else:
             self.reference_line.setPos(self.reference.value)
+            self.reference_line.show()  # first: a hidden label ignores its new text
             self.reference_line.label.setFormat(f"published {self.reference.value:g}"
                                                 f"{'%' if self.reference.metric == 'accuracy' else ''} "
                                                 f"({self.reference.protocol})")
-            self.reference_line.show()
             self.reference_label.setText(f"Published: {self.reference.text()}")
 
     # -- drawing ----------------------------------------------------------------------------------------

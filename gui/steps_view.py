@@ -100,13 +100,15 @@ class StepsView(QWidget):
         nav.addWidget(self.slider, 1)
         nav.addWidget(self.next_button)
         nav.addWidget(self.step_label)
+        self.key = QLabel(SUPPORT_QUERY)
+        self.key.setToolTip("Colours of the per-step curves: support set, query set")
 
-        self.loss_plot = _small_plot(f"loss · {SUPPORT_QUERY}")
+        self.loss_plot = _small_plot("loss")
         self.support_loss = self.loss_plot.plot(pen=theme.pen(theme.BLUE, 2), symbol="o", symbolSize=6,
                                                 symbolBrush=theme.BLUE, name="support")
         self.query_loss = self.loss_plot.plot(pen=theme.pen(theme.ORANGE, 2), symbol="s", symbolSize=6,
                                               symbolBrush=theme.ORANGE, name="query")
-        self.acc_plot = _small_plot(f"accuracy % · {SUPPORT_QUERY}")
+        self.acc_plot = _small_plot("accuracy %")
         self.acc_plot.setYRange(0, 100)
         self.support_acc = self.acc_plot.plot(pen=theme.pen(theme.BLUE, 2), symbol="o", symbolSize=6,
                                               symbolBrush=theme.BLUE, name="support")
@@ -147,7 +149,10 @@ class StepsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(nav)
-        layout.addWidget(self.summary)
+        summary_row = QHBoxLayout()
+        summary_row.addWidget(self.summary, 1)
+        summary_row.addWidget(self.key, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(summary_row)
         layout.addLayout(small)
         layout.addWidget(self.stack, 1)
         self.slider.valueChanged.connect(self._show_step)
@@ -195,7 +200,7 @@ class StepsView(QWidget):
 
     def _layer_legend(self, colours: list[str]) -> None:
         names = layer_names(self.change_curves)
-        self.change_plot.setTitle(f"‖φ_k − θ‖ per layer · {theme.coloured(names[0], colours[0])} … "
+        self.change_plot.setTitle(f"‖φ_k − θ‖ {theme.coloured(names[0], colours[0])}…"
                                   f"{theme.coloured(names[-1], colours[-1])}", size=f"{theme.BASE_POINT_SIZE - 1}pt")
         self.change_plot.setToolTip("How far each layer has moved from θ after k inner steps:\n"
                                     + "\n".join(names))

@@ -165,6 +165,7 @@ def test_published_figure_is_shown_with_its_protocol(qtbot, make_window, tiny_si
     assert "0.435" in window.curves.reference_label.text()
     assert "finn-sinusoid" in window.curves.reference_label.text()
     assert window.curves.reference_line.isVisible()
+    assert window.curves.reference_line.label.textItem.toPlainText() == "published 0.435 (finn-sinusoid)"
     assert "protocol finn-sinusoid" in window.curves.title.text()
     wait_built(qtbot, window)
 
