@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
             self.setup.set_config(config)
         start = self.setup.try_config()
         if start is not None:
-            self.prepare(start)
+            self.prepare(self._with_data_dir(start))
 
     def save_settings(self) -> None:
         if not self.persist:
@@ -420,7 +420,7 @@ class MainWindow(QMainWindow):
         self.task_view.clear(message)
         self.steps_view.clear(message)
         if failure.missing_data:
-            self.show_error(f"Omniglot is not available: {message}. Glyphs and the sinusoid work without it.",
+            self.show_error(f"Omniglot is not available: {message.rstrip('.')}. Glyphs and the sinusoid work without it.",
                             action="Get Omniglot…", callback=lambda: self.show_data_dialog(message))
             if self.offer_data_dialog and session.play_requested:
                 self.show_data_dialog(message)

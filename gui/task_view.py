@@ -37,7 +37,8 @@ def class_colour(label: int) -> str:
 
 
 def _wrap_caption(caption: str) -> str:
-    return caption.replace(" / ", "\n", 1)
+    """Alphabet on one line, character (and rotation) on the next; underscores become spaces so long names wrap."""
+    return caption.replace(" / ", "\n", 1).replace("_", " ")
 
 
 class TaskView(QWidget):
