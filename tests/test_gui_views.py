@@ -198,3 +198,29 @@ def test_hessian_term_is_drawn_next_to_the_first_order_part(qtbot, make_window, 
     assert len(x1) == len(x)
     assert "Hessian term" in window.curves.live.text()
     assert "first-order part vs Hessian term" in window.curves.grad_plot.titleLabel.text
+
+
+def test_validation_points_with_confidence_bars(qtbot, make_window, tiny_sinusoid):
+    window = make_window(tiny_sinusoid.with_changes(val_every=2, val_tasks=3))
+    wait_built(qtbot, window)
+    _train(qtbot, window, 4)
+    qtbot.waitUntil(lambda: "validation MSE" in window.curves.live.text(), timeout=5_000)
+    val = window.session.history.validation
+    assert len(val) >= 2 and list(val.column("iteration"))[:2] == [2.0, 4.0]
+    x, y = window.curves.val_points.curve.getData()
+    np.testing.assert_allclose(y, val.column("val_loss"))
+    np.testing.assert_allclose(window.curves.val_points.bars.opts["top"], val.column("val_loss_ci95"))
+
+
+def test_omniglot_from_a_named_folder(qtbot, make_window, tiny_omniglot):
+    config = default_config("omniglot", protocol="lake", ways=2, shots=1, queries=1, meta_batch=2, val_every=0,
+                            test_inner_steps=2, iterations=1000, device="cpu")
+    window = make_window(config, data_dir=str(tiny_omniglot))
+    wait_built(qtbot, window)
+    assert window.session.config.data_dir == str(tiny_omniglot)
+    tiles = window.task_view.support_tiles
+    assert len(tiles) == 2
+    assert all(t.caption.startswith("Alphabet_") and "synthetic" not in t.caption for t in tiles)
+    assert "protocol lake" in window.task_view.header.text()
+    qtbot.mouseClick(window.transport.step, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.session.iteration == 1, timeout=30_000)
