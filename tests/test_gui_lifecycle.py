@@ -169,3 +169,26 @@ def test_bad_option_exits_2(capsys):
         main(["--size", "10x10"])
     assert exc.value.code == 2
     assert "--size must be at least" in capsys.readouterr().err
+
+
+def test_choosing_a_folder_in_the_data_dialog_starts_omniglot(qtbot, make_window, tiny_omniglot, tmp_path,
+                                                                monkeypatch):
+    empty = tmp_path / "nothing-here"
+    empty.mkdir()
+    monkeypatch.setenv("INNERLOOP_DATA", str(empty))
+    config = default_config("omniglot", protocol="lake", ways=2, shots=1, queries=1, meta_batch=2, val_every=0,
+                            test_inner_steps=2, iterations=1000, device="cpu")
+    window = make_window(config)
+    qtbot.waitUntil(lambda: window.session.is_over, timeout=60_000)
+    qtbot.mouseClick(window.notice.action, Qt.MouseButton.LeftButton)  # "Get Omniglot…"
+    dialog = window.data_dialog
+    assert dialog.isVisible()
+
+    assert dialog.use_location(str(tiny_omniglot))  # what "Choose folder…" does with the folder picked
+    assert not dialog.isVisible()
+    assert window.data_dir == str(tiny_omniglot)
+    assert window.settings.value("data/dir") == str(tiny_omniglot)  # remembered
+    wait_built(qtbot, window)
+    assert window.session.config.data_dir == str(tiny_omniglot)
+    assert not window.notice.isVisible()
+    assert len(window.task_view.support_tiles) == 2
