@@ -204,8 +204,13 @@ def test_validation_points_with_confidence_bars(qtbot, make_window, tiny_sinusoi
     window = make_window(tiny_sinusoid.with_changes(val_every=2, val_tasks=3))
     wait_built(qtbot, window)
     _train(qtbot, window, 4)
-    qtbot.waitUntil(lambda: "validation MSE" in window.curves.live.text(), timeout=5_000)
     val = window.session.history.validation
+
+    def drawn() -> int:
+        y = window.curves.val_points.curve.getData()[1]
+        return 0 if y is None else len(y)
+
+    qtbot.waitUntil(lambda: drawn() == len(val) and "validation MSE" in window.curves.live.text(), timeout=5_000)
     assert len(val) >= 2 and list(val.column("iteration"))[:2] == [2.0, 4.0]
     x, y = window.curves.val_points.curve.getData()
     np.testing.assert_allclose(y, val.column("val_loss"))
