@@ -188,7 +188,7 @@ class CurvesView(QWidget):
         return own + [c for o in self.overlays for c, _, _ in o.curves]
 
     def _grow_x_range(self, last_iteration: float) -> None:
-        """Widen the iteration axis in steps (1, 2, 5 × 10^k), so axes are not redrawn every frame.
+        """Widen the iteration axis in round steps, so the axes are not redrawn every frame.
 
         Left alone once the user has zoomed or panned (pyqtgraph then turns auto-range off).
         """
@@ -501,9 +501,9 @@ class CurvesView(QWidget):
 
 
 def _nice_upper(value: float) -> float:
-    """The smallest of 1, 2, 5 × 10^k that is at least ``value``."""
+    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) that is at least ``value``."""
     exponent = math.floor(math.log10(value))
-    for mantissa in (1.0, 2.0, 5.0, 10.0):
+    for mantissa in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
         if mantissa * 10.0 ** exponent >= value:
             return mantissa * 10.0 ** exponent
     return 10.0 ** (exponent + 1)
