@@ -112,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", default="sinusoid-demo")
     parser.add_argument("--rounds", type=int, default=2, help="headless/GUI segment pairs (alternated)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="torch intra-op threads for both segments (0: torch's default)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads for both kinds of segment (default: as the app, one core fewer than "
+                             "the machine has; $OMP_NUM_THREADS when set)")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
     args = parser.parse_args(argv)
 
@@ -122,10 +123,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from gui.theme import apply_theme
 
-    import torch  # only to pin the thread count, the same for both kinds of segment
+    import torch  # only to report the thread count, the same for both kinds of segment
 
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
+    from gui.app import _size_torch_threads
+
+    _size_torch_threads(args.threads)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
     config = _config(args.preset, args.device)

@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=64)
         self._rate_shown_at = 0.0
         self._charts_due = 0.0
+        self._pending_trace: AdaptationTrace | None = None
         self._saved_at_iteration = -1
 
         self.setup = SetupPanel()
@@ -240,6 +241,7 @@ class MainWindow(QMainWindow):
         session.failed.connect(lambda event, s=session: self._on_failed(s, event))
         session.thread_finished.connect(lambda s=session: self._on_thread_finished(s))
         self.session = session
+        self._pending_trace = None
         self.notice.clear()  # whatever it said was about the run being replaced
         self._rate_samples.clear()
         self._saved_at_iteration = -1
@@ -397,8 +399,15 @@ class MainWindow(QMainWindow):
     def _on_trace(self, session: TrainingSession, trace: AdaptationTrace) -> None:
         if session is not self.session:
             return
-        self.task_view.show_trace(trace, protocol=session.config.protocol)
+        self._pending_trace = trace  # shown by the next tick, in a frame of its own
+
+    def _show_pending_trace(self) -> bool:
+        trace, self._pending_trace = self._pending_trace, None
+        if trace is None or self.session is None:
+            return False
+        self.task_view.show_trace(trace, protocol=self.session.config.protocol)
         self.steps_view.show_trace(trace)
+        return True
 
     def _on_finished(self, session: TrainingSession, event: RunFinished) -> None:
         if session is not self.session:
@@ -469,7 +478,9 @@ class MainWindow(QMainWindow):
         session.maybe_request_trace()
         self.curves.set_quality(not session.playing)
         now = time.monotonic()
-        if now >= self._charts_due and self.curves.refresh(one_chart=session.playing):
+        if self._show_pending_trace():
+            pass  # the per-step views took this frame; the charts wait for the next one
+        elif now >= self._charts_due and self.curves.refresh(one_chart=session.playing):
             self._charts_due = now + max(CHART_MIN_INTERVAL_S, CHART_COST_FACTOR * self.curves.frame_cost_s)
         iteration = session.iteration
         if not self._rate_samples or self._rate_samples[-1][1] != iteration:

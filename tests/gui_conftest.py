@@ -14,7 +14,8 @@ import pytest  # noqa: E402
 
 from engine.config import TrainConfig, default_config  # noqa: E402
 
-__all__ = ["tiny_sinusoid", "tiny_glyphs", "settings_dir", "make_window", "wait_built", "counter_value",
+__all__ = ["tiny_sinusoid", "tiny_glyphs", "settings_dir", "make_window", "wait_built", "wait_trace_shown",
+           "counter_value",
            "TINY_SINUSOID", "TINY_GLYPHS"]
 
 TINY_SINUSOID = dict(meta_batch=2, val_every=0, hessian_split_every=0, test_inner_steps=2, iterations=100_000,
@@ -51,6 +52,12 @@ def wait_built(qtbot, window, timeout: int = BUILD_TIMEOUT_MS) -> None:
     """Until the current run is built and its first trace (iteration 0) is shown."""
     qtbot.waitUntil(lambda: window.session is not None and window.session.info is not None
                     and window.session.latest_trace is not None, timeout=timeout)
+    wait_trace_shown(qtbot, window)
+
+
+def wait_trace_shown(qtbot, window, timeout: int = 5_000) -> None:
+    """Until the views show the session's latest trace (they take it on the next redraw tick)."""
+    qtbot.waitUntil(lambda: window.steps_view.trace is window.session.latest_trace, timeout=timeout)
 
 
 @pytest.fixture

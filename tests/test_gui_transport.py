@@ -43,6 +43,7 @@ def test_step_advances_exactly_one_iteration(qtbot, make_window, tiny_sinusoid):
         assert window.session.iteration == expected
     # A step ends paused and shows the trace of where it landed.
     qtbot.waitUntil(lambda: window.session.latest_trace.iteration == 2, timeout=30_000)
+    wait_trace_shown(qtbot, window)
     assert "iteration 2" in window.steps_view.summary.text()
 
 

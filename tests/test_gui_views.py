@@ -123,6 +123,7 @@ def test_task_view_captions_resample_and_enlarge(qtbot, make_window, tiny_glyphs
     before = window.session.latest_trace
     qtbot.mouseClick(view.resample, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.session.latest_trace is not before, timeout=30_000)
+    wait_trace_shown(qtbot, window)
     assert [t.caption for t in view.support_tiles] != captions
 
     tile = view.support_tiles[1]
