@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.checkpoints import load_checkpoint, save_checkpoint
+from engine.checkpoints import from_json_text, load_checkpoint, save_checkpoint, to_json_text
 
 
 def add_parser(subparsers) -> None:
@@ -14,13 +14,21 @@ def add_parser(subparsers) -> None:
     p.add_argument("checkpoint", metavar="RUN_DIR_OR_CHECKPOINT")
     p.add_argument("out", metavar="OUT.pt")
     p.add_argument("--note", default="", help="provenance text stored in the file (e.g. the command)")
+    p.add_argument("--history-rows", type=int, default=500,
+                   help="keep about this many metric rows (every validation row is kept)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     data = load_checkpoint(args.checkpoint)
-    keep = {k: data[k] for k in ("config", "iteration", "wall_time", "model", "history", "learning_rates") if k in data}
+    keep = {k: data[k] for k in ("config", "iteration", "wall_time", "model", "learning_rates") if k in data}
+    keep["history"] = to_json_text(_thin(from_json_text(data.get("history", "[]"), "history"), args.history_rows))
     keep["note"] = args.note
     path = save_checkpoint(args.out, keep)
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB, iteration {keep.get('iteration')})")
     return 0
+
+
+def _thin(history: list[dict], rows: int) -> list[dict]:
+    stride = max(1, -(-len(history) // max(rows, 1)))
+    return [row for i, row in enumerate(history) if i % stride == 0 or row.get("validation")]
