@@ -141,10 +141,10 @@ class CurvesView(QWidget):
                                      show_raw=False)
         self.val_points = PointSeries(self.perf_plot, "validation ± 95% CI", theme.GREEN, error_bars=True)
         self.grad_norm = SmoothedCurve(self.grad_plot, "full meta-gradient", theme.BLUE)
-        self.grad_first = PointSeries(self.grad_plot, "first-order part", theme.GREEN, symbol="t")
-        self.grad_hessian = PointSeries(self.grad_plot, "Hessian term", theme.VERMILLION, symbol="s")
+        self.grad_first = SmoothedCurve(self.grad_plot, "first-order part", theme.GREEN, width=2.2)
+        self.grad_hessian = SmoothedCurve(self.grad_plot, "Hessian term", theme.VERMILLION, width=2.2)
         self.reference_line = pg.InfiniteLine(angle=0, movable=False, pen=theme.pen(theme.REFERENCE, 1.8, dash=True),
-                                              label="published", labelOpts={"position": 0.8, "color": theme.REFERENCE,
+                                              label="published", labelOpts={"position": 0.2, "color": theme.REFERENCE,
                                                                             "anchors": [(0.5, -0.1), (0.5, -0.1)]})
         self.perf_plot.addItem(self.reference_line)
         self.reference_line.hide()
@@ -184,7 +184,8 @@ class CurvesView(QWidget):
             curve.set_antialias(high)
 
     def _smoothed_curves(self) -> list[SmoothedCurve]:
-        own = [self.meta_loss, self.pre_loss, self.post_acc, self.pre_acc, self.grad_norm]
+        own = [self.meta_loss, self.pre_loss, self.post_acc, self.pre_acc, self.grad_norm, self.grad_first,
+               self.grad_hessian]
         return own + [c for o in self.overlays for c, _, _ in o.curves]
 
     def _grow_x_range(self, last_iteration: float) -> None:
@@ -322,6 +323,9 @@ class CurvesView(QWidget):
             self.reference_label.setText(no_figure_reason(config))
         else:
             self.reference_line.setPos(self.reference.value)
+            # accuracy lines sit near the top (label below), MSE lines near the bottom (label above)
+            anchor = (0.5, -0.1) if self.reference.metric == "accuracy" else (0.5, 1.1)
+            self.reference_line.label.anchors = [anchor, anchor]
             self.reference_line.show()  # first: a hidden label ignores its new text
             self.reference_line.label.setFormat(f"published {self.reference.value:g}"
                                                 f"{'%' if self.reference.metric == 'accuracy' else ''} "
@@ -380,10 +384,12 @@ class CurvesView(QWidget):
     def _draw_gradients(self, run: RunHistory, x: np.ndarray) -> None:
         steps, splits, log = run.steps, run.splits, self.log_y.isChecked()
         self.grad_norm.update(x, steps.column("grad_norm"), beta=self.beta, stride=steps.stride, log=log)
-        self.grad_first.update(splits.column("iteration"), splits.column("grad_norm_first_order"), log=log)
-        self.grad_hessian.update(splits.column("iteration"), splits.column("grad_norm_hessian"), log=log)
-        self._settle_y_range(self.grad_plot, *self._shown_values(self.grad_norm),
-                             splits.column("grad_norm_first_order"), splits.column("grad_norm_hessian"),
+        for curve, column in ((self.grad_first, "grad_norm_first_order"), (self.grad_hessian, "grad_norm_hessian")):
+            xs = splits.column("iteration")
+            curve.update(xs, splits.column(column), beta=self.beta, stride=splits.stride, log=log)
+            curve.smooth.setSymbol("o" if 0 < len(xs) < 30 else None)  # a lone measurement stays visible
+            curve.smooth.setSymbolSize(6)
+        self._settle_y_range(self.grad_plot, *self._shown_values(self.grad_norm, self.grad_first, self.grad_hessian),
                              *self._overlay_values(self.grad_plot))
 
     @staticmethod

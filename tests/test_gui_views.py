@@ -189,14 +189,16 @@ def test_hessian_term_is_drawn_next_to_the_first_order_part(qtbot, make_window, 
     wait_built(qtbot, window)
     _train(qtbot, window, 3)
     def drawn() -> int:
-        x = window.curves.grad_hessian.curve.getData()[0]
+        x = window.curves.grad_hessian.smooth.getData()[0]
         return 0 if x is None else len(x)
 
     qtbot.waitUntil(lambda: drawn() == window.session.iteration, timeout=5_000)  # the next redraw shows it
-    x, y = window.curves.grad_hessian.curve.getData()
+    x, y = window.curves.grad_hessian.smooth.getData()
     assert np.all(y > 0)
-    x1, y1 = window.curves.grad_first.curve.getData()
+    x1, y1 = window.curves.grad_first.smooth.getData()
     assert len(x1) == len(x)
+    hessian = window.session.history.splits.column("grad_norm_hessian")
+    np.testing.assert_allclose(window.curves.grad_hessian.raw.getData()[1], hessian)
     assert "Hessian term" in window.curves.live.text()
     assert "first-order part vs Hessian term" in window.curves.grad_plot.titleLabel.text
 
