@@ -152,10 +152,16 @@ def test_data_dialog_download_progress_and_cancel(qtbot):
 
 
 def test_screenshot_command(qtbot, tmp_path):
+    import torch
+
     from gui.app import main
 
     out = tmp_path / "shot.png"
-    code = main(["--screenshot", str(out), "--preset", "sinusoid-demo", "--run-for", "1", "--size", "1280x800"])
+    threads = torch.get_num_threads()
+    try:
+        code = main(["--screenshot", str(out), "--preset", "sinusoid-demo", "--run-for", "1", "--size", "1280x800"])
+    finally:
+        torch.set_num_threads(threads)  # main() sizes torch's pool for the app; give the tests theirs back
     assert code == 0
     image = QImage(str(out))
     assert not image.isNull() and image.width() >= 1100
