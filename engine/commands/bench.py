@@ -36,8 +36,9 @@ def run(args: argparse.Namespace) -> int:
                 rows.append(bench_maml(case, first_order=first_order, device=device, repeats=args.repeats))
                 if not args.json:
                     r = rows[-1]
-                    print(f"{r['case']:<42} {r['order']:>6}-order  vectorised {r['vectorised_ms']:8.1f} ms"
-                          f"  per-task loop {r['reference_loop_ms']:8.1f} ms  ×{r['speedup']:.2f}", flush=True)
+                    print(f"{r['case']:<42} {r['order']:>6}-order  vmap {r['vmap_ms']:8.1f} ms  "
+                          f"task-loop {r['task_loop_ms']:8.1f} ms  reference loop {r['reference_loop_ms']:8.1f} ms"
+                          f"  → {r['chosen']} ×{r['speedup']:.2f}", flush=True)
     if "sampling" in args.what:
         from engine.bench_sampling import bench_sampling
         from engine.data.sources import make_sampler
