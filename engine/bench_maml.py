@@ -2,7 +2,7 @@
 
 The reference is the per-task ``torch.autograd.grad`` loop that peer libraries (learn2learn,
 higher, the original MAML ports) use; both compute the same meta-gradient (tests check it).
-Reported per case: vmap, the task loop (one graph, one backward), the reference, the path
+Reported per case: vmap, the task loop (with metrics and the optional Hessian split), the reference, the path
 Inner Loop picks for that shape, and the reference's time over the picked path's. Milliseconds
 per meta-iteration (forward, inner loop and outer backward; no optimiser step), best of a few
 repeats, all measured in one process so the ratios are fair.
@@ -76,8 +76,7 @@ def bench_maml(case: MamlCase, *, first_order: bool, device: torch.device, repea
     def step(vectorised: bool):
         def run():
             maml.zero_grad(set_to_none=True)
-            maml.meta_batch(batch, case.inner_steps, first_order=first_order,
-                            vectorised=vectorised).meta_loss.backward()
+            maml.meta_step(batch, case.inner_steps, first_order=first_order, vectorised=vectorised)
         return run
 
     def reference():

@@ -83,16 +83,13 @@ class Trainer:
         started = time.perf_counter()
         batch = self.train_sampler.sample_batch(c.meta_batch, self.rng).to(self.device)
         self.optimizer.zero_grad(set_to_none=True)
-        result = self.maml.meta_batch(batch, c.inner_steps, first_order=c.first_order)
+        result = self.maml.meta_step(batch, c.inner_steps, first_order=c.first_order, split_hessian=split_hessian)
         theta = self.maml.theta()
-        fo_norm = hess_norm = None
-        if split_hessian:
-            first_order_grad = result.first_order_part()
-        result.meta_loss.backward()
         grad_norm = _norm([p.grad for p in theta.values() if p.grad is not None])
-        if split_hessian:
-            fo_norm = _norm(list(first_order_grad.values()))
-            hess_norm = _norm([theta[n].grad - first_order_grad[n] for n in theta])
+        fo_norm = hess_norm = None
+        if result.first_order_part is not None:
+            fo_norm = _norm(list(result.first_order_part.values()))
+            hess_norm = _norm([theta[n].grad - result.first_order_part[n] for n in theta])
         loss = result.meta_loss.item()
         if math.isfinite(loss) and math.isfinite(grad_norm):
             self.optimizer.step()

@@ -27,29 +27,33 @@ Params = dict[str, torch.Tensor]
 
 @dataclass(frozen=True)
 class MetaBatchResult:
-    """What one meta-iteration measured, as tensors still on the device."""
+    """The vectorised forward pass of a meta-batch, graph attached (tensors on the device)."""
 
     meta_loss: torch.Tensor  # mean post-adaptation query loss (the objective)
     pre_loss: torch.Tensor  # query loss at θ, before adaptation
     pre_accuracy: torch.Tensor | None
     post_accuracy: torch.Tensor | None
-    adapted: list[Params]  # φ_K: one dict batched along dim 0 (vectorised), or one dict per task
-    batched: bool
+    adapted: Params  # φ_K of every task, batched along dim 0
 
     def first_order_part(self) -> Params:
         """∂ meta-loss / ∂φ_K summed over tasks: the meta-gradient without its Hessian term.
 
         (For first-order MAML this is the whole meta-gradient.) Call before ``backward()``.
         """
-        names = list(self.adapted[0])
-        leaves = [params[n] for params in self.adapted for n in names]
-        grads = torch.autograd.grad(self.meta_loss, leaves, retain_graph=True)
-        total: Params = {}
-        for i, g in enumerate(grads):
-            n = names[i % len(names)]
-            g = g.sum(0) if self.batched else g
-            total[n] = total[n] + g if n in total else g
-        return total
+        names = list(self.adapted)
+        grads = torch.autograd.grad(self.meta_loss, [self.adapted[n] for n in names], retain_graph=True)
+        return {n: g.sum(0) for n, g in zip(names, grads)}
+
+
+@dataclass(frozen=True)
+class MetaStep:
+    """One meta-gradient computed (it is in θ's ``.grad``) and what was measured on the way."""
+
+    meta_loss: torch.Tensor
+    pre_loss: torch.Tensor
+    pre_accuracy: torch.Tensor | None
+    post_accuracy: torch.Tensor | None
+    first_order_part: Params | None  # when the Hessian split was asked for
 
 
 class Maml(nn.Module):
@@ -120,18 +124,26 @@ class Maml(nn.Module):
             return True  # the MLP; on a GPU, one launch per layer beats B of them
         return batch.x_support.shape[1] + batch.x_query.shape[1] <= 20
 
-    def meta_batch(self, batch: TaskBatch, steps: int, *, first_order: bool,
-                   vectorised: bool | None = None) -> MetaBatchResult:
-        """Adapt to every task of the batch and measure the query losses.
+    def meta_step(self, batch: TaskBatch, steps: int, *, first_order: bool, split_hessian: bool = False,
+                  vectorised: bool | None = None) -> MetaStep:
+        """Accumulate the meta-gradient of the mean post-adaptation query loss into ``.grad``.
 
-        ``result.meta_loss.backward()`` then leaves the meta-gradient in θ's ``.grad``. Both
-        ways (``vmap`` over tasks, or a loop over them) compute the same numbers; ``None``
-        picks the faster for the batch shape.
+        Both ways (``vmap`` over tasks, or one task at a time with a backward pass each) give
+        the same numbers; ``None`` picks the faster for the batch shape. ``split_hessian`` also
+        returns the first-order part, so the Hessian term is ``θ.grad − first_order_part``.
         """
         if vectorised is None:
             vectorised = self.prefers_vectorised(batch)
         if not vectorised:
-            return self._meta_batch_loop(batch, steps, first_order=first_order)
+            return self._meta_step_loop(batch, steps, first_order=first_order, split_hessian=split_hessian)
+        result = self.meta_batch(batch, steps, first_order=first_order)
+        part = result.first_order_part() if split_hessian else None
+        result.meta_loss.backward()
+        return MetaStep(result.meta_loss.detach(), result.pre_loss, result.pre_accuracy,
+                        None if result.post_accuracy is None else result.post_accuracy.detach(), part)
+
+    def meta_batch(self, batch: TaskBatch, steps: int, *, first_order: bool) -> MetaBatchResult:
+        """Adapt to every task of the batch at once (``vmap``) and measure the query losses."""
         theta = self.theta()
         classify = self.kind == "classification"
 
@@ -148,13 +160,16 @@ class Maml(nn.Module):
             pre_losses = vmap(lambda o, y: task_loss(self.kind, o, y))(pre_out, batch.y_query)
             pre_acc = vmap(accuracy)(pre_out, batch.y_query).mean() if classify else None
         return MetaBatchResult(losses.mean(), pre_losses.mean(), pre_acc,
-                               accs.mean() if classify else None, [phi], batched=True)
+                               accs.mean() if classify else None, phi)
 
-    def _meta_batch_loop(self, batch: TaskBatch, steps: int, *, first_order: bool) -> MetaBatchResult:
+    def _meta_step_loop(self, batch: TaskBatch, steps: int, *, first_order: bool,
+                        split_hessian: bool) -> MetaStep:
+        """One task at a time, each with its own backward pass, which frees its graph at once."""
         theta = self.theta()
         names = list(theta)
         classify = self.kind == "classification"
-        losses, accs, pre_losses, pre_accs, adapted = [], [], [], [], []
+        losses, accs, pre_losses, pre_accs = [], [], [], []
+        part: Params | None = {n: torch.zeros_like(p) for n, p in theta.items()} if split_hessian else None
         for b in range(batch.size):
             x_s, y_s, x_q, y_q = batch.x_support[b], batch.y_support[b], batch.x_query[b], batch.y_query[b]
             phi = theta
@@ -163,17 +178,20 @@ class Maml(nn.Module):
                                             create_graph=not first_order)
                 phi = self.inner_step(phi, dict(zip(names, grads)))
             out_q = self.forward_with(phi, x_q)
-            losses.append(task_loss(self.kind, out_q, y_q))
-            adapted.append(phi)
+            loss = task_loss(self.kind, out_q, y_q) / batch.size
+            if part is not None:
+                for n, g in zip(names, torch.autograd.grad(loss, [phi[n] for n in names], retain_graph=True)):
+                    part[n] += g
+            loss.backward()
             with torch.no_grad():
+                losses.append(loss * batch.size)
                 pre_out = self.forward_with(theta, x_q)
                 pre_losses.append(task_loss(self.kind, pre_out, y_q))
                 if classify:
                     accs.append(accuracy(out_q, y_q))
                     pre_accs.append(accuracy(pre_out, y_q))
         mean = lambda xs: torch.stack(xs).mean() if xs else None  # noqa: E731
-        return MetaBatchResult(mean(losses), mean(pre_losses).detach(), mean(pre_accs), mean(accs),
-                               adapted, batched=False)
+        return MetaStep(mean(losses), mean(pre_losses), mean(pre_accs), mean(accs), part)
 
 
 def _key(name: str) -> str:
