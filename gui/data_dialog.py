@@ -26,6 +26,7 @@ from superqt.utils import create_worker
 from engine.errors import UserError
 
 DOWNLOAD_MB = 16
+DIALOG_WIDTH = 600
 
 
 def _load_omniglot(*args, **kwargs):
@@ -55,7 +56,7 @@ class DataDialog(QDialog):
                  loader: Callable = _load_omniglot, describe: Callable[[str], dict] = _describe_omniglot) -> None:
         super().__init__(parent)
         self.setWindowTitle("Get Omniglot")
-        self.setMinimumWidth(560)
+        self.setFixedWidth(DIALOG_WIDTH)
         self._loader = loader
         self._describe = describe
         self._cancel = threading.Event()
@@ -97,6 +98,9 @@ class DataDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addLayout(end)
+
+        for label in (intro, self.problem):  # wrapped text: reserve its full height at the dialog's width
+            label.setMinimumHeight(label.heightForWidth(DIALOG_WIDTH - 30))
 
         self.download_button.clicked.connect(self.start_download)
         self.folder_button.clicked.connect(self._choose_folder)
