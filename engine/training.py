@@ -148,6 +148,7 @@ class Trainer:
         while not self._done(start_iteration, started):
             turn = controls.wait_turn()
             if turn == "stop":
+                yield from self._serve_requests()  # a save asked for just before stop still happens
                 path = self._save_if_run_dir()
                 yield RunFinished(self.iteration, "stopped", f"stopped at iteration {self.iteration}", path)
                 return

@@ -6,4 +6,3 @@ One concept per module: ``app`` (entry point), ``main_window`` (composition), ``
 ``presets``, ``references``, ``settings`` and ``theme``. Nothing here computes a gradient.
 """
 
-import gui.qt_guard  # noqa: F401,E402  (before any Qt call: PySide6 6.12 on Python < 3.12)

@@ -11,7 +11,6 @@ main window as a PNG and exits 0 (2 on a bad option, 1 if the picture could not 
 
 from __future__ import annotations
 
-import gui.qt_guard  # noqa: F401  (first: PySide6 6.12 on Python < 3.12, see the module)
 
 import argparse
 import os

@@ -14,7 +14,6 @@ A benchmark, not a test: numbers depend on the machine and on whatever else runs
 
 from __future__ import annotations
 
-import gui.qt_guard  # noqa: F401  (first: PySide6 6.12 on Python < 3.12, see the module)
 
 import argparse
 import json

@@ -8,7 +8,6 @@ Right-click a plot for pyqtgraph's exporters; ``export_csv/png/svg`` do it progr
 
 from __future__ import annotations
 
-import gui.qt_guard  # noqa: F401  (first: PySide6 6.12 on Python < 3.12, see the module)
 
 import math
 import time

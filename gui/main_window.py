@@ -7,7 +7,6 @@ stored state. Space plays/pauses, Right steps one meta-iteration, R resets to th
 
 from __future__ import annotations
 
-import gui.qt_guard  # noqa: F401  (first: PySide6 6.12 on Python < 3.12, see the module)
 
 import math
 import time

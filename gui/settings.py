@@ -6,7 +6,6 @@ which is what tests (and a portable install) use so they never touch a user's se
 
 from __future__ import annotations
 
-import gui.qt_guard  # noqa: F401  (first: PySide6 6.12 on Python < 3.12, see the module)
 
 import json
 import os

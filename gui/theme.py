@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gui.qt_guard  # noqa: F401  (first: PySide6 6.12 on Python < 3.12, see the module)
 
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont, QPalette

@@ -13,7 +13,6 @@ The run starts paused; ``play()``, ``pause()``, ``step()`` and ``stop()`` drive 
 
 from __future__ import annotations
 
-import gui.qt_guard  # noqa: F401  (first: PySide6 6.12 on Python < 3.12, see the module)
 
 import logging
 import threading

@@ -10,7 +10,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import gui.qt_guard  # noqa: E402,F401  (before any Qt call: PySide6 6.12 on Python < 3.12)
 import pytest  # noqa: E402
 
 from engine.config import TrainConfig, default_config  # noqa: E402

@@ -113,3 +113,13 @@ def test_adaptation_trace_of_the_display_task_has_every_step():
     assert trace.support_loss.shape == (5,) and trace.y_grid_pred.shape[0] == 5
     assert trace.support_loss[-1] < trace.support_loss[0]
     assert all(v[0] == 0 and v[-1] > 0 for v in trace.param_change.values())
+
+
+def test_a_checkpoint_requested_just_before_stop_is_still_written(tmp_path):
+    controls = TrainingControls(paused=True)
+    trainer = Trainer(sinusoid_config(iterations=None, minutes=5), controls=controls)
+    controls.request_checkpoint(str(tmp_path / "saved.pt"))
+    controls.stop()
+    events = list(trainer.run())
+    assert events[-1].reason == "stopped"
+    assert (tmp_path / "saved.pt").exists()
