@@ -147,7 +147,7 @@ class TaskView(QWidget):
         shots = len(trace.support_labels) // ways
         queries = len(trace.query_labels) // ways
         synthetic = any("synthetic" in c for c in trace.support_captions)
-        self.header.setText(f"<b>Display task</b>: {ways}-way {shots}-shot, {queries} {"query" if queries == 1 else "queries"} per class{where}"
+        self.header.setText(f"<b>Display task</b>: {ways}-way {shots}-shot, {queries} {'query' if queries == 1 else 'queries'} per class{where}"
                             + (" · synthetic glyphs" if synthetic else ""))
         self._clear_grid(self.support_grid)
         self._clear_grid(self.query_grid)
