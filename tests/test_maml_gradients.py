@@ -138,7 +138,9 @@ def test_first_order_part_is_the_same_on_both_paths_and_is_fomaml_gradient(first
 def test_the_faster_path_is_chosen_by_task_size_not_by_timing():
     maml = tiny_maml()
     assert maml.prefers_vectorised(make_batch(ways=5, shots=1, queries=1))
+    assert maml.prefers_vectorised(make_batch(ways=20, shots=1, queries=1, size=4))
     assert not maml.prefers_vectorised(make_batch(ways=5, shots=1, queries=15))
+    assert not maml.prefers_vectorised(make_batch(ways=5, shots=5, queries=5))
 
 
 def test_hessian_split_adds_up_and_vanishes_for_first_order():

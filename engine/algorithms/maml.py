@@ -116,13 +116,14 @@ class Maml(nn.Module):
         """Whether ``vmap`` beats the per-task loop for this batch shape on this device.
 
         Measured with ``innerloop-cli bench maml`` on a 2-core CPU: vmap turns the conv layers
-        into grouped convolutions, which win while each task holds few images (the MAML paper's
-        5-way 1-shot training with one query per class) and lose for larger tasks; for the MLP
-        vmap is always faster. A fixed rule, not a timing, so runs stay reproducible.
+        into grouped convolutions, which win while each task holds at most ~40 images (5-way and
+        20-way 1-shot training with one query per class) and lose for larger tasks (5-way 5-shot
+        with 5 queries, 15 queries per class); for the MLP vmap is always faster. A fixed rule,
+        not a timing, so runs stay reproducible.
         """
         if batch.x_support.dim() <= 3 or batch.x_support.is_cuda:
             return True  # the MLP; on a GPU, one launch per layer beats B of them
-        return batch.x_support.shape[1] + batch.x_query.shape[1] <= 20
+        return batch.x_support.shape[1] + batch.x_query.shape[1] <= 40
 
     def meta_step(self, batch: TaskBatch, steps: int, *, first_order: bool, split_hessian: bool = False,
                   vectorised: bool | None = None) -> MetaStep:
