@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,12 +112,11 @@ class Trainer:
         c = self.config
         metrics = self.evaluate(self.val_sampler, tasks=tasks or c.val_tasks, steps=c.test_inner_steps,
                                 seed=c.seed * 1_000_003 + self.iteration)
-        last = -1
-        return ValidationResult(
+        return ValidationResult(  # the metrics after the last inner step
             iteration=self.iteration, split="val", tasks=metrics.tasks, steps=c.test_inner_steps,
-            accuracy=None if metrics.accuracy is None else float(metrics.accuracy[last]),
-            accuracy_ci95=None if metrics.accuracy is None else float(metrics.accuracy_ci95[last]),
-            loss=float(metrics.loss[last]), loss_ci95=float(metrics.loss_ci95[last]))
+            accuracy=None if metrics.accuracy is None else float(metrics.accuracy[-1]),
+            accuracy_ci95=None if metrics.accuracy is None else float(metrics.accuracy_ci95[-1]),
+            loss=float(metrics.loss[-1]), loss_ci95=float(metrics.loss_ci95[-1]))
 
     def evaluate(self, sampler, *, tasks: int, steps: int, seed: int) -> StepMetrics:
         return evaluate(self.maml, sampler, tasks=tasks, steps=steps, seed=seed, device=self.device)
@@ -135,7 +135,7 @@ class Trainer:
                 group["lr"] = float(meta_lr)
 
     # -- the loop ---------------------------------------------------------------------------
-    def _done(self, start_iteration: int, started: float) -> bool:
+    def _done(self, started: float) -> bool:
         c = self.config
         if c.iterations is not None and self.iteration >= c.iterations:
             return True
@@ -143,9 +143,9 @@ class Trainer:
 
     def run(self) -> Iterator[Event]:
         c, controls = self.config, self.controls
-        started, start_iteration = time.perf_counter(), self.iteration
+        started = time.perf_counter()
         rate = None
-        while not self._done(start_iteration, started):
+        while not self._done(started):
             turn = controls.wait_turn()
             if turn == "stop":
                 yield from self._serve_requests()  # a save asked for just before stop still happens
@@ -174,7 +174,7 @@ class Trainer:
             validation = None
             if c.val_every and self.iteration % c.val_every == 0:
                 validation = self.validate()
-            snap = _replace(snap, iterations_per_second=rate, validation=validation)
+            snap = replace(snap, iterations_per_second=rate, validation=validation)
             self.history.append(snap.to_json())
             yield snap
             if self.trace_every and self.iteration % self.trace_every == 0:
@@ -255,9 +255,3 @@ def _norm(tensors: list[torch.Tensor]) -> float:
     if not tensors:
         return 0.0
     return float(torch.sqrt(sum((t.detach().float() ** 2).sum() for t in tensors)))
-
-
-def _replace(snap: TrainingSnapshot, **changes) -> TrainingSnapshot:
-    from dataclasses import replace
-
-    return replace(snap, **changes)

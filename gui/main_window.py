@@ -261,25 +261,28 @@ class MainWindow(QMainWindow):
             self.transport.show_state("paused")
             self.statusBar().showMessage("Paused")
             return
-        config = self._checked_config()
-        if config is None:
+        ready = self._ready_session()
+        if ready is None:
             return
-        session = self._session_for(config)
-        if session is None:
-            return
+        config, session = ready
         session.play()
         self.transport.show_playing(True)
         self.transport.show_state("training")
         self.statusBar().showMessage(f"Training: {config.label()}")
 
-    def step(self) -> None:
+    def _ready_session(self) -> "tuple[TrainConfig, TrainingSession] | None":
+        """The checked settings and the session to run them (a new one if they changed)."""
         config = self._checked_config()
         if config is None:
-            return
+            return None
         session = self._session_for(config)
-        if session is None:
+        return None if session is None else (config, session)
+
+    def step(self) -> None:
+        ready = self._ready_session()
+        if ready is None:
             return
-        session.step(1)
+        ready[1].step(1)
         self.transport.show_playing(False)
         self.transport.show_state("paused")
         self.statusBar().showMessage("One meta-iteration")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.algorithms.losses import accuracy
+from engine.algorithms.losses import accuracy, task_loss
 from engine.algorithms.maml import Maml
 from engine.snapshots import AdaptationTrace
 from engine.tasks import Task
@@ -31,7 +31,7 @@ def adaptation_trace(maml: Maml, task: Task, steps: int, *, iteration: int = 0,
     for k in range(steps + 1):
         params = {n: p.requires_grad_(True) for n, p in ((n, p.detach()) for n, p in phi.items())}
         out_s = maml.forward_with(params, x_s)
-        loss_s = maml.loss_at(params, x_s, y_s)
+        loss_s = task_loss(maml.kind, out_s, y_s)  # one forward of the support set, not two
         grads = dict(zip(params, torch.autograd.grad(loss_s, list(params.values()))))
         with torch.no_grad():
             out_q = maml.forward_with(params, x_q)
