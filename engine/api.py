@@ -1,13 +1,16 @@
-"""Few-shot learning from a script or the GUI's "draw your own characters" view.
+"""Few-shot learning from a script or the GUI's "draw your own characters" view, for every learner.
 
 >>> learner = load_learner("runs/omniglot-5w1s")          # a run folder or checkpoint.pt
 >>> adapted = learner.adapt(["a1.png", "b1.png", ...], ["a", "b", ...])
 >>> adapted.predict_proba(["mystery.png"])                  # [n, N] class probabilities
 >>> adapted.classes                                         # column order of those probabilities
 
+For MAML, ``adapt`` runs the inner loop (φ_K); for a black-box learner (MANN, SNAIL) it keeps the
+support set, which the network reads, as a sequence, in front of each query.
+
 Images are file paths, PIL images or arrays of any size, dark ink on a light background like the
 Omniglot PNGs; they are prepared exactly like the training data (grayscale, inverted, 28x28
-LANCZOS). Batch norm normalises with the statistics of the images given together, as in
+LANCZOS). MAML's batch norm normalises with the statistics of the images given together, as in
 training, so predict a set of queries in one call.
 """
 
@@ -18,43 +21,49 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.algorithms.maml import Maml, Params
+from engine.algorithms.learner import MetaLearner
 from engine.config import TrainConfig
 from engine.data.image_prep import drawings_to_batch
 from engine.errors import ConfigError
-from engine.learner_io import load_maml
+from engine.learner_io import load_meta_learner
 
 
 class AdaptedLearner:
-    """θ adapted to one support set: φ_K, with the class names in label order."""
+    """A learner fitted to one support set, with the class names in label order."""
 
-    def __init__(self, maml: Maml, params: Params, classes: list, steps: int) -> None:
-        self._maml, self._params, self.classes, self.steps = maml, params, classes, steps
+    def __init__(self, learner: MetaLearner, x_support: torch.Tensor, y_support: torch.Tensor,
+                 classes: list, steps: int | None) -> None:
+        self._learner, self._x, self._y = learner, x_support, y_support
+        self.classes, self.steps = classes, steps
+        self._adapted = learner.adapt(x_support, y_support, steps=steps)
 
     def predict_proba(self, images) -> np.ndarray:
         x = torch.from_numpy(drawings_to_batch(images))
         with torch.no_grad():
-            logits = self._maml.forward_with(self._params, x)
-        return logits.softmax(-1).numpy()
+            return self._learner.predict_proba(self._adapted, x).numpy()
 
     def predict(self, images) -> list:
         return [self.classes[i] for i in self.predict_proba(images).argmax(-1)]
 
 
 class Learner:
-    """A meta-trained MAML learner: θ and the settings it was trained with."""
+    """A meta-trained learner of any family: θ and the settings it was trained with."""
 
-    def __init__(self, config: TrainConfig, maml: Maml, iteration: int) -> None:
+    def __init__(self, config: TrainConfig, learner: MetaLearner, iteration: int) -> None:
         if config.kind != "classification":
             raise ConfigError("the few-shot image API needs a classification checkpoint, not a sinusoid one")
-        self.config, self.iteration, self._maml = config, iteration, maml.cpu()
+        self.config, self.iteration, self._learner = config, iteration, learner
 
     @property
     def ways(self) -> int:
         return self.config.ways
 
+    @property
+    def algo(self) -> str:
+        return self.config.algo
+
     def adapt(self, images, labels, steps: int | None = None) -> AdaptedLearner:
-        """Run the inner loop on a support set of N classes (labels: any hashable names)."""
+        """Fit to a support set of N classes (labels: any hashable names)."""
         labels = list(labels)
         images = list(images)
         if len(images) != len(labels):
@@ -63,17 +72,14 @@ class Learner:
         if len(classes) != self.ways:
             raise ConfigError(f"this learner was meta-trained for {self.ways}-way tasks; the support set has "
                               f"{len(classes)} classes")
-        steps = self.config.test_inner_steps if steps is None else int(steps)
-        if steps < 0:
+        if steps is not None and int(steps) < 0:
             raise ConfigError(f"steps must be 0 or more, got {steps}")
         x = torch.from_numpy(drawings_to_batch(images))
         y = torch.tensor([classes.index(label) for label in labels])
-        theta = {k: v.detach() for k, v in self._maml.theta().items()}
-        phi = self._maml.adapt(theta, x, y, steps, first_order=True)
-        return AdaptedLearner(self._maml, {k: v.detach() for k, v in phi.items()}, classes, steps)
+        return AdaptedLearner(self._learner, x, y, classes, None if steps is None else int(steps))
 
 
 def load_learner(path: str | Path) -> Learner:
     """A learner from a run folder or a checkpoint file (read safely, no code is unpickled)."""
-    config, maml, iteration = load_maml(path, "cpu")
-    return Learner(config, maml, iteration)
+    config, learner, iteration = load_meta_learner(path, "cpu")
+    return Learner(config, learner, iteration)

@@ -19,7 +19,7 @@ import torch
 from engine.errors import CheckpointError
 
 FORMAT = "innerloop-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: the config names the learner family (algo) and first order is a flag of MAML
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
@@ -61,12 +61,23 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an Inner Loop checkpoint (no '{FORMAT}' marker)")
     version = data.get("version")
-    if version != VERSION:
-        raise CheckpointError(f"{path} has checkpoint format version {version}; this Inner Loop reads version {VERSION}")
+    if version not in (1, VERSION):
+        raise CheckpointError(f"{path} has checkpoint format version {version}; this Inner Loop reads "
+                              f"versions 1 to {VERSION}")
     for key in ("config", "model"):
         if key not in data:
             raise CheckpointError(f"{path} lacks '{key}': incomplete checkpoint")
+    if version == 1:
+        data = _migrate_v1(data)
     return data
+
+
+def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 spelled first-order MAML as its own algorithm, ``fomaml``; the weights are unchanged."""
+    config = from_json_text(data["config"], "config")
+    if isinstance(config, dict) and config.get("algo") == "fomaml":
+        config = {**config, "algo": "maml", "first_order": True}
+    return {**data, "config": to_json_text(config), "version": VERSION}
 
 
 def to_json_text(value: Any) -> str:

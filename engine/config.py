@@ -1,30 +1,41 @@
-"""The settings of a training run, checked before anything is built."""
+"""The settings of a training run, checked before anything is built.
+
+One flat record, grouped by the catalogue (``engine.catalog.SETTINGS``): every learner reads the
+task and run settings; each family reads its own (MAML's inner loop, MANN's LSTM width) and
+ignores the others'. ``default_config(dataset, algo=...)`` gives each family its published
+starting point.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
+from engine.catalog import ALGORITHM_ALIASES, ALGORITHMS, DEVICES, models_for, settings_for
 from engine.errors import ConfigError
-
-ALGORITHMS = ("maml", "fomaml")
-DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    algo: str = "maml"  # "maml" (second order) or "fomaml" (first order)
+    algo: str = "maml"  # a name in engine.catalog.ALGORITHMS ("fomaml" is read as maml + first_order)
     dataset: str = "omniglot"
     protocol: str = "finn"
     ways: int = 5
     shots: int = 1
     queries: int = 15
+    train_classes: int | None = None  # None: every meta-training character of the protocol
+    # MAML
     inner_steps: int = 1
     test_inner_steps: int = 10
     inner_lr: float = 0.4
+    first_order: bool = False
+    learn_inner_lr: bool = False  # Meta-SGD
+    hessian_split_every: int = 0  # 0: never split the meta-gradient into its two parts
+    # MANN
+    hidden: int = 128
+    # every learner
     meta_lr: float = 1e-3
     meta_batch: int = 32
-    learn_inner_lr: bool = False  # Meta-SGD
     model: str = "conv4"
     iterations: int | None = 1000
     minutes: float | None = None
@@ -34,27 +45,42 @@ class TrainConfig:
     val_tasks: int = 100
     log_every: int = 1
     checkpoint_every: int = 500
-    hessian_split_every: int = 0  # 0: never split the meta-gradient into its two parts
     data_dir: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.algo in ALGORITHM_ALIASES:
+            algo, changes = ALGORITHM_ALIASES[self.algo]
+            object.__setattr__(self, "algo", algo)
+            for name, value in changes.items():
+                object.__setattr__(self, name, value)
+
     @property
-    def first_order(self) -> bool:
-        return self.algo == "fomaml"
+    def family(self) -> str:
+        return ALGORITHMS[self.algo].family
 
     @property
     def kind(self) -> str:
         return "regression" if self.dataset == "sinusoid" else "classification"
 
+    @property
+    def uses_inner_loop(self) -> bool:
+        return self.algo == "maml"
+
     def label(self) -> str:
         """A short human label, e.g. for a curve's legend."""
-        order = "1st-order" if self.first_order else "2nd-order"
-        if self.dataset == "sinusoid":
-            return f"MAML {order} · sinusoid {self.shots}-shot · α={self.inner_lr:g} · {self.inner_steps} step(s)"
-        return (f"MAML {order} · {self.dataset}/{self.protocol} {self.ways}-way {self.shots}-shot · "
-                f"α={self.inner_lr:g} · {self.inner_steps} step(s)")
+        task = (f"sinusoid {self.shots}-shot" if self.dataset == "sinusoid"
+                else f"{self.dataset}/{self.protocol} {self.ways}-way {self.shots}-shot")
+        if self.algo == "maml":
+            order = "1st-order" if self.first_order else "2nd-order"
+            return f"MAML {order} · {task} · α={self.inner_lr:g} · {self.inner_steps} step(s)"
+        return f"{ALGORITHMS[self.algo].label} · {task} · {self.model}"
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def family_settings(self) -> dict:
+        """The settings this run's learner reads (the others are carried but unused)."""
+        return {s.name: getattr(self, s.name) for s in settings_for(self.algo)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
@@ -65,22 +91,30 @@ class TrainConfig:
         return cls(**data).validated()
 
     def with_changes(self, **changes) -> "TrainConfig":
+        if changes.get("algo") in ALGORITHM_ALIASES:
+            algo, implied = ALGORITHM_ALIASES[changes["algo"]]
+            changes = {**implied, **changes, "algo": algo}
+        elif changes.get("algo") == "maml" and "first_order" not in changes:
+            changes["first_order"] = False  # "maml" alone means second order
         return replace(self, **changes).validated()
 
     def validated(self) -> "TrainConfig":
         """Return self, or raise ConfigError naming the first bad setting."""
         if self.algo not in ALGORITHMS:
-            raise ConfigError(f"unknown algorithm {self.algo!r}; choose one of {', '.join(ALGORITHMS)}")
+            names = (*ALGORITHMS, *ALGORITHM_ALIASES)
+            raise ConfigError(f"unknown algorithm {self.algo!r}; choose one of {', '.join(names)}")
         if self.device not in DEVICES:
             raise ConfigError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
         for name in ("ways", "shots", "queries", "inner_steps", "test_inner_steps", "meta_batch",
-                     "val_tasks", "log_every"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"{name.replace('_', '-')} must be a positive whole number, got {value!r}")
+                     "val_tasks", "log_every", "hidden"):
+            _positive_int(name, getattr(self, name))
+        if self.train_classes is not None:
+            _positive_int("train_classes", self.train_classes)
+            if self.train_classes < self.ways:
+                raise ConfigError(f"train-classes must be at least ways ({self.ways}), got {self.train_classes}")
         for name in ("val_every", "checkpoint_every", "hessian_split_every"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{name.replace('_', '-')} must be 0 (never) or a positive whole number, got {value!r}")
         for name in ("inner_lr", "meta_lr"):
             value = getattr(self, name)
@@ -92,19 +126,41 @@ class TrainConfig:
             raise ConfigError(f"minutes must be a positive number, got {self.minutes!r}")
         if self.iterations is None and self.minutes is None:
             raise ConfigError("give --iterations or --minutes (or both)")
-        if self.dataset == "sinusoid" and self.model != "mlp":
-            raise ConfigError("the sinusoid is regressed with --model mlp")
-        if self.dataset != "sinusoid" and self.model == "mlp":
-            raise ConfigError(f"{self.dataset} images need a conv model (conv4 or conv4-pool)")
+        models = models_for(self.algo, self.dataset)
+        if not models:
+            raise ConfigError(f"{ALGORITHMS[self.algo].label} classifies images; it cannot regress the "
+                              f"{self.dataset} (use MAML there)")
+        if self.model not in models:
+            raise ConfigError(f"{ALGORITHMS[self.algo].label} on {self.dataset} uses --model "
+                              f"{' or '.join(models)}, not {self.model!r}")
         return self
 
 
+def _positive_int(name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ConfigError(f"{name.replace('_', '-')} must be a positive whole number, got {value!r}")
+
+
+# Each learner's starting point, from its paper or the CS330 homework (see REFERENCES.md).
+_FAMILY_DEFAULTS = {
+    "maml": {},
+    "mann": dict(protocol="cs330", queries=1, meta_batch=128, meta_lr=1e-3, model="lstm", hidden=128),
+    "snail": dict(protocol="finn", queries=1, meta_batch=32, meta_lr=3e-4, model="snail"),
+}
+
+
 def default_config(dataset: str, **overrides) -> TrainConfig:
-    """The MAML paper's settings for a dataset, with overrides."""
+    """The published settings for a dataset and learner (``algo`` in overrides), with overrides."""
+    algo = overrides.get("algo", "maml")
+    algo = ALGORITHM_ALIASES.get(algo, (algo, {}))[0]
     if dataset == "sinusoid":
         base = TrainConfig(dataset="sinusoid", protocol="finn-sinusoid", ways=1, shots=10, queries=10,
                            inner_lr=0.01, meta_lr=1e-3, meta_batch=25, model="mlp", inner_steps=1,
                            test_inner_steps=1, val_tasks=600)
     else:
         base = TrainConfig(dataset=dataset, protocol="glyphs" if dataset == "glyphs" else "finn")
+        family = dict(_FAMILY_DEFAULTS.get(algo, {}))
+        if dataset == "glyphs":
+            family.pop("protocol", None)
+        base = replace(base, algo=algo, **family)
     return base.with_changes(**overrides)

@@ -18,6 +18,7 @@ class TrainingControls:
         self._stopped = False
         self._changes: dict[str, float] = {}
         self._trace_requested = False
+        self._display_task_requested = False
         self._checkpoint_requests: list[str | None] = []
 
     # -- the view's side ------------------------------------------------------------------
@@ -50,6 +51,13 @@ class TrainingControls:
 
     def request_trace(self) -> None:
         with self._cond:
+            self._trace_requested = True
+            self._cond.notify_all()
+
+    def request_display_task(self) -> None:
+        """Draw a new display task (and trace it), served between iterations like every request."""
+        with self._cond:
+            self._display_task_requested = True
             self._trace_requested = True
             self._cond.notify_all()
 
@@ -100,6 +108,11 @@ class TrainingControls:
         with self._cond:
             changes, self._changes = self._changes, {}
             return changes
+
+    def take_display_task_request(self) -> bool:
+        with self._cond:
+            requested, self._display_task_requested = self._display_task_requested, False
+            return requested
 
     def take_trace_request(self) -> bool:
         with self._cond:

@@ -13,6 +13,10 @@ class ConfigError(UserError):
     """A setting is out of range or the combination cannot be served."""
 
 
+class MissingSplitError(ConfigError):
+    """The protocol has no such split (e.g. ``lake`` has no validation split)."""
+
+
 class CheckpointError(UserError):
     """A checkpoint is corrupt, foreign or from an incompatible version."""
 

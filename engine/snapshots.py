@@ -33,7 +33,7 @@ class TrainingSnapshot:
     iteration: int
     wall_time: float  # seconds since the run started (resumes add to it)
     meta_loss: float  # mean query loss after adaptation
-    pre_loss: float  # mean query loss before adaptation
+    pre_loss: float | None  # mean query loss before adaptation (MAML: at θ)
     pre_accuracy: float | None
     post_accuracy: float | None
     grad_norm: float  # ‖∇θ meta-loss‖
@@ -42,7 +42,7 @@ class TrainingSnapshot:
     iterations_per_second: float
     device: str
     protocol: str
-    inner_lr: float
+    inner_lr: float | None  # None: the learner has no inner loop
     meta_lr: float
     validation: ValidationResult | None = None
 
@@ -78,6 +78,34 @@ class AdaptationTrace:
     x_grid: np.ndarray | None = None
     y_grid_true: np.ndarray | None = None
     y_grid_pred: np.ndarray | None = None  # [K+1, G]
+    adapted_count: int = 0  # numbers in φ (the adapted weights): the answer to "who is φ?"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SequenceTrace:
+    """A black-box learner reading one task: the episode as fed, and its answer forming.
+
+    φ is not a set of weights here but the activations that carry the support set (the LSTM
+    state, SNAIL's features and keys/values over the support items): ``carrier_count`` of them.
+    """
+
+    iteration: int
+    algo: str  # "mann" or "snail"
+    ways: int
+    support_images: np.ndarray  # [P, 28, 28], in the order the learner reads them
+    support_labels: np.ndarray  # [P], the label fed with each
+    query_images: np.ndarray  # [Q, 28, 28], in the order fed (their label slots are empty)
+    query_labels: np.ndarray  # [Q], true labels, never fed
+    prefix_probs: np.ndarray  # [P+1, Q, N]: each query's class probabilities after reading p support items
+    prefix_accuracy: np.ndarray  # [P+1]
+    prefix_loss: np.ndarray  # [P+1]
+    carrier_count: int
+    carrier_description: str
+    meta_parameter_count: int
+    attention: np.ndarray | None = None  # SNAIL: [blocks, Q, P+1], each query's weights over support + itself
+    support_captions: tuple[str, ...] = ()
+    query_captions: tuple[str, ...] = ()
     description: str = ""
 
 

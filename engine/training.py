@@ -20,17 +20,16 @@ import numpy as np
 import torch
 
 from engine.algorithms.evaluation import StepMetrics, evaluate
-from engine.algorithms.maml import Maml
-from engine.algorithms.trace import adaptation_trace
+from engine.algorithms.learner import build_learner, grad_norm
+from engine.catalog import settings_for
 from engine.checkpoints import CHECKPOINT_NAME, from_json_text, load_checkpoint, save_checkpoint, to_json_text
 from engine.config import TrainConfig
 from engine.controls import TrainingControls
 from engine.data.sources import make_sampler
-from engine.errors import CheckpointError, ConfigError
-from engine.models import build_model
-from engine.snapshots import AdaptationTrace, RunFinished, TrainingSnapshot, ValidationResult
+from engine.errors import CheckpointError, ConfigError, MissingSplitError
+from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot, ValidationResult
 
-Event = TrainingSnapshot | AdaptationTrace | RunFinished
+Event = TrainingSnapshot | AdaptationTrace | SequenceTrace | RunFinished
 
 
 def resolve_device(name: str) -> torch.device:
@@ -54,29 +53,41 @@ class Trainer:
         self.device = resolve_device(config.device)
         c = self.config
         self.train_sampler = make_sampler(c.dataset, split="train", protocol=c.protocol, ways=c.ways,
-                                          shots=c.shots, queries=c.queries, data_dir=c.data_dir)
+                                          shots=c.shots, queries=c.queries, data_dir=c.data_dir,
+                                          classes=c.train_classes)
         self.val_sampler = self._optional_sampler("val")
         torch.manual_seed(c.seed)
-        net = build_model(c.model, c.ways)
-        self.maml = Maml(net, c.kind, c.inner_lr, learn_inner_lr=c.learn_inner_lr).to(self.device)
-        self.optimizer = torch.optim.Adam(self.maml.parameters(), lr=c.meta_lr)
+        self.learner = build_learner(c, self.device)
+        self.optimizer = torch.optim.Adam(self.learner.module.parameters(), lr=c.meta_lr)
         self.rng = np.random.default_rng(c.seed)
-        display_sampler = self.val_sampler or self.train_sampler
-        self.display_task = display_sampler.sample(np.random.default_rng([c.seed, 7]))
+        self._display_draws = 0
+        self.display_task = self._draw_display_task()
         self.iteration = 0
         self.wall_time = 0.0
         self.history: list[dict] = []
-        self.inner_lr, self.meta_lr = c.inner_lr, c.meta_lr
+        # The live settings' current values (those this learner reads), e.g. inner_lr and meta_lr.
+        self.live = {s.name: getattr(c, s.name) for s in settings_for(c.algo) if s.live}
+
+    def _draw_display_task(self):
+        sampler = self.val_sampler or self.train_sampler
+        seed = [self.config.seed, 7] + ([self._display_draws] if self._display_draws else [])
+        return sampler.sample(np.random.default_rng(seed))
+
+    @property
+    def inner_lr(self) -> float | None:
+        return self.live.get("inner_lr")
+
+    @property
+    def meta_lr(self) -> float:
+        return self.live["meta_lr"]
 
     def _optional_sampler(self, split: str):
         c = self.config
         try:
             return make_sampler(c.dataset, split=split, protocol=c.protocol, ways=c.ways, shots=c.shots,
                                 queries=c.queries, data_dir=c.data_dir)
-        except ConfigError as exc:
-            if "has no" in str(exc):  # e.g. the lake protocol has no validation split
-                return None
-            raise
+        except MissingSplitError:  # e.g. the lake protocol has no validation split
+            return None
 
     # -- one meta-iteration ---------------------------------------------------------------
     def train_step(self, *, split_hessian: bool = False) -> TrainingSnapshot:
@@ -84,25 +95,19 @@ class Trainer:
         started = time.perf_counter()
         batch = self.train_sampler.sample_batch(c.meta_batch, self.rng).to(self.device)
         self.optimizer.zero_grad(set_to_none=True)
-        result = self.maml.meta_step(batch, c.inner_steps, first_order=c.first_order, split_hessian=split_hessian)
-        theta = self.maml.theta()
-        grad_norm = _norm([p.grad for p in theta.values() if p.grad is not None])
-        fo_norm = hess_norm = None
-        if result.first_order_part is not None:
-            fo_norm = _norm(list(result.first_order_part.values()))
-            hess_norm = _norm([theta[n].grad - result.first_order_part[n] for n in theta])
-        loss = result.meta_loss.item()
-        if math.isfinite(loss) and math.isfinite(grad_norm):
+        report = self.learner.meta_step(batch, diagnostics=split_hessian)
+        norm = grad_norm(p.grad for p in self.learner.module.parameters())
+        loss = report.meta_loss
+        if math.isfinite(loss) and math.isfinite(norm):
             self.optimizer.step()
         elapsed = time.perf_counter() - started
         self.iteration += 1
         self.wall_time += elapsed
         return TrainingSnapshot(
             iteration=self.iteration, wall_time=self.wall_time, meta_loss=loss,
-            pre_loss=result.pre_loss.item(),
-            pre_accuracy=None if result.pre_accuracy is None else result.pre_accuracy.item(),
-            post_accuracy=None if result.post_accuracy is None else result.post_accuracy.item(),
-            grad_norm=grad_norm, grad_norm_first_order=fo_norm, grad_norm_hessian=hess_norm,
+            pre_loss=report.pre_loss, pre_accuracy=report.pre_accuracy, post_accuracy=report.post_accuracy,
+            grad_norm=norm, grad_norm_first_order=report.diagnostics.get("grad_norm_first_order"),
+            grad_norm_hessian=report.diagnostics.get("grad_norm_hessian"),
             iterations_per_second=1.0 / max(elapsed, 1e-9), device=str(self.device),
             protocol=c.protocol, inner_lr=self.inner_lr, meta_lr=self.meta_lr)
 
@@ -110,29 +115,31 @@ class Trainer:
         if self.val_sampler is None:
             return None
         c = self.config
-        metrics = self.evaluate(self.val_sampler, tasks=tasks or c.val_tasks, steps=c.test_inner_steps,
+        metrics = self.evaluate(self.val_sampler, tasks=tasks or c.val_tasks, steps=None,
                                 seed=c.seed * 1_000_003 + self.iteration)
-        return ValidationResult(  # the metrics after the last inner step
-            iteration=self.iteration, split="val", tasks=metrics.tasks, steps=c.test_inner_steps,
+        return ValidationResult(  # the metrics at the last stage (MAML: after the last inner step)
+            iteration=self.iteration, split="val", tasks=metrics.tasks, steps=len(metrics.loss) - 1,
             accuracy=None if metrics.accuracy is None else float(metrics.accuracy[-1]),
             accuracy_ci95=None if metrics.accuracy is None else float(metrics.accuracy_ci95[-1]),
             loss=float(metrics.loss[-1]), loss_ci95=float(metrics.loss_ci95[-1]))
 
-    def evaluate(self, sampler, *, tasks: int, steps: int, seed: int) -> StepMetrics:
-        return evaluate(self.maml, sampler, tasks=tasks, steps=steps, seed=seed, device=self.device)
+    def evaluate(self, sampler, *, tasks: int, steps: int | None, seed: int) -> StepMetrics:
+        return evaluate(self.learner, sampler, tasks=tasks, steps=steps, seed=seed, device=self.device)
 
-    def trace(self, steps: int | None = None) -> AdaptationTrace:
-        return adaptation_trace(self.maml, self.display_task, steps or self.config.test_inner_steps,
-                                iteration=self.iteration, device=self.device)
+    def trace(self, steps: int | None = None) -> AdaptationTrace | SequenceTrace:
+        return self.learner.trace(self.display_task, iteration=self.iteration, steps=steps)
 
-    def set_learning_rates(self, *, inner_lr: float | None = None, meta_lr: float | None = None) -> None:
-        if inner_lr is not None:
-            self.inner_lr = float(inner_lr)
-            self.maml.set_inner_lr(inner_lr)
-        if meta_lr is not None:
-            self.meta_lr = float(meta_lr)
-            for group in self.optimizer.param_groups:
-                group["lr"] = float(meta_lr)
+    def set_learning_rates(self, **values: float | None) -> None:
+        """Apply live settings (``inner_lr``, ``meta_lr``); ones this learner does not read are ignored."""
+        for name, value in values.items():
+            if value is None or name not in self.live:
+                continue
+            self.live[name] = float(value)
+            if name == "meta_lr":
+                for group in self.optimizer.param_groups:
+                    group["lr"] = float(value)
+            else:
+                self.learner.set_live(name, float(value))
 
     # -- the loop ---------------------------------------------------------------------------
     def _done(self, started: float) -> bool:
@@ -185,6 +192,9 @@ class Trainer:
         yield RunFinished(self.iteration, "completed", f"completed {self.iteration} iterations", path)
 
     def _serve_requests(self) -> Iterator[Event]:
+        if self.controls.take_display_task_request():
+            self._display_draws += 1
+            self.display_task = self._draw_display_task()
         if self.controls.take_trace_request():
             yield self.trace()
         for target in self.controls.take_checkpoint_requests():
@@ -209,12 +219,13 @@ class Trainer:
             "config": to_json_text(self.config.to_dict()),
             "iteration": self.iteration,
             "wall_time": self.wall_time,
-            "model": {k: v.detach().cpu() for k, v in self.maml.state_dict().items()},
+            "model": {k: v.detach().cpu() for k, v in self.learner.module.state_dict().items()},
             "optimizer": self.optimizer.state_dict(),
             "rng_numpy": to_json_text(self.rng.bit_generator.state),
             "rng_torch": torch.get_rng_state(),
             "history": to_json_text(self.history),
-            "learning_rates": to_json_text({"inner_lr": self.inner_lr, "meta_lr": self.meta_lr}),
+            "learning_rates": to_json_text(self.live),
+            "display_draws": self._display_draws,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -238,7 +249,7 @@ class Trainer:
             raise CheckpointError(f"this file holds a learner without its training state ({', '.join(missing)}); "
                                   "it can be evaluated or used, not resumed")
         try:
-            self.maml.load_state_dict(data["model"])
+            self.learner.module.load_state_dict(data["model"])
             self.optimizer.load_state_dict(data["optimizer"])
         except (RuntimeError, KeyError, ValueError) as exc:
             raise CheckpointError(f"checkpoint does not fit this model: {str(exc).splitlines()[0]}") from None
@@ -247,11 +258,9 @@ class Trainer:
         self.rng.bit_generator.state = from_json_text(data["rng_numpy"], "rng_numpy")
         torch.set_rng_state(data["rng_torch"])
         self.history = from_json_text(data["history"], "history")
+        self._display_draws = int(data.get("display_draws", 0))
+        if self._display_draws:
+            self.display_task = self._draw_display_task()
         rates = from_json_text(data["learning_rates"], "learning_rates")
         self.set_learning_rates(**rates)
 
-
-def _norm(tensors: list[torch.Tensor]) -> float:
-    if not tensors:
-        return 0.0
-    return float(torch.sqrt(sum((t.detach().float() ** 2).sum() for t in tensors)))

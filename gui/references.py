@@ -42,15 +42,15 @@ def published_figure(config: TrainConfig) -> Reference | None:
     if config.dataset != "omniglot":
         return None
     if config.protocol == "finn":
-        if config.algo == "maml" and key in _MAML_FINN:
+        if config.algo == "maml" and not config.first_order and key in _MAML_FINN:
             value, ci = _MAML_FINN[key]
             return Reference("accuracy", value, ci, f"MAML {key[0]}-way {key[1]}-shot",
                              "Finn, Abbeel, Levine 2017, Table 1", "finn", "test set")
-        if config.algo == "fomaml" and key in _FOMAML_NICHOL:
+        if config.algo == "maml" and config.first_order and key in _FOMAML_NICHOL:
             value, ci = _FOMAML_NICHOL[key]
             return Reference("accuracy", value, ci, f"first-order MAML {key[0]}-way {key[1]}-shot",
                              "Nichol et al. 2018", "finn", "with transduction")
-    if config.protocol == "cs330" and key == (5, 1) and config.algo == "maml":
+    if config.protocol == "cs330" and key == (5, 1) and config.algo == "maml" and not config.first_order:
         return Reference("accuracy", 96.0, None, "MAML 5-way 1-shot target (≥)", "CS330 homework",
                          "cs330", "validation")
     return None

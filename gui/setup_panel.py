@@ -214,7 +214,7 @@ class SetupPanel(QScrollArea):
             self._select_data(self.dataset, config.dataset)
             self._fill_dependent(config.dataset)
             self._select_text(self.protocol, config.protocol)
-            self._select_data(self.algo, config.algo)
+            self._select_data(self.algo, "fomaml" if config.algo == "maml" and config.first_order else config.algo)
             self._select_text(self.model, config.model)
             self.ways.setValue(config.ways)
             self.ways.setEnabled(config.dataset != "sinusoid")

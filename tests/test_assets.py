@@ -7,7 +7,7 @@ from assets import checkpoint_path
 from engine.algorithms.evaluation import evaluate
 from engine.checkpoints import load_checkpoint
 from engine.data.sources import make_sampler
-from engine.learner_io import load_maml
+from engine.learner_io import load_meta_learner
 
 
 @pytest.mark.parametrize("name", ["omniglot-finn-5w1s-maml.pt", "sinusoid-10shot-maml.pt"])
@@ -18,7 +18,7 @@ def test_assets_are_small_and_name_the_command_that_made_them(name):
 
 
 def test_sinusoid_asset_adapts_in_one_step():
-    config, maml, iteration = load_maml(checkpoint_path("sinusoid-10shot-maml.pt"))
+    config, maml, iteration = load_meta_learner(checkpoint_path("sinusoid-10shot-maml.pt"))
     assert config.dataset == "sinusoid" and config.shots == 10 and iteration > 1000
     metrics = evaluate(maml, make_sampler("sinusoid", split="test", shots=10, queries=50), tasks=200, steps=1, seed=5)
     assert metrics.loss[1] < 0.6 < metrics.loss[0]
@@ -26,7 +26,7 @@ def test_sinusoid_asset_adapts_in_one_step():
 
 @pytest.mark.omniglot
 def test_omniglot_asset_classifies_test_characters(omniglot_dir, omniglot_arrays):
-    config, maml, _ = load_maml(checkpoint_path("omniglot-finn-5w1s-maml.pt"))
+    config, maml, _ = load_meta_learner(checkpoint_path("omniglot-finn-5w1s-maml.pt"))
     sampler = make_sampler("omniglot", split="test", protocol="finn", ways=5, shots=1, queries=1,
                            data_dir=omniglot_dir)
     metrics = evaluate(maml, sampler, tasks=100, steps=1, seed=11)

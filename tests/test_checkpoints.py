@@ -8,7 +8,7 @@ import torch
 from engine.checkpoints import load_checkpoint, save_checkpoint
 from engine.config import TrainConfig
 from engine.errors import CheckpointError
-from engine.learner_io import load_maml
+from engine.learner_io import load_meta_learner
 from engine.training import Trainer
 
 
@@ -24,11 +24,11 @@ def trainer():
 def test_round_trip_restores_weights_optimizer_and_history(trainer, tmp_path):
     path = trainer.save(tmp_path / "c.pt")
     back = Trainer.resume(path)
-    for a, b in zip(trainer.maml.parameters(), back.maml.parameters()):
+    for a, b in zip(trainer.learner.module.parameters(), back.learner.module.parameters()):
         assert torch.equal(a, b)
     assert back.history == trainer.history and back.iteration == 2
     assert back.optimizer.state_dict()["state"][0]["step"] == trainer.optimizer.state_dict()["state"][0]["step"]
-    config, maml, iteration = load_maml(path)
+    config, maml, iteration = load_meta_learner(path)
     assert config == trainer.config and iteration == 2
 
 
@@ -92,7 +92,7 @@ def test_weights_that_do_not_fit_the_config_are_refused(trainer, tmp_path):
     state["model"] = {"net.net.0.weight": torch.zeros(3, 3)}
     path = save_checkpoint(tmp_path / "bad.pt", state)
     with pytest.raises(CheckpointError, match="do not fit"):
-        load_maml(path)
+        load_meta_learner(path)
 
 
 def test_export_keeps_the_learner_small_and_refuses_resume(trainer, tmp_path, capsys):
@@ -102,8 +102,8 @@ def test_export_keeps_the_learner_small_and_refuses_resume(trainer, tmp_path, ca
     out = tmp_path / "learner.pt"
     assert main(["export", str(full.parent), str(out), "--note", "made in a test"]) == 0
     assert out.stat().st_size < full.stat().st_size
-    config, maml, iteration = load_maml(out)
-    for a, b in zip(maml.parameters(), trainer.maml.parameters()):
+    config, maml, iteration = load_meta_learner(out)
+    for a, b in zip(maml.module.parameters(), trainer.learner.module.parameters()):
         assert torch.equal(a, b)
     assert load_checkpoint(out)["note"] == "made in a test"
     with pytest.raises(CheckpointError, match="not resumed"):

@@ -103,7 +103,7 @@ def test_divergence_stops_without_touching_theta_and_keeps_last_checkpoint(tmp_p
     assert end.checkpoint and (tmp_path / "checkpoint.pt").exists()
     saved = Trainer.resume(tmp_path / "checkpoint.pt")
     assert saved.iteration == 2
-    assert all(math.isfinite(float(p.detach().abs().sum())) for p in saved.maml.parameters())
+    assert all(math.isfinite(float(p.detach().abs().sum())) for p in saved.learner.module.parameters())
 
 
 def test_adaptation_trace_of_the_display_task_has_every_step():

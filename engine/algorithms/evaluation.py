@@ -1,5 +1,6 @@
-"""Evaluation as in the MAML paper: adapt to held-out tasks, report the query metric after every
-inner step 0..K as a mean with its 95% confidence interval (1.96 · std / √tasks)."""
+"""Evaluation as in the MAML paper: score held-out tasks, report the query metric at every stage
+(the inner steps 0..K of MAML, the final answer of a black-box learner) as a mean with its 95%
+confidence interval (1.96 · std / √tasks)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,27 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.func import grad, vmap
 
-from engine.algorithms.losses import accuracy, task_loss
-from engine.algorithms.maml import Maml
+from engine.algorithms.learner import MetaLearner
 
 
 @dataclass(frozen=True)
 class StepMetrics:
-    """Per inner step k = 0..K: mean and 95% CI over tasks."""
+    """Per stage: mean and 95% CI over tasks."""
 
     tasks: int
-    accuracy: np.ndarray | None  # [K+1], classification
+    accuracy: np.ndarray | None  # [S], classification
     accuracy_ci95: np.ndarray | None
-    loss: np.ndarray  # [K+1]
+    loss: np.ndarray  # [S]
     loss_ci95: np.ndarray
+    stages: tuple[str, ...] = ()
+    per_task_accuracy: np.ndarray | None = None  # [tasks, S], for paired comparisons
 
     def to_json(self) -> dict:
         steps = []
         for k in range(len(self.loss)):
-            row = {"step": k, "loss": float(self.loss[k]), "loss_ci95": float(self.loss_ci95[k])}
+            row = {"step": k, "stage": self.stages[k] if self.stages else f"step {k}",
+                   "loss": float(self.loss[k]), "loss_ci95": float(self.loss_ci95[k])}
             if self.accuracy is not None:
                 row["accuracy"] = float(self.accuracy[k])
                 row["accuracy_ci95"] = float(self.accuracy_ci95[k])
@@ -41,44 +43,28 @@ def mean_ci95(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray
     return values.mean(axis=axis), 1.96 * std / math.sqrt(n)
 
 
-def adapt_and_measure(maml: Maml, x_s, y_s, x_q, y_q, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Query loss and accuracy of a batch of tasks after each inner step: two ``[B, K+1]`` tensors."""
-    theta = {k: v.detach() for k, v in maml.theta().items()}
-    lrs = {k: (v.detach() if torch.is_tensor(v) else v) for k, v in maml.step_sizes().items()}
-    classify = maml.kind == "classification"
-
-    def per_task(x_s, y_s, x_q, y_q):
-        phi, losses, accs = theta, [], []
-        for k in range(steps + 1):
-            out = maml.forward_with(phi, x_q)
-            losses.append(task_loss(maml.kind, out, y_q))
-            accs.append(accuracy(out, y_q) if classify else losses[-1])
-            if k < steps:
-                g = grad(maml.loss_at)(phi, x_s, y_s)
-                phi = {n: phi[n] - lrs[n] * g[n] for n in phi}
-        return torch.stack(losses), torch.stack(accs)
-
-    with torch.no_grad():
-        return vmap(per_task)(x_s, y_s, x_q, y_q)
-
-
-def evaluate(maml: Maml, sampler, *, tasks: int = 600, steps: int = 10, seed: int = 0,
+def evaluate(learner: MetaLearner, sampler, *, tasks: int = 600, steps: int | None = None, seed: int = 0,
              chunk: int = 25, device: torch.device | str = "cpu") -> StepMetrics:
-    """Mean query metric after 0..steps inner steps over ``tasks`` tasks drawn with ``seed``."""
+    """Mean query metric per stage over ``tasks`` tasks drawn with ``seed`` (the same tasks for
+    every learner given the same sampler settings and seed)."""
     rng = np.random.default_rng(seed)
     all_losses, all_accs = [], []
     done = 0
+    stages: tuple[str, ...] = ()
     while done < tasks:
         n = min(chunk, tasks - done)
         batch = sampler.sample_batch(n, rng).to(device)
-        losses, accs = adapt_and_measure(maml, batch.x_support, batch.y_support, batch.x_query,
-                                         batch.y_query, steps)
-        all_losses.append(losses.cpu().numpy())
-        all_accs.append(accs.cpu().numpy())
+        with torch.no_grad():
+            scores = learner.score(batch, steps=steps)
+        stages = scores.stages
+        all_losses.append(scores.loss.float().cpu().numpy())
+        if scores.accuracy is not None:
+            all_accs.append(scores.accuracy.float().cpu().numpy())
         done += n
     losses = np.concatenate(all_losses).astype(np.float64)
     loss_mean, loss_ci = mean_ci95(losses)
-    if maml.kind == "classification":
-        acc_mean, acc_ci = mean_ci95(np.concatenate(all_accs).astype(np.float64))
-        return StepMetrics(tasks, acc_mean, acc_ci, loss_mean, loss_ci)
-    return StepMetrics(tasks, None, None, loss_mean, loss_ci)
+    if all_accs:
+        accs = np.concatenate(all_accs).astype(np.float64)
+        acc_mean, acc_ci = mean_ci95(accs)
+        return StepMetrics(tasks, acc_mean, acc_ci, loss_mean, loss_ci, stages, accs)
+    return StepMetrics(tasks, None, None, loss_mean, loss_ci, stages)

@@ -17,12 +17,25 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad, vmap
+from torch.func import functional_call, grad_and_value, vmap
 
 from engine.algorithms.losses import accuracy, task_loss
 from engine.tasks import TaskBatch
 
 Params = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """The inner loop of one task: φ_0 = θ, φ_1, …, φ_K, and the support loss and gradient at each φ_k (k < K)."""
+
+    phis: list[Params]
+    support_losses: list[torch.Tensor]
+    support_grads: list[Params]
+
+    @property
+    def adapted(self) -> Params:
+        return self.phis[-1]
 
 
 @dataclass(frozen=True)
@@ -99,17 +112,29 @@ class Maml(nn.Module):
         lrs = self.step_sizes()
         return {k: phi[k] - lrs[k] * grads[k] for k in phi}
 
-    def adapt(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *,
-              first_order: bool) -> Params:
-        """φ_steps for one task with ``torch.func.grad`` (usable under ``vmap``)."""
-        phi = params
-        support_grad = grad(self.loss_at)
+    def trajectory(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *,
+                   first_order: bool) -> Trajectory:
+        """The one inner loop: φ_0..φ_steps for one task, read by training, evaluation and traces.
+
+        Written with ``torch.func`` so it runs per task or under ``vmap``; second order keeps
+        each inner gradient differentiable (so the outer backward pass holds the Hessian-vector
+        products), first order detaches it.
+        """
+        phis, losses, grads = [params], [], []
+        support_step = grad_and_value(self.loss_at)
         for _ in range(steps):
-            g = support_grad(phi, x_s, y_s)
+            g, loss = support_step(phis[-1], x_s, y_s)
             if first_order:
                 g = {k: v.detach() for k, v in g.items()}
-            phi = self.inner_step(phi, g)
-        return phi
+            losses.append(loss)
+            grads.append(g)
+            phis.append(self.inner_step(phis[-1], g))
+        return Trajectory(phis, losses, grads)
+
+    def adapt(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *,
+              first_order: bool) -> Params:
+        """φ_steps for one task (usable under ``vmap``)."""
+        return self.trajectory(params, x_s, y_s, steps, first_order=first_order).adapted
 
     # -- a meta-batch ------------------------------------------------------------------------------
     def prefers_vectorised(self, batch: TaskBatch) -> bool:
@@ -173,11 +198,7 @@ class Maml(nn.Module):
         part: Params | None = {n: torch.zeros_like(p) for n, p in theta.items()} if split_hessian else None
         for b in range(batch.size):
             x_s, y_s, x_q, y_q = batch.x_support[b], batch.y_support[b], batch.x_query[b], batch.y_query[b]
-            phi = theta
-            for _ in range(steps):
-                grads = torch.autograd.grad(self.loss_at(phi, x_s, y_s), [phi[k] for k in names],
-                                            create_graph=not first_order)
-                phi = self.inner_step(phi, dict(zip(names, grads)))
+            phi = self.adapt(theta, x_s, y_s, steps, first_order=first_order)
             out_q = self.forward_with(phi, x_q)
             loss = task_loss(self.kind, out_q, y_q) / batch.size
             if part is not None:

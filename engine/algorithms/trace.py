@@ -1,4 +1,4 @@
-"""The adaptation trace: one task, inner step by inner step, as plain numbers for the views."""
+"""The adaptation trace of MAML: one task, inner step by inner step, as plain numbers for the views."""
 
 from __future__ import annotations
 
@@ -17,51 +17,46 @@ def _layer(name: str) -> str:
 
 def adaptation_trace(maml: Maml, task: Task, steps: int, *, iteration: int = 0,
                      device: torch.device | str = "cpu") -> AdaptationTrace:
-    """Adapt θ to ``task`` for ``steps`` steps, keeping φ_0..φ_K and measuring each."""
+    """Adapt θ to ``task`` for ``steps`` steps (the one trajectory), measuring each φ_k."""
     x_s, y_s = task.x_support.to(device), task.y_support.to(device)
     x_q, y_q = task.x_query.to(device), task.y_query.to(device)
     theta = {k: v.detach() for k, v in maml.theta().items()}
-    lrs = {k: (v.detach() if torch.is_tensor(v) else v) for k, v in maml.step_sizes().items()}
     classify = maml.kind == "classification"
     layers = sorted({_layer(n) for n in theta}, key=list(map(_layer, theta)).index)
-    rows: dict[str, list] = {k: [] for k in ("s_loss", "q_loss", "s_acc", "q_acc", "probs", "grid")}
-    change = {layer: [] for layer in layers}
-    gnorm = {layer: [] for layer in layers}
-    phi = theta
-    for k in range(steps + 1):
-        params = {n: p.requires_grad_(True) for n, p in ((n, p.detach()) for n, p in phi.items())}
-        out_s = maml.forward_with(params, x_s)
-        loss_s = task_loss(maml.kind, out_s, y_s)  # one forward of the support set, not two
-        grads = dict(zip(params, torch.autograd.grad(loss_s, list(params.values()))))
-        with torch.no_grad():
-            out_q = maml.forward_with(params, x_q)
-            loss_q = maml.loss_at(params, x_q, y_q)
-            rows["s_loss"].append(loss_s.item())
-            rows["q_loss"].append(loss_q.item())
+    with torch.no_grad():
+        # One step further than shown, so the support loss and gradient at φ_K come with it.
+        path = maml.trajectory(theta, x_s, y_s, steps + 1, first_order=True)
+        rows: dict[str, list] = {k: [] for k in ("q_loss", "s_acc", "q_acc", "probs", "grid")}
+        change = {layer: [] for layer in layers}
+        gnorm = {layer: [] for layer in layers}
+        for k in range(steps + 1):
+            phi, grads = path.phis[k], path.support_grads[k]
+            out_q = maml.forward_with(phi, x_q)
+            rows["q_loss"].append(task_loss(maml.kind, out_q, y_q).item())
             if classify:
-                rows["s_acc"].append(accuracy(out_s, y_s).item())
+                rows["s_acc"].append(accuracy(maml.forward_with(phi, x_s), y_s).item())
                 rows["q_acc"].append(accuracy(out_q, y_q).item())
                 rows["probs"].append(out_q.softmax(-1).cpu().numpy())
             elif task.x_grid is not None:
-                rows["grid"].append(maml.forward_with(params, task.x_grid.to(device)).squeeze(-1).cpu().numpy())
+                rows["grid"].append(maml.forward_with(phi, task.x_grid.to(device)).squeeze(-1).cpu().numpy())
             for layer in layers:
-                names = [n for n in params if _layer(n) == layer]
-                change[layer].append(float(torch.sqrt(sum(((params[n] - theta[n]) ** 2).sum() for n in names))))
+                names = [n for n in phi if _layer(n) == layer]
+                change[layer].append(float(torch.sqrt(sum(((phi[n] - theta[n]) ** 2).sum() for n in names))))
                 gnorm[layer].append(float(torch.sqrt(sum((grads[n] ** 2).sum() for n in names))))
-            if k < steps:
-                phi = {n: params[n] - lrs[n] * grads[n] for n in params}
+        support_loss = np.asarray([loss.item() for loss in path.support_losses], dtype=np.float64)
 
     def arr(key):
         return np.asarray(rows[key], dtype=np.float64) if rows[key] else None
 
     common = dict(
         iteration=iteration, kind=maml.kind, steps=steps,
-        support_loss=arr("s_loss"), query_loss=arr("q_loss"),
+        support_loss=support_loss, query_loss=arr("q_loss"),
         support_accuracy=arr("s_acc"), query_accuracy=arr("q_acc"),
         query_probs=np.stack(rows["probs"]) if rows["probs"] else None,
         support_labels=task.y_support.cpu().numpy(), query_labels=task.y_query.cpu().numpy(),
         param_change={k: np.asarray(v) for k, v in change.items()},
         grad_norm={k: np.asarray(v) for k, v in gnorm.items()},
+        adapted_count=int(sum(p.numel() for p in theta.values())),
         description=task.description)
     if classify:
         return AdaptationTrace(

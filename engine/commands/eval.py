@@ -9,7 +9,7 @@ import torch
 
 from engine.algorithms.evaluation import evaluate
 from engine.data.sources import make_sampler
-from engine.learner_io import load_maml
+from engine.learner_io import load_meta_learner
 
 
 def add_parser(subparsers) -> None:
@@ -42,13 +42,13 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    config, maml, iteration = load_maml(args.checkpoint, device)
+    config, learner, iteration = load_meta_learner(args.checkpoint, device)
     protocol = args.protocol or config.protocol
-    steps = args.steps or config.test_inner_steps
+    steps = (args.steps or config.test_inner_steps) if config.uses_inner_loop else None
     sampler = make_sampler(config.dataset, split=args.split, protocol=protocol, ways=config.ways,
                            shots=config.shots, queries=args.queries or config.queries,
                            data_dir=args.data_dir or config.data_dir)
-    metrics = evaluate(maml, sampler, tasks=args.tasks, steps=steps, seed=args.seed, device=device)
+    metrics = evaluate(learner, sampler, tasks=args.tasks, steps=steps, seed=args.seed, device=device)
     summary = {"checkpoint": str(args.checkpoint), "iteration": iteration, "dataset": config.dataset,
                "protocol": protocol, "split": args.split, "ways": config.ways, "shots": config.shots,
                "queries": sampler.queries, "algo": config.algo, **metrics.to_json()}
@@ -58,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{config.label()} · iteration {iteration} · {args.split} split · protocol {protocol} · {metrics.tasks} tasks")
     for row in summary["steps"]:
         if "accuracy" in row:
-            print(f"  step {row['step']:2d}: accuracy {row['accuracy'] * 100:6.2f} ± {row['accuracy_ci95'] * 100:.2f}%"
+            print(f"  {row['stage']:>8}: accuracy {row['accuracy'] * 100:6.2f} ± {row['accuracy_ci95'] * 100:.2f}%"
                   f"   loss {row['loss']:.4f}")
         else:
-            print(f"  step {row['step']:2d}: mse {row['loss']:.4f} ± {row['loss_ci95']:.4f}")
+            print(f"  {row['stage']:>8}: mse {row['loss']:.4f} ± {row['loss_ci95']:.4f}")
     return 0

@@ -55,6 +55,17 @@ class ClassPool:
         (``[1, C, D, H, W]`` for a pool without rotations)."""
         return self._rotated
 
+    def first_characters(self, count: int) -> "ClassPool":
+        """The pool restricted to its first ``count`` base characters (the split's order is a
+        fixed shuffle, so this is a fixed random subset), with all their classes."""
+        if count >= len(self.characters):
+            return self
+        keep = self.class_chars < count
+        return ClassPool(
+            images=self.images[:count], alphabets=self.alphabets[:count], characters=self.characters[:count],
+            class_chars=self.class_chars[keep], class_rotation=self.class_rotation[keep],
+            synthetic=self.synthetic, drawers=None if self.drawers is None else self.drawers[:count])
+
     def drawer_id(self, char: int, drawing: int) -> int:
         if self.drawers is None:
             return drawing + 1

@@ -11,7 +11,7 @@ import numpy as np
 
 from engine.data.class_pool import ClassPool, base_classes
 from engine.data.omniglot_arrays import OmniglotArrays
-from engine.errors import ConfigError, DataError
+from engine.errors import ConfigError, DataError, MissingSplitError
 
 # The character shuffle of the finn/vinyals/cs330 splits is fixed, so every machine and every
 # run gets the same characters in each split.
@@ -71,7 +71,7 @@ def class_pool(data: OmniglotArrays, protocol_name: str, split: str) -> ClassPoo
         raise ConfigError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     chars = split_characters(protocol, data)[split]
     if len(chars) == 0:
-        raise ConfigError(f"protocol {protocol.name} has no {split} split")
+        raise MissingSplitError(f"protocol {protocol.name} has no {split} split")
     class_chars, class_rotation = base_classes(len(chars), protocol.rotation)
     return ClassPool(
         images=data.images[chars],

@@ -48,8 +48,11 @@ def _omniglot_pool(data_dir: str | Path | None, download: bool, protocol: str, s
 
 def make_sampler(dataset: str, *, split: str = "train", protocol: str = "finn", ways: int = 5,
                  shots: int = 1, queries: int = 15, data_dir: str | Path | None = None,
-                 download: bool = False) -> TaskSampler:
-    """A seeded task sampler for one split of one dataset under one protocol."""
+                 download: bool = False, classes: int | None = None) -> TaskSampler:
+    """A seeded task sampler for one split of one dataset under one protocol.
+
+    ``classes`` keeps only the split's first that many characters (data-efficiency studies).
+    """
     if dataset == "sinusoid":
         from engine.data.sinusoid import SinusoidTaskSampler
 
@@ -58,12 +61,17 @@ def make_sampler(dataset: str, *, split: str = "train", protocol: str = "finn", 
         from engine.task_sampler import ClassificationTaskSampler
 
         pool = _omniglot_pool(data_dir, download, protocol, split)
+        if classes is not None:
+            pool = pool.first_characters(classes)
         return ClassificationTaskSampler(pool, ways, shots, queries, dataset=dataset,
                                          protocol=protocol, split=split)
     if dataset == "glyphs":
         from engine.data.glyphs import glyph_pool
         from engine.task_sampler import ClassificationTaskSampler
 
-        return ClassificationTaskSampler(glyph_pool(split), ways, shots, queries, dataset=dataset,
+        pool = glyph_pool(split)
+        if classes is not None:
+            pool = pool.first_characters(classes)
+        return ClassificationTaskSampler(pool, ways, shots, queries, dataset=dataset,
                                          protocol="glyphs", split=split)
     raise ConfigError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")

@@ -1,0 +1,89 @@
+"""The seam every meta-learner plugs into, and the one factory that builds them.
+
+The training loop, evaluation, checkpoints and the views talk to a ``MetaLearner`` only:
+
+- ``meta_step(batch)`` accumulates the meta-gradient into ``module``'s ``.grad`` and says what it
+  measured (``StepReport``); the trainer owns the optimiser and takes the step;
+- ``score(batch)`` measures held-out tasks without training (``TaskScores``: one column per
+  "stage", the inner steps 0..K for MAML, the final answer for a black-box learner);
+- ``trace(task)`` is the record a view draws of one task;
+- ``adapt(x_s, y_s)`` then ``predict_proba(adapted, x_q)`` serve one task (the public API);
+- ``set_live(name, value)`` takes a setting that may change while a run plays;
+- ``module`` holds every meta-parameter θ (what the optimiser updates and a checkpoint stores).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import torch
+from torch import nn
+
+from engine.config import TrainConfig
+from engine.snapshots import AdaptationTrace, SequenceTrace
+from engine.tasks import Task, TaskBatch
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What one meta-step measured (plain floats; None where it does not apply)."""
+
+    meta_loss: float  # the objective: mean query loss after adaptation
+    pre_loss: float | None  # query loss before adaptation (MAML: at θ)
+    pre_accuracy: float | None
+    post_accuracy: float | None
+    diagnostics: dict[str, float] = field(default_factory=dict)  # e.g. MAML's Hessian split
+
+
+@dataclass(frozen=True)
+class TaskScores:
+    """Per task and stage: ``loss [B, S]`` and, for classification, ``accuracy [B, S]``."""
+
+    loss: torch.Tensor
+    accuracy: torch.Tensor | None
+    stages: tuple[str, ...]  # what each column is, e.g. ("step 0", "step 1") or ("answer",)
+
+
+class MetaLearner(Protocol):
+    config: TrainConfig
+    kind: str
+    module: nn.Module
+
+    def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False) -> StepReport: ...
+
+    def score(self, batch: TaskBatch, *, steps: int | None = None) -> TaskScores: ...
+
+    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None) -> AdaptationTrace | SequenceTrace: ...
+
+    def adapt(self, x_support: torch.Tensor, y_support: torch.Tensor, *, steps: int | None = None) -> object:
+        """What the learner makes of one support set: φ (MAML) or the support sequence (black-box)."""
+
+    def predict_proba(self, adapted: object, x_query: torch.Tensor) -> torch.Tensor:
+        """``[Q, N]`` class probabilities of the queries, given what ``adapt`` returned."""
+
+    def set_live(self, name: str, value: float) -> None: ...
+
+
+def build_learner(config: TrainConfig, device: torch.device | str = "cpu") -> MetaLearner:
+    """The learner a config names, its θ initialised from the current torch seed, on ``device``."""
+    if config.algo == "maml":
+        from engine.algorithms.maml_learner import MamlLearner
+
+        return MamlLearner(config, device)
+    if config.algo == "mann":
+        from engine.algorithms.mann import MannLearner
+
+        return MannLearner(config, device)
+    if config.algo == "snail":
+        from engine.algorithms.snail import SnailLearner
+
+        return SnailLearner(config, device)
+    raise AssertionError(f"validated configs name a known algorithm, not {config.algo!r}")
+
+
+def grad_norm(tensors) -> float:
+    tensors = [t for t in tensors if t is not None]
+    if not tensors:
+        return 0.0
+    return float(torch.sqrt(sum((t.detach().float() ** 2).sum() for t in tensors)))

@@ -1,0 +1,81 @@
+"""MAML behind the learner seam: second or first order (a flag), Meta-SGD as an option."""
+
+from __future__ import annotations
+
+import torch
+from torch.func import vmap
+
+from engine.algorithms.learner import StepReport, TaskScores, grad_norm
+from engine.algorithms.losses import accuracy, task_loss
+from engine.algorithms.maml import Maml
+from engine.algorithms.trace import adaptation_trace
+from engine.config import TrainConfig
+from engine.errors import ConfigError
+from engine.models import build_model
+from engine.snapshots import AdaptationTrace
+from engine.tasks import Task, TaskBatch
+
+
+class MamlLearner:
+    """θ in ``module`` (a ``Maml``); the inner loop is ``Maml.trajectory``."""
+
+    def __init__(self, config: TrainConfig, device: torch.device | str = "cpu") -> None:
+        self.config, self.kind, self.device = config, config.kind, torch.device(device)
+        self.maml = Maml(build_model(config.model, config.ways), config.kind, config.inner_lr,
+                         learn_inner_lr=config.learn_inner_lr).to(self.device)
+        self.module = self.maml
+
+    def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False) -> StepReport:
+        c = self.config
+        step = self.maml.meta_step(batch, c.inner_steps, first_order=c.first_order, split_hessian=diagnostics)
+        extra: dict[str, float] = {}
+        if step.first_order_part is not None:
+            theta = self.maml.theta()
+            part = step.first_order_part
+            extra["grad_norm_first_order"] = grad_norm(part.values())
+            extra["grad_norm_hessian"] = grad_norm([theta[n].grad - part[n] for n in theta])
+        return StepReport(step.meta_loss.item(), step.pre_loss.item(),
+                          None if step.pre_accuracy is None else step.pre_accuracy.item(),
+                          None if step.post_accuracy is None else step.post_accuracy.item(), extra)
+
+    def score(self, batch: TaskBatch, *, steps: int | None = None) -> TaskScores:
+        """Query loss and accuracy after each inner step 0..steps (default: the test steps)."""
+        steps = self.config.test_inner_steps if steps is None else steps
+        maml, classify = self.maml, self.kind == "classification"
+        theta = {k: v.detach() for k, v in maml.theta().items()}
+
+        def per_task(x_s, y_s, x_q, y_q):
+            path = maml.trajectory(theta, x_s, y_s, steps, first_order=True)
+            outs = [maml.forward_with(phi, x_q) for phi in path.phis]
+            losses = torch.stack([task_loss(maml.kind, out, y_q) for out in outs])
+            accs = torch.stack([accuracy(out, y_q) for out in outs]) if classify else losses
+            return losses, accs
+
+        with torch.no_grad():
+            losses, accs = vmap(per_task)(batch.x_support, batch.y_support, batch.x_query, batch.y_query)
+        return TaskScores(losses, accs if classify else None, tuple(f"step {k}" for k in range(steps + 1)))
+
+    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None) -> AdaptationTrace:
+        steps = self.config.test_inner_steps if steps is None else steps
+        return adaptation_trace(self.maml, task, steps, iteration=iteration, device=self.device)
+
+    def adapt(self, x_support: torch.Tensor, y_support: torch.Tensor, *, steps: int | None = None):
+        """φ_steps for one support set (default: the test steps), detached."""
+        steps = self.config.test_inner_steps if steps is None else steps
+        theta = {k: v.detach() for k, v in self.maml.theta().items()}
+        with torch.no_grad():
+            phi = self.maml.adapt(theta, x_support.to(self.device), y_support.to(self.device), steps,
+                                  first_order=True)
+        return {k: v.detach() for k, v in phi.items()}
+
+    def predict_proba(self, adapted, x_query: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.maml.forward_with(adapted, x_query.to(self.device)).softmax(-1).cpu()
+
+    def set_live(self, name: str, value: float) -> None:
+        if name != "inner_lr":
+            raise ConfigError(f"MAML cannot change {name} while it runs")
+        self.maml.set_inner_lr(value)
+
+    def inner_lr(self) -> float:
+        return self.maml.inner_lr
