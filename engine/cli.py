@@ -13,7 +13,7 @@ import sys
 
 from engine.errors import UserError
 
-COMMANDS = ("data", "tasks", "train", "eval", "export", "bench")
+COMMANDS = ("data", "tasks", "train", "eval", "compare", "export", "bench")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -2,7 +2,9 @@
 
 One concept per module: ``app`` (entry point), ``main_window`` (composition), ``session``
 (one training run in a worker thread), ``history`` (bounded metric arrays), the views
-(``setup_panel``, ``transport``, ``curves``, ``task_view``, ``steps_view``), ``data_dialog``,
+(``setup_panel`` with ``learner_choices``, ``transport``, ``curves``, ``task_view``, ``steps_view``
+for MAML's inner loop, ``sequence_view`` for a black-box learner reading its support set, and their
+parts: ``episode_strip``, ``attention_map``, ``prefix_chart``, ``probability_grid``), ``data_dialog``,
 ``presets``, ``references``, ``settings`` and ``theme``. Nothing here computes a gradient.
 """
 

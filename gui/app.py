@@ -82,7 +82,7 @@ class _Screenshot:
         elif self.phase == "tracing":
             trace = session.latest_trace
             current = (trace is not None and trace.iteration >= session.iteration
-                       and self.window.steps_view.trace is trace)
+                       and self.window.shown_trace is trace)
             if (current and now - self.paused_at > 0.3) or now - self.paused_at > 20.0:
                 self._shoot()
 

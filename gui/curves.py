@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.catalog import ALGORITHMS
 from engine.config import TrainConfig
 from gui import theme
 from gui.curve_items import PointSeries, SmoothedCurve
@@ -51,6 +52,18 @@ class _TimedGraphics(pg.GraphicsLayoutWidget):
         super().paintEvent(event)
         self.last_paint_s = time.perf_counter() - started
 DEFAULT_SMOOTHING = 60  # slider position: β ≈ 0.984
+
+
+def learner_name(config: TrainConfig) -> str:
+    """How a chart names the learner: MAML with its order, a black-box learner by its catalogue label."""
+    if config.algo == "maml":
+        return "first-order MAML" if config.first_order else "second-order MAML"
+    return ALGORITHMS[config.algo].label
+
+
+def adapted_words(config: TrainConfig) -> str:
+    """What "adapted" means for this learner's numbers."""
+    return "after adaptation" if config.uses_inner_loop else "after reading the support set"
 
 
 @dataclass
@@ -289,20 +302,32 @@ class CurvesView(QWidget):
 
     def _configure_for(self, config: TrainConfig) -> None:
         classify = config.kind == "classification"
-        legend = self.perf_plot.legend
-        for curve, name in ((self.post_acc, "after adaptation (train tasks)"), (self.pre_acc, "before adaptation")):
-            legend.removeItem(curve.smooth)
-            if classify:
-                legend.addItem(curve.smooth, name)
+        inner_loop = config.uses_inner_loop  # black-box learners have no "before adaptation" and no Hessian term
+        after = adapted_words(config)
+        earlier = [(c.smooth, c.smooth.name()) for o in self.overlays for c, _, _ in o.curves if c.smooth.name()]
+        _list_in_legend(self.loss_plot, [(self.meta_loss, f"meta-loss ({after})"),
+                                         (self.pre_loss, "before adaptation" if inner_loop else None)], earlier)
+        _list_in_legend(self.perf_plot, [(self.post_acc, f"{after} (train tasks)" if classify else None),
+                                         (self.pre_acc, "before adaptation" if classify and inner_loop else None),
+                                         (self.val_points, "validation ± 95% CI")])
+        hessian = inner_loop and not config.first_order
+        _list_in_legend(self.grad_plot, [(self.grad_norm, "full meta-gradient"),
+                                         (self.grad_first, "first-order part" if hessian else None),
+                                         (self.grad_hessian, "Hessian term" if hessian else None)])
+        self.pre_loss.set_visible(inner_loop)
         what = (f"{config.dataset} {config.ways}-way {config.shots}-shot" if classify
                 else f"sinusoid {config.shots}-shot regression")
-        order = "first-order MAML" if config.first_order else "second-order MAML"
-        self.title.setText(f"Meta-training · {what} · {order} · protocol {config.protocol}")
+        self.title.setText(f"Meta-training · {what} · {learner_name(config)} · protocol {config.protocol}")
         self.loss_plot.setTitle(f"meta-training loss · protocol {config.protocol}", size=f"{theme.BASE_POINT_SIZE}pt")
-        for curve in (self.post_acc, self.pre_acc):
-            curve.set_visible(classify)
-        val_desc = (f"validation after {config.test_inner_steps} step(s) on {config.val_tasks} tasks, "
-                    f"every {config.val_every} its" if config.val_every else "validation off")
+        self.post_acc.set_visible(classify)
+        self.pre_acc.set_visible(classify and inner_loop)
+        if not config.val_every:
+            val_desc = "validation off"
+        elif inner_loop:
+            val_desc = (f"validation after {config.test_inner_steps} step(s) on {config.val_tasks} tasks, "
+                        f"every {config.val_every} its")
+        else:
+            val_desc = f"validation on {config.val_tasks} tasks, every {config.val_every} its"
         if classify:
             self.perf_plot.setYRange(0, 100, padding=0.02)  # fixed: its axis never needs redrawing
             self.perf_plot.setLabel("left", "accuracy %")
@@ -311,10 +336,14 @@ class CurvesView(QWidget):
             self.perf_plot.enableAutoRange(y=True)
             self.perf_plot.setLabel("left", "validation MSE")
             self.perf_plot.setTitle(f"validation MSE · {val_desc}", size=f"{theme.BASE_POINT_SIZE}pt")
-        split = (f"first-order part vs Hessian term every {config.hessian_split_every} its"
-                 if config.hessian_split_every else "split off (set 'split ∇ every')")
-        if config.first_order:
+        if not inner_loop:
+            split = "no inner loop, no Hessian term"
+        elif config.first_order:
             split = "first-order MAML drops the Hessian term"
+        elif config.hessian_split_every:
+            split = f"first-order part vs Hessian term every {config.hessian_split_every} its"
+        else:
+            split = "split off (set 'split ∇ every')"
         self.grad_plot.setTitle(f"meta-gradient norm · {split}", size=f"{theme.BASE_POINT_SIZE}pt")
         self.reference = published_figure(config)
         if self.reference is None:
@@ -357,7 +386,7 @@ class CurvesView(QWidget):
             (self._draw_losses, self._draw_performance, self._draw_gradients)[chart](run, x)
             self._drawn[chart] = version
             self._last_chart = chart
-        if force or started - self._live_shown_at >= LIVE_TEXT_INTERVAL_S:
+        if force or not one_chart or started - self._live_shown_at >= LIVE_TEXT_INTERVAL_S:  # paused: always
             self._live_shown_at = started
             self._update_live(run)
         self.last_refresh_s = time.perf_counter() - started
@@ -425,10 +454,13 @@ class CurvesView(QWidget):
         if len(steps) == 0:
             self.live.setText("No meta-iteration yet: press Play (Space) or Step (→).")
             return
+        before = self.config is None or self.config.uses_inner_loop  # black-box learners have no "before"
         parts = [f"<b>it {int(steps.last('iteration')):,}</b>",
-                 f"meta-loss <b>{self.meta_loss.last_smoothed:.4g}</b> (before adaptation {self.pre_loss.last_smoothed:.4g})"]
+                 f"meta-loss <b>{self.meta_loss.last_smoothed:.4g}</b>"
+                 + (f" (before adaptation {self.pre_loss.last_smoothed:.4g})" if before else "")]
         if self._is_classification():
-            parts.append(f"query acc {self.pre_acc.last_smoothed:.1f}% → <b>{self.post_acc.last_smoothed:.1f}%</b>")
+            parts.append(f"query acc {self.pre_acc.last_smoothed:.1f}% → <b>{self.post_acc.last_smoothed:.1f}%</b>"
+                         if before else f"query acc <b>{self.post_acc.last_smoothed:.1f}%</b>")
         parts.append(f"‖∇‖ {self.grad_norm.last_smoothed:.3g}")
         if len(run.splits):
             parts.append(f"first-order {run.splits.last('grad_norm_first_order'):.3g}, "
@@ -503,6 +535,16 @@ class CurvesView(QWidget):
                                               filters[kind])
         if path:
             {"png": self.export_png, "svg": self.export_svg, "csv": self.export_csv}[kind](path)
+
+
+def _list_in_legend(plot: pg.PlotItem, entries: list, extra: list = ()) -> None:
+    """The plot's legend, in this order: (curve or point series, name or None to leave it out), then ``extra``."""
+    plot.legend.clear()
+    for series, name in entries:
+        if name is not None:
+            plot.legend.addItem(series.smooth if isinstance(series, SmoothedCurve) else series.curve, name)
+    for item, name in extra:
+        plot.legend.addItem(item, name)
 
 
 def _nice_upper(value: float) -> float:

@@ -93,9 +93,9 @@ class RunHistory:
     def add(self, snap: TrainingSnapshot) -> None:
         if self.first_meta_loss is None:
             self.first_meta_loss = snap.meta_loss
-        self.steps.append((snap.iteration, snap.wall_time, snap.meta_loss, snap.pre_loss,
+        self.steps.append((snap.iteration, snap.wall_time, snap.meta_loss, _num(snap.pre_loss),
                            _num(snap.pre_accuracy), _num(snap.post_accuracy), snap.grad_norm,
-                           snap.inner_lr, snap.meta_lr, snap.iterations_per_second))
+                           _num(snap.inner_lr), snap.meta_lr, snap.iterations_per_second))
         if snap.grad_norm_first_order is not None or snap.grad_norm_hessian is not None:
             self.splits.append((snap.iteration, _num(snap.grad_norm_first_order), _num(snap.grad_norm_hessian)))
         v = snap.validation

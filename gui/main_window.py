@@ -22,19 +22,22 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
     QMessageBox,
+    QStackedWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
+from engine.catalog import BLACK_BOX, LIVE_SETTINGS, settings_for
 from engine.config import TrainConfig
 from engine.errors import ConfigError, UserError
-from engine.snapshots import AdaptationTrace, RunFinished
+from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace
 from gui.curves import DEFAULT_SMOOTHING, CurvesView
 from gui.data_dialog import DataDialog
 from gui.notice import NoticeBar
 from gui.presets import DEFAULT_PRESET, PRESETS
 from gui.settings import open_settings, read_bool, read_int, read_json, write_json
+from gui.sequence_view import SequenceView
 from gui.setup_panel import SetupPanel
 from gui.steps_view import StepsView
 from gui.task_view import TaskView
@@ -44,8 +47,10 @@ from gui.worker import SessionFailed, SessionReady, TrainingSession
 REDRAW_MS = 33  # the timer: ≤ 30 Hz
 CHART_MIN_INTERVAL_S = 0.04  # one of the three charts at a time, each at ≤ 8 Hz while training ...
 CHART_COST_FACTOR = 20.0  # ... and at most 1/20 of the time: the GUI thread shares the GIL and the cores
-LIVE_RATES = ("inner_lr", "meta_lr")  # settings a running run takes without a reset
+LIVE_RATES = LIVE_SETTINGS  # settings a running run takes without a reset (the learning rates)
 STOP_TIMEOUT_S = 120.0
+STEPS_TITLE = "Inner loop, step by step"
+SEQUENCE_TITLE = "Black box: the support set, read item by item"
 
 # What to do with an unsaved run when the window closes: a path to save it to, None to let it
 # go, False to keep the window open. Tests and --screenshot inject their own.
@@ -69,7 +74,7 @@ class MainWindow(QMainWindow):
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=64)
         self._rate_shown_at = 0.0
         self._charts_due = 0.0
-        self._pending_trace: AdaptationTrace | None = None
+        self._pending_trace: AdaptationTrace | SequenceTrace | None = None
         self._saved_at_iteration = -1
 
         self.setup = SetupPanel()
@@ -77,6 +82,10 @@ class MainWindow(QMainWindow):
         self.curves = CurvesView()
         self.task_view = TaskView()
         self.steps_view = StepsView()
+        self.sequence_view = SequenceView()
+        self.trace_views = QStackedWidget()  # the learner's family decides which one shows
+        self.trace_views.addWidget(self.steps_view)
+        self.trace_views.addWidget(self.sequence_view)
         self.notice = NoticeBar()
 
         toolbar = QToolBar("Transport")
@@ -92,8 +101,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.setup_dock = self._dock("Setup", "setupDock", self.setup, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.task_dock = self._dock("Display task", "taskDock", self.task_view, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.steps_dock = self._dock("Inner loop, step by step", "stepsDock", self.steps_view,
-                                     Qt.DockWidgetArea.RightDockWidgetArea)
+        self.steps_dock = self._dock(STEPS_TITLE, "stepsDock", self.trace_views, Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.task_dock, self.steps_dock, Qt.Orientation.Vertical)
         self.resizeDocks([self.setup_dock], [300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.task_dock], [640], Qt.Orientation.Horizontal)
@@ -245,8 +253,10 @@ class MainWindow(QMainWindow):
         self._rate_samples.clear()
         self._saved_at_iteration = -1
         self.curves.set_run(session.history, config)
+        self._show_trace_view(config)
         self.task_view.clear("Building the run…")
         self.steps_view.clear("Building the run…")
+        self.sequence_view.clear("Building the run…")
         self.transport.show_progress(0, None)
         self.transport.show_state("building…")
         self.transport.show_playing(False)
@@ -332,7 +342,8 @@ class MainWindow(QMainWindow):
         except ConfigError as exc:
             self.show_error(f"Not applied: {exc}")
             return
-        changes = {name: getattr(config, name) for name in LIVE_RATES
+        live = [s.name for s in settings_for(session.config.algo) if s.live]  # e.g. no inner lr for MANN
+        changes = {name: getattr(config, name) for name in live
                    if not math.isclose(getattr(config, name), _current_rate(session, name))}
         if changes:
             session.set_learning_rates(**changes)
@@ -394,11 +405,12 @@ class MainWindow(QMainWindow):
         if session.resume_from is not None:
             self.setup.set_config(event.config)
             self.curves.set_run(session.history, event.config)
+            self._show_trace_view(event.config)
         self.transport.show_state("paused" if not session.playing else "training")
         self.statusBar().showMessage(f"Ready on {event.device}: {event.config.label()}"
                                      + (f" · resumed at iteration {event.iteration:,}" if event.iteration else ""))
 
-    def _on_trace(self, session: TrainingSession, trace: AdaptationTrace) -> None:
+    def _on_trace(self, session: TrainingSession, trace: AdaptationTrace | SequenceTrace) -> None:
         if session is not self.session:
             return
         self._pending_trace = trace  # shown by the next tick, in a frame of its own
@@ -408,8 +420,27 @@ class MainWindow(QMainWindow):
         if trace is None or self.session is None:
             return False
         self.task_view.show_trace(trace, protocol=self.session.config.protocol)
-        self.steps_view.show_trace(trace)
+        if isinstance(trace, SequenceTrace):
+            self.sequence_view.show_trace(trace)
+        else:
+            self.steps_view.show_trace(trace)
         return True
+
+    @property
+    def shown_trace(self) -> AdaptationTrace | SequenceTrace | None:
+        """The trace the per-step (or per-item) view now shows."""
+        return self.trace_views.currentWidget().trace
+
+    def _show_trace_view(self, config: TrainConfig) -> None:
+        black_box = config.family == BLACK_BOX
+        view = self.sequence_view if black_box else self.steps_view
+        if view is self.trace_views.currentWidget():
+            return
+        self.trace_views.setCurrentWidget(view)
+        self.steps_dock.setWindowTitle(SEQUENCE_TITLE if black_box else STEPS_TITLE)
+        # The black-box view shows the episode itself, so it takes height from the task view.
+        self.resizeDocks([self.task_dock, self.steps_dock], [240, 650] if black_box else [330, 560],
+                         Qt.Orientation.Vertical)
 
     def _on_finished(self, session: TrainingSession, event: RunFinished) -> None:
         if session is not self.session:
@@ -430,6 +461,7 @@ class MainWindow(QMainWindow):
         message = failure.message
         self.task_view.clear(message)
         self.steps_view.clear(message)
+        self.sequence_view.clear(message)
         if failure.missing_data:
             self.show_error(f"Omniglot is not available: {message.rstrip('.')}. Glyphs and the sinusoid work without it.",
                             action="Get Omniglot…", callback=lambda: self.show_data_dialog(message))

@@ -42,6 +42,19 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            dict(protocol="finn", ways=20, shots=1, queries=1, meta_batch=16, inner_lr=0.1, inner_steps=5,
                 iterations=60_000, test_inner_steps=10, val_every=500, val_tasks=100,
                 hessian_split_every=25, device="auto")),
+    Preset("glyphs-snail-5way-1shot",
+           "SNAIL on 5-way 1-shot glyphs: a black box that reads the support set, offline",
+           "glyphs",
+           dict(algo="snail", ways=5, shots=1, meta_batch=16, iterations=20_000, val_every=100, val_tasks=20,
+                device="auto")),
+    Preset("omniglot-snail-5way-1shot",
+           "SNAIL (Mishra et al. 2018) on Omniglot 5-way 1-shot: finn protocol, meta-batch 32, Adam 3e-4",
+           "omniglot",
+           dict(algo="snail", ways=5, shots=1, iterations=60_000, val_every=500, val_tasks=100, device="auto")),
+    Preset("omniglot-mann-3way-1shot",
+           "MANN (LSTM) in the CS330 homework format: Omniglot 3-way 1-shot, cs330 protocol, meta-batch 128",
+           "omniglot",
+           dict(algo="mann", ways=3, shots=1, iterations=20_000, val_every=200, val_tasks=100, device="auto")),
 )}
 
 DEFAULT_PRESET = "sinusoid-demo"

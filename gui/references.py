@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.catalog import ALGORITHMS
 from engine.config import TrainConfig
 
 
@@ -28,6 +29,7 @@ class Reference:
 _MAML_FINN = {(5, 1): (98.7, 0.4), (5, 5): (99.9, 0.1), (20, 1): (95.8, 0.3), (20, 5): (98.9, 0.2)}
 _FOMAML_NICHOL = {(5, 1): (98.3, 0.5), (5, 5): (99.2, 0.2), (20, 1): (89.4, 0.5), (20, 5): (97.9, 0.1)}
 _SINUSOID_MAML = {5: 0.686, 10: 0.435, 20: 0.228}
+_MANN_CS330 = {2: 90.0, 3: 80.0, 4: 70.0}  # 1-shot homework targets (≈)
 
 
 def published_figure(config: TrainConfig) -> Reference | None:
@@ -50,6 +52,9 @@ def published_figure(config: TrainConfig) -> Reference | None:
             value, ci = _FOMAML_NICHOL[key]
             return Reference("accuracy", value, ci, f"first-order MAML {key[0]}-way {key[1]}-shot",
                              "Nichol et al. 2018", "finn", "with transduction")
+    if config.protocol == "cs330" and config.algo == "mann" and config.shots == 1 and config.ways in _MANN_CS330:
+        return Reference("accuracy", _MANN_CS330[config.ways], None, f"MANN {config.ways}-way 1-shot target (≈)",
+                         "CS330 homework", "cs330", "LSTM, 128 units")
     if config.protocol == "cs330" and key == (5, 1) and config.algo == "maml" and not config.first_order:
         return Reference("accuracy", 96.0, None, "MAML 5-way 1-shot target (≥)", "CS330 homework",
                          "cs330", "validation")
@@ -59,4 +64,6 @@ def published_figure(config: TrainConfig) -> Reference | None:
 def no_figure_reason(config: TrainConfig) -> str:
     if config.dataset == "glyphs":
         return "No published figure: glyphs are this app's synthetic stand-in for Omniglot."
-    return f"No published figure for {config.dataset}/{config.protocol} {config.ways}-way {config.shots}-shot."
+    learner = "" if config.algo == "maml" else f"{ALGORITHMS[config.algo].label} on "
+    return (f"No published figure for {learner}{config.dataset}/{config.protocol} "
+            f"{config.ways}-way {config.shots}-shot.")

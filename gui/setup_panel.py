@@ -18,17 +18,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.catalog import ALGORITHMS, DATASETS, PROTOCOLS_BY_DATASET, models_for
 from engine.config import TrainConfig, default_config
 from engine.data.protocols import PROTOCOLS
 from engine.errors import ConfigError
+from gui.learner_choices import CHOICES_BY_KEY, LearnerChoice, choices_for, key_for, unused_reason
 from gui.presets import PRESETS
 
-DATASET_CHOICES = (("Omniglot", "omniglot"), ("Glyphs (synthetic)", "glyphs"), ("Sinusoid", "sinusoid"))
-# Learners, in menu order. Black-box learners (MANN, SNAIL) join this list when the engine has them.
-ALGORITHM_CHOICES = (("MAML, second order", "maml"), ("MAML, first order", "fomaml"))
-MODEL_CHOICES = {"omniglot": ("conv4", "conv4-pool"), "glyphs": ("conv4", "conv4-pool"), "sinusoid": ("mlp",)}
-PROTOCOL_CHOICES = {"omniglot": tuple(PROTOCOLS), "glyphs": ("glyphs",), "sinusoid": ("finn-sinusoid",)}
 CUSTOM_PRESET = "(custom)"
+# What a change of learner brings from that learner's published defaults; the rest is kept.
+FAMILY_FIELDS = ("protocol", "queries", "meta_batch", "meta_lr", "model", "hidden")
 
 
 def cuda_available() -> bool:
@@ -100,8 +99,9 @@ class SetupPanel(QScrollArea):
 
         task = QGroupBox("Task family")
         form = QFormLayout(task)
-        self.dataset = _combo(DATASET_CHOICES, "Omniglot needs the data set (offered on first use); "
-                                              "glyphs and the sinusoid work offline")
+        self.dataset = _combo([(text, name) for name, text in DATASETS.items()],
+                              "Omniglot needs the data set (offered on first use); glyphs and the sinusoid "
+                              "work offline")
         self.protocol = QComboBox()
         self.protocol.setToolTip("Which characters train, validate and test; numbers from different protocols "
                                  "are not comparable")
@@ -117,9 +117,9 @@ class SetupPanel(QScrollArea):
 
         learner = QGroupBox("Learner")
         form = QFormLayout(learner)
-        self.algo = _combo(ALGORITHM_CHOICES, "Second order back-propagates through the inner gradient steps "
-                                              "(Hessian-vector products); first order drops that term")
+        self.algo = QComboBox()
         self.model = QComboBox()
+        self.model.setToolTip("The network; each learner has its own")
         self.inner_steps = _spin(1, 50, "Inner gradient steps during meta-training")
         self.test_steps = _spin(1, 100, "Inner steps at validation and in the per-step view")
         self.inner_lr = QLineEdit()
@@ -134,6 +134,11 @@ class SetupPanel(QScrollArea):
         form.addRow("inner lr α", self.inner_lr)
         form.addRow("meta lr β", self.meta_lr)
         form.addRow("meta-batch", self.meta_batch)
+        self.family_note = QLabel()
+        self.family_note.setObjectName("caption")
+        self.family_note.setWordWrap(True)
+        form.addRow(self.family_note)
+        self._learner_form = form
         layout.addWidget(learner)
 
         run = QGroupBox("Run")
@@ -155,6 +160,7 @@ class SetupPanel(QScrollArea):
         form.addRow("val tasks", self.val_tasks)
         form.addRow("device", self.device)
         form.addRow("seed", self.seed)
+        self._run_form = form
         layout.addWidget(run)
 
         self.error = QLabel()
@@ -165,13 +171,21 @@ class SetupPanel(QScrollArea):
         layout.addWidget(self.error)
         layout.addStretch(1)
         self.setWidget(body)
+        # Settings only some learners read: (config field, control, its form, its own tooltip).
+        self._family_controls = tuple(
+            (name, box, form, box.toolTip()) for name, box, form in (
+                ("inner_steps", self.inner_steps, self._learner_form),
+                ("test_inner_steps", self.test_steps, self._learner_form),
+                ("inner_lr", self.inner_lr, self._learner_form),
+                ("hessian_split_every", self.split_every, self._run_form)))
 
         self.preset.activated.connect(self._on_preset)
         self.dataset.activated.connect(self._on_dataset)
         for box in (self.ways, self.shots, self.queries, self.inner_steps, self.test_steps, self.meta_batch,
                     self.iterations, self.split_every, self.val_every, self.val_tasks, self.seed):
             box.valueChanged.connect(self._on_edit)
-        for combo in (self.protocol, self.algo, self.model, self.device):
+        self.algo.currentIndexChanged.connect(self._on_algo)
+        for combo in (self.protocol, self.model, self.device):
             combo.currentIndexChanged.connect(self._on_edit)
         for edit in (self.inner_lr, self.meta_lr):
             edit.textEdited.connect(self._on_edit)
@@ -185,9 +199,11 @@ class SetupPanel(QScrollArea):
             inner_lr = parse_rate(self.inner_lr.text(), "inner lr α")
             meta_lr = parse_rate(self.meta_lr.text(), "meta lr β")
             dataset = self.dataset.currentData()
+            learner = self.learner
             config = replace(
-                self._base, dataset=dataset, protocol=self.protocol.currentText(), algo=self.algo.currentData(),
-                model=self.model.currentText(), ways=1 if dataset == "sinusoid" else self.ways.value(),
+                self._base, dataset=dataset, protocol=self.protocol.currentText(), algo=learner.algo,
+                first_order=learner.first_order, model=self.model.currentText(),
+                ways=1 if dataset == "sinusoid" else self.ways.value(),
                 shots=self.shots.value(), queries=self.queries.value(), inner_steps=self.inner_steps.value(),
                 test_inner_steps=self.test_steps.value(), inner_lr=inner_lr, meta_lr=meta_lr,
                 meta_batch=self.meta_batch.value(), iterations=self.iterations.value(), minutes=None,
@@ -199,6 +215,11 @@ class SetupPanel(QScrollArea):
             raise
         self.show_error(None)
         return config
+
+    @property
+    def learner(self) -> LearnerChoice:
+        """The learner menu's entry now shown."""
+        return CHOICES_BY_KEY[self.algo.currentData()]
 
     def try_config(self) -> TrainConfig | None:
         try:
@@ -212,12 +233,12 @@ class SetupPanel(QScrollArea):
         try:
             self._base = config
             self._select_data(self.dataset, config.dataset)
-            self._fill_dependent(config.dataset)
+            self._fill_learners(config.dataset)
+            self._select_data(self.algo, key_for(config))
+            self._fill_dependent(config.dataset, config.algo)
             self._select_text(self.protocol, config.protocol)
-            self._select_data(self.algo, "fomaml" if config.algo == "maml" and config.first_order else config.algo)
             self._select_text(self.model, config.model)
             self.ways.setValue(config.ways)
-            self.ways.setEnabled(config.dataset != "sinusoid")
             self.shots.setValue(config.shots)
             self.queries.setValue(config.queries)
             self.inner_steps.setValue(config.inner_steps)
@@ -235,7 +256,27 @@ class SetupPanel(QScrollArea):
             self.seed.setValue(config.seed)
         finally:
             self._loading = False
+        self._update_enabled()
         self.show_error(None)
+
+    def _update_enabled(self) -> None:
+        """Which controls take input, from the dataset and learner shown (the one place that decides)."""
+        self.ways.setEnabled(self.dataset.currentData() != "sinusoid")
+        learner = self.learner
+        self.algo.setToolTip(learner.tooltip)
+        unused = [label.text() for name, box, form, _ in self._family_controls
+                  if unused_reason(name, learner.algo) and (label := form.labelForField(box)) is not None]
+        self.family_note.setText(f"{ALGORITHMS[learner.algo].label} does not use {', '.join(unused)} "
+                                 f"(greyed; hover for why)." if unused else "")
+        self.family_note.setVisible(bool(unused))
+        for name, box, form, tip in self._family_controls:
+            reason = unused_reason(name, learner.algo)
+            box.setEnabled(reason is None)
+            box.setToolTip(tip if reason is None else reason)
+            label = form.labelForField(box)
+            if label is not None:
+                label.setEnabled(reason is None)
+                label.setToolTip("" if reason is None else reason)
 
     def set_seed(self, seed: int) -> None:
         self.seed.setValue(seed)
@@ -264,8 +305,33 @@ class SetupPanel(QScrollArea):
 
     def _on_dataset(self, _index: int) -> None:
         dataset = self.dataset.currentData()
+        key = self.algo.currentData()
+        if key not in {c.key for c in choices_for(dataset)}:
+            key = "maml"  # e.g. the sinusoid: only MAML regresses
         keep = dict(seed=self.seed.value(), device=self.device.currentData())
-        self.set_config(default_config(dataset, **keep))
+        self.set_config(default_config(dataset, algo=key, **keep))
+        self._mark_custom()
+        self.changed.emit()
+
+    def _on_algo(self, _index: int) -> None:
+        """A new learner: its published defaults for what it owns, the task and run settings kept."""
+        if self._loading or self.algo.currentData() is None:
+            return
+        dataset = self.dataset.currentData()
+        family = default_config(dataset, algo=self.algo.currentData())
+        kept = dict(shots=self.shots.value(), inner_steps=self.inner_steps.value(),
+                    test_inner_steps=self.test_steps.value(), iterations=self.iterations.value(),
+                    hessian_split_every=self.split_every.value(), val_every=self.val_every.value(),
+                    val_tasks=self.val_tasks.value(), device=self.device.currentData(), seed=self.seed.value())
+        if dataset != "sinusoid":
+            kept["ways"] = self.ways.value()
+        try:
+            kept["inner_lr"] = parse_rate(self.inner_lr.text(), "inner lr α")
+        except ConfigError:
+            pass  # a half-typed rate: the learner's default replaces it
+        config = replace(self._base, **kept, **{name: getattr(family, name) for name in FAMILY_FIELDS},
+                         dataset=dataset, algo=family.algo, first_order=family.first_order)
+        self.set_config(config)
         self._mark_custom()
         self.changed.emit()
 
@@ -283,13 +349,24 @@ class SetupPanel(QScrollArea):
         if self.preset.currentIndex() != 0:
             self.preset.setCurrentIndex(0)
 
-    def _fill_dependent(self, dataset: str) -> None:
-        for combo, items in ((self.protocol, PROTOCOL_CHOICES[dataset]), (self.model, MODEL_CHOICES[dataset])):
+    def _fill_learners(self, dataset: str) -> None:
+        choices = choices_for(dataset)
+        if [self.algo.itemData(i) for i in range(self.algo.count())] == [c.key for c in choices]:
+            return
+        self.algo.blockSignals(True)
+        self.algo.clear()
+        for choice in choices:
+            self.algo.addItem(choice.text, choice.key)
+            self.algo.setItemData(self.algo.count() - 1, choice.tooltip, 3)  # ToolTipRole
+        self.algo.blockSignals(False)
+
+    def _fill_dependent(self, dataset: str, algo: str) -> None:
+        for combo, items in ((self.protocol, PROTOCOLS_BY_DATASET[dataset]), (self.model, models_for(algo, dataset))):
             combo.blockSignals(True)
             combo.clear()
             combo.addItems(list(items))
             combo.blockSignals(False)
-        for i, name in enumerate(PROTOCOL_CHOICES[dataset]):
+        for i, name in enumerate(PROTOCOLS_BY_DATASET[dataset]):
             if name in PROTOCOLS:
                 self.protocol.setItemData(i, f"{PROTOCOLS[name].summary} ({PROTOCOLS[name].source})", 3)
 

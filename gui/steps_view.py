@@ -14,9 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QScrollArea,
-    QSlider,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -25,7 +23,8 @@ from PySide6.QtWidgets import (
 from engine.snapshots import AdaptationTrace
 from gui import theme
 from gui.probability_grid import ProbabilityGrid
-
+from gui.small_plots import small_plot, step_marker
+from gui.step_navigator import StepNavigator
 
 
 def layer_colours(count: int) -> list[str]:
@@ -52,22 +51,6 @@ def layer_names(layers) -> list[str]:
 SUPPORT_QUERY = f"{theme.coloured('● support', theme.BLUE)}  {theme.coloured('■ query', theme.ORANGE)}"
 
 
-def _small_plot(title: str) -> pg.PlotWidget:
-    plot = pg.PlotWidget()
-    plot.setTitle(title, size=f"{theme.BASE_POINT_SIZE - 1}pt")
-    plot.showGrid(x=True, y=True, alpha=0.25)
-    plot.setLabel("bottom", "inner step k")
-    theme.tidy_axes(plot.getPlotItem())
-    plot.setMinimumHeight(140)
-    plot.setMaximumHeight(190)
-    plot.setMinimumWidth(90)
-    return plot
-
-
-def _marker() -> pg.InfiniteLine:
-    return pg.InfiniteLine(angle=90, movable=False, pen=theme.pen(theme.INK, 1.5, alpha=160, dash=True))
-
-
 class StepsView(QWidget):
     """Per-step adapted predictions of the latest ``AdaptationTrace``."""
 
@@ -76,47 +59,34 @@ class StepsView(QWidget):
         self.trace: AdaptationTrace | None = None
         self._follow_last = True
 
-        self.prev_button = QPushButton("◀")
-        self.prev_button.setToolTip("One inner step back")
-        self.next_button = QPushButton("▶")
-        self.next_button.setToolTip("One inner step further")
-        for b in (self.prev_button, self.next_button):
-            b.setFixedWidth(40)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, 0)
-        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.slider.setTickInterval(1)
-        self.slider.setPageStep(1)
-        self.slider.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.step_label = QLabel("k = 0")
-        self.step_label.setObjectName("stepLabel")
-        self.step_label.setStyleSheet(f"font-size: {theme.BASE_POINT_SIZE + 2}pt; font-weight: 700;")
+        self.navigator = StepNavigator("inner step", "inner step")
+        self.prev_button, self.next_button = self.navigator.prev_button, self.navigator.next_button
+        self.slider, self.step_label = self.navigator.slider, self.navigator.label
+        self.step_label.setText("k = 0")
         self.summary = QLabel("The inner loop appears when the run is built.")
         self.summary.setWordWrap(True)
-        nav = QHBoxLayout()
-        nav.addWidget(QLabel("inner step"))
-        nav.addWidget(self.prev_button)
-        nav.addWidget(self.slider, 1)
-        nav.addWidget(self.next_button)
-        nav.addWidget(self.step_label)
+        self.phi = QLabel()
+        self.phi.setObjectName("phi")
+        self.phi.setWordWrap(True)
+        self.phi.setToolTip("In MAML the task-specific parameters φ are weights: θ after k gradient steps "
+                            "on the support set")
         self.key = QLabel(SUPPORT_QUERY)
         self.key.setToolTip("Colours of the per-step curves: support set, query set")
 
-        self.loss_plot = _small_plot("loss")
+        self.loss_plot = small_plot("loss", "inner step k")
         self.support_loss = self.loss_plot.plot(pen=theme.pen(theme.BLUE, 2), symbol="o", symbolSize=6,
                                                 symbolBrush=theme.BLUE, name="support")
         self.query_loss = self.loss_plot.plot(pen=theme.pen(theme.ORANGE, 2), symbol="s", symbolSize=6,
                                               symbolBrush=theme.ORANGE, name="query")
-        self.acc_plot = _small_plot("accuracy %")
+        self.acc_plot = small_plot("accuracy %", "inner step k")
         self.acc_plot.setYRange(0, 100)
         self.support_acc = self.acc_plot.plot(pen=theme.pen(theme.BLUE, 2), symbol="o", symbolSize=6,
                                               symbolBrush=theme.BLUE, name="support")
         self.query_acc = self.acc_plot.plot(pen=theme.pen(theme.ORANGE, 2), symbol="s", symbolSize=6,
                                             symbolBrush=theme.ORANGE, name="query")
-        self.change_plot = _small_plot("‖φ_k − θ‖ per layer")
+        self.change_plot = small_plot("‖φ_k − θ‖ per layer", "inner step k")
         self.change_curves: dict[str, pg.PlotDataItem] = {}
-        self.markers = [_marker(), _marker(), _marker()]
+        self.markers = [step_marker(), step_marker(), step_marker()]
         for plot, marker in zip((self.loss_plot, self.acc_plot, self.change_plot), self.markers):
             plot.addItem(marker)
         small = QHBoxLayout()
@@ -148,16 +118,15 @@ class StepsView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
-        layout.addLayout(nav)
+        layout.addWidget(self.navigator)
         summary_row = QHBoxLayout()
         summary_row.addWidget(self.summary, 1)
         summary_row.addWidget(self.key, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(summary_row)
+        layout.addWidget(self.phi)
         layout.addLayout(small)
         layout.addWidget(self.stack, 1)
         self.slider.valueChanged.connect(self._show_step)
-        self.prev_button.clicked.connect(lambda: self.slider.setValue(self.slider.value() - 1))
-        self.next_button.clicked.connect(lambda: self.slider.setValue(self.slider.value() + 1))
 
     @property
     def step(self) -> int:
@@ -166,6 +135,7 @@ class StepsView(QWidget):
     def clear(self, message: str) -> None:
         self.trace = None
         self.summary.setText(message)
+        self.phi.hide()
 
     def show_trace(self, trace: AdaptationTrace) -> None:
         """Show a new trace; stay at the chosen k unless it was the last step (then follow the last)."""
@@ -191,11 +161,10 @@ class StepsView(QWidget):
         if not classify:
             self._draw_regression_static(trace)
         self.stack.setCurrentIndex(0 if classify else 1)
-        self.slider.blockSignals(True)
-        self.slider.setRange(0, trace.steps)
-        if follow:
-            self.slider.setValue(trace.steps)
-        self.slider.blockSignals(False)
+        self.phi.setText(f"<b>Who is φ?</b> φ = {trace.adapted_count:,} adapted weights (θ moved by the inner "
+                         f"gradient steps on the support set)" if trace.adapted_count else "")
+        self.phi.setVisible(bool(trace.adapted_count))
+        self.navigator.set_maximum(trace.steps, follow=follow)
         self._show_step(self.slider.value())
 
     def _layer_legend(self, colours: list[str]) -> None:

@@ -1,7 +1,7 @@
 """The display task: support images by class with their provenance, the queries, or the sinusoid.
 
-Driven by ``AdaptationTrace`` (which carries the task's images, labels and captions), so it never
-touches a tensor. Click an image to enlarge it; Resample asks the run for a new display task.
+Driven by a trace (``AdaptationTrace`` or ``SequenceTrace``, both carry the task's images, labels
+and captions), so it never touches a tensor. Click an image to enlarge it; Resample asks the run for a new display task.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.snapshots import AdaptationTrace
+from engine.snapshots import AdaptationTrace, SequenceTrace
 from gui import theme
 from gui.images import EnlargedImage, ImageTile
 
@@ -113,11 +113,11 @@ class TaskView(QWidget):
         for item in (self.true_curve, self.support_points, self.query_points):
             item.setData([], [])
 
-    def show_trace(self, trace: AdaptationTrace, *, protocol: str = "") -> None:
+    def show_trace(self, trace: AdaptationTrace | SequenceTrace, *, protocol: str = "") -> None:
         """Show the task a trace was computed on (redrawn only when the task changed)."""
         self.resample.setEnabled(True)
         where = f" · protocol {protocol}" if protocol else ""
-        if trace.kind == "regression":
+        if isinstance(trace, AdaptationTrace) and trace.kind == "regression":
             self._show_regression(trace, where)
         else:
             self._show_classification(trace, where)
@@ -137,7 +137,7 @@ class TaskView(QWidget):
         self.query_points.setData(trace.x_query, trace.y_query)
 
     # -- classification ---------------------------------------------------------------------------------------
-    def _show_classification(self, trace: AdaptationTrace, where: str) -> None:
+    def _show_classification(self, trace: AdaptationTrace | SequenceTrace, where: str) -> None:
         self.stack.setCurrentIndex(0)
         key = (trace.support_captions, trace.query_captions, trace.support_images.tobytes())
         if key == self._shown_key:

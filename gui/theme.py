@@ -20,6 +20,7 @@ MUTED = "#5F6368"
 PAPER = "#FFFFFF"
 PANEL = "#F3F4F6"
 GRID = "#D0D4DA"
+DISABLED = "#A0A5AC"
 CORRECT = "#1B9E3E"
 WRONG = "#D62828"
 REFERENCE = "#7B3FA0"
@@ -60,6 +61,10 @@ def apply_theme(app: QApplication) -> None:
     palette.setColor(QPalette.ColorRole.ButtonText, QColor(INK))
     palette.setColor(QPalette.ColorRole.Highlight, QColor(BLUE))
     palette.setColor(QPalette.ColorRole.HighlightedText, QColor(PAPER))
+    disabled = QPalette.ColorGroup.Disabled  # greyed, so a setting the learner ignores looks ignored
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(disabled, role, QColor(DISABLED))
+    palette.setColor(disabled, QPalette.ColorRole.Base, QColor(PANEL))
     palette.setColor(QPalette.ColorRole.ToolTipBase, QColor("#FFFFE8"))
     palette.setColor(QPalette.ColorRole.ToolTipText, QColor(INK))
     app.setPalette(palette)

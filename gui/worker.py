@@ -21,14 +21,13 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 from superqt.utils import GeneratorWorker, create_worker
 
 from engine.config import TrainConfig
 from engine.controls import TrainingControls
 from engine.errors import DataError, UserError
-from engine.snapshots import AdaptationTrace, RunFinished, TrainingSnapshot
+from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot
 from gui.history import RunHistory
 from gui.inbox import Inbox
 
@@ -104,7 +103,7 @@ class TrainingSession(QObject):
     """A run of one ``TrainConfig`` in a worker thread. Lives on (and is used from) the GUI thread."""
 
     ready = Signal(object)  # SessionReady
-    trace_ready = Signal(object)  # AdaptationTrace
+    trace_ready = Signal(object)  # AdaptationTrace (MAML) or SequenceTrace (black-box learners)
     finished = Signal(object)  # RunFinished
     failed = Signal(object)  # SessionFailed
     thread_finished = Signal()
@@ -119,7 +118,7 @@ class TrainingSession(QObject):
         self.inbox = Inbox()
         self.history = RunHistory(label or config.label())
         self.latest: TrainingSnapshot | None = None
-        self.latest_trace: AdaptationTrace | None = None
+        self.latest_trace: AdaptationTrace | SequenceTrace | None = None
         self.info: SessionReady | None = None
         self.outcome: RunFinished | SessionFailed | None = None
         self.playing = False
@@ -130,7 +129,6 @@ class TrainingSession(QObject):
         self._last_trace_arrival = 0.0
         self._trace_latency = 0.0  # request to arrival of the last trace, seconds
         self._timed_request = False
-        self._display_draws = 0
         self._trainer = None  # set by the worker thread once built; used here only when safe
         self._thread_done = threading.Event()
         self._started = False
@@ -235,10 +233,13 @@ class TrainingSession(QObject):
             self.controls.set_meta_lr(meta_lr)
 
     def request_trace(self) -> None:
+        self._expect_trace()
+        self.controls.request_trace()
+
+    def _expect_trace(self) -> None:
         self._trace_pending = True
         self._timed_request = self.info is not None  # before that, the wait includes building the run
         self._last_trace_request = time.monotonic()
-        self.controls.request_trace()
 
     def maybe_request_trace(self) -> None:
         """While playing, ask for a fresh trace now and then (never two at once).
@@ -254,14 +255,10 @@ class TrainingSession(QObject):
 
     def resample_display_task(self) -> bool:
         """Draw a new display task (from the validation split when there is one) and trace it."""
-        trainer = self._trainer
-        if trainer is None or self.is_over:
+        if self._trainer is None or self.is_over:
             return False
-        self._display_draws += 1
-        sampler = trainer.val_sampler or trainer.train_sampler
-        rng = np.random.default_rng([self.config.seed, 7, self._display_draws])
-        trainer.display_task = sampler.sample(rng)  # one reference swap; the engine reads it once per trace
-        self.request_trace()
+        self._expect_trace()
+        self.controls.request_display_task()  # the engine draws it between iterations, and traces it
         return True
 
     def request_checkpoint(self, path: str | Path) -> None:
@@ -294,7 +291,7 @@ class TrainingSession(QObject):
             self.history.add(event)
             if not self.playing:  # a single step: show where it landed
                 self.request_trace()
-        elif isinstance(event, AdaptationTrace):
+        elif isinstance(event, (AdaptationTrace, SequenceTrace)):
             now = time.monotonic()
             if self._trace_pending and self._timed_request:
                 self._trace_latency = now - self._last_trace_request

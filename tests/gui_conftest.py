@@ -57,7 +57,7 @@ def wait_built(qtbot, window, timeout: int = BUILD_TIMEOUT_MS) -> None:
 
 def wait_trace_shown(qtbot, window, timeout: int = 5_000) -> None:
     """Until the views show the session's latest trace (they take it on the next redraw tick)."""
-    qtbot.waitUntil(lambda: window.steps_view.trace is window.session.latest_trace, timeout=timeout)
+    qtbot.waitUntil(lambda: window.shown_trace is window.session.latest_trace, timeout=timeout)
 
 
 @pytest.fixture

@@ -77,6 +77,7 @@ class BlackBoxLearner:
     def score(self, batch: TaskBatch, *, steps: int | None = None) -> TaskScores:
         """Query loss and accuracy of each task after reading its whole support set."""
         generator = torch.Generator().manual_seed(SCORE_SEED)
+        self.module.eval()
         with torch.no_grad():
             x_s, y_s, x_q, y_q = self._episode(batch, generator, False)
             logits, _ = self.query_logits(x_s, y_s, x_q)
@@ -95,6 +96,7 @@ class BlackBoxLearner:
 
     def predict_proba(self, adapted, x_query: torch.Tensor) -> torch.Tensor:
         x_s, y_s = adapted
+        self.module.eval()
         with torch.no_grad():
             logits, _ = self.query_logits(x_s, y_s, x_query.to(self.device)[None])
         return logits[0].softmax(-1).cpu()

@@ -1,8 +1,8 @@
 """SNAIL behind the learner seam: each query is answered from its own sequence, the support items
 (shuffled in training) followed by that query, as in Mishra et al. 2018.
 
-Every image is embedded once per batch; the sequences of a task's queries share the support
-embeddings.
+Every image is embedded once per batch, and the support steps of a task are computed once for all
+its queries (``SnailNet.answer_queries``).
 """
 
 from __future__ import annotations
@@ -24,19 +24,11 @@ class SnailLearner(BlackBoxLearner):
 
     def query_logits(self, x_s, y_s, x_q, *, attention: bool = False):
         net: SnailNet = self.module
-        b, p, q = x_s.shape[0], x_s.shape[1], x_q.shape[1]
-        feats = net.embed(torch.cat([x_s, x_q], dim=1))  # [B, P+Q, E]
-        support, queries = feats[:, :p], feats[:, p:]
-        # One sequence per query: [B, Q, P+1, E] -> [B*Q, P+1, E]
-        seq = torch.cat([support[:, None].expand(b, q, p, support.shape[-1]), queries[:, :, None]], dim=2)
-        labels = label_inputs(y_s, 1, self.ways)  # [B, P+1, N]
-        labels = labels[:, None].expand(b, q, p + 1, self.ways)
-        logits, weights = net.forward_features(seq.reshape(b * q, p + 1, -1), labels.reshape(b * q, p + 1, -1))
-        answer = logits[:, -1].view(b, q, self.ways)
-        if not attention:
-            return answer, None
-        # Each query's attention row (the last step) over the support items and itself: [blocks, B, Q, P+1]
-        return answer, weights[:, :, -1].reshape(weights.shape[0], b, q, p + 1)
+        p = x_s.shape[1]
+        feats = net.embed(torch.cat([x_s, x_q], dim=1))  # every image embedded once: [B, P+Q, E]
+        labels = label_inputs(y_s, 0, self.ways)  # [B, P, N]
+        logits, weights = net.answer_queries(feats[:, :p], labels, feats[:, p:])
+        return logits, (weights if attention else None)
 
     def carrier(self, support_items: int) -> tuple[int, str]:
         net: SnailNet = self.module

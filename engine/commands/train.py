@@ -9,33 +9,32 @@ from pathlib import Path
 
 import torch
 
+from engine.catalog import ALGORITHMS, SETTINGS, SETTINGS_BY_NAME, settings_for
 from engine.checkpoints import CHECKPOINT_NAME
-from engine.config import ALGORITHMS, DEVICES, default_config
+from engine.config import default_config
 from engine.errors import ConfigError
-from engine.models import MODELS
-from engine.snapshots import AdaptationTrace, RunFinished, TrainingSnapshot
+from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot
 
-SETTINGS = {  # flag -> (config field, type)
-    "--algo": ("algo", str), "--dataset": ("dataset", str), "--protocol": ("protocol", str),
-    "--ways": ("ways", int), "--shots": ("shots", int), "--queries": ("queries", int),
-    "--inner-steps": ("inner_steps", int), "--test-inner-steps": ("test_inner_steps", int),
-    "--inner-lr": ("inner_lr", float), "--meta-lr": ("meta_lr", float), "--meta-batch": ("meta_batch", int),
-    "--model": ("model", str), "--iterations": ("iterations", int), "--minutes": ("minutes", float),
-    "--device": ("device", str), "--seed": ("seed", int), "--val-every": ("val_every", int),
-    "--val-tasks": ("val_tasks", int), "--checkpoint-every": ("checkpoint_every", int),
-    "--hessian-split-every": ("hessian_split_every", int), "--data-dir": ("data_dir", str),
-}
-CHOICES = {"--algo": ALGORITHMS, "--dataset": ("omniglot", "glyphs", "sinusoid"), "--device": DEVICES,
-           "--model": MODELS}
+# Spelled differently on the command line than the config field (kept from earlier versions).
+_FLAG_NAMES = {"learn_inner_lr": "--meta-sgd"}
+
+
+def _flag(setting) -> str:
+    return _FLAG_NAMES.get(setting.name, setting.flag)
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("train", help="meta-train MAML headless",
-                              description="Meta-train MAML (second order by default). Unset options take "
-                                          "the MAML paper's values for the dataset.")
-    for flag, (_, kind) in SETTINGS.items():
-        p.add_argument(flag, type=kind, default=None, choices=CHOICES.get(flag))
-    p.add_argument("--meta-sgd", action="store_true", help="learn per-parameter inner learning rates")
+    p = subparsers.add_parser("train", help="meta-train a learner headless (MAML, MANN, SNAIL)",
+                              description="Meta-train a learner (second-order MAML by default). Unset options "
+                                          "take the published values for the dataset and learner.")
+    for setting in SETTINGS:
+        users = "" if set(setting.algos) == set(ALGORITHMS) else f" [{', '.join(setting.algos)}]"
+        if setting.type is bool:
+            p.add_argument(_flag(setting), dest=setting.name, action="store_true", default=None,
+                           help=setting.help + users)
+        else:
+            p.add_argument(_flag(setting), dest=setting.name, type=setting.type, default=None,
+                           choices=setting.choices, help=setting.help + users)
     p.add_argument("--out", help="run folder for config.json, metrics.jsonl and checkpoint.pt")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -46,13 +45,18 @@ def add_parser(subparsers) -> None:
 
 def _config_from_args(args: argparse.Namespace):
     dataset = args.dataset or "omniglot"
-    overrides = {field: getattr(args, flag[2:].replace("-", "_")) for flag, (field, _) in SETTINGS.items()}
-    overrides = {k: v for k, v in overrides.items() if v is not None and k != "dataset"}
-    if args.meta_sgd:
-        overrides["learn_inner_lr"] = True
+    given = {s.name: getattr(args, s.name) for s in SETTINGS if getattr(args, s.name) is not None}
+    given.pop("dataset", None)
+    algo = given.get("algo", "maml")
+    config = default_config(dataset, **({"algo": algo} if "algo" in given else {}))
+    readers = {s.name for s in settings_for(config.algo)}
+    foreign = [_flag(SETTINGS_BY_NAME[name]) for name in given if name not in readers]
+    if foreign:
+        raise ConfigError(f"{', '.join(foreign)} {'is' if len(foreign) == 1 else 'are'} not read by "
+                          f"{ALGORITHMS[config.algo].label}; leave {'it' if len(foreign) == 1 else 'them'} out")
     if args.minutes is not None and args.iterations is None:
-        overrides["iterations"] = None
-    return default_config(dataset, **overrides)
+        given["iterations"] = None
+    return default_config(dataset, **given)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,7 +125,7 @@ def _train(trainer, run_dir: Path, *, quiet: bool) -> int:
                 bar.close()
                 print(f"{event.message}; checkpoint: {event.checkpoint}", file=sys.stderr)
                 return 1 if event.reason == "diverged" else 0
-            elif isinstance(event, AdaptationTrace):
+            elif isinstance(event, (AdaptationTrace, SequenceTrace)):
                 pass
     bar.close()
     return 0

@@ -1,6 +1,6 @@
 """The CS330 homework-1 memory-augmented learner: two stacked LSTMs reading (image, label) pairs.
 
-Each time step is an image (its 784 pixels, or with ``encoder="conv"`` a 64-d conv embedding)
+Each time step is an image (its 784 pixels, or with ``encoder="conv"`` a small conv embedding: 4 strided blocks of 32 channels, 128-d)
 concatenated with its one-hot label (all zeros for a query). LSTM(in + N -> hidden), then
 LSTM(hidden -> N) whose output at a query step is that query's class logits.
 """
@@ -19,7 +19,7 @@ class MannNet(nn.Module):
         if encoder not in ("linear", "conv"):
             raise ValueError(f"encoder must be linear or conv, not {encoder!r}")
         self.ways, self.hidden = ways, hidden
-        self.encoder = ConvEmbedding() if encoder == "conv" else None
+        self.encoder = ConvEmbedding(channels=32) if encoder == "conv" else None
         features = self.encoder.out_features if self.encoder is not None else image_size * image_size
         self.lstm1 = nn.LSTM(features + ways, hidden, batch_first=True)
         self.lstm2 = nn.LSTM(hidden, ways, batch_first=True)

@@ -1,6 +1,7 @@
 """SNAIL (Mishra et al. 2018): temporal convolutions and causal attention over an (image, label) sequence.
 
-For Omniglot N-way K-shot, a sequence of T = NK + 1 steps (the labelled support items, then one
+For Omniglot N-way K-shot, each image is embedded (``ConvEmbedding``: 4 blocks of 64 channels),
+and a sequence of T = NK + 1 steps (the labelled support items, then one
 query with an all-zero label) goes through, as in the paper's appendix:
 
     attention(64, 32) -> TC(T, 128) -> attention(256, 128) -> TC(T, 128) -> attention(512, 256)
@@ -33,6 +34,16 @@ class DenseBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x [B, C, T]`` -> ``[B, C + filters, T]``; step t reads steps t and t - dilation only."""
         a, b = self.conv(F.pad(x, (self.dilation, 0))).chunk(2, dim=1)
+        return torch.cat([x, torch.tanh(a) * torch.sigmoid(b)], dim=1)
+
+    def step(self, past: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The block at one step after ``past [B, C, P]``, for ``x [B, C, Q]`` (Q independent steps at
+        position P): output = W0·x[P - dilation] + W1·x[P]."""
+        position = past.shape[2] - self.dilation
+        before = past[:, :, position:position + 1] if position >= 0 else past.new_zeros(past.shape[0], past.shape[1], 1)
+        w = self.conv.weight
+        out = torch.einsum("oc,bcq->boq", w[:, :, 1], x) + torch.einsum("oc,bcq->boq", w[:, :, 0], before)
+        a, b = (out + self.conv.bias[None, :, None]).chunk(2, dim=1)
         return torch.cat([x, torch.tanh(a) * torch.sigmoid(b)], dim=1)
 
 
@@ -70,6 +81,17 @@ class AttentionBlock(nn.Module):
         read = torch.bmm(weights, v)
         return torch.cat([x, read.transpose(1, 2)], dim=1), weights
 
+    def step(self, past: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Q independent steps ``x [B, C, Q]`` at position P after ``past [B, C, P]``: each attends to
+        the P past steps and itself. Returns ``[B, C + V, Q]`` and weights ``[B, Q, P + 1]``."""
+        past_seq, seq = past.transpose(1, 2), x.transpose(1, 2)
+        q, k_self, v_self = self.query(seq), self.key(seq), self.value(seq)  # [B, Q, ·]
+        k_past, v_past = self.key(past_seq), self.value(past_seq)  # [B, P, ·]
+        logits = torch.cat([torch.bmm(q, k_past.transpose(1, 2)), (q * k_self).sum(-1, keepdim=True)], dim=-1)
+        weights = (logits * self.scale).softmax(dim=-1)  # over the P + 1 keys
+        read = torch.bmm(weights[..., :-1], v_past) + weights[..., -1:] * v_self
+        return torch.cat([x, read.transpose(1, 2)], dim=1), weights
+
 
 class SnailNet(nn.Module):
     def __init__(self, ways: int, shots: int, embedding_channels: int = 64) -> None:
@@ -77,7 +99,7 @@ class SnailNet(nn.Module):
         self.ways = ways
         self.sequence_length = ways * shots + 1
         self.embedding = ConvEmbedding(embedding_channels)
-        c = embedding_channels + ways
+        c = self.embedding.out_features + ways
         self.att1 = AttentionBlock(c, 64, 32)
         self.tc1 = TCBlock(self.att1.out_channels, self.sequence_length, 128)
         self.att2 = AttentionBlock(self.tc1.out_channels, 256, 128)
@@ -99,6 +121,30 @@ class SnailNet(nn.Module):
         x = self.tc2(x)
         x, w3 = self.att3(x)
         return self.head(x).transpose(1, 2), torch.stack([w1, w2, w3])
+
+    def answer_queries(self, support: torch.Tensor, support_labels: torch.Tensor, queries: torch.Tensor):
+        """Each query read right after the support sequence, independently of the other queries.
+
+        ``support [B, P, E]``, ``support_labels [B, P, N]`` (one-hot), ``queries [B, Q, E]`` ->
+        logits ``[B, Q, N]`` and attention ``[3, B, Q, P + 1]``. The same numbers as
+        ``forward_features`` on each sequence ``[support..., query]``, but the support steps are
+        computed once per task instead of once per query.
+        """
+        past = torch.cat([support, support_labels], dim=-1).transpose(1, 2)  # [B, C, P]
+        blank = queries.new_zeros(*queries.shape[:2], support_labels.shape[-1])
+        now = torch.cat([queries, blank], dim=-1).transpose(1, 2)  # [B, C, Q]
+        weights = []
+        for layer in (self.att1, *self.tc1.blocks, self.att2, *self.tc2.blocks, self.att3):
+            if isinstance(layer, AttentionBlock):
+                now, w = layer.step(past, now)
+                weights.append(w)
+            else:
+                now = layer.step(past, now)
+            if past.shape[2] == 0:  # nothing read yet: the past stays empty, with the new width
+                past = now.new_zeros(now.shape[0], now.shape[1], 0)
+            else:
+                past = layer(past)[0] if isinstance(layer, AttentionBlock) else layer(past)
+        return self.head(now).transpose(1, 2), torch.stack(weights)
 
     def carrier_count(self, support_items: int) -> int:
         """Activations over the support items that a query reads: the last layer's features and
