@@ -150,7 +150,7 @@ def test_learner_fits_a_fixed_batch(algo, model):
         optimizer.step()
     # (MANN's logits are LSTM outputs, bounded by tanh, so its loss cannot approach 0)
     assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:5])
-    assert np.mean(accuracies[-5:]) == 1.0 and np.mean(accuracies[:5]) < 0.8
+    assert np.mean(accuracies[-5:]) == 1.0 and accuracies[0] < 0.8
 
 
 @pytest.mark.parametrize("algo", ["mann", "snail"])
