@@ -145,7 +145,7 @@ def _positive_int(name: str, value) -> None:
 _FAMILY_DEFAULTS = {
     "maml": {},
     "mann": dict(protocol="cs330", queries=1, meta_batch=128, meta_lr=1e-3, model="lstm", hidden=128),
-    "snail": dict(protocol="finn", queries=1, meta_batch=32, meta_lr=3e-4, model="snail"),
+    "snail": dict(protocol="finn", queries=1, meta_batch=32, meta_lr=5e-4, model="snail"),
 }
 
 

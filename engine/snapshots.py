@@ -103,7 +103,9 @@ class SequenceTrace:
     carrier_count: int
     carrier_description: str
     meta_parameter_count: int
-    attention: np.ndarray | None = None  # SNAIL: [blocks, Q, P+1], each query's weights over support + itself
+    # SNAIL: [P+1, blocks, Q, P+1]: after reading p items, each query's weights over the support items
+    # (columns 0..P-1, zero for items not read yet) and itself (column P); each row sums to 1.
+    attention: np.ndarray | None = None
     support_captions: tuple[str, ...] = ()
     query_captions: tuple[str, ...] = ()
     description: str = ""

@@ -136,7 +136,7 @@ class SequenceView(QWidget):
         self.attention_box.setVisible(has)
         if not has:
             return
-        blocks = len(trace.attention)
+        blocks = trace.attention.shape[1]
         if self.block.count() != blocks:
             self.block.blockSignals(True)
             self.block.clear()
@@ -150,10 +150,12 @@ class SequenceView(QWidget):
         trace = self.trace
         if trace is None or trace.attention is None or block < 0:
             return
-        self.attention.set_attention(trace.attention[block], trace.support_images, trace.support_labels,
+        items = len(trace.support_labels)
+        p = max(0, min(self.slider.value(), items))
+        self.attention.set_attention(trace.attention[p, block], trace.support_images, trace.support_labels,
                                      trace.query_images, trace.query_labels)
-        self.attention_title.setText(f"<b>{ALGORITHMS[trace.algo].label} attention</b>, "
-                                     f"all {len(trace.support_labels)} items read")
+        read = f"all {items} items read" if p == items else f"{p} of {items} items read"
+        self.attention_title.setText(f"<b>{ALGORITHMS[trace.algo].label} attention</b>, {read}")
 
     def _show_prefix(self, p: int) -> None:
         trace = self.trace
@@ -175,6 +177,8 @@ class SequenceView(QWidget):
             f"{what} · display task, iteration {trace.iteration:,}: query loss {trace.prefix_loss[p]:.3f}, "
             f"accuracy <b>{100 * trace.prefix_accuracy[p]:.0f}%</b> ({right}/{total} right)")
         self.grid_title.setText(f"Answers after p = {p} (true class outlined)")
+        if trace.attention is not None:
+            self._show_attention(self.block.currentIndex())
 
     def _enlarge(self, image: np.ndarray, title: str, caption: str) -> None:
         if self.enlarged is not None:

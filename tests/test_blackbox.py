@@ -168,8 +168,11 @@ def test_trace_reads_the_support_set_one_item_at_a_time(algo):
         p.numel() for p in learner.module.parameters())
     assert len(trace.support_captions) == 6
     if algo == "snail":
-        assert trace.attention.shape == (3, 6, 7)
+        assert trace.attention.shape == (7, 3, 6, 7)  # prefix, block, query, support items + itself
         np.testing.assert_allclose(trace.attention.sum(-1), 1, atol=1e-5)
+        for p in range(7):  # after p items, nothing unread is attended to
+            assert np.all(trace.attention[p, :, :, p:6] == 0)
+        assert np.all(trace.attention[0, :, :, 6] == 1)  # before reading anything, a query sees only itself
     else:
         assert trace.attention is None
         assert trace.support_labels.tolist() == [0, 1, 2, 0, 1, 2]  # the homework's row order

@@ -112,16 +112,22 @@ def test_snail_after_maml_attention_rows_sum_to_one_and_runs_share_the_axes(qtbo
     trace = window.session.latest_trace
     assert trace.attention is not None
     assert view.attention_box.isVisible()
-    blocks = len(trace.attention)
+    items = len(trace.support_labels)
+    blocks = trace.attention.shape[1]
     assert view.block.count() == blocks and view.block.currentIndex() == blocks - 1  # the last block
     shown = view.attention.weights
-    assert shown.shape == (len(trace.query_labels), len(trace.support_labels) + 1)
-    np.testing.assert_allclose(shown, trace.attention[-1])
+    assert shown.shape == (len(trace.query_labels), items + 1)
+    np.testing.assert_allclose(shown, trace.attention[items, -1])  # all items read
     np.testing.assert_allclose(shown.sum(axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(view.attention.row_sums, 1.0, atol=1e-5)
     view.block.setCurrentIndex(0)
-    np.testing.assert_allclose(view.attention.weights, trace.attention[0])
+    np.testing.assert_allclose(view.attention.weights, trace.attention[items, 0])
     np.testing.assert_allclose(view.attention.weights.sum(axis=1), 1.0, atol=1e-5)
+    view.slider.setValue(1)  # after one item: the attention follows the slider, nothing unread is weighted
+    np.testing.assert_allclose(view.attention.weights, trace.attention[1, 0])
+    assert np.all(view.attention.weights[:, 1:items] == 0)
+    np.testing.assert_allclose(view.attention.weights.sum(axis=1), 1.0, atol=1e-5)
+    assert "1 of" in view.attention_title.text()
 
     # MAML's curves stay as an overlay on the same axes, named by its settings.
     curves = window.curves

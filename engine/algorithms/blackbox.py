@@ -115,17 +115,20 @@ class BlackBoxLearner:
         q_order = random_order(1, y_q.shape[1], self.device, generator)
         x_s, y_s = gather_items(x_s, order), gather_items(y_s, order)
         x_q, y_q = gather_items(x_q, q_order), gather_items(y_q, q_order)
-        probs, losses, accs = [], [], []
-        attention = None
+        probs, losses, accs, attention = [], [], [], []
+        items = x_s.shape[1]
         with torch.no_grad():
-            for p in range(x_s.shape[1] + 1):
-                logits, attn = self.query_logits(x_s[:, :p], y_s[:, :p], x_q, attention=p == x_s.shape[1])
+            for p in range(items + 1):
+                logits, attn = self.query_logits(x_s[:, :p], y_s[:, :p], x_q, attention=True)
                 loss, acc = self._loss_and_accuracy(logits, y_q)
                 probs.append(logits[0].softmax(-1).cpu().numpy())
                 losses.append(loss.item())
                 accs.append(acc.item())
-                if attn is not None:
-                    attention = attn[:, 0].cpu().numpy()  # [blocks, Q, P+1]
+                if attn is not None:  # [blocks, Q, p+1] -> columns: the P support items, then the query itself
+                    weights = np.zeros((attn.shape[0], attn.shape[2], items + 1), dtype=np.float32)
+                    weights[:, :, :p] = attn[:, 0, :, :p].cpu().numpy()
+                    weights[:, :, items] = attn[:, 0, :, p].cpu().numpy()
+                    attention.append(weights)
         count, what = self.carrier(x_s.shape[1])
         s_idx, q_idx = order[0].cpu().numpy(), q_order[0].cpu().numpy()
         return SequenceTrace(
@@ -135,7 +138,7 @@ class BlackBoxLearner:
             prefix_probs=np.stack(probs), prefix_accuracy=np.asarray(accs), prefix_loss=np.asarray(losses),
             carrier_count=count, carrier_description=what,
             meta_parameter_count=sum(p.numel() for p in self.module.parameters()),
-            attention=attention,
+            attention=np.stack(attention) if attention else None,
             support_captions=tuple(task.support_info[i].caption() for i in s_idx) if task.support_info else (),
             query_captions=tuple(task.query_info[i].caption() for i in q_idx) if task.query_info else (),
             description=task.description)

@@ -33,5 +33,4 @@ class SnailLearner(BlackBoxLearner):
     def carrier(self, support_items: int) -> tuple[int, str]:
         net: SnailNet = self.module
         return net.carrier_count(support_items), (
-            f"features of the {support_items} support items the query attends to "
-            f"({net.att3.out_channels} channels each, plus the keys of 3 attention blocks)")
+            f"features and attention keys of the {support_items} support items read")
