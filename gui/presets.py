@@ -48,7 +48,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            dict(algo="snail", ways=5, shots=1, meta_batch=16, iterations=20_000, val_every=100, val_tasks=20,
                 device="auto")),
     Preset("omniglot-snail-5way-1shot",
-           "SNAIL (Mishra et al. 2018) on Omniglot 5-way 1-shot: finn protocol, meta-batch 32, Adam 3e-4",
+           "SNAIL (Mishra et al. 2018) on Omniglot 5-way 1-shot: finn protocol, meta-batch 32, Adam",
            "omniglot",
            dict(algo="snail", ways=5, shots=1, iterations=60_000, val_every=500, val_tasks=100, device="auto")),
     Preset("omniglot-mann-3way-1shot",
