@@ -34,6 +34,9 @@ ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (
     Algorithm("snail", "SNAIL", BLACK_BOX,
               "Mishra et al. 2018: an embedding CNN, then dilated causal convolutions and causal "
               "attention over the (image, label) sequence", False),
+    Algorithm("reptile", "Reptile", OPTIMIZATION,
+              "Nichol et al. 2018: θ is adapted by plain gradient steps on the support set, then moved "
+              "toward the adapted parameters, θ ← θ + ε (φ_K − θ); first order only", True),
 )}
 
 # Spellings kept for old command lines and checkpoints: name -> (algo, changes to the config).
@@ -47,6 +50,8 @@ MODELS_BY_FAMILY = {  # (algo, dataset kind) -> the network names that algorithm
     ("maml", "regression"): ("mlp",),
     ("mann", "classification"): ("lstm", "conv-lstm"),
     ("snail", "classification"): ("snail",),
+    ("reptile", "classification"): ("conv4", "conv4-pool"),
+    ("reptile", "regression"): ("mlp",),
 }
 ENCODERS = ("linear", "conv")
 
@@ -73,6 +78,7 @@ class Setting:
 
 
 _MAML = ("maml",)
+_INNER_LOOP = ("maml", "reptile")  # the settings of the SGD inner loop, read by both
 _BLACK_BOX = ("mann", "snail")
 
 SETTINGS: tuple[Setting, ...] = (
@@ -83,9 +89,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("shots", int, "K: support examples per class"),
     Setting("queries", int, "Q: query examples per class"),
     Setting("train_classes", int, "use only the first N meta-training characters (data-efficiency studies)"),
-    Setting("inner_steps", int, "inner gradient steps in meta-training", _MAML),
-    Setting("test_inner_steps", int, "inner gradient steps at evaluation", _MAML),
-    Setting("inner_lr", float, "inner learning rate α", _MAML, live=True),
+    Setting("inner_steps", int, "inner gradient steps in meta-training", _INNER_LOOP),
+    Setting("test_inner_steps", int, "inner gradient steps at evaluation", _INNER_LOOP),
+    Setting("inner_lr", float, "inner learning rate α", _INNER_LOOP, live=True),
     Setting("first_order", bool, "first-order MAML: the inner gradients are constants", _MAML),
     Setting("learn_inner_lr", bool, "Meta-SGD: learn one inner learning rate per parameter", _MAML),
     Setting("hessian_split_every", int, "split the meta-gradient into first-order part and Hessian term "

@@ -13,7 +13,7 @@ import sys
 
 from engine.errors import UserError
 
-COMMANDS = ("data", "tasks", "train", "eval", "compare", "export", "bench")
+COMMANDS = ("data", "tasks", "train", "eval", "compare", "export", "bench", "metagrad")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -22,7 +22,7 @@ def load_meta_learner(path: str | Path, device: torch.device | str = "cpu") -> t
     except (RuntimeError, KeyError, ValueError) as exc:
         raise CheckpointError(f"checkpoint weights do not fit its own config: {str(exc).splitlines()[0]}") from None
     rates = from_json_text(data.get("learning_rates", "{}"), "learning_rates")
-    if "inner_lr" in rates and config.algo == "maml" and not config.learn_inner_lr:
+    if "inner_lr" in rates and config.uses_inner_loop and not config.learn_inner_lr:
         learner.set_live("inner_lr", rates["inner_lr"])
     learner.module.eval()
     return config, learner, int(data.get("iteration", 0))

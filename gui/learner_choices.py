@@ -60,8 +60,9 @@ def unused_reason(setting: str, algo: str) -> str | None:
     """None when ``algo`` reads ``setting``; else a sentence for the disabled control's tooltip."""
     if setting in {s.name for s in settings_for(algo)}:
         return None
-    readers = " and ".join(ALGORITHMS[a].label for a in SETTINGS_BY_NAME[setting].algos)
+    algos = SETTINGS_BY_NAME[setting].algos
+    readers = " and ".join(ALGORITHMS[a].label for a in algos)
     learner = ALGORITHMS[algo]
     why = (" It adapts by reading the support set as a sequence, not by gradient steps: there is no inner "
            "loop, no inner learning rate and no Hessian term." if learner.family == BLACK_BOX else "")
-    return f"Not used by {learner.label}; only {readers} reads it.{why}"
+    return f"Not used by {learner.label}; only {readers} {'read' if len(algos) > 1 else 'reads'} it.{why}"

@@ -15,6 +15,7 @@ from engine.config import TrainConfig, default_config
 from engine.data.sources import make_sampler
 from engine.errors import ConfigError
 from engine.learner_io import load_meta_learner
+from engine.tasks import TaskBatch
 from engine.training import Trainer
 
 
@@ -175,3 +176,51 @@ def test_build_learner_puts_theta_on_the_device_it_is_given():
     for algo in ALGORITHMS:
         learner = build_learner(tiny(algo), "cpu")
         assert all(p.device.type == "cpu" for p in learner.module.parameters())
+
+
+@pytest.mark.parametrize("algo", ["mann", "snail"])
+def test_black_box_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(algo, tmp_path):
+    from engine.snapshots import RunFinished, TrainingSnapshot
+
+    trainer = Trainer(tiny(algo, iterations=20, val_every=0, checkpoint_every=1), run_dir=tmp_path)
+    sample = trainer.train_sampler.sample_batch
+
+    def poisoned(size, rng):  # from iteration 3 on, images holding NaN (e.g. a corrupt data file)
+        batch = sample(size, rng)
+        if trainer.iteration >= 2:
+            return TaskBatch(batch.x_support * float("nan"), batch.y_support, batch.x_query, batch.y_query)
+        return batch
+
+    trainer.train_sampler.sample_batch = poisoned
+    before = None
+    events = []
+    for event in trainer.run():
+        events.append(event)
+        if isinstance(event, TrainingSnapshot) and event.iteration == 2:
+            before = [p.detach().clone() for p in trainer.learner.module.parameters()]
+    end = events[-1]
+    assert isinstance(end, RunFinished) and end.reason == "diverged", end
+    assert end.iteration == 3 and "θ was not updated" in end.message
+    for a, b in zip(before, trainer.learner.module.parameters()):
+        assert torch.equal(a, b)
+    saved = Trainer.resume(tmp_path / "checkpoint.pt")
+    assert saved.iteration == 2
+    assert all(torch.isfinite(p).all() for p in saved.learner.module.parameters())
+
+
+def test_cli_trains_resumes_evaluates_and_exports_a_black_box_learner(tmp_path, capsys):
+    run = tmp_path / "run"
+    flags = ["--algo", "snail", "--dataset", "glyphs", "--ways", "3", "--meta-batch", "2", "--val-every", "2",
+             "--val-tasks", "4", "--quiet"]
+    assert main(["train", *flags, "--iterations", "2", "--out", str(run)]) == 0
+    assert json.loads((run / "config.json").read_text())["algo"] == "snail"
+    assert main(["train", "--resume", str(run), "--iterations", "3", "--quiet"]) == 0
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["iteration"] for r in rows] == [1, 2, 3] and rows[1]["validation"]["steps"] == 0
+    assert rows[0]["pre_loss"] is None and rows[0]["inner_lr"] is None
+    capsys.readouterr()
+    assert main(["eval", str(run), "--tasks", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "SNAIL" in out and "answer: accuracy" in out
+    assert main(["export", str(run), str(tmp_path / "snail.pt")]) == 0
+    assert load_learner(tmp_path / "snail.pt").algo == "snail"

@@ -79,6 +79,10 @@ def build_learner(config: TrainConfig, device: torch.device | str = "cpu") -> Me
         from engine.algorithms.snail import SnailLearner
 
         return SnailLearner(config, device)
+    if config.algo == "reptile":
+        from engine.algorithms.reptile import ReptileLearner
+
+        return ReptileLearner(config, device)
     raise AssertionError(f"validated configs name a known algorithm, not {config.algo!r}")
 
 

@@ -9,6 +9,7 @@ from engine.algorithms.learner import StepReport, TaskScores, grad_norm
 from engine.algorithms.losses import accuracy, task_loss
 from engine.algorithms.maml import Maml
 from engine.algorithms.trace import adaptation_trace
+from engine.catalog import ALGORITHMS
 from engine.config import TrainConfig
 from engine.errors import ConfigError
 from engine.models import build_model
@@ -74,7 +75,7 @@ class MamlLearner:
 
     def set_live(self, name: str, value: float) -> None:
         if name != "inner_lr":
-            raise ConfigError(f"MAML cannot change {name} while it runs")
+            raise ConfigError(f"{ALGORITHMS[self.config.algo].label} cannot change {name} while it runs")
         self.maml.set_inner_lr(value)
 
     def inner_lr(self) -> float:

@@ -1,0 +1,158 @@
+"""Quadratic worlds: tasks whose losses are bowls, so MAML's meta-gradient has a closed form.
+
+A bowl is L(θ) = ½ (θ − c)ᵀ A (θ − c) with A symmetric (d × d, any d ≥ 1; A need not be positive
+definite): its gradient is A (θ − c) and its Hessian is A everywhere. A task is a support bowl
+(A_s, c_s), on which the inner loop adapts, and a query bowl (A_q, c_q), on which the adapted
+parameters are judged. With M = I − α A_s, K inner steps of size α give
+
+    φ_{k+1} = φ_k − α A_s (φ_k − c_s)   ⇒   φ_K = c_s + M^K (θ − c_s),
+
+and since ∂φ_K/∂θ = M^K (the Hessian is constant), the MAML meta-gradient is exactly
+
+    ∇θ L_q(φ_K) = [∏_k (I − α A_s)]ᵀ A_q (φ_K − c_q) = M^K A_q (φ_K − c_q),
+
+its first-order part A_q (φ_K − c_q), the Hessian term (M^K − I) A_q (φ_K − c_q), and Reptile's
+direction θ − φ_K. Where α A_s has an eigenvalue above 1, M is not positive definite and, along
+that eigenvector, odd K reverse the full meta-gradient against its first-order part.
+
+All numbers are numpy float64. Functions of θ accept a batch ``[..., d]`` (e.g. a grid).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.second_order.directions import MetaDirections, MetaGradients, collect
+
+
+@dataclass(frozen=True)
+class Bowl:
+    """L(θ) = ½ (θ − c)ᵀ A (θ − c)."""
+
+    A: np.ndarray  # [d, d], symmetric
+    c: np.ndarray  # [d]
+
+    def __post_init__(self) -> None:
+        A = np.asarray(self.A, dtype=np.float64)
+        c = np.asarray(self.c, dtype=np.float64).reshape(-1)
+        if A.shape != (c.size, c.size):
+            raise ValueError(f"A must be {c.size}x{c.size} to match c, not {A.shape}")
+        if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12):
+            raise ValueError("A must be symmetric")
+        object.__setattr__(self, "A", (A + A.T) / 2)
+        object.__setattr__(self, "c", c)
+
+    @property
+    def dim(self) -> int:
+        return self.c.size
+
+    def loss(self, theta: np.ndarray) -> np.ndarray:
+        """½ (θ − c)ᵀ A (θ − c) for θ of shape ``[..., d]`` (a float for one θ)."""
+        r = np.asarray(theta, dtype=np.float64) - self.c
+        return 0.5 * np.einsum("...i,ij,...j->...", r, self.A, r)
+
+    def grad(self, theta: np.ndarray) -> np.ndarray:
+        """A (θ − c), shape ``[..., d]``."""
+        return (np.asarray(theta, dtype=np.float64) - self.c) @ self.A  # A symmetric: row form
+
+
+@dataclass(frozen=True)
+class QuadraticTask:
+    support: Bowl
+    query: Bowl
+
+    def __post_init__(self) -> None:
+        if self.support.dim != self.query.dim:
+            raise ValueError(f"support is {self.support.dim}-dimensional, query {self.query.dim}-dimensional")
+
+    @property
+    def dim(self) -> int:
+        return self.support.dim
+
+    def inner_matrix(self, alpha: float) -> np.ndarray:
+        """M = I − α A_s, the Jacobian ∂φ_{k+1}/∂φ_k of one inner step."""
+        return np.eye(self.dim) - alpha * self.support.A
+
+
+def adapted_path(task: QuadraticTask, theta: np.ndarray, alpha: float, steps: int) -> np.ndarray:
+    """φ_0 = θ, φ_1, …, φ_K by the inner steps: shape ``[K+1, ..., d]``."""
+    phi = np.asarray(theta, dtype=np.float64)
+    path = [phi]
+    for _ in range(steps):
+        phi = phi - alpha * task.support.grad(phi)
+        path.append(phi)
+    return np.stack(path)
+
+
+def adapted(task: QuadraticTask, theta: np.ndarray, alpha: float, steps: int) -> np.ndarray:
+    """φ_K in closed form: c_s + (I − α A_s)^K (θ − c_s), for θ of shape ``[..., d]``."""
+    theta = np.asarray(theta, dtype=np.float64)
+    if steps == 0:
+        return theta.copy()  # exactly θ (c_s + (θ − c_s) may differ in the last bit)
+    power = np.linalg.matrix_power(task.inner_matrix(alpha), steps)
+    return task.support.c + (theta - task.support.c) @ power.T
+
+
+def task_meta_gradients(task: QuadraticTask, theta: np.ndarray, alpha: float, steps: int) -> MetaGradients:
+    """The directions from one θ ``[d]`` for one task, in closed form (see the module docstring)."""
+    theta = np.asarray(theta, dtype=np.float64)
+    _check_steps(steps)
+    phi = adapted(task, theta, alpha, steps)
+    first = task.query.grad(phi)
+    power = np.linalg.matrix_power(task.inner_matrix(alpha), steps)
+    return MetaGradients(second_order=power.T @ first, first_order=first, reptile=theta - phi)
+
+
+def meta_directions(tasks: Sequence[QuadraticTask], theta: np.ndarray, alpha: float, steps: int) -> MetaDirections:
+    """Per task and averaged: MAML, first-order and Reptile directions, and the paths θ → φ_K."""
+    theta = np.asarray(theta, dtype=np.float64).reshape(-1)
+    _check_tasks(tasks, theta.size)
+    _check_steps(steps)
+    paths = np.stack([adapted_path(t, theta, alpha, steps) for t in tasks])
+    return collect(theta, paths, [task_meta_gradients(t, theta, alpha, steps) for t in tasks])
+
+
+def meta_loss(tasks: Sequence[QuadraticTask], theta: np.ndarray, alpha: float, steps: int) -> np.ndarray:
+    """The MAML objective: the mean over tasks of L_q(φ_K(θ)), for θ of shape ``[..., d]``.
+
+    K = 0 is plain joint training: the mean query loss at θ itself.
+    """
+    _check_steps(steps)
+    return np.mean([t.query.loss(adapted(t, theta, alpha, steps)) for t in tasks], axis=0)
+
+
+def grid_points(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """``[len(ys), len(xs), 2]``: θ = (x, y) at every grid node (rows follow y, columns x)."""
+    gx, gy = np.meshgrid(np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
+    return np.stack([gx, gy], axis=-1)
+
+
+def meta_loss_surface(tasks: Sequence[QuadraticTask], alpha: float, xs: np.ndarray, ys: np.ndarray,
+                      steps: Sequence[int] = range(6)) -> np.ndarray:
+    """``[len(steps), len(ys), len(xs)]``: the meta-loss after K inner steps, for each K, on a 2-D grid."""
+    _check_tasks(tasks, 2)
+    points = grid_points(xs, ys)
+    return np.stack([meta_loss(tasks, points, alpha, k) for k in steps])
+
+
+def task_loss_surfaces(tasks: Sequence[QuadraticTask], xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """``[T, 2, len(ys), len(xs)]``: each task's support (index 0) and query (1) loss on a 2-D grid."""
+    _check_tasks(tasks, 2)
+    points = grid_points(xs, ys)
+    return np.stack([np.stack([t.support.loss(points), t.query.loss(points)]) for t in tasks])
+
+
+def _check_tasks(tasks: Sequence[QuadraticTask], dim: int) -> None:
+    if not tasks:
+        raise ValueError("give at least one task")
+    for i, t in enumerate(tasks):
+        if t.dim != dim:
+            raise ValueError(f"task {i} is {t.dim}-dimensional; expected {dim}")
+
+
+def _check_steps(steps: int) -> None:
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a whole number ≥ 0, not {steps!r}")

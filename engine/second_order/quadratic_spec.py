@@ -1,0 +1,115 @@
+"""A quadratic world written as JSON, read with every malformed field named.
+
+    {"theta": [θ_1, …, θ_d], "inner_lr": α, "steps": K,
+     "tasks": [{"support": {"A": [[…], …], "c": […]}, "query": {"A": [[…], …], "c": […]}}, …]}
+
+d ≥ 1 is the length of ``theta``; every A is a symmetric d × d matrix, every c has d entries,
+α is a finite number ≥ 0 and K a whole number ≥ 0. A bad field raises ``ConfigError`` whose
+message starts with the field's path, e.g. ``tasks[1].support.A is not symmetric``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import ConfigError
+from engine.second_order.quadratic import Bowl, QuadraticTask
+
+
+@dataclass(frozen=True)
+class QuadraticSpec:
+    theta: np.ndarray  # [d]
+    inner_lr: float
+    steps: int
+    tasks: tuple[QuadraticTask, ...]
+
+
+def read_quadratic_spec(path: str | Path) -> QuadraticSpec:
+    """Load and check the spec file at ``path``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such spec file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the spec ({exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    return parse_quadratic_spec(data)
+
+
+def parse_quadratic_spec(data: object) -> QuadraticSpec:
+    """Check a decoded spec and build its tasks; ``ConfigError`` names the first bad field."""
+    top = _object(data, "the spec", ("theta", "inner_lr", "steps", "tasks"))
+    theta = top["theta"]
+    if not isinstance(theta, list) or not theta:
+        raise ConfigError("theta must be a non-empty list of numbers (θ has d ≥ 1 entries)")
+    theta_v = _vector(theta, "theta", len(theta))
+    d = theta_v.size
+    alpha = _number(top["inner_lr"], "inner_lr")
+    if alpha < 0:
+        raise ConfigError(f"inner_lr must be ≥ 0, got {alpha:g}")
+    steps = top["steps"]
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise ConfigError(f"steps must be a whole number ≥ 0, got {json.dumps(steps)}")
+    tasks = top["tasks"]
+    if not isinstance(tasks, list) or not tasks:
+        raise ConfigError("tasks must be a non-empty list of {\"support\": …, \"query\": …} objects")
+    built = []
+    for i, task in enumerate(tasks):
+        where = f"tasks[{i}]"
+        fields = _object(task, where, ("support", "query"))
+        bowls = [_bowl(fields[side], f"{where}.{side}", d) for side in ("support", "query")]
+        built.append(QuadraticTask(*bowls))
+    return QuadraticSpec(theta_v, alpha, steps, tuple(built))
+
+
+def _object(value: object, where: str, required: tuple[str, ...]) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a JSON object with {', '.join(required)}")
+    prefix = "" if where == "the spec" else f"{where}."
+    for name in required:
+        if name not in value:
+            raise ConfigError(f"{prefix}{name} is missing")
+    unknown = sorted(set(value) - set(required))
+    if unknown:
+        raise ConfigError(f"{prefix}{unknown[0]} is not a field of {where} (expected {', '.join(required)})")
+    return value
+
+
+def _number(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where} is not a number (got {json.dumps(value)})")
+    if not math.isfinite(value):
+        raise ConfigError(f"{where} is not a finite number (got {value})")
+    return float(value)
+
+
+def _vector(value: object, where: str, d: int) -> np.ndarray:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} must be a list of {d} numbers")
+    if len(value) != d:
+        raise ConfigError(f"{where} has {len(value)} entries; expected {d} (the length of theta)")
+    return np.array([_number(v, f"{where}[{j}]") for j, v in enumerate(value)], dtype=np.float64)
+
+
+def _bowl(value: object, where: str, d: int) -> Bowl:
+    fields = _object(value, where, ("A", "c"))
+    rows = fields["A"]
+    if not isinstance(rows, list) or len(rows) != d:
+        got = f"{len(rows)} rows" if isinstance(rows, list) else json.dumps(rows)
+        raise ConfigError(f"{where}.A must be a {d}x{d} matrix (a list of {d} rows, d = the length of theta); "
+                          f"got {got}")
+    A = np.stack([_vector(row, f"{where}.A[{r}]", d) for r, row in enumerate(rows)])
+    bad = np.argwhere(~np.isclose(A, A.T, rtol=1e-10, atol=1e-12))
+    if bad.size:
+        i, j = bad[0]
+        raise ConfigError(f"{where}.A is not symmetric: A[{i}][{j}] = {A[i, j]:g} but A[{j}][{i}] = {A[j, i]:g}")
+    return Bowl(A, _vector(fields["c"], f"{where}.c", d))

@@ -1,0 +1,142 @@
+"""A two-parameter regression world: y = a·sin(x + b) tasks, fitted by f(x; θ) = θ_a·sin(x + θ_b).
+
+The meta-parameters θ = (θ_a, θ_b) are an amplitude and a phase, so the whole of MAML can be drawn
+in the plane. Each task has its own amplitude a and phase b, a support set and a query set of
+points x; the loss is the mean squared error L(θ) = mean_i (θ_a sin(x_i + θ_b) − y_i)². Unlike the
+quadratic world the Hessian changes along the inner loop, so the meta-gradient
+
+    ∇θ L_q(φ_K) = [∏_k (I − α ∇²L_s(φ_k))]ᵀ ∇L_q(φ_K)
+
+is computed by torch autograd through the unrolled inner loop (``create_graph=True``), in
+float64; the first-order part is ∇L_q(φ_K), Reptile's direction θ − φ_K (see ``directions``).
+Functions of θ take a batch ``[..., 2]`` (e.g. a grid): every grid point adapts independently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from engine.second_order.directions import MetaDirections, MetaGradients, collect
+from engine.second_order.quadratic import grid_points
+
+
+@dataclass(frozen=True)
+class SineTask:
+    """y = amplitude·sin(x + phase) at the support points and at the query points."""
+
+    amplitude: float
+    phase: float
+    x_support: np.ndarray
+    x_query: np.ndarray
+
+    @property
+    def y_support(self) -> np.ndarray:
+        return self.amplitude * np.sin(self.x_support + self.phase)
+
+    @property
+    def y_query(self) -> np.ndarray:
+        return self.amplitude * np.sin(self.x_query + self.phase)
+
+
+def sample_sine_tasks(count: int, *, shots: int = 10, queries: int = 10, seed: int = 0,
+                      amplitudes: tuple[float, float] = (0.1, 5.0), phases: tuple[float, float] = (0.0, np.pi),
+                      xs: tuple[float, float] = (-5.0, 5.0)) -> list[SineTask]:
+    """``count`` tasks drawn as in Finn et al.'s sinusoid benchmark (uniform amplitude, phase and x)."""
+    rng = np.random.default_rng(seed)
+    return [SineTask(float(rng.uniform(*amplitudes)), float(rng.uniform(*phases)),
+                     rng.uniform(*xs, size=shots), rng.uniform(*xs, size=queries)) for _ in range(count)]
+
+
+def sine_loss(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """mean_i (θ_a sin(x_i + θ_b) − y_i)² for θ ``[..., 2]``; the result has shape ``[...]``."""
+    pred = theta[..., :1] * torch.sin(x + theta[..., 1:])
+    return ((pred - y) ** 2).mean(-1)
+
+
+def _tensors(task: SineTask) -> tuple[torch.Tensor, ...]:
+    return tuple(torch.as_tensor(a, dtype=torch.float64)
+                 for a in (task.x_support, task.y_support, task.x_query, task.y_query))
+
+
+def inner_loop(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, alpha: float, steps: int, *,
+               create_graph: bool) -> list[torch.Tensor]:
+    """φ_0 = θ, …, φ_K for θ ``[..., 2]``, φ_{k+1} = φ_k − α ∇L_s(φ_k).
+
+    The grid points do not interact, so the gradient of the summed loss is each point's own
+    gradient. ``create_graph`` keeps each inner gradient differentiable (second order).
+    """
+    if theta.dtype != torch.float64:
+        raise ValueError("the sine world computes in float64")
+    path = [theta]
+    for _ in range(steps):
+        phi = path[-1]
+        if not phi.requires_grad:
+            phi = phi.detach().requires_grad_(True)
+        with torch.enable_grad():
+            g, = torch.autograd.grad(sine_loss(phi, x, y).sum(), phi, create_graph=create_graph)
+        path.append(phi - alpha * g if create_graph else (phi - alpha * g).detach())
+    return path
+
+
+def task_meta_gradients(task: SineTask, theta: np.ndarray, alpha: float,
+                        steps: int) -> tuple[MetaGradients, np.ndarray]:
+    """The directions from one θ ``[2]`` for one task, and its path ``[K+1, 2]``."""
+    _check_steps(steps)
+    x_s, y_s, x_q, y_q = _tensors(task)
+    t = torch.tensor(np.asarray(theta, dtype=np.float64).reshape(2), requires_grad=True)
+    path = inner_loop(t, x_s, y_s, alpha, steps, create_graph=True)
+    phi = path[-1]  # θ itself when K = 0
+    loss_q = sine_loss(phi, x_q, y_q)
+    second, = torch.autograd.grad(loss_q, t, retain_graph=True)
+    first, = torch.autograd.grad(loss_q, phi)
+    positions = torch.stack([p.detach() for p in path]).numpy()
+    return MetaGradients(second.numpy(), first.numpy(), positions[0] - positions[-1]), positions
+
+
+def meta_directions(tasks: Sequence[SineTask], theta: np.ndarray, alpha: float, steps: int) -> MetaDirections:
+    """Per task and averaged: MAML, first-order and Reptile directions, and the paths θ → φ_K."""
+    if not tasks:
+        raise ValueError("give at least one task")
+    per_task, paths = zip(*(task_meta_gradients(t, theta, alpha, steps) for t in tasks))
+    return collect(np.asarray(theta, dtype=np.float64).reshape(2), np.stack(paths), list(per_task))
+
+
+def query_losses_along(task: SineTask, thetas: np.ndarray, alpha: float, steps: int) -> np.ndarray:
+    """``[K+1, ...]``: L_q(φ_k(θ)) for k = 0..K and every θ of ``thetas`` ``[..., 2]``."""
+    _check_steps(steps)
+    x_s, y_s, x_q, y_q = _tensors(task)
+    theta = torch.as_tensor(np.asarray(thetas, dtype=np.float64))
+    path = inner_loop(theta, x_s, y_s, alpha, steps, create_graph=False)
+    with torch.no_grad():
+        return torch.stack([sine_loss(p.detach(), x_q, y_q) for p in path]).numpy()
+
+
+def meta_loss_surface(tasks: Sequence[SineTask], alpha: float, amplitudes: np.ndarray, phases: np.ndarray,
+                      steps: Sequence[int] = range(6)) -> np.ndarray:
+    """``[len(steps), len(phases), len(amplitudes)]``: the mean query loss after K inner steps.
+
+    Columns follow the amplitude θ_a, rows the phase θ_b; K = 0 is plain joint training.
+    """
+    steps = list(steps)
+    points = grid_points(amplitudes, phases)
+    losses = np.mean([query_losses_along(t, points, alpha, max(steps)) for t in tasks], axis=0)
+    return losses[steps]
+
+
+def task_loss_surfaces(tasks: Sequence[SineTask], amplitudes: np.ndarray, phases: np.ndarray) -> np.ndarray:
+    """``[T, 2, len(phases), len(amplitudes)]``: each task's support (0) and query (1) loss on the grid."""
+    points = torch.as_tensor(grid_points(amplitudes, phases))
+    out = []
+    for task in tasks:
+        x_s, y_s, x_q, y_q = _tensors(task)
+        out.append(torch.stack([sine_loss(points, x_s, y_s), sine_loss(points, x_q, y_q)]).numpy())
+    return np.stack(out)
+
+
+def _check_steps(steps: int) -> None:
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a whole number ≥ 0, not {steps!r}")

@@ -1,0 +1,107 @@
+"""Draw the README's result figures from the JSON that ``innerloop-cli compare --json`` and the run
+folders' ``metrics.jsonl`` hold. Uses the app's own plotting library, headless.
+
+    python scripts/plot_results.py data-efficiency RESULTS.json docs/data-efficiency.png
+    python scripts/plot_results.py curve RUN_DIR docs/snail-curve.png [--title TEXT]
+
+RESULTS.json for data-efficiency: {"protocol": ..., "tasks": ..., "budget": ...,
+"rows": [{"algo": "maml", "label": "MAML", "classes": 50, "accuracy": 0.9, "ci95": 0.01}, ...]}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+COLORS = {"maml": (31, 119, 180), "mann": (214, 39, 40), "snail": (44, 160, 44), "reptile": (148, 103, 189)}
+
+
+def _app():
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication(sys.argv[:1])
+
+
+def _save(plot, out: str, width: int = 900, height: int = 520) -> None:
+    import pyqtgraph.exporters as exporters
+
+    plot.resize(width, height)
+    exporter = exporters.ImageExporter(plot.plotItem)
+    exporter.parameters()["width"] = width
+    exporter.export(out)
+    print(f"wrote {out}")
+
+
+def data_efficiency(results: str, out: str) -> None:
+    import numpy as np
+    import pyqtgraph as pg
+
+    _app()
+    pg.setConfigOptions(antialias=True, background="w", foreground="k")
+    data = json.loads(Path(results).read_text())
+    plot = pg.PlotWidget(title=f"Omniglot 5-way 1-shot test accuracy vs meta-training characters · protocol "
+                               f"{data['protocol']} · {data['tasks']} tasks, 95% CI · {data['budget']}")
+    plot.setLabel("bottom", "meta-training characters (log scale)")
+    plot.setLabel("left", "test accuracy %")
+    plot.setLogMode(x=True, y=False)
+    plot.addLegend(offset=(10, 10))
+    plot.showGrid(x=True, y=True, alpha=0.3)
+    for algo in dict.fromkeys(r["algo"] for r in data["rows"]):
+        rows = sorted((r for r in data["rows"] if r["algo"] == algo), key=lambda r: r["classes"])
+        x = np.log10([r["classes"] for r in rows])
+        y = np.array([100 * r["accuracy"] for r in rows])
+        ci = np.array([100 * r["ci95"] for r in rows])
+        pen = pg.mkPen(COLORS.get(algo, (0, 0, 0)), width=3)
+        plot.plot(10 ** x, y, pen=pen, symbol="o", symbolBrush=COLORS.get(algo), name=rows[0]["label"])
+        plot.addItem(pg.ErrorBarItem(x=x, y=y, top=ci, bottom=ci, beam=0.03, pen=pen))
+    _save(plot, out)
+
+
+def curve(run_dir: str, out: str, title: str | None) -> None:
+    import numpy as np
+    import pyqtgraph as pg
+
+    _app()
+    pg.setConfigOptions(antialias=True, background="w", foreground="k")
+    rows = [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    config = json.loads((Path(run_dir) / "config.json").read_text())
+    val = [r for r in rows if r.get("validation")]
+    minutes = np.array([r["wall_time"] / 60 for r in val])
+    acc = np.array([100 * r["validation"]["accuracy"] for r in val])
+    ci = np.array([100 * r["validation"]["accuracy_ci95"] for r in val])
+    plot = pg.PlotWidget(title=title or f"{config['algo']} · {config['dataset']}/{config['protocol']} "
+                                        f"{config['ways']}-way {config['shots']}-shot · validation accuracy "
+                                        f"({val[0]['validation']['tasks']} tasks, 95% CI)")
+    plot.setLabel("bottom", "training time (minutes, validation excluded)")
+    plot.setLabel("left", "validation accuracy %")
+    plot.showGrid(x=True, y=True, alpha=0.3)
+    pen = pg.mkPen(COLORS.get(config["algo"], (0, 0, 0)), width=3)
+    plot.plot(minutes, acc, pen=pen, symbol="o", symbolSize=5, symbolBrush=COLORS.get(config["algo"]))
+    plot.addItem(pg.ErrorBarItem(x=minutes, y=acc, top=ci, bottom=ci, beam=0.05, pen=pen))
+    _save(plot, out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    p = sub.add_parser("data-efficiency")
+    p.add_argument("results")
+    p.add_argument("out")
+    p = sub.add_parser("curve")
+    p.add_argument("run_dir")
+    p.add_argument("out")
+    p.add_argument("--title")
+    args = parser.parse_args()
+    if args.what == "data-efficiency":
+        data_efficiency(args.results, args.out)
+    else:
+        curve(args.run_dir, args.out, args.title)
+
+
+if __name__ == "__main__":
+    main()
