@@ -3,6 +3,10 @@
 ``--quadratic SPEC.json`` reads a quadratic world (``engine.second_order.quadratic_spec``) and prints,
 each the mean over its tasks, the second-order meta-gradient, its first-order part, the Hessian
 term, Reptile's direction θ − φ_K, and φ_K of every task, all in closed form.
+
+``--checkpoint CKPT`` does it for a trained network on tasks of its own protocol
+(``engine.commands.metagrad_checkpoint``): the norms of both parts and their cosine, the top
+eigenvalues of the support-loss Hessian, and the time and memory of first vs second order.
 """
 
 from __future__ import annotations
@@ -29,11 +33,23 @@ def add_parser(subparsers) -> None:
                     "\"query\": {\"A\": [[...]], \"c\": [...]}}, ...]}")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--quadratic", metavar="SPEC.json", help="a quadratic world as JSON")
+    source.add_argument("--checkpoint", metavar="RUN_DIR_OR_CHECKPOINT", help="a trained MAML or Reptile run")
+    p.add_argument("--tasks", type=int, default=16, help="with --checkpoint: tasks of the run's protocol")
+    p.add_argument("--steps-list", default="1,2,5,10",
+                   help="with --checkpoint: inner step counts K for the time and memory table")
+    p.add_argument("--eigenvalues", type=int, default=5, help="with --checkpoint: how many top eigenvalues")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--threads", type=int, default=None)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.checkpoint:
+        from engine.commands.metagrad_checkpoint import run_checkpoint
+
+        return run_checkpoint(args)
     spec = read_quadratic_spec(args.quadratic)
     result = meta_directions(spec.tasks, spec.theta, spec.inner_lr, spec.steps)
     if args.json:
