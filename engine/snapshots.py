@@ -45,6 +45,7 @@ class TrainingSnapshot:
     inner_lr: float | None  # None: the learner has no inner loop
     meta_lr: float
     validation: ValidationResult | None = None
+    threads: int | None = None  # torch's CPU threads during this iteration
 
     def to_json(self) -> dict:
         """A JSON-safe dict; non-finite floats become None."""

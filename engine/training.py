@@ -25,6 +25,7 @@ from engine.catalog import settings_for
 from engine.checkpoints import CHECKPOINT_NAME, from_json_text, load_checkpoint, save_checkpoint, to_json_text
 from engine.config import TrainConfig
 from engine.controls import TrainingControls
+from engine.cpu_threads import ThreadGovernor
 from engine.data.sources import make_sampler
 from engine.errors import CheckpointError, ConfigError, MissingSplitError
 from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot, ValidationResult
@@ -45,8 +46,10 @@ class Trainer:
     """One meta-training run: model, optimiser, samplers, RNG state and metric history."""
 
     def __init__(self, config: TrainConfig, *, controls: TrainingControls | None = None,
-                 run_dir: str | Path | None = None, trace_every: int = 0) -> None:
+                 run_dir: str | Path | None = None, trace_every: int = 0,
+                 governor: ThreadGovernor | None = None) -> None:
         self.config = config.validated()
+        self.governor = governor  # re-sizes torch's threads between iterations as the machine's load changes
         self.controls = controls or TrainingControls()
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.trace_every = trace_every
@@ -109,7 +112,7 @@ class Trainer:
             grad_norm=norm, grad_norm_first_order=report.diagnostics.get("grad_norm_first_order"),
             grad_norm_hessian=report.diagnostics.get("grad_norm_hessian"),
             iterations_per_second=1.0 / max(elapsed, 1e-9), device=str(self.device),
-            protocol=c.protocol, inner_lr=self.inner_lr, meta_lr=self.meta_lr)
+            protocol=c.protocol, inner_lr=self.inner_lr, meta_lr=self.meta_lr, threads=torch.get_num_threads())
 
     def validate(self, tasks: int | None = None) -> ValidationResult | None:
         if self.val_sampler is None:
@@ -165,6 +168,8 @@ class Trainer:
             changes = controls.take_changes()
             if changes:
                 self.set_learning_rates(**changes)
+            if self.governor is not None:
+                self.governor.maybe_rechoose()
             split = c.hessian_split_every > 0 and (self.iteration + 1) % c.hessian_split_every == 0
             snap = self.train_step(split_hessian=split)
             if not (math.isfinite(snap.meta_loss) and math.isfinite(snap.grad_norm)):
@@ -233,13 +238,14 @@ class Trainer:
 
     @classmethod
     def resume(cls, path: str | Path, *, controls: TrainingControls | None = None,
-               run_dir: str | Path | None = None, **overrides) -> "Trainer":
+               run_dir: str | Path | None = None, governor: ThreadGovernor | None = None,
+               **overrides) -> "Trainer":
         """Continue a run from its checkpoint; ``overrides`` may extend iterations or minutes."""
         data = load_checkpoint(path)
         config = TrainConfig.from_dict(from_json_text(data["config"], "config"))
         if overrides:
             config = config.with_changes(**overrides)
-        trainer = cls(config, controls=controls, run_dir=run_dir)
+        trainer = cls(config, controls=controls, run_dir=run_dir, governor=governor)
         trainer.load_state(data)
         return trainer
 

@@ -52,7 +52,7 @@ def test_eval_prints_per_step_metrics_with_ci(tmp_path, capsys):
     (["--inner-steps", "0"], "inner-steps must be a positive whole number"),
     (["--meta-batch=-2"], "meta-batch must be a positive whole number"),
     (["--shots", "abc"], "invalid int value"),
-    (["--algo", "reptile"], "invalid choice"),
+    (["--algo", "protonet"], "invalid choice"),
 ])
 def test_bad_hyperparameters_exit_2_with_one_line(tmp_path, capsys, bad, says):
     assert _exit_code(["train", *FAST, "--iterations", "2", "--out", str(tmp_path / "r"), *bad]) == 2

@@ -8,10 +8,14 @@ import os
 
 import torch
 
+from engine.cpu_threads import THREADS_HELP, governor_for
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("bench", help="benchmarks (MAML step vs the per-task loop, sampling, data)")
-    p.add_argument("what", nargs="*", default=["maml", "sampling"], choices=("maml", "sampling", "data"))
+    p.add_argument("what", nargs="*", default=["maml", "sampling"], choices=("maml", "sampling", "data", "contention"))
+    p.add_argument("--seconds", type=float, default=20.0, help="contention: seconds per measurement")
+    p.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--data-dir", default=None)
@@ -23,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.training import resolve_device
 
     device = resolve_device(args.device)
+    if "contention" not in args.what:  # the contention bench sizes threads itself, quiet and loaded
+        governor_for(args.threads).choose()
     results: dict[str, list | dict] = {
         "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                     "torch": torch.__version__, "device": str(device),
@@ -70,6 +76,17 @@ def run(args: argparse.Namespace) -> int:
             d = results["data"]
             print(f"omniglot first decode {d['first_load_s']:.2f} s, cached load {d['cached_load_s']:.3f} s "
                   f"({d['images']} images)")
+    if "contention" in args.what:
+        from engine.bench_contention import bench_contention
+
+        c = results["contention"] = bench_contention(args.seconds)
+        if not args.json:
+            print(f"contention, {c['task']}, {c['cores']} cores:\n"
+                  f"  quiet, {c['default_threads']} threads:            {c['quiet_it_per_s']:.3f} it/s\n"
+                  f"  one busy process, {c['default_threads']} threads: {c['loaded_default_it_per_s']:.3f} it/s "
+                  f"(×{c['ratio_default']:.2f} of quiet)\n"
+                  f"  one busy process, governed ({c['governed_threads']}): {c['loaded_governed_it_per_s']:.3f} it/s "
+                  f"(×{c['ratio_governed']:.2f} of quiet; {c['governor_reason']})")
     if args.json:
         print(json.dumps(results, indent=2))
     return 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-import torch
 
 from engine.algorithms.evaluation import evaluate
+from engine.cpu_threads import THREADS_HELP, governor_for
 from engine.data.sources import make_sampler
 from engine.errors import ConfigError
 from engine.learner_io import load_meta_learner
@@ -26,7 +26,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--data-dir", default=None)
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run)
 
@@ -36,8 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.tasks <= 0 or args.queries <= 0:
         raise ConfigError("--tasks and --queries must be positive whole numbers")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    governor_for(args.threads).choose()
     device = resolve_device(args.device)
     loaded = [(path, *load_meta_learner(path, device)) for path in args.runs]
     first = loaded[0][1]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-import torch
 
 from engine.algorithms.evaluation import evaluate
+from engine.cpu_threads import THREADS_HELP, governor_for
 from engine.data.sources import make_sampler
 from engine.learner_io import load_meta_learner
 
@@ -26,8 +26,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--data-dir", default=None)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for torch (default: torch's own choice, which honours OMP_NUM_THREADS)")
+    p.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     p.set_defaults(run=run)
 
 
@@ -39,8 +38,7 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise ConfigError(f"--{name} must be a positive whole number, got {value}")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    governor_for(args.threads).choose()
     device = resolve_device(args.device)
     config, learner, iteration = load_meta_learner(args.checkpoint, device)
     protocol = args.protocol or config.protocol

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from engine.cpu_threads import THREADS_HELP
 from engine.second_order.directions import MetaDirections
 from engine.second_order.quadratic import meta_directions
 from engine.second_order.quadratic_spec import read_quadratic_spec
@@ -40,7 +41,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--eigenvalues", type=int, default=5, help="with --checkpoint: how many top eigenvalues")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", default=None)
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=run)
 

@@ -16,6 +16,7 @@ import math
 import numpy as np
 import torch
 
+from engine.cpu_threads import governor_for
 from engine.data.sources import make_sampler
 from engine.errors import ConfigError
 from engine.learner_io import load_meta_learner
@@ -42,8 +43,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
     if args.tasks <= 0 or args.eigenvalues <= 0:
         raise ConfigError("--tasks and --eigenvalues must be positive whole numbers")
     steps_list = _steps_list(args.steps_list)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    governor_for(args.threads).choose()
     device = resolve_device("auto")
     config, learner, iteration = load_meta_learner(args.checkpoint, device)
     if not config.uses_inner_loop:

@@ -12,6 +12,7 @@ import torch
 from engine.catalog import ALGORITHMS, SETTINGS, SETTINGS_BY_NAME, settings_for
 from engine.checkpoints import CHECKPOINT_NAME
 from engine.config import default_config
+from engine.cpu_threads import THREADS_HELP, governor_for
 from engine.errors import ConfigError
 from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot
 
@@ -38,8 +39,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", help="run folder for config.json, metrics.jsonl and checkpoint.pt")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for torch (default: torch's own choice, which honours OMP_NUM_THREADS)")
+    p.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     p.set_defaults(run=run)
 
 
@@ -62,8 +62,8 @@ def _config_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from engine.training import Trainer
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    governor = governor_for(args.threads)
+    governor.choose()
     if args.resume:
         run_dir = Path(args.resume)
         extend = {}
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             extend["minutes"] = args.minutes
         if not run_dir.is_dir():
             raise ConfigError(f"--resume takes the run folder (the --out of the first run), not {run_dir}")
-        trainer = Trainer.resume(run_dir / CHECKPOINT_NAME, run_dir=run_dir, **extend)
+        trainer = Trainer.resume(run_dir / CHECKPOINT_NAME, run_dir=run_dir, governor=governor, **extend)
         _truncate_metrics(run_dir / "metrics.jsonl", trainer.iteration)
     else:
         if not args.out:
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         if (run_dir / CHECKPOINT_NAME).exists():
             raise ConfigError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --out")
         config = _config_from_args(args)
-        trainer = Trainer(config, run_dir=run_dir)
+        trainer = Trainer(config, run_dir=run_dir, governor=governor)
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
     return _train(trainer, run_dir, quiet=args.quiet)
@@ -104,7 +104,9 @@ def _train(trainer, run_dir: Path, *, quiet: bool) -> int:
     total = c.iterations
     bar = tqdm(total=total, initial=trainer.iteration, disable=quiet, file=sys.stderr, unit="it",
                dynamic_ncols=True, desc=f"{c.algo} {c.dataset}")
-    print(f"training {c.label()} on {trainer.device}; protocol {c.protocol}; run folder {run_dir}", file=sys.stderr)
+    threads = f"; {trainer.governor.choice.describe()}" if trainer.governor and trainer.governor.choice else ""
+    print(f"training {c.label()} on {trainer.device}; protocol {c.protocol}; run folder {run_dir}{threads}",
+          file=sys.stderr)
     last_val = ""
     with open(run_dir / "metrics.jsonl", "a") as log:
         for event in trainer.run():

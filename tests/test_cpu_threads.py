@@ -1,0 +1,71 @@
+"""The thread governor: torch's threads follow the cores other processes leave free."""
+
+import pytest
+import torch
+
+from engine import cpu_threads
+from engine.cpu_threads import ThreadGovernor, governor_for
+
+
+class FakeMachine:
+    """/proc/stat and this process's CPU time, advanced by hand: seconds of busy CPU per wall second."""
+
+    def __init__(self, cores):
+        self.cores, self.busy, self.total, self.own = cores, 0.0, 0.0, 0.0
+
+    def run(self, seconds, *, others, mine):
+        self.busy += seconds * min(self.cores, others + mine)
+        self.total += seconds * self.cores
+        self.own += seconds * mine
+
+
+@pytest.fixture
+def machine(monkeypatch):
+    fake = FakeMachine(2)
+    monkeypatch.setattr(cpu_threads, "usable_cores", lambda: fake.cores)
+    monkeypatch.setattr(cpu_threads, "_machine_busy_seconds", lambda: (fake.busy, fake.total))
+    monkeypatch.setattr(cpu_threads, "_own_seconds", lambda: fake.own)
+    monkeypatch.setattr(cpu_threads.time, "sleep", lambda s: fake.run(s, others=fake.others, mine=0))
+    threads = torch.get_num_threads()
+    yield fake
+    torch.set_num_threads(threads)
+
+
+def test_one_thread_when_another_process_holds_a_core_and_two_when_it_stops(machine):
+    machine.others = 1.0
+    governor = ThreadGovernor(interval_s=0)
+    assert governor.choose().threads == 1
+    assert "1.0 busy" in governor.choice.describe()
+    machine.run(10, others=1.0, mine=1.0)
+    assert governor.maybe_rechoose() is None  # unchanged: still one core taken
+    machine.run(10, others=0.0, mine=1.0)  # the other process ended
+    assert governor.maybe_rechoose().threads == 2 and torch.get_num_threads() == 2
+    machine.run(10, others=2.0, mine=1.0)  # oversubscribed: the machine is full, we got a third
+    assert governor.maybe_rechoose().threads == 1
+
+
+def test_a_quiet_machine_gets_every_core_and_a_reserve_is_kept(machine):
+    machine.others = 0.0
+    assert ThreadGovernor().choose().threads == 2
+    assert ThreadGovernor(reserve=1).choose().threads == 1
+
+
+def test_asked_threads_and_omp_num_threads_win(machine, monkeypatch):
+    machine.others = 2.0
+    assert ThreadGovernor(2).choose().threads == 2
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert governor_for(None).choose().reason == "asked for"
+    monkeypatch.setenv("OMP_NUM_THREADS", "")
+    assert governor_for(None).requested is None
+
+
+def test_unreadable_counters_leave_torch_default(machine, monkeypatch):
+    monkeypatch.setattr(cpu_threads, "_machine_busy_seconds", lambda: None)
+    torch.set_num_threads(2)
+    choice = ThreadGovernor().choose()
+    assert choice.threads == 2 and "unknown" in choice.reason
+
+
+def test_the_real_counters_give_a_sane_choice():
+    choice = ThreadGovernor().choose(wait_s=0.05)
+    assert 1 <= choice.threads <= cpu_threads.usable_cores()
