@@ -13,6 +13,7 @@ from engine.data.protocols import PROTOCOLS
 
 OPTIMIZATION = "optimization-based"
 BLACK_BOX = "black-box"
+BASELINE = "baseline"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (
     Algorithm("reptile", "Reptile", OPTIMIZATION,
               "Nichol et al. 2018: θ is adapted by plain gradient steps on the support set, then moved "
               "toward the adapted parameters, θ ← θ + ε (φ_K − θ); first order only", True),
+    Algorithm("finetune", "Fine-tuning baseline", BASELINE,
+              "the lecture's recap, 'fine-tune your parameters on the test set': an ordinary classifier "
+              "pre-trained over all meta-training classes, then a new head fitted on each support set", False),
 )}
 
 # Spellings kept for old command lines and checkpoints: name -> (algo, changes to the config).
@@ -52,6 +56,7 @@ MODELS_BY_FAMILY = {  # (algo, dataset kind) -> the network names that algorithm
     ("snail", "classification"): ("snail",),
     ("reptile", "classification"): ("conv4", "conv4-pool"),
     ("reptile", "regression"): ("mlp",),
+    ("finetune", "classification"): ("conv4", "conv4-pool"),
 }
 ENCODERS = ("linear", "conv")
 
@@ -90,8 +95,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("queries", int, "Q: query examples per class"),
     Setting("train_classes", int, "use only the first N meta-training characters (data-efficiency studies)"),
     Setting("inner_steps", int, "inner gradient steps in meta-training", _INNER_LOOP),
-    Setting("test_inner_steps", int, "inner gradient steps at evaluation", _INNER_LOOP),
-    Setting("inner_lr", float, "inner learning rate α", _INNER_LOOP, live=True),
+    Setting("test_inner_steps", int, "inner gradient steps at evaluation (fine-tuning baseline: head steps)",
+            (*_INNER_LOOP, "finetune")),
+    Setting("inner_lr", float, "inner learning rate α (fine-tuning baseline: the new head's step size)",
+            (*_INNER_LOOP, "finetune"), live=True),
     Setting("first_order", bool, "first-order MAML: the inner gradients are constants", _MAML),
     Setting("learn_inner_lr", bool, "Meta-SGD: learn one inner learning rate per parameter", _MAML),
     Setting("hessian_split_every", int, "split the meta-gradient into first-order part and Hessian term "

@@ -152,6 +152,9 @@ _FAMILY_DEFAULTS = {
     # plain SGD, at MAML's 5-step rate (Finn et al.'s 20-way Omniglot: 5 steps of 0.1), so K·α = 0.5 is
     # close to MAML's one step of 0.4. Reptile is first order by construction (no Hessian term to show).
     "reptile": dict(inner_steps=5, inner_lr=0.1, meta_batch=5, first_order=True),
+    # Pre-training sees every image of a task batch as one labelled minibatch (32 x 5 x 4 = 640 images);
+    # the new head starts at the class prototypes and takes 20 steps of 0.5 on the support loss.
+    "finetune": dict(queries=3, meta_batch=32, meta_lr=1e-3, test_inner_steps=20, inner_lr=0.5),
 }
 
 

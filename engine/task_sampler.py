@@ -70,8 +70,9 @@ class ClassificationTaskSampler:
 
     def sample_batch(self, batch: int, rng: np.random.Generator) -> TaskBatch:
         """B tasks stacked, the fast path for training."""
-        _, chars, turns, drawings = self._draw(batch, rng)
-        return TaskBatch(*self._arrays(chars, turns, drawings))
+        classes, chars, turns, drawings = self._draw(batch, rng)
+        ids = torch.from_numpy(self.pool.label_of(classes, turns).astype(np.int64))
+        return TaskBatch(*self._arrays(chars, turns, drawings), ids)
 
     def sample(self, rng: np.random.Generator) -> Task:
         """One task with the provenance of every image, for display."""

@@ -63,10 +63,14 @@ class TaskBatch:
     y_support: torch.Tensor
     x_query: torch.Tensor
     y_query: torch.Tensor
+    # ``[B, N]``: the split-wide label of each task's class n (its ``ClassPool.label_of``), for
+    # learners that pre-train an ordinary classifier over all meta-training classes.
+    class_ids: torch.Tensor | None = None
 
     def to(self, device: torch.device | str) -> "TaskBatch":
-        return TaskBatch(*(t.to(device, non_blocking=True) for t in
-                           (self.x_support, self.y_support, self.x_query, self.y_query)))
+        moved = (t.to(device, non_blocking=True) for t in (self.x_support, self.y_support, self.x_query, self.y_query))
+        ids = None if self.class_ids is None else self.class_ids.to(device, non_blocking=True)
+        return TaskBatch(*moved, ids)
 
     @property
     def size(self) -> int:

@@ -83,6 +83,10 @@ def build_learner(config: TrainConfig, device: torch.device | str = "cpu") -> Me
         from engine.algorithms.reptile import ReptileLearner
 
         return ReptileLearner(config, device)
+    if config.algo == "finetune":
+        from engine.algorithms.finetune import FineTuneLearner
+
+        return FineTuneLearner(config, device)
     raise AssertionError(f"validated configs name a known algorithm, not {config.algo!r}")
 
 

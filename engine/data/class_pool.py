@@ -66,6 +66,18 @@ class ClassPool:
             class_chars=self.class_chars[keep], class_rotation=self.class_rotation[keep],
             synthetic=self.synthetic, drawers=None if self.drawers is None else self.drawers[:count])
 
+    @property
+    def num_labels(self) -> int:
+        """Distinct (class, quarter turn) labels: a class turned by a random quarter turn in each task
+        counts four times, as the turned characters a learner actually sees."""
+        return self.num_classes * 4 if np.any(self.class_rotation < 0) else self.num_classes
+
+    def label_of(self, classes: np.ndarray, turns: np.ndarray) -> np.ndarray:
+        """The split-wide label of each drawn class (``classes``, indices into the class list) as turned."""
+        if np.any(self.class_rotation < 0):
+            return classes * 4 + turns
+        return classes
+
     def drawer_id(self, char: int, drawing: int) -> int:
         if self.drawers is None:
             return drawing + 1

@@ -75,3 +75,26 @@ def make_sampler(dataset: str, *, split: str = "train", protocol: str = "finn", 
         return ClassificationTaskSampler(pool, ways, shots, queries, dataset=dataset,
                                          protocol="glyphs", split=split)
     raise ConfigError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+
+
+def train_label_count(dataset: str, protocol: str, classes: int | None = None) -> int:
+    """How many split-wide labels the training split has (``ClassPool.num_labels``), known from the
+    protocol alone, so a classifier over them can be built (and a checkpoint read) without the data."""
+    from engine.data.protocols import get_protocol
+
+    if dataset == "glyphs":
+        from engine.data.glyphs import SPLIT_SIZES
+
+        chars, rotation = SPLIT_SIZES["train"], "none"
+    elif dataset == "omniglot":
+        p = get_protocol(protocol)
+        chars = p.sizes[0] if p.sizes is not None else LAKE_BACKGROUND_CHARACTERS
+        rotation = p.rotation
+    else:
+        raise ConfigError(f"{dataset} has no image classes to pre-train a classifier on")
+    if classes is not None:
+        chars = min(chars, classes)
+    return chars * (1 if rotation == "none" else 4)
+
+
+LAKE_BACKGROUND_CHARACTERS = 964
