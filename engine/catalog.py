@@ -52,7 +52,7 @@ PROTOCOLS_BY_DATASET = {"omniglot": tuple(PROTOCOLS), "glyphs": ("glyphs",), "si
 MODELS_BY_FAMILY = {  # (algo, dataset kind) -> the network names that algorithm can use
     ("maml", "classification"): ("conv4", "conv4-pool"),
     ("maml", "regression"): ("mlp",),
-    ("mann", "classification"): ("lstm", "conv-lstm"),
+    ("mann", "classification"): ("lstm", "conv-lstm", "memory-lstm"),
     ("snail", "classification"): ("snail",),
     ("reptile", "classification"): ("conv4", "conv4-pool"),
     ("reptile", "regression"): ("mlp",),

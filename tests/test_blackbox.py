@@ -52,7 +52,8 @@ def test_homework_order_is_rows_of_classes_and_labels_feed_one_hot_then_zeros():
     assert labels[:, 6:].abs().sum() == 0
 
 
-@pytest.mark.parametrize("algo,model", [("mann", "lstm"), ("mann", "conv-lstm"), ("snail", "snail")])
+@pytest.mark.parametrize("algo,model", [("mann", "lstm"), ("mann", "conv-lstm"), ("mann", "memory-lstm"),
+                                        ("snail", "snail")])
 def test_no_query_label_reaches_the_prediction(algo, model):
     torch.manual_seed(0)
     learner = build_learner(glyph_config(algo, model=model), "cpu")
@@ -134,7 +135,7 @@ def test_snail_answers_each_query_from_its_own_sequence():
     torch.testing.assert_close(both[:, 2:3], one, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("algo,model", [("mann", "conv-lstm"), ("snail", "snail")])
+@pytest.mark.parametrize("algo,model", [("mann", "conv-lstm"), ("mann", "memory-lstm"), ("snail", "snail")])
 def test_learner_fits_a_fixed_batch(algo, model):
     """Meta-training steps on one batch drive its query loss down (the learner can learn)."""
     torch.manual_seed(0)
@@ -153,10 +154,10 @@ def test_learner_fits_a_fixed_batch(algo, model):
     assert np.mean(accuracies[-5:]) == 1.0 and accuracies[0] < 0.8
 
 
-@pytest.mark.parametrize("algo", ["mann", "snail"])
-def test_trace_reads_the_support_set_one_item_at_a_time(algo):
+@pytest.mark.parametrize("algo,model", [("mann", "lstm"), ("mann", "memory-lstm"), ("snail", "snail")])
+def test_trace_reads_the_support_set_one_item_at_a_time(algo, model):
     torch.manual_seed(0)
-    learner = build_learner(glyph_config(algo, model="lstm" if algo == "mann" else "snail"), "cpu")
+    learner = build_learner(glyph_config(algo, model=model), "cpu")
     task = make_sampler("glyphs", split="val", ways=3, shots=2, queries=2).sample(np.random.default_rng(0))
     trace = learner.trace(task, iteration=7)
     assert trace.iteration == 7 and trace.algo == algo
@@ -194,3 +195,18 @@ def test_snail_query_steps_equal_the_full_sequence_per_query():
         torch.testing.assert_close(fast_w[:, :, j], full_w[:, :, -1])
     empty, w = net.answer_queries(support[:, :0], labels[:, :0], queries)  # nothing read yet
     assert empty.shape == (2, 4, 3) and torch.allclose(w.sum(-1), torch.ones_like(w.sum(-1)))
+
+
+def test_memory_mann_outputs_never_depend_on_later_steps():
+    from engine.models.memory_mann import MemoryMannNet
+
+    torch.manual_seed(0)
+    net = MemoryMannNet(ways=3).eval()
+    images = torch.rand(2, 5, 1, 28, 28)
+    labels = F.one_hot(torch.tensor([[0, 1, 2, 0, 0], [2, 1, 0, 0, 0]]), 3).float()
+    labels[:, 3:] = 0  # two queries
+    out = net(images, labels)
+    changed = images.clone()
+    changed[:, 4] = torch.rand(2, 1, 28, 28)
+    torch.testing.assert_close(net(changed, labels)[:, :4], out[:, :4])
+    assert not torch.allclose(net(changed, labels)[:, 4], out[:, 4])

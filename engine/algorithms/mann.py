@@ -13,13 +13,17 @@ from engine.algorithms.blackbox import BlackBoxLearner
 from engine.algorithms.episodes import homework_order, label_inputs
 from engine.config import TrainConfig
 from engine.models.mann import MannNet
+from engine.models.memory_mann import MemoryMannNet
 
 
 class MannLearner(BlackBoxLearner):
     algo = "mann"
 
     def __init__(self, config: TrainConfig, device: torch.device | str = "cpu") -> None:
-        net = MannNet(config.ways, config.hidden, "conv" if config.model == "conv-lstm" else "linear")
+        if config.model == "memory-lstm":
+            net = MemoryMannNet(config.ways, config.hidden)
+        else:
+            net = MannNet(config.ways, config.hidden, "conv" if config.model == "conv-lstm" else "linear")
         super().__init__(config, net, device)
 
     def reading_order(self, y_support: torch.Tensor) -> torch.Tensor:
@@ -32,6 +36,10 @@ class MannLearner(BlackBoxLearner):
         return out[:, x_s.shape[1]:], None
 
     def carrier(self, support_items: int) -> tuple[int, str]:
+        if isinstance(self.module, MemoryMannNet):
+            return self.module.carrier_count(support_items), (
+                f"the external memory written while reading the {support_items} support items (a key and a "
+                f"value each) and the controller's state")
         net: MannNet = self.module
         return net.carrier_count(), (f"the LSTM state after reading the support set: h and c of both layers "
                                      f"(2 × ({net.hidden} + {net.ways}))")
