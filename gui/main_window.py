@@ -13,7 +13,7 @@ import time
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -43,6 +43,9 @@ from gui.steps_view import StepsView
 from gui.task_view import TaskView
 from gui.transport import TransportBar
 from gui.worker import SessionFailed, SessionReady, TrainingSession
+
+if TYPE_CHECKING:
+    from gui.second_order_view import SecondOrderView
 
 REDRAW_MS = 33  # the timer: ≤ 30 Hz
 CHART_MIN_INTERVAL_S = 0.04  # one of the three charts at a time, each at ≤ 8 Hz while training ...
@@ -87,6 +90,8 @@ class MainWindow(QMainWindow):
         self.trace_views.addWidget(self.steps_view)
         self.trace_views.addWidget(self.sequence_view)
         self.notice = NoticeBar()
+        self.second_order_view: SecondOrderView | None = None  # built by show_second_order()
+        self.second_order_dock: QDockWidget | None = None
 
         toolbar = QToolBar("Transport")
         toolbar.setObjectName("transportToolbar")
@@ -173,6 +178,24 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         for dock in (self.setup_dock, self.task_dock, self.steps_dock):
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        self.second_order_action = self._action(view_menu, "Second order explorer", self.show_second_order)
+
+    # -- the second-order explorer (built on first use) ---------------------------------------------------------
+    def show_second_order(self) -> SecondOrderView:
+        """Show (building it the first time) the "Second order" explorer, a dock floating by default."""
+        if self.second_order_view is None:
+            from gui.second_order_view import SecondOrderView
+
+            self.second_order_view = SecondOrderView()
+            dock = self._dock("Second order: do we need the second derivative?", "secondOrderDock",
+                              self.second_order_view, Qt.DockWidgetArea.RightDockWidgetArea)
+            dock.setFloating(True)
+            dock.resize(1400, 860)
+            self.second_order_dock = dock
+        self.second_order_dock.show()
+        self.second_order_dock.raise_()
+        return self.second_order_view
 
     # -- settings ---------------------------------------------------------------------------------------------
     def _restore(self, preset: str | None, config: TrainConfig | None) -> None:
@@ -561,6 +584,8 @@ class MainWindow(QMainWindow):
                 return
         self.timer.stop()
         self._rebuild_timer.stop()
+        if self.second_order_view is not None:
+            self.second_order_view.shutdown()
         self.save_settings()
         if self.data_dialog is not None:
             self.data_dialog.wait_for_download()

@@ -32,9 +32,11 @@ class Arrow:
         self.redraw()
 
     def redraw(self) -> None:
-        points = np.stack([self.start, self.tip, *self._barbs()])
+        barbs = self._barbs()
+        head = [barbs[0], self.tip, barbs[1]] if barbs else []
+        points = np.stack([self.start, self.tip, *head])
         if points.shape[0] == 2:
-            self.curve.setData(points[:, 0], points[:, 1])
+            self.curve.setData(points[:, 0], points[:, 1], connect="all")  # setData keeps the last connect
         else:
             self.curve.setData(points[:, 0], points[:, 1], connect=_CONNECT)
 

@@ -102,8 +102,11 @@ class ExplorerPlot(pg.GraphicsLayoutWidget):
         self.task_contours: list[tuple[pg.PlotCurveItem, pg.PlotCurveItem]] = []
         self.paths: list[pg.PlotDataItem] = []
         self.phi_labels: list[pg.TextItem] = []
-        self.legend = pg.LegendItem(labelTextSize=f"{theme.BASE_POINT_SIZE}pt", verSpacing=-2)
-        self.addItem(self.legend, row=0, col=1)
+        self.legend = pg.LegendItem(labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt", verSpacing=-6, horSpacing=18)
+        self.legend.setColumnCount(2)
+        self.addItem(self.legend, row=1, col=0)
+        self.ci.layout.setRowStretchFactor(0, 1)
+        self.ci.layout.setRowStretchFactor(1, 0)
         self.highlighted = 0
         self.shown_surface: tuple[tuple, int] | None = None  # (world key, K) on screen
         self.directions: MetaDirections | None = None
@@ -131,7 +134,7 @@ class ExplorerPlot(pg.GraphicsLayoutWidget):
             colour = TASK_COLOURS[i % len(TASK_COLOURS)]
             pair = (pg.PlotCurveItem(), pg.PlotCurveItem())
             path = pg.PlotDataItem(symbol="o", symbolSize=7, symbolPen=None, symbolBrush=colour)
-            label = pg.TextItem(f"φ{_sub(i + 1)}", color=colour, anchor=(-0.2, 0.5))
+            label = pg.TextItem(f"φ{_sub(i + 1)}", color=colour)
             label.setFont(_bold(theme.BASE_POINT_SIZE + 1))
             path.setZValue(10)
             label.setZValue(11)
@@ -149,7 +152,7 @@ class ExplorerPlot(pg.GraphicsLayoutWidget):
         self.legend.addItem(self.theta_marker, "meta-parameters θ (drag)")
         sample = pg.PlotDataItem([0, 1], [0, 0], pen=theme.pen(TASK_COLOURS[0], 2.5), symbol="o", symbolSize=7,
                                  symbolPen=None, symbolBrush=TASK_COLOURS[0])
-        self.legend.addItem(sample, "adapted parameters φ_i: θ → φ_1 … φ_K")
+        self.legend.addItem(sample, "adapted parameters φ_i: task i's K steps from θ")
         for name, (text, *_rest) in ARROWS.items():
             self.legend.addItem(self.arrows[name].curve, text)
         self.legend.addItem(self.meta_contours, "meta-loss after K steps")
@@ -179,6 +182,8 @@ class ExplorerPlot(pg.GraphicsLayoutWidget):
         self.theta_label.setPos(theta[0], theta[1])
         for path, label, points in zip(self.paths, self.phi_labels, directions.paths):
             path.setData(points[:, 0], points[:, 1])
+            last = points[-1] - points[-2] if len(points) > 1 else np.zeros(2)
+            label.setAnchor((0.0 if last[0] >= 0 else 1.0, 1.0 if last[1] >= 0 else 0.0))  # beyond the path's end
             label.setPos(points[-1, 0], points[-1, 1])
             label.setVisible(directions.steps > 0)
         g = directions.mean
@@ -253,7 +258,7 @@ def _distance_to_polyline(p: np.ndarray, points: np.ndarray) -> float:
 
 def _set_lines(curve: pg.PlotCurveItem, lines: Lines) -> None:
     if lines.empty:
-        curve.setData([], [])
+        curve.setData([], [], connect="all")
     else:
         curve.setData(lines.x, lines.y, connect=lines.connect)
 

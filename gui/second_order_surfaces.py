@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 
-GRID = 80  # nodes per axis
+GRID = 96  # nodes per axis
+PAD = 0.3  # the grid reaches this fraction of the extent beyond it on each side
 META_QUANTILES = (0.01, 0.03, 0.07, 0.14, 0.25, 0.4, 0.6, 0.8)  # contour levels: quantiles of the grid's values
-TASK_QUANTILES = (0.04, 0.15)
+TASK_QUANTILES = (0.03, 0.11)
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,10 @@ class SurfaceSet:
 
 
 def grid_axes(world, resolution: int = GRID) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes over the world's extent and a margin of ``PAD`` on each side (a view wider than the extent stays filled)."""
     (x0, x1), (y0, y1) = world.extent
-    return np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
+    px, py = PAD * (x1 - x0), PAD * (y1 - y0)
+    return np.linspace(x0 - px, x1 + px, resolution), np.linspace(y0 - py, y1 + py, resolution)
 
 
 def compute_surfaces(world, resolution: int = GRID) -> SurfaceSet:

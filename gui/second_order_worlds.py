@@ -46,6 +46,8 @@ class World(Protocol):
 
     def task_loss_surfaces(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray: ...
 
+    def key(self) -> tuple: ...
+
 
 @dataclass(frozen=True)
 class QuadraticWorld:
