@@ -44,7 +44,7 @@ CHOICES_BY_KEY = {c.key: c for c in LEARNER_CHOICES}
 
 
 def choices_for(dataset: str) -> tuple[LearnerChoice, ...]:
-    """The entries a dataset offers: the sinusoid only those that can regress (MAML)."""
+    """The entries a dataset offers: the sinusoid only those that can regress (MAML, Reptile)."""
     regression = dataset == "sinusoid"
     return tuple(c for c in LEARNER_CHOICES if ALGORITHMS[c.algo].regression or not regression)
 

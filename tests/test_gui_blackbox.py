@@ -146,7 +146,8 @@ def test_learner_menu_comes_from_the_catalogue(qtbot):
     panel = SetupPanel()
     qtbot.addWidget(panel)
     panel.set_config(default_config("glyphs", ways=4, shots=2, seed=9))
-    assert _texts(panel.algo) == ["MAML, second order", "MAML, first order", "MANN (LSTM)", "SNAIL"]
+    assert _texts(panel.algo) == ["MAML, second order", "MAML, first order", "MANN (LSTM)", "SNAIL", "Reptile",
+                                  "Fine-tuning baseline"]
     assert panel.inner_lr.isEnabled() and not panel.family_note.isVisibleTo(panel)
 
     _choose(panel.algo, "mann")
@@ -165,7 +166,7 @@ def test_learner_menu_comes_from_the_catalogue(qtbot):
     assert (config.algo, config.first_order, config.model) == ("maml", False, "conv4")
 
     _choose(panel.dataset, "sinusoid")
-    assert _texts(panel.algo) == ["MAML, second order", "MAML, first order"]  # only MAML regresses
+    assert _texts(panel.algo) == ["MAML, second order", "MAML, first order", "Reptile"]  # those that regress
 
 
 def test_first_order_config_round_trips_through_the_panel(qtbot):
