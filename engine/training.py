@@ -249,6 +249,29 @@ class Trainer:
         trainer.load_state(data)
         return trainer
 
+    @classmethod
+    def from_learner(cls, path: str | Path, *, controls: TrainingControls | None = None,
+                     run_dir: str | Path | None = None, governor: ThreadGovernor | None = None,
+                     **overrides) -> "Trainer":
+        """Start from a learner file's θ (e.g. a shipped checkpoint, which holds no optimiser state):
+        its settings, weights, iteration count and metric history, with a fresh optimiser and the
+        task stream of its seed. A classroom demo opens on a trained learner this way."""
+        data = load_checkpoint(path)
+        config = TrainConfig.from_dict(from_json_text(data["config"], "config"))
+        if overrides:
+            config = config.with_changes(**overrides)
+        trainer = cls(config, controls=controls, run_dir=run_dir, governor=governor)
+        try:
+            trainer.learner.module.load_state_dict(data["model"])
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise CheckpointError(f"checkpoint weights do not fit its own config: {str(exc).splitlines()[0]}") from None
+        trainer.iteration = int(data.get("iteration", 0))
+        trainer.wall_time = float(data.get("wall_time", 0.0))
+        trainer.history = from_json_text(data.get("history", "[]"), "history")
+        rates = from_json_text(data.get("learning_rates", "{}"), "learning_rates")
+        trainer.set_learning_rates(**{k: v for k, v in rates.items() if k in trainer.live})
+        return trainer
+
     def load_state(self, data: dict) -> None:
         missing = [k for k in ("optimizer", "rng_numpy", "rng_torch", "history", "learning_rates") if k not in data]
         if missing:

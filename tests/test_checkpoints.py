@@ -108,3 +108,19 @@ def test_export_keeps_the_learner_small_and_refuses_resume(trainer, tmp_path, ca
     assert load_checkpoint(out)["note"] == "made in a test"
     with pytest.raises(CheckpointError, match="not resumed"):
         Trainer.resume(out)
+
+
+def test_a_learner_file_starts_a_run_with_its_weights_and_history(trainer, tmp_path):
+    from engine.cli import main
+
+    full = trainer.save(tmp_path / "run" / "checkpoint.pt")
+    learner_file = tmp_path / "learner.pt"
+    assert main(["export", str(full.parent), str(learner_file)]) == 0
+    started = Trainer.from_learner(learner_file, iterations=4)
+    assert started.iteration == 2 and started.history == trainer.history
+    for a, b in zip(started.learner.module.parameters(), trainer.learner.module.parameters()):
+        assert torch.equal(a, b)
+    events = list(started.run())
+    assert events[-1].reason == "completed" and events[-1].iteration == 4
+    assert not all(torch.equal(a, b) for a, b in zip(started.learner.module.parameters(),
+                                                      trainer.learner.module.parameters()))
