@@ -10,7 +10,8 @@ from engine.data.sources import make_sampler
 from engine.learner_io import load_meta_learner
 
 
-@pytest.mark.parametrize("name", ["omniglot-finn-5w1s-maml.pt", "sinusoid-10shot-maml.pt"])
+@pytest.mark.parametrize("name", ["omniglot-finn-5w1s-maml.pt", "sinusoid-10shot-maml.pt",
+                                  "omniglot-cs330-3w1s-mann.pt"])
 def test_assets_are_small_and_name_the_command_that_made_them(name):
     path = checkpoint_path(name)
     assert path.stat().st_size < 2 * 1024 * 1024
@@ -31,3 +32,13 @@ def test_omniglot_asset_classifies_test_characters(omniglot_dir, omniglot_arrays
                            data_dir=omniglot_dir)
     metrics = evaluate(maml, sampler, tasks=100, steps=1, seed=11)
     assert metrics.accuracy[1] > 0.9 and np.isclose(metrics.accuracy[0], 0.2, atol=0.1)
+
+
+@pytest.mark.omniglot
+def test_mann_asset_answers_test_characters_after_reading_one_of_each(omniglot_dir, omniglot_arrays):
+    config, learner, _ = load_meta_learner(checkpoint_path("omniglot-cs330-3w1s-mann.pt"))
+    assert (config.algo, config.model, config.protocol, config.ways) == ("mann", "memory-lstm", "cs330", 3)
+    sampler = make_sampler("omniglot", split="test", protocol="cs330", ways=3, shots=1, queries=1,
+                           data_dir=omniglot_dir)
+    metrics = evaluate(learner, sampler, tasks=100, seed=11)
+    assert metrics.stages == ("answer",) and metrics.accuracy[0] > 0.9
