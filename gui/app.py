@@ -1,12 +1,17 @@
 """``innerloop``: start the desktop app, or take a screenshot of a preset after it trained a while.
 
-    innerloop [--preset NAME] [--data-dir PATH]
-    innerloop --screenshot OUT.png [--preset NAME] [--run-for SECONDS] [--size 1600x1000]
+    innerloop [--preset NAME] [--data-dir PATH] [--presenter]
+    innerloop --list-presets
+    innerloop --screenshot OUT.png [--preset NAME] [--run-for SECONDS] [--size 1600x1000] [--presenter]
     (both take --threads N, torch's CPU threads, as innerloop-cli does)
+
+``--list-presets`` prints the preset names (built-in, then the user's own), one a line, and exits
+without opening a window. ``--preset`` takes a name or a title.
 
 The screenshot mode works offscreen (``QT_QPA_PLATFORM=offscreen``): it builds the run, trains
 for ``--run-for`` seconds, pauses, waits for the per-step trace of the paused state, saves the
-main window as a PNG and exits 0 (2 on a bad option, 1 if the picture could not be written).
+main window as a PNG and exits 0 (2 on a bad option, 1 if the picture could not be written or
+the window showed an error, which is printed; the picture is written all the same).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from gui.presets import PRESETS
+from gui.presets import DEFAULT_PRESET, all_presets, find_preset
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -35,7 +40,9 @@ def _size(text: str) -> tuple[int, int]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="innerloop", description="Inner Loop: a desktop studio for meta-learning.")
-    parser.add_argument("--preset", choices=sorted(PRESETS), help="start from a named setting")
+    parser.add_argument("--preset", metavar="NAME", help="open a preset (see --list-presets)")
+    parser.add_argument("--list-presets", action="store_true", help="print the preset names, one a line, and exit")
+    parser.add_argument("--presenter", action="store_true", help="start in presenter mode (large type, few controls)")
     parser.add_argument("--data-dir", help="Omniglot folder or zip (else the remembered one, $INNERLOOP_DATA or the cache)")
     parser.add_argument("--screenshot", metavar="OUT.png", help="train, save the window as a PNG and exit")
     parser.add_argument("--run-for", type=float, default=5.0, metavar="SECONDS",
@@ -57,6 +64,7 @@ class _Screenshot:
         self.played_at = 0.0
         self.paused_at = 0.0
         self.exit_code = 0
+        self.errors: list[str] = []
         self.timer = QTimer()
         self.timer.setInterval(50)
         self.timer.timeout.connect(self._tick)
@@ -65,9 +73,10 @@ class _Screenshot:
     def _tick(self) -> None:
         session = self.window.session
         now = time.monotonic()
+        self._note_error()
         if self.phase == "building":
             if session is not None and session.info is not None:
-                if self.run_for > 0:
+                if (self.run_for > 0) != session.playing:  # a preset may train from the start
                     self.window.play_pause()
                 self.played_at = now
                 self.phase = "training"
@@ -83,8 +92,16 @@ class _Screenshot:
             trace = session.latest_trace
             current = (trace is not None and trace.iteration >= session.iteration
                        and self.window.shown_trace is trace)
+            explorer = self.window.second_order_view
+            if explorer is not None and explorer.isVisible() and not explorer.surface_current:
+                current = False  # the explorer's surface is still being computed
             if (current and now - self.paused_at > 0.3) or now - self.paused_at > 20.0:
                 self._shoot()
+
+    def _note_error(self) -> None:
+        notice = self.window.notice
+        if notice.isVisible() and notice.level == "error" and notice.text.text() not in self.errors:
+            self.errors.append(notice.text.text())
 
     def _shoot(self) -> None:
         self.timer.stop()
@@ -92,13 +109,17 @@ class _Screenshot:
         self.window._tick()
         self.window.curves.refresh(force=True)
         self.app.processEvents()
+        self._note_error()
         if not self.window.grab().save(self.path, "PNG"):
             print(f"innerloop: could not write {self.path}", file=sys.stderr)
             self.exit_code = 1
         else:
             session = self.window.session
             it = 0 if session is None else session.iteration
-            print(f"innerloop: wrote {self.path} after {it} meta-iterations")
+            print(f"innerloop: wrote {self.path} at meta-iteration {it:,}")
+        for error in self.errors:
+            print(f"innerloop: the window showed an error: {error}", file=sys.stderr)
+            self.exit_code = 1
         self.window.close()
         self.app.exit(self.exit_code)
 
@@ -115,7 +136,16 @@ def _size_torch_threads(requested: int | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.list_presets:
+        print("\n".join(all_presets()))
+        return 0
+    if args.preset is not None:
+        try:
+            args.preset = find_preset(args.preset).name
+        except KeyError as exc:
+            parser.error(str(exc.args[0]))
     _size_torch_threads(args.threads)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Inner Loop")
@@ -125,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
     apply_theme(app)
     shooting = args.screenshot is not None
-    window = MainWindow(preset=args.preset or (None if not shooting else "sinusoid-demo"), data_dir=args.data_dir,
+    window = MainWindow(preset=args.preset or (None if not shooting else DEFAULT_PRESET), data_dir=args.data_dir,
                         persist=not shooting, offer_data_dialog=not shooting)
     if shooting:
         window.close_decision = lambda _session: None
@@ -134,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     elif shooting:
         window.resize(1600, 1000)
     window.show()
+    if args.presenter:
+        window.presenter.enter()
     shot = _Screenshot(app, window, args.screenshot, args.run_for) if shooting else None
     quit_on_close = app.quitOnLastWindowClosed()
     if shooting:

@@ -35,7 +35,8 @@ from engine.config import TrainConfig
 from gui import theme
 from gui.curve_items import PointSeries, SmoothedCurve
 from gui.history import RunHistory, write_csv
-from gui.references import Reference, no_figure_reason, published_figure
+from gui.reference_line import make_reference_line, show_comparison
+from gui.references import Reference, compare_with_published
 from gui.smoothing import beta_from_slider
 
 MAX_OVERLAYS = 4
@@ -130,7 +131,8 @@ class CurvesView(QWidget):
 
         controls = QHBoxLayout()
         controls.addStretch(1)
-        controls.addWidget(QLabel("smoothing"))
+        self.smoothing_label = QLabel("smoothing")
+        controls.addWidget(self.smoothing_label)
         controls.addWidget(self.smoothing)
         controls.addWidget(self.smoothing_value)
         controls.addWidget(self.log_y)
@@ -155,11 +157,8 @@ class CurvesView(QWidget):
         self.grad_norm = SmoothedCurve(self.grad_plot, "full meta-gradient", theme.BLUE)
         self.grad_first = SmoothedCurve(self.grad_plot, "first-order part", theme.GREEN, width=2.2)
         self.grad_hessian = SmoothedCurve(self.grad_plot, "Hessian term", theme.VERMILLION, width=2.2)
-        self.reference_line = pg.InfiniteLine(angle=0, movable=False, pen=theme.pen(theme.REFERENCE, 1.8, dash=True),
-                                              label="published", labelOpts={"position": 0.2, "color": theme.REFERENCE,
-                                                                            "anchors": [(0.5, -0.1), (0.5, -0.1)]})
+        self.reference_line = make_reference_line()
         self.perf_plot.addItem(self.reference_line)
-        self.reference_line.hide()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -345,20 +344,9 @@ class CurvesView(QWidget):
         else:
             split = "split off (set 'split ∇ every')"
         self.grad_plot.setTitle(f"meta-gradient norm · {split}", size=f"{theme.BASE_POINT_SIZE}pt")
-        self.reference = published_figure(config)
-        if self.reference is None:
-            self.reference_line.hide()
-            self.reference_label.setText(no_figure_reason(config))
-        else:
-            self.reference_line.setPos(self.reference.value)
-            # accuracy lines sit near the top (label below), MSE lines near the bottom (label above)
-            anchor = (0.5, -0.1) if self.reference.metric == "accuracy" else (0.5, 1.1)
-            self.reference_line.label.anchors = [anchor, anchor]
-            self.reference_line.show()  # first: a hidden label ignores its new text
-            self.reference_line.label.setFormat(f"published {self.reference.value:g}"
-                                                f"{'%' if self.reference.metric == 'accuracy' else ''} "
-                                                f"({self.reference.protocol})")
-            self.reference_label.setText(f"Published: {self.reference.text()}")
+        comparison = compare_with_published(config)
+        self.reference = comparison.reference if comparison.drawn else None  # None: no line beside the numbers
+        show_comparison(self.reference_line, self.reference_label, comparison)
 
     # -- drawing ----------------------------------------------------------------------------------------
     def refresh(self, force: bool = False, *, one_chart: bool = False) -> bool:

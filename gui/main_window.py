@@ -34,14 +34,18 @@ from engine.errors import ConfigError, UserError
 from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace
 from gui.curves import DEFAULT_SMOOTHING, CurvesView
 from gui.data_dialog import DataDialog
-from gui.notice import NoticeBar
-from gui.presets import DEFAULT_PRESET, PRESETS
-from gui.settings import open_settings, read_bool, read_int, read_json, write_json
+from gui.narrative import NarrativePanel
+from gui.notice import NoticeBar, Topic
+from gui.preset_menu import PresetMenu, remembered_start
+from gui.presenter import PresenterMode
+from gui.presets import DEFAULT_PRESET
+from gui.settings import open_settings, read_bool, read_int, write_json
 from gui.sequence_view import SequenceView
 from gui.setup_panel import SetupPanel
 from gui.steps_view import StepsView
 from gui.task_view import TaskView
 from gui.transport import TransportBar
+from gui.transport_state import transport_state
 from gui.worker import SessionFailed, SessionReady, TrainingSession
 
 if TYPE_CHECKING:
@@ -90,6 +94,7 @@ class MainWindow(QMainWindow):
         self.trace_views.addWidget(self.steps_view)
         self.trace_views.addWidget(self.sequence_view)
         self.notice = NoticeBar()
+        self.narrative = NarrativePanel()
         self.second_order_view: SecondOrderView | None = None  # built by show_second_order()
         self.second_order_dock: QDockWidget | None = None
 
@@ -101,6 +106,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(4, 4, 4, 0)
+        column.addWidget(self.narrative)
         column.addWidget(self.notice)
         column.addWidget(self.curves, 1)
         self.setCentralWidget(central)
@@ -111,7 +117,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.setup_dock], [300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.task_dock], [640], Qt.Orientation.Horizontal)
         self.resizeDocks([self.task_dock, self.steps_dock], [330, 560], Qt.Orientation.Vertical)
+        self.presenter = PresenterMode(self)
         self._build_actions()
+        self.preset_menu = PresetMenu(self)
         self.statusBar().showMessage("Ready")
 
         self.transport.play_clicked.connect(self.play_pause)
@@ -120,7 +128,7 @@ class MainWindow(QMainWindow):
         self.transport.new_seed_clicked.connect(self.new_seed)
         self.setup.rates_edited.connect(self._apply_live_rates)
         self.setup.changed.connect(self._on_settings_edited)
-        self.setup.preset_chosen.connect(lambda _name: self.reset(keep_playing=False))
+        self.setup.preset_chosen.connect(self.preset_menu.apply)
         self.task_view.resample_clicked.connect(self.resample)
 
         self._rebuild_timer = QTimer(self)
@@ -178,8 +186,11 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         for dock in (self.setup_dock, self.task_dock, self.steps_dock):
             view_menu.addAction(dock.toggleViewAction())
+        self._action(view_menu, "Lesson notes", lambda: self.narrative.setVisible(self.narrative.has_story))
         view_menu.addSeparator()
         self.second_order_action = self._action(view_menu, "Second order explorer", self.show_second_order)
+        view_menu.addSeparator()
+        self.presenter.add_actions(view_menu, self._action)
 
     # -- the second-order explorer (built on first use) ---------------------------------------------------------
     def show_second_order(self) -> SecondOrderView:
@@ -209,22 +220,15 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         self.curves.smoothing.setValue(read_int(s, "view/smoothing", DEFAULT_SMOOTHING))
         self.curves.log_y.setChecked(read_bool(s, "view/log_y", False))
-        if config is None and preset is not None:
-            self.setup.select_preset(preset)
-            config = self.setup.try_config()
+        if config is None and preset is None:
+            preset, config = remembered_start(self.settings)
         if config is None:
-            saved = read_json(s, "run/config")
-            try:
-                config = TrainConfig.from_dict(saved) if isinstance(saved, dict) else None
-            except (UserError, TypeError, ValueError):
-                config = None
-        if config is None:
-            self.setup.select_preset(DEFAULT_PRESET)
-        else:
-            self.setup.set_config(config)
+            self.preset_menu.apply(preset or DEFAULT_PRESET)
+            return
+        self.setup.set_config(config)
         start = self.setup.try_config()
         if start is not None:
-            self.prepare(self._with_data_dir(start))
+            self.prepare(self.with_data_dir(start))
 
     def save_settings(self) -> None:
         if not self.persist:
@@ -237,12 +241,17 @@ class MainWindow(QMainWindow):
         config = self.setup.try_config()
         if config is not None:
             write_json(s, "run/config", replace(config, data_dir=None).to_dict())
+        if self.preset_menu.matches_current(config):
+            s.setValue("preset/name", self.preset_menu.current.name)
+        else:
+            s.remove("preset/name")
         if self.data_dir:
             s.setValue("data/dir", self.data_dir)
         s.sync()
 
     # -- the run ------------------------------------------------------------------------------------------------
-    def _with_data_dir(self, config: TrainConfig) -> TrainConfig:
+    def with_data_dir(self, config: TrainConfig) -> TrainConfig:
+        """``config`` with the remembered Omniglot location when it needs one and names none."""
         if config.dataset == "omniglot" and self.data_dir and not config.data_dir:
             return replace(config, data_dir=self.data_dir)
         return config
@@ -252,19 +261,24 @@ class MainWindow(QMainWindow):
         try:
             config = self.setup.config()
         except ConfigError as exc:
-            self.show_error(f"Not started: {exc}")
+            self.show_error(f"Not started: {exc}", topic=Topic.SETTINGS)
             return None
-        if self.notice.level == "error" and self.notice.text.text().startswith("Not started"):
-            self.notice.clear()
-        return self._with_data_dir(config)
+        self.notice.clear_topic(Topic.SETTINGS)
+        return self.with_data_dir(config)
 
-    def prepare(self, config: TrainConfig, *, resume_from: str | None = None) -> TrainingSession:
-        """Replace the current run by a new, paused one (the old one winds down in its thread)."""
+    def prepare(self, config: TrainConfig, *, resume_from: str | Path | None = None,
+                start_from: str | Path | None = None) -> TrainingSession:
+        """Replace the current run by a new, paused one (the old one winds down in its thread).
+
+        ``resume_from`` continues a full checkpoint; ``start_from`` starts ``config`` from a learner
+        file's weights and history (a preset opening on a shipped learner).
+        """
         old = self.session
         if old is not None:
             old.stop()
             self._retiring.append(old)
-        session = TrainingSession(config, after=old, resume_from=resume_from)  # not parented: see _LIVE_SESSIONS
+        session = TrainingSession(config, after=old, resume_from=resume_from,  # not parented: see _LIVE_SESSIONS
+                                  start_from=start_from)
         session.ready.connect(lambda event, s=session: self._on_ready(s, event))
         session.trace_ready.connect(lambda trace, s=session: self._on_trace(s, trace))
         session.finished.connect(lambda event, s=session: self._on_finished(s, event))
@@ -281,17 +295,15 @@ class MainWindow(QMainWindow):
         self.steps_view.clear("Building the run…")
         self.sequence_view.clear("Building the run…")
         self.transport.show_progress(0, None)
-        self.transport.show_state("building…")
-        self.transport.show_playing(False)
         session.start()
+        self.show_transport()
         return session
 
     def play_pause(self) -> None:
         session = self.session
         if session is not None and session.playing:
             session.pause()
-            self.transport.show_playing(False)
-            self.transport.show_state("paused")
+            self.show_transport()
             self.statusBar().showMessage("Paused")
             return
         ready = self._ready_session()
@@ -299,8 +311,7 @@ class MainWindow(QMainWindow):
             return
         config, session = ready
         session.play()
-        self.transport.show_playing(True)
-        self.transport.show_state("training")
+        self.show_transport()
         self.statusBar().showMessage(f"Training: {config.label()}")
 
     def _ready_session(self) -> "tuple[TrainConfig, TrainingSession] | None":
@@ -316,8 +327,7 @@ class MainWindow(QMainWindow):
         if ready is None:
             return
         ready[1].step(1)
-        self.transport.show_playing(False)
-        self.transport.show_state("paused")
+        self.show_transport()
         self.statusBar().showMessage("One meta-iteration")
 
     def _session_for(self, config: TrainConfig) -> TrainingSession | None:
@@ -345,8 +355,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Reset: {config.label()} · seed {config.seed}")
         if playing:
             session.play()
-            self.transport.show_playing(True)
-            self.transport.show_state("training")
+            self.show_transport()
 
     def new_seed(self) -> None:
         self.setup.set_seed(self.setup.seed.value() + 1)
@@ -363,7 +372,7 @@ class MainWindow(QMainWindow):
         try:
             config = self.setup.config()
         except ConfigError as exc:
-            self.show_error(f"Not applied: {exc}")
+            self.show_error(f"Not applied: {exc}", topic=Topic.SETTINGS)
             return
         live = [s.name for s in settings_for(session.config.algo) if s.live]  # e.g. no inner lr for MANN
         changes = {name: getattr(config, name) for name in live
@@ -375,9 +384,8 @@ class MainWindow(QMainWindow):
                 f"{'inner lr α' if k == 'inner_lr' else 'meta lr β'} = {v:g}" for k, v in changes.items()))
 
     def _on_settings_edited(self) -> None:
-        config = self.setup.try_config()
-        if config is not None and self.notice.level == "error" and self.notice.text.text().startswith("Not "):
-            self.notice.clear()
+        if self.setup.try_config() is not None:
+            self.notice.clear_topic(Topic.SETTINGS)
         self._rebuild_timer.start()  # typing "12" must not build a run for "1" first
 
     def _rebuild_if_fresh(self) -> None:
@@ -386,7 +394,7 @@ class MainWindow(QMainWindow):
         session = self.session
         if config is None or session is None or not session.is_fresh or session.playing:
             return
-        config = self._with_data_dir(config)
+        config = self.with_data_dir(config)
         if _differs(session.config, config):
             self.prepare(config)
 
@@ -425,13 +433,14 @@ class MainWindow(QMainWindow):
     def _on_ready(self, session: TrainingSession, event: SessionReady) -> None:
         if session is not self.session:
             return
-        if session.resume_from is not None:
+        if session.resume_from is not None or session.start_from is not None:
             self.setup.set_config(event.config)
             self.curves.set_run(session.history, event.config)
             self._show_trace_view(event.config)
-        self.transport.show_state("paused" if not session.playing else "training")
+        self.show_transport()
+        opened = "opened at" if session.start_from is not None else "resumed at"
         self.statusBar().showMessage(f"Ready on {event.device}: {event.config.label()}"
-                                     + (f" · resumed at iteration {event.iteration:,}" if event.iteration else ""))
+                                     + (f" · {opened} iteration {event.iteration:,}" if event.iteration else ""))
 
     def _on_trace(self, session: TrainingSession, trace: AdaptationTrace | SequenceTrace) -> None:
         if session is not self.session:
@@ -468,8 +477,7 @@ class MainWindow(QMainWindow):
     def _on_finished(self, session: TrainingSession, event: RunFinished) -> None:
         if session is not self.session:
             return
-        self.transport.show_playing(False)
-        self.transport.show_state(event.reason)
+        self.show_transport()
         if event.reason == "diverged":
             self.show_error(f"Training {event.message}")
         elif event.reason == "completed":
@@ -479,8 +487,7 @@ class MainWindow(QMainWindow):
     def _on_failed(self, session: TrainingSession, failure: SessionFailed) -> None:
         if session is not self.session:
             return
-        self.transport.show_playing(False)
-        self.transport.show_state("not started" if session.info is None else "stopped")
+        self.show_transport()
         message = failure.message
         self.task_view.clear(message)
         self.steps_view.clear(message)
@@ -515,23 +522,34 @@ class MainWindow(QMainWindow):
         self.notice.clear()
         config = self.setup.try_config()
         if config is not None:
-            self.prepare(self._with_data_dir(replace(config, data_dir=None)))
+            learner = None if self.session is None else self.session.start_from  # a preset's shipped learner
+            self.prepare(self.with_data_dir(replace(config, data_dir=None)), start_from=learner)
         self.statusBar().showMessage("Omniglot is ready" + (f" ({data_dir})" if data_dir else ""))
 
     # -- messages ---------------------------------------------------------------------------------------------------------
-    def show_error(self, message: str, *, action: str | None = None, callback=None) -> None:
-        self.notice.show_message("error", message, action=action, callback=callback)
+    def show_error(self, message: str, *, action: str | None = None, callback=None,
+                   topic: Topic = Topic.GENERAL) -> None:
+        self.notice.show_message("error", message, action=action, callback=callback, topic=topic)
         self.statusBar().showMessage(message.splitlines()[0][:200])
 
     def show_info(self, message: str) -> None:
         self.notice.show_message("info", message)
 
     # -- redraw ---------------------------------------------------------------------------------------------------------------
+    def show_transport(self) -> None:
+        """The transport (buttons and Run menu) for the run's state: the one place it is set."""
+        state = transport_state(self.session)
+        self.transport.show_state(state)
+        self.play_action.setEnabled(state.play_enabled)
+        self.step_action.setEnabled(state.step_enabled)
+        self.reset_action.setEnabled(state.reset_enabled)
+
     def _tick(self) -> None:
         session = self.session
         if session is None:
             return
         session.drain()
+        self.show_transport()
         session.maybe_request_trace()
         self.curves.set_quality(not session.playing)
         now = time.monotonic()
@@ -571,8 +589,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         session = self.session
         target = None
-        if session is not None and session.info is not None and session.iteration > 0 \
-                and session.iteration != self._saved_at_iteration:
+        if session is not None and session.trained_here > 0 and session.iteration != self._saved_at_iteration:
             was_playing = session.playing
             if was_playing:
                 session.pause()

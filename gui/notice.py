@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Callable
 
 from PySide6.QtCore import Qt
@@ -14,6 +15,13 @@ _STYLES = {
 }
 
 
+class Topic(Enum):
+    """What a notice is about, so the window can clear it when that is fixed (never by reading its text)."""
+
+    GENERAL = "general"
+    SETTINGS = "settings"  # a setting that could not be used; cleared once the settings are valid
+
+
 class NoticeBar(QFrame):
     """One message at a time, with an optional action button (e.g. "Get Omniglot…")."""
 
@@ -21,6 +29,7 @@ class NoticeBar(QFrame):
         super().__init__(parent)
         self.setObjectName("noticeBar")
         self.level = ""
+        self.topic: Topic | None = None
         self.text = QLabel()
         self.text.setObjectName("notice")
         self.text.setWordWrap(True)
@@ -42,9 +51,10 @@ class NoticeBar(QFrame):
         self.hide()
 
     def show_message(self, level: str, message: str, *, action: str | None = None,
-                     callback: Callable[[], None] | None = None) -> None:
+                     callback: Callable[[], None] | None = None, topic: Topic = Topic.GENERAL) -> None:
         background, border, ink = _STYLES[level]
         self.level = level
+        self.topic = topic
         self.setStyleSheet(f"QFrame#noticeBar {{ background: {background}; border: 1px solid {border}; "
                            f"border-radius: 5px; }} QLabel#notice {{ color: {ink}; font-weight: 600; }}")
         self.text.setText(message)
@@ -55,9 +65,15 @@ class NoticeBar(QFrame):
 
     def clear(self) -> None:
         self.level = ""
+        self.topic = None
         self.text.setText("")
         self._callback = None
         self.hide()
+
+    def clear_topic(self, topic: Topic) -> None:
+        """Clear the notice if it is about ``topic``."""
+        if self.topic is topic:
+            self.clear()
 
     def _run_action(self) -> None:
         if self._callback is not None:

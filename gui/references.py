@@ -1,4 +1,9 @@
-"""Published figures (from REFERENCES.md) that a live run can be held against, with their protocol."""
+"""Published figures (from REFERENCES.md) that a live run can be held against, with their protocol.
+
+A figure is drawn only beside a number measured the same way: ``compare_with_published`` says
+whether the chart's validation is measured like the figure (the same inner steps at evaluation,
+a validation at all) and, when it is not, how the two differ, in words for the chart.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +22,27 @@ class Reference:
     source: str
     protocol: str
     note: str = ""
+    steps: int | None = None  # inner steps at evaluation behind the figure; None: not stated or no inner loop
 
     def text(self) -> str:
         number = f"{self.value:g}" + (f" ± {self.ci95:g}" if self.ci95 is not None else "")
         unit = "%" if self.metric == "accuracy" else " MSE"
         note = f", {self.note}" if self.note else ""
-        return f"{self.method}: {number}{unit} · {self.source} · protocol {self.protocol}{note}"
+        steps = "" if self.steps is None else f", after {_steps(self.steps)}"
+        return f"{self.method}: {number}{unit} · {self.source} · protocol {self.protocol}{note}{steps}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What the chart shows of the published figure for a run's settings."""
+
+    reference: Reference | None
+    drawn: bool  # the figure is drawn as a line beside the run's validation
+    text: str  # the figure and its source; or why there is none, or why it is not drawn
+
+
+def _steps(k: int) -> str:
+    return f"{k} inner step" + ("" if k == 1 else "s")
 
 
 # (ways, shots) -> (value, ci95)
@@ -38,8 +58,7 @@ def published_figure(config: TrainConfig) -> Reference | None:
     if config.dataset == "sinusoid":
         if config.shots in _SINUSOID_MAML:
             return Reference("mse", _SINUSOID_MAML[config.shots], None, f"MAML {config.shots}-shot",
-                             "Li et al. 2017 (Meta-SGD), MAML row", "finn-sinusoid",
-                             "after 1 inner step, lr 0.01")
+                             "Li et al. 2017 (Meta-SGD), MAML row", "finn-sinusoid", "lr 0.01", steps=1)
         return None
     if config.dataset != "omniglot":
         return None
@@ -47,7 +66,7 @@ def published_figure(config: TrainConfig) -> Reference | None:
         if config.algo == "maml" and not config.first_order and key in _MAML_FINN:
             value, ci = _MAML_FINN[key]
             return Reference("accuracy", value, ci, f"MAML {key[0]}-way {key[1]}-shot",
-                             "Finn, Abbeel, Levine 2017, Table 1", "finn", "test set")
+                             "Finn, Abbeel, Levine 2017, Table 1", "finn", "test set", steps=10)
         if config.algo == "maml" and config.first_order and key in _FOMAML_NICHOL:
             value, ci = _FOMAML_NICHOL[key]
             return Reference("accuracy", value, ci, f"first-order MAML {key[0]}-way {key[1]}-shot",
@@ -67,3 +86,24 @@ def no_figure_reason(config: TrainConfig) -> str:
     learner = "" if config.algo == "maml" else f"{ALGORITHMS[config.algo].label} on "
     return (f"No published figure for {learner}{config.dataset}/{config.protocol} "
             f"{config.ways}-way {config.shots}-shot.")
+
+
+def measured_differently(reference: Reference, config: TrainConfig) -> str | None:
+    """How the run's validation is measured unlike ``reference``, in words; None when alike."""
+    if not config.val_every:
+        return "this run measures no validation to hold it against (validate every = 0)"
+    if reference.steps is not None and config.uses_inner_loop and config.test_inner_steps != reference.steps:
+        return (f"it is measured after {_steps(reference.steps)}, this run's validation after "
+                f"{_steps(config.test_inner_steps)} (set eval steps to {reference.steps} to compare)")
+    return None
+
+
+def compare_with_published(config: TrainConfig) -> Comparison:
+    """The published figure for ``config`` and whether the chart may draw it beside the run's numbers."""
+    reference = published_figure(config)
+    if reference is None:
+        return Comparison(None, False, no_figure_reason(config))
+    differs = measured_differently(reference, config)
+    if differs is not None:
+        return Comparison(reference, False, f"Published: {reference.text()}. Not drawn: {differs}.")
+    return Comparison(reference, True, f"Published: {reference.text()}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import replace
 
 from PySide6.QtCore import Signal
@@ -23,7 +24,7 @@ from engine.config import TrainConfig, default_config
 from engine.data.protocols import PROTOCOLS
 from engine.errors import ConfigError
 from gui.learner_choices import CHOICES_BY_KEY, LearnerChoice, choices_for, key_for, unused_reason
-from gui.presets import PRESETS
+from gui.presets import PRESETS, Preset, find_preset
 
 CUSTOM_PRESET = "(custom)"
 # What a change of learner brings from that learner's published defaults; the rest is kept.
@@ -88,11 +89,8 @@ class SetupPanel(QScrollArea):
         layout.setContentsMargins(6, 6, 6, 6)
 
         self.preset = QComboBox()
-        self.preset.addItem(CUSTOM_PRESET, "")
-        for name, preset in PRESETS.items():
-            self.preset.addItem(name, name)
-            self.preset.setItemData(self.preset.count() - 1, preset.description, 3)  # ToolTipRole
-        self.preset.setToolTip("Load a named setting of every control")
+        self.set_presets(PRESETS.values())
+        self.preset.setToolTip("Open a preset: its settings, views and run (also in the Presets menu)")
         preset_box = QGroupBox("Preset")
         QVBoxLayout(preset_box).addWidget(self.preset)
         layout.addWidget(preset_box)
@@ -281,9 +279,25 @@ class SetupPanel(QScrollArea):
     def set_seed(self, seed: int) -> None:
         self.seed.setValue(seed)
 
+    def set_presets(self, presets: Iterable[Preset]) -> None:
+        """The presets the combo offers (titles shown, names as data), keeping the one selected."""
+        selected = self.preset.currentData()
+        self.preset.blockSignals(True)
+        self.preset.clear()
+        self.preset.addItem(CUSTOM_PRESET, "")
+        for preset in presets:
+            self.preset.addItem(preset.title, preset.name)
+            self.preset.setItemData(self.preset.count() - 1, preset.description, 3)  # ToolTipRole
+        self.preset.setCurrentIndex(max(0, self.preset.findData(selected)) if selected else 0)
+        self.preset.blockSignals(False)
+
+    def show_preset(self, preset: Preset) -> None:
+        """Show a preset's settings, and its name in the preset box."""
+        self._select_data(self.preset, preset.name)
+        self.set_config(preset.config())
+
     def select_preset(self, name: str) -> None:
-        self._select_data(self.preset, name)
-        self.set_config(PRESETS[name].config())
+        self.show_preset(find_preset(name))
 
     def show_error(self, message: str | None) -> None:
         for edit, label in ((self.inner_lr, "inner lr"), (self.meta_lr, "meta lr")):
@@ -299,9 +313,7 @@ class SetupPanel(QScrollArea):
     def _on_preset(self, index: int) -> None:
         name = self.preset.itemData(index)
         if name:
-            self.set_config(PRESETS[name].config())
-            self.preset_chosen.emit(name)
-            self.changed.emit()
+            self.preset_chosen.emit(name)  # the window opens it: settings (shown here), views and run
 
     def _on_dataset(self, _index: int) -> None:
         dataset = self.dataset.currentData()

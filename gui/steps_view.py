@@ -102,12 +102,13 @@ class StepsView(QWidget):
         theme.tidy_axes(self.curve_plot.getPlotItem())
         self.curve_plot.setLabel("bottom", "x")
         self.curve_plot.setLabel("left", "y")
-        self.curve_plot.getPlotItem().addLegend(offset=(-8, 8), labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt",
-                                                brush=pg.mkBrush(255, 255, 255, 210))
+        # A short strip along the top, see-through: a box in a corner hid the fit where the wave ran under it.
+        self.curve_plot.getPlotItem().addLegend(offset=(6, 2), labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt",
+                                                colCount=3, verSpacing=-8)
         self.faint_curves: list[pg.PlotDataItem] = []
         self.true_curve = self.curve_plot.plot(pen=theme.pen(theme.INK, 2.2), name="true function")
-        self.theta_curve = self.curve_plot.plot(pen=theme.pen(theme.ORANGE, 1.8, dash=True), name="k = 0 (θ, before adapting)")
-        self.adapted_curve = self.curve_plot.plot(pen=theme.pen(theme.BLUE, 3.2), name="adapted, step k")
+        self.theta_curve = self.curve_plot.plot(pen=theme.pen(theme.ORANGE, 1.8, dash=True), name="θ, before adapting")
+        self.adapted_curve = self.curve_plot.plot(pen=theme.pen(theme.BLUE, 3.2), name="φ after step k")
         self.support_points = self.curve_plot.plot(pen=None, symbol="o", symbolSize=11, symbolBrush=theme.BLUE,
                                                    symbolPen=pg.mkPen("w"), name="support")
         self.query_points = self.curve_plot.plot(pen=None, symbol="o", symbolSize=9, symbolBrush=None,

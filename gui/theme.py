@@ -28,37 +28,55 @@ REFERENCE = "#7B3FA0"
 OVERLAY_COLOURS = (SKY, ORANGE, PURPLE, GREEN, VERMILLION)
 
 BASE_POINT_SIZE = 11
+# Presenter mode (a projector at the back of a room): larger type, lines twice as thick, and the
+# greys that are fine on a laptop (muted captions, light borders) turned to ink.
+PRESENTER_POINT_SIZE = 15
+PRESENTER_LINE_SCALE = 2.0
 
-STYLESHEET = f"""
+
+def stylesheet(base: int = BASE_POINT_SIZE, *, high_contrast: bool = False) -> str:
+    """The app's style sheet for a base font size; high contrast turns muted text and borders to ink."""
+    muted = INK if high_contrast else MUTED
+    border = INK if high_contrast else GRID
+    dock_title = "#C9CED6" if high_contrast else "#E3E6EA"
+    return f"""
 QMainWindow, QDialog {{ background: {PANEL}; }}
-QDockWidget::title {{ background: #E3E6EA; padding: 5px 8px; font-weight: 600; }}
-QGroupBox {{ font-weight: 600; border: 1px solid {GRID}; border-radius: 6px; margin-top: 10px;
+QDockWidget::title {{ background: {dock_title}; padding: 5px 8px; font-weight: 600; }}
+QGroupBox {{ font-weight: 600; border: 1px solid {border}; border-radius: 6px; margin-top: 10px;
              padding: 8px 6px 6px 6px; background: {PAPER}; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
-QToolBar {{ spacing: 6px; padding: 4px; background: #E9ECEF; border-bottom: 1px solid {GRID}; }}
+QToolBar {{ spacing: 6px; padding: 4px; background: #E9ECEF; border-bottom: 1px solid {border}; }}
 QPushButton {{ padding: 5px 12px; }}
-QPushButton#play {{ font-weight: 700; min-width: 92px; }}
-QLabel#counter {{ font-size: {BASE_POINT_SIZE + 7}pt; font-weight: 700; color: {INK};
+QPushButton#play {{ font-weight: 700; min-width: {round(92 * base / BASE_POINT_SIZE)}px; }}
+QLabel#counter {{ font-size: {base + 7}pt; font-weight: 700; color: {INK};
                   font-family: "DejaVu Sans Mono", "Consolas", monospace; }}
-QLabel#rate {{ font-size: {BASE_POINT_SIZE + 1}pt; color: {MUTED}; }}
+QLabel#rate {{ font-size: {base + 1}pt; color: {muted}; }}
 QLabel#notice {{ padding: 6px 10px; border-radius: 4px; }}
+QLabel#narrativeTitle {{ font-size: {base + 2}pt; font-weight: 700; color: {INK}; }}
+QLabel#narrativeText {{ color: {INK}; }}
 QLabel#reference {{ color: {REFERENCE}; }}
-QLabel#caption {{ color: {MUTED}; }}
+QLabel#caption {{ color: {muted}; }}
 QLineEdit[invalid="true"] {{ border: 2px solid {WRONG}; background: #FFF1F1; }}
 """
 
 
-def apply_theme(app: QApplication) -> None:
-    """Fusion style, a light palette, a readable base font and matching plot colours."""
+STYLESHEET = stylesheet()
+
+
+def apply_theme(app: QApplication, *, presenter: bool = False) -> None:
+    """Fusion style, a light palette, a readable base font and matching plot colours.
+
+    ``presenter``: the same look with larger type and higher contrast (see gui.presenter).
+    """
     app.setStyle("Fusion")
     palette = QPalette()
-    palette.setColor(QPalette.ColorRole.Window, QColor(PANEL))
-    palette.setColor(QPalette.ColorRole.WindowText, QColor(INK))
+    palette.setColor(QPalette.ColorRole.Window, QColor(PAPER if presenter else PANEL))
+    palette.setColor(QPalette.ColorRole.WindowText, QColor("#000000" if presenter else INK))
     palette.setColor(QPalette.ColorRole.Base, QColor(PAPER))
     palette.setColor(QPalette.ColorRole.AlternateBase, QColor("#EEF1F4"))
-    palette.setColor(QPalette.ColorRole.Text, QColor(INK))
+    palette.setColor(QPalette.ColorRole.Text, QColor("#000000" if presenter else INK))
     palette.setColor(QPalette.ColorRole.Button, QColor("#E9ECEF"))
-    palette.setColor(QPalette.ColorRole.ButtonText, QColor(INK))
+    palette.setColor(QPalette.ColorRole.ButtonText, QColor("#000000" if presenter else INK))
     palette.setColor(QPalette.ColorRole.Highlight, QColor(BLUE))
     palette.setColor(QPalette.ColorRole.HighlightedText, QColor(PAPER))
     disabled = QPalette.ColorGroup.Disabled  # greyed, so a setting the learner ignores looks ignored
@@ -68,10 +86,11 @@ def apply_theme(app: QApplication) -> None:
     palette.setColor(QPalette.ColorRole.ToolTipBase, QColor("#FFFFE8"))
     palette.setColor(QPalette.ColorRole.ToolTipText, QColor(INK))
     app.setPalette(palette)
+    size = PRESENTER_POINT_SIZE if presenter else BASE_POINT_SIZE
     font = QFont(app.font())
-    font.setPointSize(BASE_POINT_SIZE)
+    font.setPointSize(size)
     app.setFont(font)
-    app.setStyleSheet(STYLESHEET)
+    app.setStyleSheet(stylesheet(size, high_contrast=presenter))
     configure_plots()
 
 

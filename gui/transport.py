@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
 
+from gui.transport_state import TransportState, transport_state
+
 
 class TransportBar(QWidget):
     """Buttons that say what they do, an iteration counter and the training speed."""
@@ -53,17 +55,25 @@ class TransportBar(QWidget):
         self.step.clicked.connect(self.step_clicked)
         self.reset.clicked.connect(self.reset_clicked)
         self.new_seed.clicked.connect(self.new_seed_clicked)
+        self.shown: TransportState | None = None
         self.show_progress(0, None)
-        self.show_playing(False)
+        self.show_state(transport_state(None))
 
-    def show_playing(self, playing: bool) -> None:
-        self.play.setText("Pause" if playing else "Play")
-        self.play.setIcon(self._pause_icon if playing else self._play_icon)
-        self.play.setToolTip("Pause (Space)" if playing else "Train (Space)")
+    def show_state(self, state: TransportState) -> None:
+        """Draw ``state`` (from ``transport_state``, the one place that decides it)."""
+        if state == self.shown:
+            return
+        self.shown = state
+        pause = state.play_shows_pause
+        self.play.setText("Pause" if pause else "Play")
+        self.play.setIcon(self._pause_icon if pause else self._play_icon)
+        self.play.setToolTip("Pause (Space)" if pause else "Train (Space)")
+        self.play.setEnabled(state.play_enabled)
+        self.step.setEnabled(state.step_enabled)
+        self.reset.setEnabled(state.reset_enabled)
+        self.new_seed.setEnabled(state.new_seed_enabled)
+        self.state.setText(state.label)
 
     def show_progress(self, iteration: int, rate: float | None) -> None:
         self.counter.setText(f"{iteration:,}")
         self.rate.setText("" if rate is None else f"{rate:,.1f} it/s" if rate < 100 else f"{rate:,.0f} it/s")
-
-    def show_state(self, text: str) -> None:
-        self.state.setText(text)

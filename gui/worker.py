@@ -47,7 +47,7 @@ class SessionReady:
 
     device: str
     config: TrainConfig
-    iteration: int  # > 0 when resumed from a checkpoint
+    iteration: int  # > 0 when resumed from a checkpoint or started from a learner file
     history: tuple = ()  # a resumed run's earlier snapshots, as JSON dicts
 
 
@@ -81,6 +81,9 @@ def _engine_events(session: "TrainingSession", after: threading.Event | None):
         try:
             if session.resume_from is not None:
                 trainer = Trainer.resume(session.resume_from, controls=session.controls)
+            elif session.start_from is not None:  # a learner file's θ and history, the session's settings
+                trainer = Trainer.from_learner(session.start_from, controls=session.controls,
+                                               **session.config.to_dict())
             else:
                 trainer = Trainer(session.config, controls=session.controls)
         except DataError as exc:
@@ -109,11 +112,16 @@ class TrainingSession(QObject):
     thread_finished = Signal()
 
     def __init__(self, config: TrainConfig, *, label: str | None = None, after: "TrainingSession | None" = None,
-                 resume_from: str | Path | None = None, trace_interval_s: float = 3.0,
-                 parent: QObject | None = None) -> None:
+                 resume_from: str | Path | None = None, start_from: str | Path | None = None,
+                 trace_interval_s: float = 3.0, parent: QObject | None = None) -> None:
+        """``resume_from``: continue a full checkpoint (its own settings); ``start_from``: start ``config``
+        from a learner file's weights, iteration and history with a fresh optimiser (a shipped demo)."""
         super().__init__(parent)
+        if resume_from is not None and start_from is not None:
+            raise ValueError("resume a checkpoint or start from a learner file, not both")
         self.config = config
         self.resume_from = None if resume_from is None else str(resume_from)
+        self.start_from = None if start_from is None else str(start_from)
         self.controls = TrainingControls(paused=True)
         self.inbox = Inbox()
         self.history = RunHistory(label or config.label())
@@ -163,8 +171,13 @@ class TrainingSession(QObject):
 
     @property
     def is_fresh(self) -> bool:
-        """Nothing trained yet: replacing this run loses nothing."""
-        return self.latest is None and self.resume_from is None
+        """Nothing trained yet and no learner loaded: replacing this run by another loses nothing."""
+        return self.latest is None and self.resume_from is None and self.start_from is None
+
+    @property
+    def trained_here(self) -> int:
+        """Meta-iterations this session ran itself (not those of the checkpoint it started from)."""
+        return 0 if self.info is None else self.iteration - self.info.iteration
 
     @property
     def trace_pending(self) -> bool:
@@ -301,7 +314,7 @@ class TrainingSession(QObject):
             self.trace_ready.emit(event)
         elif isinstance(event, SessionReady):
             self.info = event
-            if self.resume_from is not None:
+            if self.resume_from is not None or self.start_from is not None:
                 self.config = event.config
                 self.history.label = event.config.label()
                 for row in event.history:

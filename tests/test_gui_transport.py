@@ -16,11 +16,13 @@ def test_play_then_pause_stops_the_counter(qtbot, make_window, tiny_sinusoid):
 
     qtbot.mouseClick(window.transport.play, Qt.MouseButton.LeftButton)
     assert window.transport.play.text() == "Pause"
+    assert not window.transport.step.isEnabled() and not window.step_action.isEnabled()  # Pause first
     qtbot.waitUntil(lambda: counter_value(window) >= 3, timeout=60_000)
 
     qtbot.mouseClick(window.transport.play, Qt.MouseButton.LeftButton)
     assert window.transport.play.text() == "Play"
     assert window.transport.state.text() == "paused"
+    assert window.transport.step.isEnabled() and window.step_action.isEnabled()
     # The run finishes the iteration it is in, then holds still.
     # (pausing asks for a trace; it arrives once the engine is waiting between iterations)
     qtbot.waitUntil(lambda: window.session.settled and counter_value(window) == window.session.iteration,
@@ -104,3 +106,36 @@ def test_new_seed_changes_the_run(qtbot, make_window, tiny_sinusoid):
     qtbot.mouseClick(window.transport.step, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.session.latest is not None, timeout=30_000)
     assert window.session.latest.meta_loss != pytest.approx(first_loss, rel=1e-6)
+
+
+def _run(info=None, outcome=None, playing=False):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(info=info, outcome=outcome, playing=playing)
+
+
+def test_the_transport_is_one_function_of_the_runs_state():
+    from engine.snapshots import RunFinished
+    from gui.transport_state import RunPhase, transport_state
+    from gui.worker import SessionFailed
+
+    built = object()
+    # (run, phase, Play reads Pause, Step enabled, label)
+    table = [
+        (None, RunPhase.NONE, False, False, ""),
+        (_run(), RunPhase.BUILDING, False, True, "building…"),
+        (_run(playing=True), RunPhase.BUILDING, True, False, "building…"),  # plays once built
+        (_run(info=built), RunPhase.PAUSED, False, True, "paused"),
+        (_run(info=built, playing=True), RunPhase.PLAYING, True, False, "training"),
+        (_run(info=built, outcome=RunFinished(9, "completed", "done")), RunPhase.FINISHED, False, True, "completed"),
+        (_run(info=built, outcome=RunFinished(9, "diverged", "nan")), RunPhase.FINISHED, False, True, "diverged"),
+        (_run(outcome=SessionFailed("no data", missing_data=True)), RunPhase.MISSING_DATA, False, True,
+         "not started"),
+        (_run(outcome=SessionFailed("bad file")), RunPhase.FAILED, False, True, "not started"),
+        (_run(info=built, outcome=SessionFailed("bug")), RunPhase.FAILED, False, True, "stopped"),
+    ]
+    for run, phase, pause, step, label in table:
+        state = transport_state(run)
+        assert (state.phase, state.play_shows_pause, state.step_enabled, state.label) == (phase, pause, step, label)
+        assert state.play_enabled == (run is not None)  # Play always answers once there is a run
+        assert state.reset_enabled and state.new_seed_enabled

@@ -162,13 +162,48 @@ def test_smoothing_slider_and_log_axis(qtbot, make_window, tiny_sinusoid):
 
 
 def test_published_figure_is_shown_with_its_protocol(qtbot, make_window, tiny_sinusoid):
-    window = make_window(tiny_sinusoid.with_changes(shots=10))
+    # measured as published: one inner step at validation
+    window = make_window(tiny_sinusoid.with_changes(shots=10, test_inner_steps=1, val_every=50))
     assert "0.435" in window.curves.reference_label.text()
     assert "finn-sinusoid" in window.curves.reference_label.text()
+    assert "after 1 inner step" in window.curves.reference_label.text()
     assert window.curves.reference_line.isVisible()
     assert window.curves.reference_line.label.textItem.toPlainText() == "published 0.435 (finn-sinusoid)"
     assert "protocol finn-sinusoid" in window.curves.title.text()
     wait_built(qtbot, window)
+
+
+def test_a_figure_measured_otherwise_is_named_not_drawn(qtbot, make_window, tiny_sinusoid):
+    """The 1-step published MSE is not drawn over a validation after 5 steps; the chart says why."""
+    window = make_window(tiny_sinusoid.with_changes(shots=10, test_inner_steps=1, val_every=50))
+    assert window.curves.reference_line.isVisible()
+    eval_steps = window.setup.test_steps
+    eval_steps.setValue(5)  # as typed in the panel: the untrained run is rebuilt with it
+    qtbot.waitUntil(lambda: window.session.config.test_inner_steps == 5, timeout=10_000)
+    text = window.curves.reference_label.text()
+    assert not window.curves.reference_line.isVisible()
+    assert "0.435" in text and "Not drawn" in text
+    assert "after 1 inner step" in text and "after 5 inner steps" in text
+    assert "validation after 5 step(s)" in window.curves.perf_plot.titleLabel.text
+    eval_steps.setValue(1)
+    qtbot.waitUntil(lambda: window.session.config.test_inner_steps == 1, timeout=10_000)
+    assert window.curves.reference_line.isVisible() and "Not drawn" not in window.curves.reference_label.text()
+    wait_built(qtbot, window)
+
+
+def test_which_figures_are_measured_like_the_run():
+    from gui.references import compare_with_published
+
+    finn = default_config("omniglot", ways=5, shots=1, test_inner_steps=10, val_every=500)
+    assert compare_with_published(finn).drawn  # the paper's 10 steps at test
+    fewer = compare_with_published(finn.with_changes(test_inner_steps=3))
+    assert not fewer.drawn and "after 10 inner steps" in fewer.text and "after 3 inner steps" in fewer.text
+    silent = compare_with_published(finn.with_changes(val_every=0))
+    assert not silent.drawn and "no validation" in silent.text
+    blackbox = compare_with_published(default_config("omniglot", algo="mann", ways=3, shots=1, val_every=200))
+    assert blackbox.drawn  # no inner loop: the inner steps do not apply
+    none = compare_with_published(default_config("glyphs"))
+    assert none.reference is None and not none.drawn and "synthetic" in none.text
 
 
 def test_reference_lookup():
