@@ -416,6 +416,8 @@ class MainWindow(QMainWindow):
         if config is None:
             return
         self.prepare(config, resume_from=str(path))
+        self.narrative.show_story("", "")  # a preset's story does not describe someone's run
+        self.setup.show_custom()
         self.statusBar().showMessage(f"Resuming {path}")
 
     def _save_checkpoint_dialog(self) -> None:

@@ -36,6 +36,15 @@ def phi_text(trace: SequenceTrace) -> str:
             f"({trace.carrier_description}); θ = {trace.meta_parameter_count:,} meta-parameters")
 
 
+def sharpest_block(weights: np.ndarray) -> int:
+    """The attention block that looks hardest at single support items: ``weights [blocks, Q, P+1]``
+    (all items read); the mean over queries of the largest weight on a support item. A trained
+    SNAIL often matches in an early block and attends to the query itself in the last."""
+    if weights.shape[-1] < 2:
+        return weights.shape[0] - 1
+    return int(np.argmax(weights[:, :, :-1].max(-1).mean(-1)))
+
+
 class SequenceView(QWidget):
     """Per-prefix answers of the latest ``SequenceTrace``; ``prefix`` is the p shown."""
 
@@ -142,7 +151,7 @@ class SequenceView(QWidget):
             self.block.clear()
             for b in range(blocks):
                 self.block.addItem(f"block {b + 1}" + (" (last)" if b == blocks - 1 else ""), b)
-            self.block.setCurrentIndex(blocks - 1)
+            self.block.setCurrentIndex(sharpest_block(trace.attention[-1]))
             self.block.blockSignals(False)
         self._show_attention(self.block.currentIndex())
 

@@ -296,6 +296,12 @@ class SetupPanel(QScrollArea):
         self._select_data(self.preset, preset.name)
         self.set_config(preset.config())
 
+    def show_custom(self) -> None:
+        """Say that the settings shown are no preset's (e.g. an opened checkpoint's)."""
+        self.preset.blockSignals(True)
+        self.preset.setCurrentIndex(0)
+        self.preset.blockSignals(False)
+
     def select_preset(self, name: str) -> None:
         self.show_preset(find_preset(name))
 

@@ -114,10 +114,11 @@ def test_snail_after_maml_attention_rows_sum_to_one_and_runs_share_the_axes(qtbo
     assert view.attention_box.isVisible()
     items = len(trace.support_labels)
     blocks = trace.attention.shape[1]
-    assert view.block.count() == blocks and view.block.currentIndex() == blocks - 1  # the last block
+    # the block chosen when the first trace arrived (the one looking hardest at support items) stays
+    assert view.block.count() == blocks and 0 <= view.block.currentIndex() < blocks
     shown = view.attention.weights
     assert shown.shape == (len(trace.query_labels), items + 1)
-    np.testing.assert_allclose(shown, trace.attention[items, -1])  # all items read
+    np.testing.assert_allclose(shown, trace.attention[items, view.block.currentIndex()])  # all items read
     np.testing.assert_allclose(shown.sum(axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(view.attention.row_sums, 1.0, atol=1e-5)
     view.block.setCurrentIndex(0)
@@ -190,3 +191,13 @@ def test_first_order_config_round_trips_through_the_panel(qtbot):
 
     _choose(panel.algo, "maml")
     assert panel.config() == config.with_changes(first_order=False)
+
+
+def test_the_default_attention_block_is_the_one_that_looks_at_support_items():
+    from gui.sequence_view import sharpest_block
+
+    weights = np.zeros((3, 2, 4))
+    weights[0] = [[0.3, 0.3, 0.2, 0.2], [0.2, 0.3, 0.3, 0.2]]  # diffuse
+    weights[1] = [[0.9, 0.0, 0.0, 0.1], [0.0, 0.8, 0.1, 0.1]]  # matching one item each
+    weights[2] = [[0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0]]  # only itself
+    assert sharpest_block(weights) == 1

@@ -41,9 +41,12 @@ def test_closing_mid_run_stops_the_worker_and_saves(qtbot, make_window, tiny_sin
     # The checkpoint resumes where the run stopped, curves and all.
     again = make_window(tiny_sinusoid)
     wait_built(qtbot, again)
+    again.setup.select_preset("what-maml-learns")  # a lesson was showing ...
+    again.narrative.show_story("What MAML learns", "a lesson's story")
     again.open_checkpoint(target)
     qtbot.waitUntil(lambda: again.session.info is not None, timeout=60_000)
     assert again.session.iteration == session.iteration
+    assert not again.narrative.has_story and again.setup.preset.currentText() == "(custom)"  # ... and is not now
     assert len(again.session.history) == session.iteration
     qtbot.mouseClick(again.transport.step, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: again.session.iteration == session.iteration + 1, timeout=30_000)
