@@ -40,7 +40,9 @@ def main(checkpoint: str, out: str, size: str = "1600x1000") -> int:
             break
         time.sleep(0.02)
     else:
-        print("no trace arrived", file=sys.stderr)
+        session = window.session
+        print(f"no trace arrived: session {session and session.config.algo}, info {session and session.info}, "
+              f"outcome {session and session.outcome}", file=sys.stderr)
         return 1
     settle = time.monotonic() + SETTLE_S
     while time.monotonic() < settle:
