@@ -27,13 +27,13 @@ def _app():
     return QApplication.instance() or QApplication(sys.argv[:1])
 
 
-def _save(plot, out: str, width: int = 900, height: int = 520) -> None:
-    import pyqtgraph.exporters as exporters
-
+def _save(plot, out: str, width: int = 900, height: int = 540) -> None:
+    """The widget as shown on a screen of its size (what a reader of the README sees)."""
     plot.resize(width, height)
-    exporter = exporters.ImageExporter(plot.plotItem)
-    exporter.parameters()["width"] = width
-    exporter.export(out)
+    plot.getPlotItem().setContentsMargins(10, 10, 30, 10)  # room for the last tick label
+    plot.show()
+    _app().processEvents()
+    plot.grab().save(out)
     print(f"wrote {out}")
 
 
