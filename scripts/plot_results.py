@@ -44,21 +44,24 @@ def data_efficiency(results: str, out: str) -> None:
     _app()
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
     data = json.loads(Path(results).read_text())
-    plot = pg.PlotWidget(title=f"Omniglot 5-way 1-shot test accuracy vs meta-training characters · protocol "
-                               f"{data['protocol']} · {data['tasks']} tasks, 95% CI · {data['budget']}")
+    plot = pg.PlotWidget(title=f"Omniglot 5-way 1-shot, {data['protocol']}: test accuracy ({data['tasks']} tasks, "
+                               f"95% CI) · {data['budget']}")
     plot.setLabel("bottom", "meta-training characters (log scale)")
     plot.setLabel("left", "test accuracy %")
-    plot.setLogMode(x=True, y=False)
     plot.addLegend(offset=(10, 10))
     plot.showGrid(x=True, y=True, alpha=0.3)
+    sizes = sorted({r["classes"] for r in data["rows"]})
+    plot.getAxis("bottom").setTicks([[(float(np.log10(c)), str(c)) for c in sizes]])
     for algo in dict.fromkeys(r["algo"] for r in data["rows"]):
         rows = sorted((r for r in data["rows"] if r["algo"] == algo), key=lambda r: r["classes"])
         x = np.log10([r["classes"] for r in rows])
         y = np.array([100 * r["accuracy"] for r in rows])
         ci = np.array([100 * r["ci95"] for r in rows])
         pen = pg.mkPen(COLORS.get(algo, (0, 0, 0)), width=3)
-        plot.plot(10 ** x, y, pen=pen, symbol="o", symbolBrush=COLORS.get(algo), name=rows[0]["label"])
-        plot.addItem(pg.ErrorBarItem(x=x, y=y, top=ci, bottom=ci, beam=0.03, pen=pen))
+        plot.plot(x, y, pen=pen, symbol="o", symbolSize=9, symbolBrush=COLORS.get(algo), name=rows[0]["label"])
+        plot.addItem(pg.ErrorBarItem(x=x, y=y, top=ci, bottom=ci, beam=0.04, pen=pen))
+    low, high = np.log10(min(sizes)), np.log10(max(sizes))
+    plot.setXRange(low - 0.1 * (high - low), high + 0.1 * (high - low), padding=0)
     _save(plot, out)
 
 
