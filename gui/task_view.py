@@ -6,7 +6,6 @@ and captions), so it never touches a tensor. Click an image to enlarge it; Resam
 
 from __future__ import annotations
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (

@@ -7,25 +7,11 @@ import torch
 from torch import nn
 
 from engine.algorithms.maml import Maml
-from engine.models.conv4 import Conv4
 from engine.second_order.decomposition import decompose, hvp, trajectory_hvps
 from engine.tasks import TaskBatch
+from tiny_maml import make_batch, tiny_maml
 
 torch.set_num_threads(1)
-
-
-def make_batch(tasks=2, ways=3, shots=1, queries=2, size=12, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    xs = torch.rand(tasks, ways * shots, 1, size, size, generator=g, dtype=torch.float64)
-    xq = torch.rand(tasks, ways * queries, 1, size, size, generator=g, dtype=torch.float64)
-    ys = torch.arange(ways).repeat_interleave(shots).expand(tasks, -1).contiguous()
-    yq = torch.arange(ways).repeat_interleave(queries).expand(tasks, -1).contiguous()
-    return TaskBatch(xs, ys, xq, yq)
-
-
-def tiny_maml(seed=0, **kw):
-    torch.manual_seed(seed)
-    return Maml(Conv4(3, hidden=4, image_size=12).double(), "classification", 0.4, **kw)
 
 
 def flat(params):

@@ -7,7 +7,6 @@ from gui_conftest import *  # noqa: F401,F403
 import csv
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 

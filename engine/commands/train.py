@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-import torch
 
 from engine.catalog import ALGORITHMS, SETTINGS, SETTINGS_BY_NAME, settings_for
 from engine.checkpoints import CHECKPOINT_NAME

@@ -28,21 +28,11 @@ class OrderCost:
         return asdict(self)
 
 
-def _resident_peak() -> int | None:
-    """The process's peak resident memory (Linux VmHWM), in bytes."""
+def _status_bytes(field: str) -> int | None:
+    """A memory field of /proc/self/status (``VmHWM``: peak resident, ``VmRSS``: resident now), in bytes."""
     try:
         for line in _STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-def _resident_now() -> int | None:
-    try:
-        for line in _STATUS.read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     except OSError:
         return None
@@ -58,7 +48,7 @@ def _reset_peak(device: torch.device) -> int | None:
         _CLEAR_REFS.write_text("5")  # resets VmHWM to the current resident size (Linux ≥ 4.0)
     except OSError:
         return None
-    return _resident_now()
+    return _status_bytes("VmRSS")
 
 
 def _peak_since(device: torch.device, start: int | None) -> float | None:
@@ -66,7 +56,7 @@ def _peak_since(device: torch.device, start: int | None) -> float | None:
         return None
     if device.type == "cuda":
         return (torch.cuda.max_memory_allocated(device) - start) / 2**20
-    peak = _resident_peak()
+    peak = _status_bytes("VmHWM")
     return None if peak is None else max(0.0, (peak - start) / 2**20)
 
 
