@@ -193,6 +193,7 @@ class Trainer:
                 yield self.trace()
             if self.run_dir is not None and c.checkpoint_every and self.iteration % c.checkpoint_every == 0:
                 self.save(self.run_dir / CHECKPOINT_NAME)
+        yield from self._serve_requests()  # e.g. the trace a view asked for when it opened a finished run
         path = self._save_if_run_dir()
         yield RunFinished(self.iteration, "completed", f"completed {self.iteration} iterations", path)
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.catalog import ALGORITHMS
+from engine.catalog import ALGORITHMS, BASELINE
 from engine.config import TrainConfig
 from gui import theme
 from gui.curve_items import PointSeries, SmoothedCurve
@@ -304,9 +304,13 @@ class CurvesView(QWidget):
         inner_loop = config.uses_inner_loop  # black-box learners have no "before adaptation" and no Hessian term
         after = adapted_words(config)
         earlier = [(c.smooth, c.smooth.name()) for o in self.overlays for c, _, _ in o.curves if c.smooth.name()]
-        _list_in_legend(self.loss_plot, [(self.meta_loss, f"meta-loss ({after})"),
+        pretraining = ALGORITHMS[config.algo].family == BASELINE  # an ordinary classifier, not a meta-loss
+        loss_name = "pre-training loss (one classifier over every meta-training class)" if pretraining \
+            else f"meta-loss ({after})"
+        accuracy_name = "pre-training accuracy (train images)" if pretraining else f"{after} (train tasks)"
+        _list_in_legend(self.loss_plot, [(self.meta_loss, loss_name),
                                          (self.pre_loss, "before adaptation" if inner_loop else None)], earlier)
-        _list_in_legend(self.perf_plot, [(self.post_acc, f"{after} (train tasks)" if classify else None),
+        _list_in_legend(self.perf_plot, [(self.post_acc, accuracy_name if classify else None),
                                          (self.pre_acc, "before adaptation" if classify and inner_loop else None),
                                          (self.val_points, "validation ± 95% CI")])
         hessian = inner_loop and not config.first_order
@@ -324,6 +328,9 @@ class CurvesView(QWidget):
             val_desc = "validation off"
         elif inner_loop:
             val_desc = (f"validation after {config.test_inner_steps} step(s) on {config.val_tasks} tasks, "
+                        f"every {config.val_every} its")
+        elif pretraining:
+            val_desc = (f"validation with a new head ({config.test_inner_steps} steps) on {config.val_tasks} tasks, "
                         f"every {config.val_every} its")
         else:
             val_desc = f"validation on {config.val_tasks} tasks, every {config.val_every} its"

@@ -41,8 +41,7 @@ def main(checkpoint: str, out: str, size: str = "1600x1000") -> int:
         time.sleep(0.02)
     else:
         session = window.session
-        print(f"no trace arrived: session {session and session.config.algo}, info {session and session.info}, "
-              f"outcome {session and session.outcome}", file=sys.stderr)
+        print(f"no trace arrived: {session.outcome if session else 'no run'}", file=sys.stderr)
         return 1
     settle = time.monotonic() + SETTLE_S
     while time.monotonic() < settle:

@@ -201,3 +201,16 @@ def test_the_default_attention_block_is_the_one_that_looks_at_support_items():
     weights[1] = [[0.9, 0.0, 0.0, 0.1], [0.0, 0.8, 0.1, 0.1]]  # matching one item each
     weights[2] = [[0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0]]  # only itself
     assert sharpest_block(weights) == 1
+
+
+def test_the_fine_tuning_baseline_is_charted_as_pre_training(qtbot):
+    from gui.curves import CurvesView
+    from gui.history import RunHistory
+
+    config = default_config("glyphs", algo="finetune", ways=3)
+    curves = CurvesView()
+    qtbot.addWidget(curves)
+    curves.set_run(RunHistory(config.label()), config)
+    legend = " · ".join(_legend(curves.loss_plot))
+    assert "pre-training loss" in legend and "meta-loss" not in legend
+    assert "Fine-tuning baseline" in curves.title.text()

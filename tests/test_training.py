@@ -123,3 +123,12 @@ def test_a_checkpoint_requested_just_before_stop_is_still_written(tmp_path):
     events = list(trainer.run())
     assert events[-1].reason == "stopped"
     assert (tmp_path / "saved.pt").exists()
+
+
+def test_a_trace_asked_for_serves_even_when_the_run_has_nothing_left_to_do(tmp_path):
+    list(Trainer(sinusoid_config(iterations=2, val_every=0), run_dir=tmp_path).run())
+    controls = TrainingControls(paused=True)
+    controls.request_trace()
+    events = list(Trainer.resume(tmp_path / "checkpoint.pt", controls=controls).run())  # already at its end
+    assert [type(e).__name__ for e in events] == ["AdaptationTrace", "RunFinished"]
+    assert events[0].iteration == 2
