@@ -58,7 +58,6 @@ MODELS_BY_FAMILY = {  # (algo, dataset kind) -> the network names that algorithm
     ("reptile", "regression"): ("mlp",),
     ("finetune", "classification"): ("conv4", "conv4-pool"),
 }
-ENCODERS = ("linear", "conv")
 
 
 def models_for(algo: str, dataset: str) -> tuple[str, ...]:
