@@ -314,7 +314,8 @@ class CurvesView(QWidget):
                                          (self.pre_acc, "before adaptation" if classify and inner_loop else None),
                                          (self.val_points, "validation ± 95% CI")])
         hessian = inner_loop and not config.first_order
-        _list_in_legend(self.grad_plot, [(self.grad_norm, "full meta-gradient"),
+        _list_in_legend(self.grad_plot, [(self.grad_norm, "θ − mean φ_K" if config.algo == "reptile"
+                                          else "full meta-gradient"),
                                          (self.grad_first, "first-order part" if hessian else None),
                                          (self.grad_hessian, "Hessian term" if hessian else None)])
         self.pre_loss.set_visible(inner_loop)
@@ -342,8 +343,11 @@ class CurvesView(QWidget):
             self.perf_plot.enableAutoRange(y=True)
             self.perf_plot.setLabel("left", "validation MSE")
             self.perf_plot.setTitle(f"validation MSE · {val_desc}", size=f"{theme.BASE_POINT_SIZE}pt")
+        reptile = config.algo == "reptile"
         if not inner_loop:
             split = "no inner loop, no Hessian term"
+        elif reptile:
+            split = "Reptile's direction θ − mean φ_K (first order: no Hessian term)"
         elif config.first_order:
             split = "first-order MAML drops the Hessian term"
         elif config.hessian_split_every:

@@ -214,3 +214,15 @@ def test_the_fine_tuning_baseline_is_charted_as_pre_training(qtbot):
     legend = " · ".join(_legend(curves.loss_plot))
     assert "pre-training loss" in legend and "meta-loss" not in legend
     assert "Fine-tuning baseline" in curves.title.text()
+
+
+def test_reptile_charts_its_direction_not_a_meta_gradient(qtbot):
+    from gui.curves import CurvesView
+    from gui.history import RunHistory
+
+    config = default_config("glyphs", algo="reptile", ways=3)
+    curves = CurvesView()
+    qtbot.addWidget(curves)
+    curves.set_run(RunHistory(config.label()), config)
+    assert "θ − mean φ_K" in " · ".join(_legend(curves.grad_plot))
+    assert "Reptile's direction" in curves.grad_plot.titleLabel.text
