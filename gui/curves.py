@@ -347,14 +347,15 @@ class CurvesView(QWidget):
         if not inner_loop:
             split = "no inner loop, no Hessian term"
         elif reptile:
-            split = "Reptile's direction θ − mean φ_K (first order: no Hessian term)"
+            split = "first order, no Hessian term"
         elif config.first_order:
             split = "first-order MAML drops the Hessian term"
         elif config.hessian_split_every:
             split = f"first-order part vs Hessian term every {config.hessian_split_every} its"
         else:
             split = "split off (set 'split ∇ every')"
-        self.grad_plot.setTitle(f"meta-gradient norm · {split}", size=f"{theme.BASE_POINT_SIZE}pt")
+        what = "Reptile's direction" if reptile else "meta-gradient norm"
+        self.grad_plot.setTitle(f"{what} · {split}", size=f"{theme.BASE_POINT_SIZE}pt")
         comparison = compare_with_published(config)
         self.reference = comparison.reference if comparison.drawn else None  # None: no line beside the numbers
         show_comparison(self.reference_line, self.reference_label, comparison)
