@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.catalog import ALGORITHMS, BASELINE
 from engine.config import TrainConfig
 from gui import theme
+from gui.chart_words import chart_words
 from gui.curve_items import PointSeries, SmoothedCurve
 from gui.history import RunHistory, write_csv
 from gui.reference_line import make_reference_line, show_comparison
@@ -53,18 +53,6 @@ class _TimedGraphics(pg.GraphicsLayoutWidget):
         super().paintEvent(event)
         self.last_paint_s = time.perf_counter() - started
 DEFAULT_SMOOTHING = 60  # slider position: β ≈ 0.984
-
-
-def learner_name(config: TrainConfig) -> str:
-    """How a chart names the learner: MAML with its order, a black-box learner by its catalogue label."""
-    if config.algo == "maml":
-        return "first-order MAML" if config.first_order else "second-order MAML"
-    return ALGORITHMS[config.algo].label
-
-
-def adapted_words(config: TrainConfig) -> str:
-    """What "adapted" means for this learner's numbers."""
-    return "after adaptation" if config.uses_inner_loop else "after reading the support set"
 
 
 @dataclass
@@ -301,61 +289,28 @@ class CurvesView(QWidget):
 
     def _configure_for(self, config: TrainConfig) -> None:
         classify = config.kind == "classification"
-        inner_loop = config.uses_inner_loop  # black-box learners have no "before adaptation" and no Hessian term
-        after = adapted_words(config)
+        words = chart_words(config)
         earlier = [(c.smooth, c.smooth.name()) for o in self.overlays for c, _, _ in o.curves if c.smooth.name()]
-        pretraining = ALGORITHMS[config.algo].family == BASELINE  # an ordinary classifier, not a meta-loss
-        loss_name = "pre-training loss (one classifier over every meta-training class)" if pretraining \
-            else f"meta-loss ({after})"
-        accuracy_name = "pre-training accuracy (train images)" if pretraining else f"{after} (train tasks)"
-        _list_in_legend(self.loss_plot, [(self.meta_loss, loss_name),
-                                         (self.pre_loss, "before adaptation" if inner_loop else None)], earlier)
-        _list_in_legend(self.perf_plot, [(self.post_acc, accuracy_name if classify else None),
-                                         (self.pre_acc, "before adaptation" if classify and inner_loop else None),
+        _list_in_legend(self.loss_plot, [(self.meta_loss, words.loss_name), (self.pre_loss, words.pre_name)], earlier)
+        _list_in_legend(self.perf_plot, [(self.post_acc, words.accuracy_name),
+                                         (self.pre_acc, words.pre_name if classify else None),
                                          (self.val_points, "validation ± 95% CI")])
-        hessian = inner_loop and not config.first_order
-        _list_in_legend(self.grad_plot, [(self.grad_norm, "θ − mean φ_K" if config.algo == "reptile"
-                                          else "full meta-gradient"),
-                                         (self.grad_first, "first-order part" if hessian else None),
-                                         (self.grad_hessian, "Hessian term" if hessian else None)])
-        self.pre_loss.set_visible(inner_loop)
-        what = (f"{config.dataset} {config.ways}-way {config.shots}-shot" if classify
-                else f"sinusoid {config.shots}-shot regression")
-        self.title.setText(f"Meta-training · {what} · {learner_name(config)} · protocol {config.protocol}")
-        self.loss_plot.setTitle(f"meta-training loss · protocol {config.protocol}", size=f"{theme.BASE_POINT_SIZE}pt")
+        _list_in_legend(self.grad_plot, [(self.grad_norm, words.gradient_name),
+                                         (self.grad_first, "first-order part" if words.hessian_split else None),
+                                         (self.grad_hessian, "Hessian term" if words.hessian_split else None)])
+        self.pre_loss.set_visible(words.pre_name is not None)
+        self.title.setText(words.title)
+        self.loss_plot.setTitle(words.loss_title, size=f"{theme.BASE_POINT_SIZE}pt")
         self.post_acc.set_visible(classify)
-        self.pre_acc.set_visible(classify and inner_loop)
-        if not config.val_every:
-            val_desc = "validation off"
-        elif inner_loop:
-            val_desc = (f"validation after {config.test_inner_steps} step(s) on {config.val_tasks} tasks, "
-                        f"every {config.val_every} its")
-        elif pretraining:
-            val_desc = (f"validation with a new head ({config.test_inner_steps} steps) on {config.val_tasks} tasks, "
-                        f"every {config.val_every} its")
-        else:
-            val_desc = f"validation on {config.val_tasks} tasks, every {config.val_every} its"
+        self.pre_acc.set_visible(classify and words.pre_name is not None)
         if classify:
             self.perf_plot.setYRange(0, 100, padding=0.02)  # fixed: its axis never needs redrawing
             self.perf_plot.setLabel("left", "accuracy %")
-            self.perf_plot.setTitle(f"query accuracy · {val_desc}", size=f"{theme.BASE_POINT_SIZE}pt")
         else:
             self.perf_plot.enableAutoRange(y=True)
             self.perf_plot.setLabel("left", "validation MSE")
-            self.perf_plot.setTitle(f"validation MSE · {val_desc}", size=f"{theme.BASE_POINT_SIZE}pt")
-        reptile = config.algo == "reptile"
-        if not inner_loop:
-            split = "no inner loop, no Hessian term"
-        elif reptile:
-            split = "first order, no Hessian term"
-        elif config.first_order:
-            split = "first-order MAML drops the Hessian term"
-        elif config.hessian_split_every:
-            split = f"first-order part vs Hessian term every {config.hessian_split_every} its"
-        else:
-            split = "split off (set 'split ∇ every')"
-        what = "Reptile's direction" if reptile else "meta-gradient norm"
-        self.grad_plot.setTitle(f"{what} · {split}", size=f"{theme.BASE_POINT_SIZE}pt")
+        self.perf_plot.setTitle(words.performance_title, size=f"{theme.BASE_POINT_SIZE}pt")
+        self.grad_plot.setTitle(words.gradient_title, size=f"{theme.BASE_POINT_SIZE}pt")
         comparison = compare_with_published(config)
         self.reference = comparison.reference if comparison.drawn else None  # None: no line beside the numbers
         show_comparison(self.reference_line, self.reference_label, comparison)
