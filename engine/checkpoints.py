@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from engine.checkpoint_schema import check_structure
 from engine.errors import CheckpointError
 
 FORMAT = "innerloop-checkpoint"
@@ -69,6 +70,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             raise CheckpointError(f"{path} lacks '{key}': incomplete checkpoint")
     if version == 1:
         data = _migrate_v1(data)
+    check_structure(data, path)
     return data
 
 

@@ -174,11 +174,11 @@ class Trainer:
             snap = self.train_step(split_hessian=split)
             if not (math.isfinite(snap.meta_loss) and math.isfinite(snap.grad_norm)):
                 what = "meta-loss" if not math.isfinite(snap.meta_loss) else "meta-gradient norm"
-                kept = self._last_checkpoint()
+                kept = self._keep_last_good(snap)
                 message = (f"diverged at iteration {snap.iteration}: the {what} became "
                            f"{snap.meta_loss if what == 'meta-loss' else snap.grad_norm}; θ was not updated. "
                            "Lower the inner or meta learning rate."
-                           + (f" Last good checkpoint: {kept}" if kept else ""))
+                           + (f" Saved the last good θ (iteration {self.iteration}): {kept}" if kept else ""))
                 yield RunFinished(snap.iteration, "diverged", message, kept)
                 return
             instant = snap.iterations_per_second
@@ -213,11 +213,12 @@ class Trainer:
             return None
         return str(self.save(self.run_dir / CHECKPOINT_NAME))
 
-    def _last_checkpoint(self) -> str | None:
-        if self.run_dir is None:
-            return None
-        path = self.run_dir / CHECKPOINT_NAME
-        return str(path) if path.exists() else None
+    def _keep_last_good(self, bad: TrainingSnapshot) -> str | None:
+        """After a diverged step (which did not touch θ): count it out and save θ, so a run that
+        diverges before its first periodic checkpoint still keeps its last good state."""
+        self.iteration = bad.iteration - 1
+        self.wall_time = self.history[-1]["wall_time"] if self.history else 0.0
+        return self._save_if_run_dir()
 
     # -- checkpoints ------------------------------------------------------------------------------
     def state(self) -> dict:

@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 
-from engine.catalog import ALGORITHMS, SETTINGS, SETTINGS_BY_NAME, settings_for
-from engine.checkpoints import CHECKPOINT_NAME
-from engine.config import default_config
+from engine.catalog import ALGORITHM_ALIASES, ALGORITHMS, SETTINGS, SETTINGS_BY_NAME, settings_for
+from engine.checkpoints import CHECKPOINT_NAME, from_json_text, load_checkpoint
+from engine.config import TrainConfig, default_config
 from engine.cpu_threads import THREADS_HELP, governor_for
 from engine.errors import ConfigError
+from engine.run_log import METRICS_NAME, remove_stale_temp_files, trim_to_iteration
 from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot
 
 # Spelled differently on the command line than the config field (kept from earlier versions).
@@ -65,21 +66,20 @@ def run(args: argparse.Namespace) -> int:
     governor.choose()
     if args.resume:
         run_dir = Path(args.resume)
-        extend = {}
-        if args.iterations is not None:
-            extend["iterations"] = args.iterations
-        if args.minutes is not None:
-            extend["minutes"] = args.minutes
         if not run_dir.is_dir():
             raise ConfigError(f"--resume takes the run folder (the --out of the first run), not {run_dir}")
-        trainer = Trainer.resume(run_dir / CHECKPOINT_NAME, run_dir=run_dir, governor=governor, **extend)
-        _truncate_metrics(run_dir / "metrics.jsonl", trainer.iteration)
+        remove_stale_temp_files(run_dir)
+        changes, live = _resume_changes(args, run_dir / CHECKPOINT_NAME)
+        trainer = Trainer.resume(run_dir / CHECKPOINT_NAME, run_dir=run_dir, governor=governor, **changes)
+        trainer.set_learning_rates(**live)
+        trim = trim_to_iteration(run_dir / METRICS_NAME, trainer.iteration)
+        if trim.dropped:
+            print(f"resuming at iteration {trainer.iteration}: {trim.describe()}", file=sys.stderr)
     else:
         if not args.out:
             raise ConfigError("give --out RUN_DIR (or --resume RUN_DIR)")
         run_dir = Path(args.out)
-        if (run_dir / CHECKPOINT_NAME).exists():
-            raise ConfigError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --out")
+        _refuse_used_folder(run_dir)
         config = _config_from_args(args)
         trainer = Trainer(config, run_dir=run_dir, governor=governor)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -87,13 +87,46 @@ def run(args: argparse.Namespace) -> int:
     return _train(trainer, run_dir, quiet=args.quiet)
 
 
-def _truncate_metrics(path: Path, iteration: int) -> None:
-    """Drop lines logged after the checkpoint, so a resumed run's log has no repeats."""
-    if not path.exists():
-        return
-    keep = [line for line in path.read_text().splitlines()
-            if line.strip() and json.loads(line).get("iteration", 0) <= iteration]
-    path.write_text("".join(line + "\n" for line in keep))
+def _refuse_used_folder(run_dir: Path) -> None:
+    if (run_dir / CHECKPOINT_NAME).exists():
+        raise ConfigError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --out")
+    leftovers = [name for name in (METRICS_NAME, "config.json") if (run_dir / name).exists()]
+    if leftovers:
+        raise ConfigError(f"{run_dir} holds {' and '.join(leftovers)} of an earlier run but no checkpoint to "
+                          "continue from; pick another --out (or delete that folder)")
+    remove_stale_temp_files(run_dir)
+
+
+# What a resumed run may change: its length, the live learning rates, how often it reports and
+# saves, where the data is and which device runs it. Everything else defines the run itself.
+_RESUMABLE = {"iterations", "minutes", "val_every", "val_tasks", "checkpoint_every", "data_dir", "device"}
+
+
+def _resume_changes(args: argparse.Namespace, checkpoint: Path) -> tuple[dict, dict]:
+    """The settings given with ``--resume``, split into config changes and live learning rates;
+    a setting the run cannot change (dataset, ways, ...) is refused when it differs from the run's."""
+    data = load_checkpoint(checkpoint)
+    stored = TrainConfig.from_dict(from_json_text(data["config"], "config"))
+    live_names = {s.name for s in settings_for(stored.algo) if s.live}
+    given = {s.name: getattr(args, s.name) for s in SETTINGS if getattr(args, s.name) is not None}
+    if given.get("algo") in ALGORITHM_ALIASES:
+        algo, implied = ALGORITHM_ALIASES[given["algo"]]
+        given = {**implied, **given, "algo": algo}
+    fixed = [name for name, value in given.items()
+             if name not in _RESUMABLE | live_names and value != getattr(stored, name)]
+    if fixed:
+        setting = SETTINGS_BY_NAME[fixed[0]]
+        raise ConfigError(f"{_flag(setting)} cannot change when resuming (this run has "
+                          f"{getattr(stored, fixed[0])!r}); start a new run with --out to change it")
+    iteration = int(data.get("iteration", 0))
+    if args.iterations is not None and args.iterations <= iteration:
+        raise ConfigError(f"this run is already at iteration {iteration}; --iterations is the total, so "
+                          f"{args.iterations} would stop at once: give more than {iteration}")
+    changes = {name: given[name] for name in _RESUMABLE if name in given}
+    if args.minutes is not None and args.iterations is None:
+        changes["iterations"] = None  # --minutes alone: run for that long
+    live = {name: given[name] for name in live_names if name in given}
+    return changes, live
 
 
 def _train(trainer, run_dir: Path, *, quiet: bool) -> int:
@@ -107,7 +140,7 @@ def _train(trainer, run_dir: Path, *, quiet: bool) -> int:
     print(f"training {c.label()} on {trainer.device}; protocol {c.protocol}; run folder {run_dir}{threads}",
           file=sys.stderr)
     last_val = ""
-    with open(run_dir / "metrics.jsonl", "a") as log:
+    with open(run_dir / METRICS_NAME, "a") as log:
         for event in trainer.run():
             if isinstance(event, TrainingSnapshot):
                 if event.iteration % c.log_every == 0 or event.validation is not None:
