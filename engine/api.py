@@ -16,6 +16,8 @@ training, so predict a set of queries in one call.
 
 from __future__ import annotations
 
+import math
+import numbers
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,28 @@ from engine.config import TrainConfig
 from engine.data.image_prep import drawings_to_batch
 from engine.errors import ConfigError
 from engine.learner_io import load_meta_learner
+
+
+def _checked_steps(steps) -> int | None:
+    """None (the learner's own count) or a whole number of steps, 0 or more."""
+    if steps is None:
+        return None
+    whole = (isinstance(steps, numbers.Integral)
+             or (isinstance(steps, numbers.Real) and math.isfinite(steps) and float(steps).is_integer()))
+    if isinstance(steps, bool) or not whole or steps < 0:
+        raise ConfigError(f"steps must be a whole number, 0 or more (or None), got {steps!r}")
+    return int(steps)
+
+
+def _checked_labels(labels) -> list:
+    labels = list(labels)
+    for label in labels:
+        try:
+            hash(label)
+        except TypeError:
+            raise ConfigError(f"labels must be hashable names such as strings or numbers, "
+                              f"got {label!r} ({type(label).__name__})") from None
+    return labels
 
 
 class AdaptedLearner:
@@ -64,7 +88,8 @@ class Learner:
 
     def adapt(self, images, labels, steps: int | None = None) -> AdaptedLearner:
         """Fit to a support set of N classes (labels: any hashable names)."""
-        labels = list(labels)
+        labels = _checked_labels(labels)
+        steps = _checked_steps(steps)
         images = list(images)
         if len(images) != len(labels):
             raise ConfigError(f"{len(images)} images but {len(labels)} labels")
@@ -72,11 +97,9 @@ class Learner:
         if len(classes) != self.ways:
             raise ConfigError(f"this learner was meta-trained for {self.ways}-way tasks; the support set has "
                               f"{len(classes)} classes")
-        if steps is not None and int(steps) < 0:
-            raise ConfigError(f"steps must be 0 or more, got {steps}")
         x = torch.from_numpy(drawings_to_batch(images))
         y = torch.tensor([classes.index(label) for label in labels])
-        return AdaptedLearner(self._learner, x, y, classes, None if steps is None else int(steps))
+        return AdaptedLearner(self._learner, x, y, classes, steps)
 
 
 def load_learner(path: str | Path) -> Learner:

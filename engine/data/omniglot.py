@@ -45,9 +45,16 @@ from pathlib import Path
 import numpy as np
 
 from engine.data import omniglot_download
-from engine.data.omniglot_archive import SplitIndex, decode_members, index_split, keep_zips_open, open_zip
+from engine.data.omniglot_archive import SplitIndex, decode_members, index_split, init_decode_worker, open_zip
 from engine.data.omniglot_arrays import DRAWINGS_PER_CHARACTER, IMAGE_SIZE, OmniglotArrays
-from engine.data.omniglot_cache import cache_files, cache_key, cached_info, load_cached, save_cached
+from engine.data.omniglot_cache import (
+    cache_files,
+    cache_key,
+    cached_info,
+    load_cached,
+    remove_stale_temps,
+    save_cached,
+)
 from engine.data.omniglot_download import CancelHook, Cancelled, Progress, download_omniglot, is_cancelled
 from engine.data.omniglot_locate import (
     ENV_DATA,
@@ -144,8 +151,8 @@ def _decode_images(indexes: list[SplitIndex], workers: int | None, progress: Pro
     if _worker_count(workers, total) > 1:
         # "spawn": forking a process that runs Qt or torch threads can deadlock the child.
         try:
-            pool = ProcessPoolExecutor(_worker_count(workers, total), initializer=keep_zips_open,
-                                       mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(_worker_count(workers, total), initializer=init_decode_worker,
+                                       initargs=(os.getpid(),), mp_context=multiprocessing.get_context("spawn"))
             try:
                 futures = {pool.submit(decode_members, *job[2:]): job for job in jobs}
                 remaining = set(futures)
@@ -229,6 +236,7 @@ def load_omniglot(data_dir: str | Path | None = None, *, download: bool = False,
     location = _usable_location(data_dir, cache_dir, download, progress, cancel)
     sources = _sources(location)
     key = cache_key(sources)
+    remove_stale_temps(cache_dir)
     cached = load_cached(key, cache_dir)
     if cached is not None:
         return cached

@@ -11,7 +11,6 @@ names the file and says what to do; nothing is ever extracted to disk.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import zipfile
@@ -20,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageChops
 
+from engine.data.image_prep import open_image, prepare_drawing
 from engine.data.omniglot_arrays import DRAWINGS_PER_CHARACTER, IMAGE_SIZE
 from engine.data.omniglot_locate import SplitSource
+from engine.data.worker_guard import exit_with_parent
 from engine.errors import DataError
 
 _DRAWING_NAME = re.compile(r"^(\d{4})_(\d{2})\.png$")
@@ -166,13 +166,12 @@ def index_split(source: SplitSource) -> SplitIndex:
     return SplitIndex(source, tuple(characters))
 
 
-def decode_png(data: bytes) -> np.ndarray:
-    """One drawing (a one-bit PNG, ink black) as uint8 [28, 28] with ink = 255 on 0."""
-    with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
-        gray = image.convert("L")
-    inverted = ImageChops.invert(gray)  # C-level; ImageOps.invert builds a Python LUT per call
-    small = inverted.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.LANCZOS)
-    return np.asarray(small, dtype=np.uint8)
+def decode_png(data: bytes, name: str = "a PNG") -> np.ndarray:
+    """One drawing (a one-bit PNG, ink black) as uint8 [28, 28] with ink = 255 on 0.
+
+    DataError naming ``name`` for a decompression bomb; PIL's own errors for an unreadable PNG.
+    """
+    return prepare_drawing(open_image(data, name, formats=("PNG",)))
 
 
 # Opening a 20,000-entry zip parses its whole directory (~0.1 s), so a decode worker process
@@ -182,9 +181,15 @@ _open_zips: dict[str, zipfile.ZipFile] = {}
 
 
 def keep_zips_open() -> None:
-    """Initializer of a decode worker process: reuse opened zips until the process ends."""
+    """Reuse opened zips until the process ends."""
     global _keep_open
     _keep_open = True
+
+
+def init_decode_worker(parent_pid: int) -> None:
+    """Initializer of a decode worker process: keep zips open, and end with the parent."""
+    keep_zips_open()
+    exit_with_parent(parent_pid)
 
 
 def decode_members(kind: str, path: str | Path, members: list[str],
@@ -211,8 +216,8 @@ def decode_members(kind: str, path: str | Path, members: list[str],
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
                 raise DataError(f"{path} is corrupt: cannot read {member} ({exc}); {_FIX_HINT}") from None
             try:
-                out[i] = decode_png(data)
-            except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+                out[i] = decode_png(data, f"{member} in {path}")
+            except (OSError, ValueError, SyntaxError) as exc:
                 raise DataError(f"{path} is corrupt: {member} is not a readable PNG ({exc}); "
                                 f"{_FIX_HINT}") from None
     finally:

@@ -30,6 +30,9 @@ FORMAT_VERSION = 1
 RECIPE = {"size": IMAGE_SIZE, "mode": "L", "invert": True, "resample": "LANCZOS", "dtype": "uint8"}
 KEEP_ENTRIES = 4  # older decoded sets beyond this many are deleted when a new one is saved
 _PREFIX = "omniglot28-"
+# A temporary file is written in one go (well under a second), so one this old was left by a
+# killed writer; a live writer's file is younger (its mtime moves as it is written).
+STALE_TEMP_S = 60.0
 
 
 def decoded_dir(cache_dir: str | Path | None = None) -> Path:
@@ -131,6 +134,18 @@ def _write_atomic(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temps(cache_dir: str | Path | None = None) -> None:
+    """Delete the temporary files of ``_write_atomic`` that a killed process left behind."""
+    folder, now = decoded_dir(cache_dir), time.time()
+    for pattern in (f"{_PREFIX}*.npy.*.tmp", f"{_PREFIX}*.json.*.tmp"):
+        for tmp in folder.glob(pattern):
+            try:
+                if now - tmp.stat().st_mtime > STALE_TEMP_S:
+                    tmp.unlink()
+            except OSError:  # housekeeping only: gone already, or not ours to delete
+                pass
 
 
 def save_cached(key: str, arrays: OmniglotArrays, sources: Iterable[SplitSource],
