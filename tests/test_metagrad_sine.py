@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from engine.second_order.sine_world import (meta_directions, meta_loss_surface, sample_sine_tasks,
-                                            task_loss_surfaces)
+                                            task_loss_surfaces, task_meta_gradients,
+                                            task_meta_gradients_autograd)
 
 
 def loss(theta, x, y):
@@ -67,6 +68,18 @@ def test_directions_match_the_jacobian_product_and_finite_differences(steps, alp
         else:
             assert np.linalg.norm(got.hessian_term) > 1e-4 * np.linalg.norm(got.first_order)
     np.testing.assert_allclose(result.mean.second_order, np.mean([g.second_order for g in result.per_task], 0))
+
+
+@pytest.mark.parametrize("steps", [0, 1, 2, 5])
+@pytest.mark.parametrize("alpha", [0.05, 0.3, 1.5])  # 1.5: I − αH is not positive at these θ
+@pytest.mark.parametrize("theta", [(1.2, 0.4), (-0.7, 2.5), (3.0, -1.0)])
+def test_the_closed_form_the_explorer_uses_equals_autograd_through_the_loop(steps, alpha, theta):
+    for task in TASKS:
+        fast, fast_path = task_meta_gradients(task, np.array(theta), alpha, steps)
+        slow, slow_path = task_meta_gradients_autograd(task, np.array(theta), alpha, steps)
+        np.testing.assert_allclose(fast_path, slow_path, rtol=1e-12, atol=1e-12)
+        for field in ("second_order", "first_order", "reptile"):
+            np.testing.assert_allclose(getattr(fast, field), getattr(slow, field), rtol=1e-10, atol=1e-10)
 
 
 def test_a_large_step_reverses_the_phase_component_of_the_meta_gradient():

@@ -7,8 +7,9 @@ quadratic world the Hessian changes along the inner loop, so the meta-gradient
 
     ∇θ L_q(φ_K) = [∏_k (I − α ∇²L_s(φ_k))]ᵀ ∇L_q(φ_K)
 
-is computed by torch autograd through the unrolled inner loop (``create_graph=True``), in
-float64; the first-order part is ∇L_q(φ_K), Reptile's direction θ − φ_K (see ``directions``).
+is computed in closed form from each step's 2×2 Hessian (and, as a check, by torch autograd through
+the unrolled inner loop), in float64; the first-order part is ∇L_q(φ_K), Reptile's direction
+θ − φ_K (see ``directions``).
 Functions of θ take a batch ``[..., 2]`` (e.g. a grid): every grid point adapts independently.
 """
 
@@ -84,7 +85,40 @@ def inner_loop(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, alpha: flo
 
 def task_meta_gradients(task: SineTask, theta: np.ndarray, alpha: float,
                         steps: int) -> tuple[MetaGradients, np.ndarray]:
-    """The directions from one θ ``[2]`` for one task, and its path ``[K+1, 2]``."""
+    """The directions from one θ ``[2]`` for one task, and its path ``[K+1, 2]``.
+
+    In closed form (the explorer calls this on every pointer move): with H_k the support Hessian
+    at φ_k, the meta-gradient is (I − αH_0)(I − αH_1)…(I − αH_{K−1}) ∇L_q(φ_K), each H_k symmetric.
+    ``task_meta_gradients_autograd`` is the same through torch autograd (the tests compare them).
+    """
+    _check_steps(steps)
+    path = [np.asarray(theta, dtype=np.float64).reshape(2)]
+    hessians = []
+    for _ in range(steps):
+        grad, hess = _gradient_and_hessian(path[-1], task.x_support, task.y_support)
+        hessians.append(hess)
+        path.append(path[-1] - alpha * grad)
+    first, _ = _gradient_and_hessian(path[-1], task.x_query, task.y_query)
+    second = first
+    for hess in reversed(hessians):
+        second = second - alpha * (hess @ second)
+    positions = np.stack(path)
+    return MetaGradients(second, first, positions[0] - positions[-1]), positions
+
+
+def _gradient_and_hessian(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """∇L and ∇²L of L(a, b) = mean (a sin(x + b) − y)²."""
+    a, b = theta
+    s, c = np.sin(x + b), np.cos(x + b)
+    r = a * s - y
+    grad = 2 * np.array([np.mean(r * s), np.mean(r * a * c)])
+    h_aa, h_ab, h_bb = np.mean(s * s), np.mean(c * (r + a * s)), np.mean(a * a * c * c - a * r * s)
+    return grad, 2 * np.array([[h_aa, h_ab], [h_ab, h_bb]])
+
+
+def task_meta_gradients_autograd(task: SineTask, theta: np.ndarray, alpha: float,
+                                 steps: int) -> tuple[MetaGradients, np.ndarray]:
+    """``task_meta_gradients`` by torch autograd through the unrolled inner loop (``create_graph``)."""
     _check_steps(steps)
     x_s, y_s, x_q, y_q = _tensors(task)
     t = torch.tensor(np.asarray(theta, dtype=np.float64).reshape(2), requires_grad=True)
