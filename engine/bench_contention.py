@@ -14,6 +14,7 @@ import time
 
 import torch
 
+from engine.bench_args import check_seconds
 from engine.config import default_config
 from engine.cpu_threads import ThreadGovernor, usable_cores
 from engine.training import Trainer
@@ -32,6 +33,7 @@ def _rate(trainer: Trainer, seconds: float) -> tuple[float, int]:
 
 
 def bench_contention(seconds: float = 20.0, *, meta_batch: int = 32, queries: int = 15) -> dict:
+    check_seconds(seconds)
     config = default_config("glyphs", ways=5, shots=1, queries=queries, meta_batch=meta_batch, iterations=10**6,
                             val_every=0, checkpoint_every=0, device="cpu")
     trainer = Trainer(config)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from engine.algorithms.maml import Maml, meta_gradient_loop
+from engine.bench_args import check_repeats
 from engine.models import build_model
 from engine.tasks import TaskBatch
 
@@ -68,6 +69,7 @@ def _time(fn, repeats: int, device: torch.device) -> float:
 
 
 def bench_maml(case: MamlCase, *, first_order: bool, device: torch.device, repeats: int = 3) -> dict:
+    check_repeats(repeats)
     torch.manual_seed(0)
     kind = "regression" if case.model == "mlp" else "classification"
     maml = Maml(build_model(case.model, case.ways), kind, 0.4 if kind == "classification" else 0.01).to(device)

@@ -14,11 +14,14 @@ import time
 
 import numpy as np
 
+from engine.bench_args import check_repeats, check_seconds
 from engine.errors import UserError
 
 
 def bench_sampling(sampler, batch: int = 1, seconds: float = 2.0, seed: int = 0) -> float:
     """Tasks per second of ``sampler.sample_batch(batch, rng)``, timed for about ``seconds``."""
+    check_seconds(seconds, "seconds")
+    check_repeats(batch, "batch")
     rng = np.random.default_rng(seed)
     sampler.sample_batch(batch, rng)  # warm up: first-call allocations, lazy imports
     tasks = 0
@@ -38,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--data-dir", default=None, help="Omniglot folder or zip (default: $INNERLOOP_DATA)")
     args = parser.parse_args(argv)
+    try:
+        check_seconds(args.seconds)
+    except UserError as exc:
+        parser.error(str(exc))
 
     samplers = [("glyphs", lambda: make_sampler("glyphs", ways=5, shots=1, queries=15))]
     samplers.append(("omniglot finn", lambda: make_sampler("omniglot", protocol="finn", ways=5, shots=1,

@@ -35,7 +35,7 @@ def check_structure(data: dict[str, Any], path: str | Path) -> None:
     if "wall_time" in data:
         value = data["wall_time"]
         if not _is_number(value) or not math.isfinite(value) or value < 0:
-            raise CheckpointError(f"{where}: field 'wall_time' must be a non-negative number of seconds, got {value!r}")
+            raise CheckpointError(f"{where}: field 'wall_time' must be a non-negative number of seconds, got {_show(value)}")
     if "note" in data and not isinstance(data["note"], str):
         raise CheckpointError(f"{where}: field 'note' must be text")
     if "optimizer" in data:
@@ -117,13 +117,21 @@ def _check_learning_rates(rates: Any, config: dict, where: str) -> None:
             raise CheckpointError(f"{where}: field 'learning_rates' names {name!r}, which this learner does not "
                                   f"have (it has {', '.join(sorted(live))})")
         if not _is_number(value) or not math.isfinite(value) or value <= 0:
-            raise CheckpointError(f"{where}: learning rate {name!r} must be a positive number, got {value!r}")
+            raise CheckpointError(f"{where}: learning rate {name!r} must be a positive number, got {_show(value)}")
 
 
 def _whole_number(value: Any, name: str, where: str) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise CheckpointError(f"{where}: field '{name}' must be a non-negative whole number, got {value!r}")
+        raise CheckpointError(f"{where}: field '{name}' must be a non-negative whole number, got {_show(value)}")
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _show(value: Any) -> str:
+    """A one-line, short rendering of a field's value for a message."""
+    if isinstance(value, torch.Tensor):
+        return f"a {value.dtype} tensor of shape {list(value.shape)}"
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -11,8 +11,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
-from engine.catalog import ALGORITHM_ALIASES, ALGORITHMS, DEVICES, models_for, settings_for
+from engine.catalog import (ALGORITHM_ALIASES, ALGORITHMS, DATASETS, DEVICES, PROTOCOLS_BY_DATASET, models_for,
+                            settings_for)
 from engine.errors import ConfigError
+
+SEED_LIMIT = 2**32  # numpy and torch seeds are unsigned 32-bit numbers
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,14 @@ class TrainConfig:
             raise ConfigError(f"unknown algorithm {self.algo!r}; choose one of {', '.join(names)}")
         if self.device not in DEVICES:
             raise ConfigError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
+        if not isinstance(self.dataset, str) or self.dataset not in DATASETS:
+            raise ConfigError(f"unknown dataset {self.dataset!r}; this Inner Loop knows {', '.join(DATASETS)}")
+        protocols = PROTOCOLS_BY_DATASET[self.dataset]
+        if self.protocol not in protocols:
+            raise ConfigError(f"{self.dataset} has no protocol {self.protocol!r}; "
+                              f"its protocols: {', '.join(protocols)}")
+        if self.dataset == "sinusoid" and self.ways != 1:
+            raise ConfigError(f"ways must be 1 for the sinusoid (a regression task has no classes), got {self.ways!r}")
         for name in ("ways", "shots", "queries", "inner_steps", "test_inner_steps", "meta_batch",
                      "val_tasks", "log_every", "hidden"):
             _positive_int(name, getattr(self, name))
@@ -120,12 +131,14 @@ class TrainConfig:
                 raise ConfigError(f"{name.replace('_', '-')} must be 0 (never) or a positive whole number, got {value!r}")
         for name in ("inner_lr", "meta_lr"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            if not _is_number(value) or not math.isfinite(value) or value <= 0:
                 raise ConfigError(f"{name.replace('_', '-')} must be a positive number, got {value!r}")
-        if self.iterations is not None and (not isinstance(self.iterations, int) or self.iterations <= 0):
-            raise ConfigError(f"iterations must be a positive whole number, got {self.iterations!r}")
-        if self.minutes is not None and not (isinstance(self.minutes, (int, float)) and self.minutes > 0):
+        if self.iterations is not None:
+            _positive_int("iterations", self.iterations)
+        if self.minutes is not None and not (_is_number(self.minutes) and math.isfinite(self.minutes)
+                                             and self.minutes > 0):
             raise ConfigError(f"minutes must be a positive number, got {self.minutes!r}")
+        check_seed(self.seed)
         if self.iterations is None and self.minutes is None:
             raise ConfigError("give --iterations or --minutes (or both)")
         models = models_for(self.algo, self.dataset)
@@ -136,6 +149,16 @@ class TrainConfig:
             raise ConfigError(f"{ALGORITHMS[self.algo].label} on {self.dataset} uses --model "
                               f"{' or '.join(models)}, not {self.model!r}")
         return self
+
+
+def check_seed(value, name: str = "seed") -> None:
+    """Refuse a seed numpy and torch cannot take (``name`` as the user spells it, e.g. ``--seed``)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < SEED_LIMIT:
+        raise ConfigError(f"{name} must be a whole number from 0 to {SEED_LIMIT - 1}, got {value!r}")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _positive_int(name: str, value) -> None:

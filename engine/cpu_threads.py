@@ -18,6 +18,8 @@ from pathlib import Path
 
 import torch
 
+from engine.errors import ConfigError
+
 _PROC_STAT = Path("/proc/stat")
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -119,6 +121,8 @@ class ThreadGovernor:
 
 def governor_for(requested: int | None, *, reserve: int = 0) -> ThreadGovernor:
     """A governor for a command line: ``--threads`` first, then ``OMP_NUM_THREADS``, else measured."""
+    if requested is not None and (not isinstance(requested, int) or isinstance(requested, bool) or requested < 1):
+        raise ConfigError(f"--threads must be 1 or more (leave it out to use the free cores), got {requested!r}")
     if not requested:
         env = os.environ.get("OMP_NUM_THREADS", "").strip()
         requested = int(env) if env.isdigit() and int(env) > 0 else None

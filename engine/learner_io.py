@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -10,17 +11,25 @@ from engine.algorithms.learner import MetaLearner, build_learner
 from engine.checkpoints import from_json_text, load_checkpoint
 from engine.config import TrainConfig
 from engine.errors import CheckpointError
+from engine.weights import describe_state_dict_mismatch
 
 
 def load_meta_learner(path: str | Path, device: torch.device | str = "cpu") -> tuple[TrainConfig, MetaLearner, int]:
     """``(config, learner, iteration)`` of the checkpoint at ``path`` (a file or a run folder)."""
-    data = load_checkpoint(path)
+    return learner_from_checkpoint(load_checkpoint(path), device)
+
+
+def learner_from_checkpoint(data: dict[str, Any], device: torch.device | str = "cpu"
+                            ) -> tuple[TrainConfig, MetaLearner, int]:
+    """``(config, learner, iteration)`` of checkpoint contents already read by ``load_checkpoint``."""
     config = TrainConfig.from_dict(from_json_text(data["config"], "config"))
     learner = build_learner(config, device)
     try:
         learner.module.load_state_dict(data["model"])
-    except (RuntimeError, KeyError, ValueError) as exc:
-        raise CheckpointError(f"checkpoint weights do not fit its own config: {str(exc).splitlines()[0]}") from None
+    except (RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        reason = describe_state_dict_mismatch(learner.module, data["model"]) if isinstance(data["model"], dict) else ""
+        reason = reason or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CheckpointError(f"checkpoint weights do not fit its own config: {reason}") from None
     rates = from_json_text(data.get("learning_rates", "{}"), "learning_rates")
     if "inner_lr" in rates and config.uses_inner_loop and not config.learn_inner_lr:
         learner.set_live("inner_lr", rates["inner_lr"])

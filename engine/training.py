@@ -28,6 +28,8 @@ from engine.controls import TrainingControls
 from engine.cpu_threads import ThreadGovernor
 from engine.data.sources import make_sampler
 from engine.errors import CheckpointError, ConfigError, MissingSplitError
+from engine.memory_budget import check_task_batch_fits
+from engine.weights import describe_state_dict_mismatch
 from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot, ValidationResult
 
 Event = TrainingSnapshot | AdaptationTrace | SequenceTrace | RunFinished
@@ -49,6 +51,7 @@ class Trainer:
                  run_dir: str | Path | None = None, trace_every: int = 0,
                  governor: ThreadGovernor | None = None) -> None:
         self.config = config.validated()
+        check_task_batch_fits(self.config)  # before anything is allocated (a new run's folder included)
         self.governor = governor  # re-sizes torch's threads between iterations as the machine's load changes
         self.controls = controls or TrainingControls()
         self.run_dir = Path(run_dir) if run_dir is not None else None
@@ -265,8 +268,9 @@ class Trainer:
         trainer = cls(config, controls=controls, run_dir=run_dir, governor=governor)
         try:
             trainer.learner.module.load_state_dict(data["model"])
-        except (RuntimeError, KeyError, ValueError) as exc:
-            raise CheckpointError(f"checkpoint weights do not fit its own config: {str(exc).splitlines()[0]}") from None
+        except (RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise CheckpointError("checkpoint weights do not fit its own config: "
+                                  + _mismatch(trainer.learner.module, data["model"], exc)) from None
         trainer.iteration = int(data.get("iteration", 0))
         trainer.wall_time = float(data.get("wall_time", 0.0))
         trainer.history = from_json_text(data.get("history", "[]"), "history")
@@ -282,8 +286,9 @@ class Trainer:
         try:
             self.learner.module.load_state_dict(data["model"])
             self.optimizer.load_state_dict(data["optimizer"])
-        except (RuntimeError, KeyError, ValueError) as exc:
-            raise CheckpointError(f"checkpoint does not fit this model: {str(exc).splitlines()[0]}") from None
+        except (RuntimeError, KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+            raise CheckpointError("checkpoint does not fit this model: "
+                                  + _mismatch(self.learner.module, data["model"], exc)) from None
         self.iteration = int(data["iteration"])
         self.wall_time = float(data["wall_time"])
         self.rng.bit_generator.state = from_json_text(data["rng_numpy"], "rng_numpy")
@@ -295,3 +300,7 @@ class Trainer:
         rates = from_json_text(data["learning_rates"], "learning_rates")
         self.set_learning_rates(**rates)
 
+
+def _mismatch(module: torch.nn.Module, state: dict, exc: Exception) -> str:
+    """The first parameter that does not fit, with both shapes; else the first line of torch's error."""
+    return describe_state_dict_mismatch(module, state) or (str(exc).strip().splitlines() or [type(exc).__name__])[0]

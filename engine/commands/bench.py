@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 import torch
 
+from engine.bench_args import check_repeats, check_seconds
+from engine.commands.json_out import print_json
 from engine.cpu_threads import THREADS_HELP, governor_for
 
 
@@ -26,9 +27,12 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from engine.training import resolve_device
 
+    check_repeats(args.repeats)
+    check_seconds(args.seconds)
+    governor = governor_for(args.threads)
     device = resolve_device(args.device)
     if "contention" not in args.what:  # the contention bench sizes threads itself, quiet and loaded
-        governor_for(args.threads).choose()
+        governor.choose()
     results: dict[str, list | dict] = {
         "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                     "torch": torch.__version__, "device": str(device),
@@ -88,5 +92,5 @@ def run(args: argparse.Namespace) -> int:
                   f"  one busy process, governed ({c['governed_threads']}): {c['loaded_governed_it_per_s']:.3f} it/s "
                   f"(×{c['ratio_governed']:.2f} of quiet; {c['governor_reason']})")
     if args.json:
-        print(json.dumps(results, indent=2))
+        print_json(results)
     return 0

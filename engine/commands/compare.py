@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-
 
 from engine.algorithms.evaluation import evaluate
+from engine.commands.json_out import print_json
+from engine.config import check_seed
 from engine.cpu_threads import THREADS_HELP, governor_for
 from engine.data.sources import make_sampler
 from engine.errors import ConfigError
@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.tasks <= 0 or args.queries <= 0:
         raise ConfigError("--tasks and --queries must be positive whole numbers")
+    check_seed(args.seed, "--seed")
     governor_for(args.threads).choose()
     device = resolve_device(args.device)
     loaded = [(path, *load_meta_learner(path, device)) for path in args.runs]
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
                               f"{loaded[0][0]} learned {first.dataset} {first.ways}-way {first.shots}-shot: "
                               "compare learners of the same task shape")
     protocol = args.protocol or first.protocol
+    first.with_changes(protocol=protocol)  # a protocol of the runs' dataset
     sampler = make_sampler(first.dataset, split=args.split, protocol=protocol, ways=first.ways, shots=first.shots,
                            queries=args.queries, data_dir=args.data_dir or first.data_dir)
     rows = []
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     summary = {"dataset": first.dataset, "protocol": protocol, "split": args.split, "ways": first.ways,
                "shots": first.shots, "queries": args.queries, "tasks": args.tasks, "seed": args.seed, "learners": rows}
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print_json(summary)
         return 0
     print(f"{first.dataset}/{protocol} {args.split} split · {first.ways}-way {first.shots}-shot, {args.queries} "
           f"quer{'y' if args.queries == 1 else 'ies'} per class · the same {args.tasks} tasks (seed {args.seed})")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from engine.commands.json_out import print_json
 from engine.errors import DataError
 
 _ORIGINS = {"argument": "from --data-dir", "INNERLOOP_DATA": "from INNERLOOP_DATA", "cache": "the user cache"}
@@ -71,10 +73,28 @@ def format_report(report: dict) -> str:
     cache = report["decoded_cache"]
     if cache["exists"]:
         lines.append(f"Decoded 28x28 arrays: cached in {cache['path']}")
+    elif cache.get("problem"):
+        lines.append(f"Decoded 28x28 arrays: {cache['problem']}; the next load decodes them again")
     else:
         lines.append("Decoded 28x28 arrays: not cached yet (the first load decodes them, a few seconds)")
     lines.append(f"Cache folder: {report['cache_dir']}")
     return "\n".join(lines)
+
+
+def _check_cache_file(cache: dict) -> None:
+    """Call an entry absent when its array file is empty or cut short (its header and size are read,
+    not its digest, which the next load checks)."""
+    if not cache["exists"]:
+        return
+    path = Path(cache["path"])
+    try:
+        images = np.load(path, mmap_mode="r", allow_pickle=False)
+        whole = images.dtype == np.uint8 and images.ndim == 4 and images.shape[2:] == (28, 28)
+    except (OSError, ValueError, EOFError):
+        whole = False
+    if not whole:
+        size = path.stat().st_size if path.is_file() else 0
+        cache.update(exists=False, problem=f"the cache file {path} is damaged ({size} bytes)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,8 +105,9 @@ def run(args: argparse.Namespace) -> int:
         with _TqdmProgress() as progress:
             load_omniglot(args.data_dir, download=True, progress=progress)
         report = describe_omniglot(args.data_dir)
+    _check_cache_file(report["decoded_cache"])
     if args.json:
-        print(json.dumps(report, indent=2))
+        print_json(report)
         if not report["usable"]:
             print(f"innerloop-cli: error: {'; '.join(report['problems'])}", file=sys.stderr)
             return 2

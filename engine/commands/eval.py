@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-
 
 from engine.algorithms.evaluation import evaluate
+from engine.commands.json_out import print_json
+from engine.config import check_seed
 from engine.cpu_threads import THREADS_HELP, governor_for
 from engine.data.sources import make_sampler
 from engine.learner_io import load_meta_learner
@@ -38,10 +38,12 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise ConfigError(f"--{name} must be a positive whole number, got {value}")
+    check_seed(args.seed, "--seed")
     governor_for(args.threads).choose()
     device = resolve_device(args.device)
     config, learner, iteration = load_meta_learner(args.checkpoint, device)
     protocol = args.protocol or config.protocol
+    config.with_changes(protocol=protocol)  # a protocol of the run's dataset
     steps = (args.steps or config.test_inner_steps) if config.uses_inner_loop else None
     sampler = make_sampler(config.dataset, split=args.split, protocol=protocol, ways=config.ways,
                            shots=config.shots, queries=args.queries or config.queries,
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
                "protocol": protocol, "split": args.split, "ways": config.ways, "shots": config.shots,
                "queries": sampler.queries, "algo": config.algo, **metrics.to_json()}
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print_json(summary)
         return 0
     print(f"{config.label()} · iteration {iteration} · {args.split} split · protocol {protocol} · {metrics.tasks} tasks")
     for row in summary["steps"]:

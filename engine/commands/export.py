@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 
 from engine.checkpoints import from_json_text, load_checkpoint, save_checkpoint, to_json_text
+from engine.errors import ConfigError, UserError
+from engine.learner_io import learner_from_checkpoint
+from engine.paths import check_writable_file
 
 
 def add_parser(subparsers) -> None:
@@ -20,11 +23,18 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.history_rows < 1:
+        raise ConfigError(f"--history-rows must be 1 or more, got {args.history_rows}")
+    out = check_writable_file(args.out)
     data = load_checkpoint(args.checkpoint)
+    learner_from_checkpoint(data)  # what eval would refuse is not exported
     keep = {k: data[k] for k in ("config", "iteration", "wall_time", "model", "learning_rates") if k in data}
     keep["history"] = to_json_text(_thin(from_json_text(data.get("history", "[]"), "history"), args.history_rows))
     keep["note"] = args.note
-    path = save_checkpoint(args.out, keep)
+    try:
+        path = save_checkpoint(out, keep)
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB, iteration {keep.get('iteration')})")
     return 0
 

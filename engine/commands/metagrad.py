@@ -12,12 +12,13 @@ eigenvalues of the support-loss Hessian, and the time and memory of first vs sec
 from __future__ import annotations
 
 import argparse
-import json
 import math
 
 import numpy as np
 
-from engine.cpu_threads import THREADS_HELP
+from engine.commands.json_out import print_json
+from engine.config import check_seed
+from engine.cpu_threads import THREADS_HELP, governor_for
 from engine.second_order.directions import MetaDirections
 from engine.second_order.quadratic import meta_directions
 from engine.second_order.quadratic_spec import read_quadratic_spec
@@ -47,6 +48,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_seed(args.seed, "--seed")
+    governor_for(args.threads)  # refuses a bad --threads even where no network runs
     if args.checkpoint:
         from engine.commands.metagrad_checkpoint import run_checkpoint
 
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     spec = read_quadratic_spec(args.quadratic)
     result = meta_directions(spec.tasks, spec.theta, spec.inner_lr, spec.steps)
     if args.json:
-        print(json.dumps(to_json(result)))
+        print_json(to_json(result), indent=None)
         return 0
     print(table(result, spec.inner_lr))
     return 0

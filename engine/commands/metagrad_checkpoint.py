@@ -10,12 +10,11 @@ as K grows.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 
 import numpy as np
 import torch
 
+from engine.commands.json_out import print_json
 from engine.cpu_threads import governor_for
 from engine.data.sources import make_sampler
 from engine.errors import ConfigError
@@ -82,7 +81,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
         "device": str(device), "torch_threads": torch.get_num_threads(),
     }
     if args.json:
-        print(json.dumps(summary, indent=2, default=lambda v: None if isinstance(v, float) and math.isnan(v) else v))
+        print_json(summary)
         return 0
     m = summary["meta_gradient"]
     print(f"{config.label()} · iteration {iteration} · {args.tasks} train tasks of protocol {config.protocol} "

@@ -13,6 +13,7 @@ from engine.checkpoints import CHECKPOINT_NAME, from_json_text, load_checkpoint
 from engine.config import TrainConfig, default_config
 from engine.cpu_threads import THREADS_HELP, governor_for
 from engine.errors import ConfigError
+from engine.paths import check_writable_dir
 from engine.run_log import METRICS_NAME, remove_stale_temp_files, trim_to_iteration
 from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot
 
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.out:
             raise ConfigError("give --out RUN_DIR (or --resume RUN_DIR)")
         run_dir = Path(args.out)
+        check_writable_dir(run_dir, "--out")
         _refuse_used_folder(run_dir)
         config = _config_from_args(args)
         trainer = Trainer(config, run_dir=run_dir, governor=governor)
@@ -126,6 +128,7 @@ def _resume_changes(args: argparse.Namespace, checkpoint: Path) -> tuple[dict, d
     if args.minutes is not None and args.iterations is None:
         changes["iterations"] = None  # --minutes alone: run for that long
     live = {name: given[name] for name in live_names if name in given}
+    stored.with_changes(**changes, **live)  # the same checks as for a new run's settings
     return changes, live
 
 

@@ -87,7 +87,7 @@ def cached_info(key: str, cache_dir: str | Path | None = None) -> dict | None:
     """The provenance of a cache entry that looks complete (no digest check), else None."""
     npy, js = cache_files(key, cache_dir)
     meta = _read_meta(js, key)
-    if meta is None or not npy.is_file():
+    if meta is None or not npy.is_file() or npy.stat().st_size == 0:
         return None
     return meta
 
