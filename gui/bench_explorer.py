@@ -15,7 +15,6 @@ A benchmark, not a test: numbers depend on the machine and on whatever else runs
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 
@@ -126,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from gui.second_order_view import SecondOrderView
+    from engine.commands.json_out import print_json
     from gui.theme import apply_theme
 
     app = QApplication.instance() or QApplication([])
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         view.shutdown()
     if args.json:
-        print(json.dumps(results))
+        print_json(results, indent=None)
     else:
         print(f"Dragging θ in the second-order explorer ({width}x{height}, {os.environ.get('QT_QPA_PLATFORM')}); "
               f"goal p99 <= {GOAL_P99_MS:.0f} ms")

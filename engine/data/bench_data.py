@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from engine.commands.json_out import print_json
 from engine.data.omniglot import load_omniglot
 
 
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     if not data_dir:
         print("usage: python -m engine.data.bench_data DATA_DIR (or set INNERLOOP_DATA)", file=sys.stderr)
         return 2
-    print(json.dumps(bench_omniglot(data_dir), indent=2))
+    print_json(bench_omniglot(data_dir))
     return 0
 
 
