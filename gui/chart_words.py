@@ -70,6 +70,7 @@ def chart_words(config: TrainConfig) -> ChartWords:
         title=f"Meta-training · {what} · {learner_name(config)} · protocol {config.protocol}",
         loss_title=f"meta-training loss · protocol {config.protocol}",
         loss_name=("pre-training loss (one classifier over every meta-training class)" if pretraining
+                   else "task loss after its inner loop (support and query examples)" if reptile
                    else f"meta-loss ({after})"),
         pre_name="before adaptation" if inner_loop else None,
         accuracy_name=(None if not classify else
