@@ -46,6 +46,7 @@ class TrainingSnapshot:
     meta_lr: float
     validation: ValidationResult | None = None
     threads: int | None = None  # torch's CPU threads during this iteration
+    meta_gradient_cosine: float | None = None  # cos ∠(first-order part, full meta-gradient), with the split
 
     def to_json(self) -> dict:
         """A JSON-safe dict; non-finite floats become None."""

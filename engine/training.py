@@ -114,6 +114,7 @@ class Trainer:
             pre_loss=report.pre_loss, pre_accuracy=report.pre_accuracy, post_accuracy=report.post_accuracy,
             grad_norm=norm, grad_norm_first_order=report.diagnostics.get("grad_norm_first_order"),
             grad_norm_hessian=report.diagnostics.get("grad_norm_hessian"),
+            meta_gradient_cosine=report.diagnostics.get("meta_gradient_cosine"),
             iterations_per_second=1.0 / max(elapsed, 1e-9), device=str(self.device),
             protocol=c.protocol, inner_lr=self.inner_lr, meta_lr=self.meta_lr, threads=torch.get_num_threads())
 

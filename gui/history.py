@@ -4,7 +4,8 @@ A ``Table`` holds float64 columns. It doubles its arrays as rows arrive; at ``ca
 keeps every other row and from then on accepts every other row, so the whole run stays
 visible, evenly sampled, at half the resolution. A
 ``RunHistory`` has three tables: one row per meta-iteration, one per meta-gradient split
-(first-order part vs Hessian term) and one per validation.
+(first-order part vs Hessian term, and the cosine between the first-order part and the full
+meta-gradient; NaN where the run did not record it) and one per validation.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from engine.snapshots import TrainingSnapshot, ValidationResult
 
 STEP_COLUMNS = ("iteration", "wall_time", "meta_loss", "pre_loss", "pre_accuracy", "post_accuracy",
                 "grad_norm", "inner_lr", "meta_lr", "iterations_per_second")
-SPLIT_COLUMNS = ("iteration", "grad_norm_first_order", "grad_norm_hessian")
+SPLIT_COLUMNS = ("iteration", "grad_norm_first_order", "grad_norm_hessian", "meta_gradient_cosine")
 VALIDATION_COLUMNS = ("iteration", "val_accuracy", "val_accuracy_ci95", "val_loss", "val_loss_ci95")
 CSV_COLUMNS = ("run", "label") + STEP_COLUMNS + SPLIT_COLUMNS[1:] + VALIDATION_COLUMNS[1:]
 
@@ -97,7 +98,8 @@ class RunHistory:
                            _num(snap.pre_accuracy), _num(snap.post_accuracy), snap.grad_norm,
                            _num(snap.inner_lr), snap.meta_lr, snap.iterations_per_second))
         if snap.grad_norm_first_order is not None or snap.grad_norm_hessian is not None:
-            self.splits.append((snap.iteration, _num(snap.grad_norm_first_order), _num(snap.grad_norm_hessian)))
+            self.splits.append((snap.iteration, _num(snap.grad_norm_first_order), _num(snap.grad_norm_hessian),
+                                _num(snap.meta_gradient_cosine)))
         v = snap.validation
         if v is not None:
             self.validation.append((v.iteration, _num(v.accuracy), _num(v.accuracy_ci95), v.loss, v.loss_ci95))

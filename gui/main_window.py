@@ -8,10 +8,12 @@ stored state. Space plays/pauses, Right steps one meta-iteration, R resets to th
 from __future__ import annotations
 
 
+import importlib
 import math
 import time
 from collections import deque
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -34,6 +36,8 @@ from engine.errors import ConfigError, UserError
 from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace
 from gui.curves import DEFAULT_SMOOTHING, CurvesView
 from gui.data_dialog import DataDialog
+from gui.lazy_views import BY_KEY as LAZY_VIEWS_BY_KEY
+from gui.lazy_views import LAZY_VIEWS
 from gui.narrative import NarrativePanel
 from gui.notice import NoticeBar, Topic
 from gui.preset_menu import PresetMenu, remembered_start
@@ -95,8 +99,7 @@ class MainWindow(QMainWindow):
         self.trace_views.addWidget(self.sequence_view)
         self.notice = NoticeBar()
         self.narrative = NarrativePanel()
-        self.second_order_view: SecondOrderView | None = None  # built by show_second_order()
-        self.second_order_dock: QDockWidget | None = None
+        self.lazy_docks: dict[str, QDockWidget] = {}  # the views of gui.lazy_views built so far, by key
 
         toolbar = QToolBar("Transport")
         toolbar.setObjectName("transportToolbar")
@@ -188,25 +191,53 @@ class MainWindow(QMainWindow):
             view_menu.addAction(dock.toggleViewAction())
         self._action(view_menu, "Lesson notes", lambda: self.narrative.setVisible(self.narrative.has_story))
         view_menu.addSeparator()
-        self.second_order_action = self._action(view_menu, "Second order explorer", self.show_second_order)
+        for spec in LAZY_VIEWS:
+            slot = self.show_second_order if spec.key == "second_order" else partial(self.show_view, spec.key)
+            action = self._action(view_menu, spec.menu_text, slot)
+            if spec.key == "second_order":
+                self.second_order_action = action
         view_menu.addSeparator()
         self.presenter.add_actions(view_menu, self._action)
 
-    # -- the second-order explorer (built on first use) ---------------------------------------------------------
-    def show_second_order(self) -> SecondOrderView:
-        """Show (building it the first time) the "Second order" explorer, a dock floating by default."""
-        if self.second_order_view is None:
-            from gui.second_order_view import SecondOrderView
-
-            self.second_order_view = SecondOrderView()
-            dock = self._dock("Second order: do we need the second derivative?", "secondOrderDock",
-                              self.second_order_view, Qt.DockWidgetArea.RightDockWidgetArea)
+    # -- views built on first use, each in a dock (gui.lazy_views) ------------------------------------------------
+    def show_view(self, key: str) -> QWidget:
+        """Show (building it the first time) the view ``key`` of ``gui.lazy_views``, floating by default."""
+        if key not in self.lazy_docks:
+            spec = LAZY_VIEWS_BY_KEY[key]
+            widget = getattr(importlib.import_module(spec.module), spec.class_name)()
+            dock = self._dock(spec.title, f"{key}Dock", widget, Qt.DockWidgetArea.RightDockWidgetArea)
             dock.setFloating(True)
-            dock.resize(1400, 860)
-            self.second_order_dock = dock
-        self.second_order_dock.show()
-        self.second_order_dock.raise_()
-        return self.second_order_view
+            dock.resize(*spec.size)
+            self.lazy_docks[key] = dock
+            if hasattr(widget, "set_run"):
+                widget.set_run(self.session, self.data_dir)
+        dock = self.lazy_docks[key]
+        dock.show()
+        dock.raise_()
+        return dock.widget()
+
+    def lazy_view(self, key: str) -> QWidget | None:
+        """The view ``key`` if it was built, else None."""
+        dock = self.lazy_docks.get(key)
+        return None if dock is None else dock.widget()
+
+    @property
+    def second_order_view(self) -> "SecondOrderView | None":
+        return self.lazy_view("second_order")
+
+    @property
+    def second_order_dock(self) -> QDockWidget | None:
+        return self.lazy_docks.get("second_order")
+
+    def show_second_order(self) -> "SecondOrderView":
+        """Show (building it the first time) the "Second order" explorer."""
+        return self.show_view("second_order")
+
+    def _views_follow_run(self) -> None:
+        """Every built view that follows the run (``set_run``) gets the current one."""
+        for dock in self.lazy_docks.values():
+            if hasattr(dock.widget(), "set_run"):
+                dock.widget().set_run(self.session, self.data_dir)
 
     # -- settings ---------------------------------------------------------------------------------------------
     def _restore(self, preset: str | None, config: TrainConfig | None) -> None:
@@ -290,6 +321,7 @@ class MainWindow(QMainWindow):
         self._rate_samples.clear()
         self._saved_at_iteration = -1
         self.curves.set_run(session.history, config)
+        self._views_follow_run()
         self._show_trace_view(config)
         self.task_view.clear("Building the run…")
         self.steps_view.clear("Building the run…")
@@ -439,6 +471,7 @@ class MainWindow(QMainWindow):
             self.setup.set_config(event.config)
             self.curves.set_run(session.history, event.config)
             self._show_trace_view(event.config)
+        self._views_follow_run()
         self.show_transport()
         opened = "opened at" if session.start_from is not None else "resumed at"
         self.statusBar().showMessage(f"Ready on {event.device}: {event.config.label()}"

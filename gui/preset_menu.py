@@ -18,12 +18,12 @@ from engine.errors import UserError
 from gui.preset_dialog import SavePresetDialog
 from gui.presets import Preset, StartMode, all_presets, find_preset, save_user_preset, user_presets
 from gui.settings import read_json
+from gui.lazy_views import BY_KEY as LAZY_VIEWS_BY_KEY
 from gui.window_parts import hidden_controls, named_docks, set_controls_hidden, shown_views
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
 
-EXPLORER_SHARE = 0.62  # of the window's width, when a preset docks the second-order explorer
 
 
 class PresetMenu(QObject):
@@ -98,14 +98,14 @@ class PresetMenu(QObject):
 
     def _show_views(self, preset: Preset) -> None:
         window = self.window
-        if "second_order" in preset.views:
-            window.show_second_order()
-            dock = window.second_order_dock
-            dock.setFloating(False)  # docked: part of the window (and of its screenshots)
+        lazy = [key for key in preset.views if key in LAZY_VIEWS_BY_KEY]
+        for key in lazy:
+            window.show_second_order() if key == "second_order" else window.show_view(key)
+            window.lazy_docks[key].setFloating(False)  # docked: part of the window (and of its screenshots)
         for name, dock in named_docks(window).items():
             dock.setVisible(name in preset.views)
-        if "second_order" in preset.views:
-            window.resizeDocks([window.second_order_dock], [int(EXPLORER_SHARE * window.width())],
+        for key in lazy:
+            window.resizeDocks([window.lazy_docks[key]], [int(LAZY_VIEWS_BY_KEY[key].share * window.width())],
                                Qt.Orientation.Horizontal)
 
     def _start(self, preset: Preset) -> None:

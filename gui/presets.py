@@ -30,9 +30,10 @@ from pathlib import Path
 from assets import ASSETS, CHECKPOINTS, checkpoint_path
 from engine.config import TrainConfig, default_config
 from engine.errors import UserError
+from gui.lazy_views import LAZY_VIEW_KEYS
 
 BUILTIN_DIR = ASSETS / "presets"
-VIEWS = ("setup", "task", "steps", "second_order")
+VIEWS = ("setup", "task", "steps", *LAZY_VIEW_KEYS)
 DEFAULT_VIEWS = ("setup", "task", "steps")
 CONTROLS = ("step", "reset", "new_seed", "smoothing", "log_y", "export", "resample")
 USER_GROUP = "Your presets"

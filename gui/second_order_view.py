@@ -9,6 +9,9 @@ task's support Hessian, and read the numbers alongside.
 Every number comes from ``engine.second_order`` through the world objects; the directions (a
 closed form, or a few autograd steps) are computed on the GUI thread as θ moves, the surfaces in a
 background job, cached per world (α and bowls included) for all K at once.
+
+A second tab, "Trained network" (``NetworkHessianPanel``), measures the same split on a real network
+at its θ (the live run's or a checkpoint's): over training, and the support-loss Hessian's spectrum.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from engine.second_order.directions import MetaDirections
 from gui import theme
+from gui.network_hessian_panel import NetworkHessianPanel
 from gui.second_order_controls import ExplorerControls, HessianEditor
 from gui.second_order_jobs import SurfaceJobs
 from gui.second_order_plot import ExplorerPlot, arrow_scale
@@ -93,11 +97,20 @@ class SecondOrderView(QWidget):
         body = QHBoxLayout()
         body.addWidget(self.plot, 1)
         body.addWidget(scroll)
+        world_page = QWidget()
+        page = QVBoxLayout(world_page)
+        page.setContentsMargins(6, 6, 6, 6)
+        page.addWidget(self.story)
+        page.addWidget(self.controls)
+        page.addLayout(body, 1)
+        self.network = NetworkHessianPanel()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(world_page, "Two-parameter world")
+        self.tabs.addTab(self.network, "Trained network: Hessian term and spectrum")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.story)
-        layout.addWidget(self.controls)
-        layout.addLayout(body, 1)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.tabs)
 
         self.controls.world_chosen.connect(self.set_world)
         self.controls.steps_changed.connect(self.set_steps)
@@ -154,6 +167,10 @@ class SecondOrderView(QWidget):
         self.theta = np.asarray(theta, dtype=np.float64).reshape(2)
         self._update_directions()
 
+    def set_run(self, session, data_dir: str | None = None) -> None:
+        """The window's current run: the "Trained network" tab draws its splits and can take its θ."""
+        self.network.set_run(session, data_dir)
+
     # -- public: what the view shows ----------------------------------------------------------------------------
     @property
     def surface_current(self) -> bool:
@@ -165,8 +182,9 @@ class SecondOrderView(QWidget):
         return None if shown is None else self.jobs.cached(shown[0])
 
     def shutdown(self) -> None:
-        """Wait for the background job (call before the view goes away)."""
+        """Wait for the background jobs (call before the view goes away)."""
         self.jobs.shutdown()
+        self.network.shutdown()
 
     # -- internals -------------------------------------------------------------------------------------------------
     def _replace_world(self, world) -> None:

@@ -29,10 +29,9 @@ def named_controls(window: "MainWindow") -> dict[str, tuple[QWidget, ...]]:
 
 
 def named_docks(window: "MainWindow") -> dict[str, QDockWidget]:
-    """The docks built so far (the second-order explorer only once it was opened)."""
+    """The docks built so far (a view of gui.lazy_views only once it was opened)."""
     docks = {"setup": window.setup_dock, "task": window.task_dock, "steps": window.steps_dock}
-    if window.second_order_dock is not None:
-        docks["second_order"] = window.second_order_dock
+    docks.update(window.lazy_docks)
     return docks
 
 

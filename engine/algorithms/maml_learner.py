@@ -35,6 +35,7 @@ class MamlLearner:
             part = step.first_order_part
             extra["grad_norm_first_order"] = grad_norm(part.values())
             extra["grad_norm_hessian"] = grad_norm([theta[n].grad - part[n] for n in theta])
+            extra["meta_gradient_cosine"] = _cosine([part[n] for n in theta], [theta[n].grad for n in theta])
         return StepReport(step.meta_loss.item(), step.pre_loss.item(),
                           None if step.pre_accuracy is None else step.pre_accuracy.item(),
                           None if step.post_accuracy is None else step.post_accuracy.item(), extra)
@@ -80,3 +81,11 @@ class MamlLearner:
 
     def inner_lr(self) -> float:
         return self.maml.inner_lr
+
+
+def _cosine(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
+    """cos ∠(a, b) of two parameter lists as flat vectors; NaN when either is zero."""
+    x = torch.cat([t.detach().reshape(-1).double() for t in a])
+    y = torch.cat([t.detach().reshape(-1).double() for t in b])
+    nx, ny = x.norm(), y.norm()
+    return float(x.dot(y) / (nx * ny)) if nx > 0 and ny > 0 else float("nan")

@@ -1,0 +1,32 @@
+"""The views built on first use, each in its own dock: the names presets use, and how to build them.
+
+Qt-free on purpose (``gui.presets`` reads the names without Qt). A view is a QWidget class in its
+own module, built with no arguments; the window imports it only when the view is first shown. A
+view that follows the window's run defines ``set_run(session, data_dir)``: the window calls it when
+the view is built and whenever the run changes (the session's public reads only: history, config,
+latest trace, checkpoint requests), so no view reaches into the window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LazyView:
+    key: str  # the name in preset files ("views": [...]) and in window_parts.named_docks
+    title: str  # the dock's title
+    menu_text: str  # the View menu's entry
+    module: str
+    class_name: str
+    size: tuple[int, int] = (1400, 860)  # when floating
+    share: float = 0.62  # of the window's width when a preset docks it
+
+
+LAZY_VIEWS: tuple[LazyView, ...] = (
+    LazyView("second_order", "Second order: do we need the second derivative?", "Second order explorer",
+             "gui.second_order_view", "SecondOrderView"),
+)
+
+LAZY_VIEW_KEYS = tuple(v.key for v in LAZY_VIEWS)
+BY_KEY = {v.key: v for v in LAZY_VIEWS}
