@@ -18,7 +18,7 @@ class ClassificationTaskSampler:
     """
 
     def __init__(self, pool: ClassPool, ways: int, shots: int, queries: int, *,
-                 dataset: str, protocol: str, split: str) -> None:
+                 dataset: str, protocol: str, split: str, within_alphabet: bool = False) -> None:
         for name, value in (("ways (N)", ways), ("shots (K)", shots), ("queries (Q)", queries)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
                 raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
@@ -33,12 +33,22 @@ class ClassificationTaskSampler:
         self.pool = pool
         self.ways, self.shots, self.queries = int(ways), int(shots), int(queries)
         self.dataset, self.protocol, self.split = dataset, protocol, split
+        self.within_alphabet = within_alphabet
+        if within_alphabet:
+            self._alphabet_classes = _classes_by_alphabet(pool, self.ways)
+            if not self._alphabet_classes:
+                raise ConfigError(f"no alphabet of the {protocol} {split} split has {ways} characters for "
+                                  f"{ways}-way within-alphabet tasks")
 
     def _draw(self, batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Class ids ``[B, N]``, base chars ``[B, N]``, quarter turns ``[B, N]``, drawings ``[B, N, K+Q]``."""
         n, per = self.ways, self.shots + self.queries
         pool = self.pool
-        if batch == 1:
+        if self.within_alphabet:
+            groups = self._alphabet_classes
+            picked = rng.integers(0, len(groups), size=batch)
+            classes = np.stack([rng.choice(groups[g], size=n, replace=False) for g in picked])
+        elif batch == 1:
             classes = rng.choice(pool.num_classes, size=(1, n), replace=False)
         else:  # argpartition of uniform keys: B draws without replacement in one call
             keys = rng.random((batch, pool.num_classes))
@@ -91,3 +101,11 @@ class ClassificationTaskSampler:
         return Task(x_s, y_s, x_q, y_q, dataset=self.dataset, protocol=self.protocol,
                     split=self.split, ways=self.ways, shots=self.shots, queries=self.queries,
                     support_info=tuple(infos[0]), query_info=tuple(infos[1]))
+
+
+def _classes_by_alphabet(pool: ClassPool, ways: int) -> list[np.ndarray]:
+    """The class indices of each alphabet that has at least ``ways`` classes (Lake et al.'s
+    within-alphabet tasks: every character of a task from one alphabet, the harder case)."""
+    alphabet_of_class = np.asarray(pool.alphabets, dtype=object)[pool.class_chars]
+    groups = [np.flatnonzero(alphabet_of_class == name) for name in dict.fromkeys(alphabet_of_class)]
+    return [g for g in groups if len(g) >= ways]

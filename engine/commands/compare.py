@@ -23,6 +23,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--protocol", default=None, help="default: the first run's protocol")
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
     p.add_argument("--queries", type=int, default=1, help="queries per class (default 1, the black-box format)")
+    p.add_argument("--within-alphabet", action="store_true",
+                   help="every class of a task from one alphabet (Lake et al. 2015's 20-way one-shot tasks)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--data-dir", default=None)
@@ -49,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
     protocol = args.protocol or first.protocol
     first.with_changes(protocol=protocol)  # a protocol of the runs' dataset
     sampler = make_sampler(first.dataset, split=args.split, protocol=protocol, ways=first.ways, shots=first.shots,
-                           queries=args.queries, data_dir=args.data_dir or first.data_dir)
+                           queries=args.queries, data_dir=args.data_dir or first.data_dir,
+                           within_alphabet=args.within_alphabet)
+    tasks_from = "within-alphabet" if args.within_alphabet else "any-alphabet"
     rows = []
     for path, config, learner, iteration in loaded:
         metrics = evaluate(learner, sampler, tasks=args.tasks, seed=args.seed, device=device)
@@ -58,12 +62,13 @@ def run(args: argparse.Namespace) -> int:
                      "first_order": config.first_order if config.algo == "maml" else None,
                      "trained_protocol": config.protocol, "iteration": iteration, "stage": last["stage"],
                      **{k: last[k] for k in ("accuracy", "accuracy_ci95", "loss", "loss_ci95") if k in last}})
-    summary = {"dataset": first.dataset, "protocol": protocol, "split": args.split, "ways": first.ways,
+    summary = {"dataset": first.dataset, "protocol": protocol, "tasks_from": tasks_from, "split": args.split,
+               "ways": first.ways,
                "shots": first.shots, "queries": args.queries, "tasks": args.tasks, "seed": args.seed, "learners": rows}
     if args.json:
         print_json(summary)
         return 0
-    print(f"{first.dataset}/{protocol} {args.split} split · {first.ways}-way {first.shots}-shot, {args.queries} "
+    print(f"{first.dataset}/{protocol} {args.split} split · {tasks_from} {first.ways}-way {first.shots}-shot, {args.queries} "
           f"quer{'y' if args.queries == 1 else 'ies'} per class · the same {args.tasks} tasks (seed {args.seed})")
     for row in rows:
         score = (f"{row['accuracy'] * 100:6.2f} ± {row['accuracy_ci95'] * 100:.2f}%" if "accuracy" in row

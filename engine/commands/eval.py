@@ -22,6 +22,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--protocol", default=None, help="default: the run's protocol")
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
     p.add_argument("--queries", type=int, default=None, help="queries per class (default: the run's)")
+    p.add_argument("--within-alphabet", action="store_true",
+                   help="every class of a task from one alphabet (Lake et al. 2015's 20-way one-shot tasks)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--data-dir", default=None)
@@ -47,15 +49,17 @@ def run(args: argparse.Namespace) -> int:
     steps = (args.steps or config.test_inner_steps) if config.uses_inner_loop else None
     sampler = make_sampler(config.dataset, split=args.split, protocol=protocol, ways=config.ways,
                            shots=config.shots, queries=args.queries or config.queries,
-                           data_dir=args.data_dir or config.data_dir)
+                           data_dir=args.data_dir or config.data_dir, within_alphabet=args.within_alphabet)
+    tasks_from = "within-alphabet" if args.within_alphabet else "any-alphabet"
     metrics = evaluate(learner, sampler, tasks=args.tasks, steps=steps, seed=args.seed, device=device)
     summary = {"checkpoint": str(args.checkpoint), "iteration": iteration, "dataset": config.dataset,
-               "protocol": protocol, "split": args.split, "ways": config.ways, "shots": config.shots,
+               "protocol": protocol, "tasks_from": tasks_from, "split": args.split, "ways": config.ways, "shots": config.shots,
                "queries": sampler.queries, "algo": config.algo, **metrics.to_json()}
     if args.json:
         print_json(summary)
         return 0
-    print(f"{config.label()} · iteration {iteration} · {args.split} split · protocol {protocol} · {metrics.tasks} tasks")
+    print(f"{config.label()} · iteration {iteration} · {args.split} split · protocol {protocol} · "
+          f"{metrics.tasks} {tasks_from} tasks")
     for row in summary["steps"]:
         if "accuracy" in row:
             print(f"  {row['stage']:>8}: accuracy {row['accuracy'] * 100:6.2f} ± {row['accuracy_ci95'] * 100:.2f}%"
