@@ -26,6 +26,8 @@ class LazyView:
 LAZY_VIEWS: tuple[LazyView, ...] = (
     LazyView("second_order", "Second order: do we need the second derivative?", "Second order explorer",
              "gui.second_order_view", "SecondOrderView"),
+    LazyView("you_vs_learner", "You vs the learner (Omniglot, 1-shot)", "You vs the learner",
+             "gui.you_vs_learner_view", "YouVsLearnerView", size=(1050, 860), share=0.66),
 )
 
 LAZY_VIEW_KEYS = tuple(v.key for v in LAZY_VIEWS)

@@ -1,0 +1,102 @@
+"""Rounds of "You vs the learner" drawn off the GUI thread: the task, and the learner's answers to it.
+
+One job at a time in a pool of its own: load the learner of the mode (once, then kept), draw the
+round's task from the test split of its protocol (the first time, Omniglot is read and decoded) and
+let the learner adapt and answer. ``ready`` carries a ``DuelRound`` (plain numbers and a Task);
+``failed`` a sentence for the person.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThreadPool, Signal
+from superqt.utils import create_worker
+
+from engine.duel import QUERIES_PER_ROUND, SEED, SHOTS, DuelRound, learner_checkpoint, queries_per_class, sample_round
+from engine.errors import DataError, UserError
+from gui.you_vs_learner_text import no_learner_text
+
+GAME_PROTOCOL = "finn"  # the shipped learner's protocol: the game's tasks when no learner names one
+
+
+class LearnerShelf:
+    """Learners by checkpoint path, loaded once; used by the one worker thread only."""
+
+    def __init__(self) -> None:
+        self._learners: dict[Path, object] = {}
+
+    def get(self, path: Path):
+        if path not in self._learners:
+            from engine.learner_io import load_meta_learner
+
+            self._learners[path] = load_meta_learner(path, "cpu")[1]
+        return self._learners[path]
+
+
+def draw_round(ways: int, index: int, *, checkpoint_dir: Path, shelf: LearnerShelf, seed: int = SEED,
+               data_dir: str | None = None, queries: int = QUERIES_PER_ROUND) -> DuelRound:
+    """Run in a worker thread: round ``index`` of the ``ways``-way game, with the learner's answers if one exists."""
+    from engine.data.sources import make_sampler
+
+    path = learner_checkpoint(checkpoint_dir, ways, SHOTS)
+    learner, note = None, no_learner_text(ways, SHOTS)
+    if path is not None:
+        try:
+            learner, note = shelf.get(path), ""
+        except UserError as exc:
+            note = f"The {ways}-way learner {path.name} could not be read ({exc}); only your answers are scored."
+    if learner is not None and (learner.config.dataset != "omniglot" or learner.config.ways != ways):
+        note = f"{path.name} is not an Omniglot {ways}-way learner; only your answers are scored."
+        learner = None
+    protocol = learner.config.protocol if learner is not None else GAME_PROTOCOL
+    sampler = make_sampler("omniglot", split="test", protocol=protocol, ways=ways, shots=SHOTS,
+                           queries=queries_per_class(ways, queries), data_dir=data_dir)
+    return sample_round(sampler, index, seed=seed, queries=queries, learner=learner, learner_note=note)
+
+
+class RoundJobs(QObject):
+    ready = Signal(object)  # DuelRound
+    failed = Signal(int, str)  # ways, why
+
+    def __init__(self, checkpoint_dir: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.checkpoint_dir = Path(checkpoint_dir)
+        self.shelf = LearnerShelf()
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._running = False
+        self._closed = False
+
+    @property
+    def busy(self) -> bool:
+        return self._running
+
+    def start(self, ways: int, index: int, *, seed: int = SEED, data_dir: str | None = None) -> bool:
+        """Draw a round; False (nothing started) while one is drawn or after shutdown."""
+        if self._running or self._closed:
+            return False
+        self._running = True
+        worker = create_worker(draw_round, ways, index, checkpoint_dir=self.checkpoint_dir, shelf=self.shelf,
+                               seed=seed, data_dir=data_dir, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(self._on_returned)
+        worker.errored.connect(lambda exc, ways=ways: self._on_errored(ways, exc))
+        self._pool.start(worker)
+        return True
+
+    def shutdown(self, timeout_ms: int = 60_000) -> bool:
+        """Take no more jobs and wait for the running one; True if none is left."""
+        self._closed = True
+        return self._pool.waitForDone(timeout_ms)
+
+    def _on_returned(self, duel_round: DuelRound) -> None:
+        self._running = False
+        if not self._closed:
+            self.ready.emit(duel_round)
+
+    def _on_errored(self, ways: int, exc: Exception) -> None:
+        self._running = False
+        if not self._closed:
+            reason = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+            hint = " File ▸ Get Omniglot… finds or fetches the data." if isinstance(exc, DataError) else ""
+            self.failed.emit(ways, f"The round could not be drawn: {reason}.{hint}")
