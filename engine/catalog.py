@@ -100,6 +100,8 @@ SETTINGS: tuple[Setting, ...] = (
             (*_INNER_LOOP, "finetune"), live=True),
     Setting("first_order", bool, "first-order MAML: the inner gradients are constants", _MAML),
     Setting("learn_inner_lr", bool, "Meta-SGD: learn one inner learning rate per parameter", _MAML),
+    Setting("recompute", bool, "second-order MAML with less memory: rebuild each inner step's graph during "
+                               "the outer backward pass instead of keeping it (slower)", _MAML),
     Setting("hessian_split_every", int, "split the meta-gradient into first-order part and Hessian term "
                                         "every N iterations (0: never)", _MAML),
     Setting("hidden", int, "LSTM units (MANN)", ("mann",)),

@@ -33,6 +33,7 @@ class TrainConfig:
     inner_lr: float = 0.4
     first_order: bool = False
     learn_inner_lr: bool = False  # Meta-SGD
+    recompute: bool = False  # rebuild inner-step graphs in the backward pass (memory for time)
     hessian_split_every: int = 0  # 0: never split the meta-gradient into its two parts
     # MANN
     hidden: int = 128
@@ -110,6 +111,9 @@ class TrainConfig:
             raise ConfigError(f"unknown algorithm {self.algo!r}; choose one of {', '.join(names)}")
         if self.device not in DEVICES:
             raise ConfigError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
+        for name in ("first_order", "learn_inner_lr", "recompute"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name.replace('_', '-')} must be true or false, got {getattr(self, name)!r}")
         if not isinstance(self.dataset, str) or self.dataset not in DATASETS:
             raise ConfigError(f"unknown dataset {self.dataset!r}; this Inner Loop knows {', '.join(DATASETS)}")
         protocols = PROTOCOLS_BY_DATASET[self.dataset]

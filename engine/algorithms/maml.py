@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 from torch.func import functional_call, grad_and_value, vmap
+from torch.utils.checkpoint import checkpoint
 
 from engine.algorithms.losses import accuracy, task_loss
 from engine.tasks import TaskBatch
@@ -113,13 +114,20 @@ class Maml(nn.Module):
         return {k: phi[k] - lrs[k] * grads[k] for k in phi}
 
     def trajectory(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *,
-                   first_order: bool) -> Trajectory:
+                   first_order: bool, recompute: bool = False) -> Trajectory:
         """The one inner loop: φ_0..φ_steps for one task, read by training, evaluation and traces.
 
         Written with ``torch.func`` so it runs per task or under ``vmap``; second order keeps
         each inner gradient differentiable (so the outer backward pass holds the Hessian-vector
         products), first order detaches it.
+
+        ``recompute`` (second order, one task at a time, not under ``vmap``) trades time for
+        memory: each inner step's graph is dropped after its forward pass and rebuilt during the
+        outer backward pass (``torch.utils.checkpoint``), so memory no longer grows with every
+        step's activations. Same numbers; the trajectory then keeps no inner gradients.
         """
+        if recompute and not first_order:
+            return self._recomputed_trajectory(params, x_s, y_s, steps)
         phis, losses, grads = [params], [], []
         support_step = grad_and_value(self.loss_at)
         for _ in range(steps):
@@ -131,10 +139,31 @@ class Maml(nn.Module):
             phis.append(self.inner_step(phis[-1], g))
         return Trajectory(phis, losses, grads)
 
+    def _recomputed_trajectory(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor,
+                               steps: int) -> Trajectory:
+        # torch.func's grad does not compose with checkpointing's saved-tensor hooks, so each
+        # step differentiates with torch.autograd.grad (create_graph: the step stays second order).
+        names = list(params)
+
+        def step(*flat: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            phi = dict(zip(names, flat))
+            with torch.enable_grad():
+                loss = self.loss_at(phi, x_s, y_s)
+                grads = torch.autograd.grad(loss, flat, create_graph=True)
+            new = self.inner_step(phi, dict(zip(names, grads)))
+            return (*(new[n] for n in names), loss.detach())
+
+        phis, losses = [params], []
+        for _ in range(steps):
+            *flat, loss = checkpoint(step, *(phis[-1][n] for n in names), use_reentrant=False)
+            phis.append(dict(zip(names, flat)))
+            losses.append(loss)
+        return Trajectory(phis, losses, [])
+
     def adapt(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *,
-              first_order: bool) -> Params:
-        """φ_steps for one task (usable under ``vmap``)."""
-        return self.trajectory(params, x_s, y_s, steps, first_order=first_order).adapted
+              first_order: bool, recompute: bool = False) -> Params:
+        """φ_steps for one task (usable under ``vmap`` unless ``recompute``)."""
+        return self.trajectory(params, x_s, y_s, steps, first_order=first_order, recompute=recompute).adapted
 
     # -- a meta-batch ------------------------------------------------------------------------------
     def prefers_vectorised(self, batch: TaskBatch) -> bool:
@@ -151,17 +180,19 @@ class Maml(nn.Module):
         return batch.x_support.shape[1] + batch.x_query.shape[1] <= 40
 
     def meta_step(self, batch: TaskBatch, steps: int, *, first_order: bool, split_hessian: bool = False,
-                  vectorised: bool | None = None) -> MetaStep:
+                  vectorised: bool | None = None, recompute: bool = False) -> MetaStep:
         """Accumulate the meta-gradient of the mean post-adaptation query loss into ``.grad``.
 
         Both ways (``vmap`` over tasks, or one task at a time with a backward pass each) give
         the same numbers; ``None`` picks the faster for the batch shape. ``split_hessian`` also
         returns the first-order part, so the Hessian term is ``θ.grad − first_order_part``.
+        ``recompute`` (see ``trajectory``) goes one task at a time.
         """
         if vectorised is None:
-            vectorised = self.prefers_vectorised(batch)
+            vectorised = self.prefers_vectorised(batch) and not recompute
         if not vectorised:
-            return self._meta_step_loop(batch, steps, first_order=first_order, split_hessian=split_hessian)
+            return self._meta_step_loop(batch, steps, first_order=first_order, split_hessian=split_hessian,
+                                        recompute=recompute)
         result = self.meta_batch(batch, steps, first_order=first_order)
         part = result.first_order_part() if split_hessian else None
         result.meta_loss.backward()
@@ -189,7 +220,7 @@ class Maml(nn.Module):
                                accs.mean() if classify else None, phi)
 
     def _meta_step_loop(self, batch: TaskBatch, steps: int, *, first_order: bool,
-                        split_hessian: bool) -> MetaStep:
+                        split_hessian: bool, recompute: bool = False) -> MetaStep:
         """One task at a time, each with its own backward pass, which frees its graph at once."""
         theta = self.theta()
         names = list(theta)
@@ -198,7 +229,7 @@ class Maml(nn.Module):
         part: Params | None = {n: torch.zeros_like(p) for n, p in theta.items()} if split_hessian else None
         for b in range(batch.size):
             x_s, y_s, x_q, y_q = batch.x_support[b], batch.y_support[b], batch.x_query[b], batch.y_query[b]
-            phi = self.adapt(theta, x_s, y_s, steps, first_order=first_order)
+            phi = self.adapt(theta, x_s, y_s, steps, first_order=first_order, recompute=recompute)
             out_q = self.forward_with(phi, x_q)
             loss = task_loss(self.kind, out_q, y_q) / batch.size
             if part is not None:

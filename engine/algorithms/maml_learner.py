@@ -28,7 +28,8 @@ class MamlLearner:
 
     def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False) -> StepReport:
         c = self.config
-        step = self.maml.meta_step(batch, c.inner_steps, first_order=c.first_order, split_hessian=diagnostics)
+        step = self.maml.meta_step(batch, c.inner_steps, first_order=c.first_order, split_hessian=diagnostics,
+                                   recompute=c.recompute)
         extra: dict[str, float] = {}
         if step.first_order_part is not None:
             theta = self.maml.theta()

@@ -14,11 +14,12 @@ from engine.cpu_threads import THREADS_HELP, governor_for
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("bench", help="benchmarks (MAML step vs the per-task loop, sampling, data)")
-    p.add_argument("what", nargs="*", default=["maml", "sampling"], choices=("maml", "sampling", "data", "contention"))
+    p.add_argument("what", nargs="*", default=["maml", "sampling"], choices=("maml", "sampling", "data", "contention", "memory"))
     p.add_argument("--seconds", type=float, default=20.0, help="contention: seconds per measurement")
     p.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--steps-list", default="1,5,10,20", help="memory: inner step counts K, comma-separated")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run)
@@ -49,6 +50,13 @@ def run(args: argparse.Namespace) -> int:
                     print(f"{r['case']:<42} {r['order']:>6}-order  vmap {r['vmap_ms']:8.1f} ms  "
                           f"task-loop {r['task_loop_ms']:8.1f} ms  reference loop {r['reference_loop_ms']:8.1f} ms"
                           f"  → {r['chosen']} ×{r['speedup']:.2f}", flush=True)
+    if "memory" in args.what:
+        from engine.bench_memory import bench_memory, print_table
+        from engine.commands.metagrad_checkpoint import _steps_list
+
+        results["memory"] = bench_memory(_steps_list(args.steps_list))
+        if not args.json:
+            print_table(results["memory"])
     if "sampling" in args.what:
         from engine.bench_sampling import bench_sampling
         from engine.data.sources import make_sampler
