@@ -636,8 +636,9 @@ class MainWindow(QMainWindow):
                 return
         self.timer.stop()
         self._rebuild_timer.stop()
-        if self.second_order_view is not None:
-            self.second_order_view.shutdown()
+        for dock in self.lazy_docks.values():  # views with background jobs end them before the window goes
+            if hasattr(dock.widget(), "shutdown"):
+                dock.widget().shutdown()
         self.save_settings()
         if self.data_dialog is not None:
             self.data_dialog.wait_for_download()

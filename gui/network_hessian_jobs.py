@@ -77,7 +77,8 @@ class NetworkHessianJobs(QObject):
         if self._running or self._closed:
             return False
         self._running = True
-        worker = create_worker(compute_report, source, data_dir=data_dir, _start_thread=False)
+        worker = create_worker(compute_report, source, data_dir=data_dir, _start_thread=False,
+                               _ignore_errors=True)  # errors arrive through `errored`, as a notice
         worker.returned.connect(self._on_returned)
         worker.errored.connect(self._on_errored)
         self._pool.start(worker)
