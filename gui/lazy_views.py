@@ -26,8 +26,12 @@ class LazyView:
 LAZY_VIEWS: tuple[LazyView, ...] = (
     LazyView("second_order", "Second order: do we need the second derivative?", "Second order explorer",
              "gui.second_order_view", "SecondOrderView"),
+    LazyView("draw_your_own", "Draw your own characters", "Draw your own characters",
+             "gui.draw_your_own_view", "DrawYourOwnView", size=(1150, 900)),
     LazyView("you_vs_learner", "You vs the learner (Omniglot, 1-shot)", "You vs the learner",
              "gui.you_vs_learner_view", "YouVsLearnerView", size=(1050, 860), share=0.66),
+    LazyView("sine_playground", "Sinusoid playground: MAML vs joint training", "Sinusoid playground",
+             "gui.sine_playground_view", "SinePlaygroundView", size=(1300, 820), share=0.68),
 )
 
 LAZY_VIEW_KEYS = tuple(v.key for v in LAZY_VIEWS)
