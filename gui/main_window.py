@@ -639,6 +639,7 @@ class MainWindow(QMainWindow):
         for dock in self.lazy_docks.values():  # views with background jobs end them before the window goes
             if hasattr(dock.widget(), "shutdown"):
                 dock.widget().shutdown()
+            dock.close()  # a floating dock is a window of its own: it goes with the main window
         self.save_settings()
         if self.data_dialog is not None:
             self.data_dialog.wait_for_download()
