@@ -9,12 +9,8 @@ from __future__ import annotations
 
 
 import importlib
-import math
-import time
-from collections import deque
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -30,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.catalog import BLACK_BOX, LIVE_SETTINGS, settings_for
+from engine.catalog import BLACK_BOX
 from engine.config import TrainConfig
-from engine.errors import ConfigError, UserError
-from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace
+from engine.errors import UserError
+from engine.snapshots import AdaptationTrace, SequenceTrace
 from gui.curves import DEFAULT_SMOOTHING, CurvesView
 from gui.data_dialog import DataDialog
 from gui.lazy_views import BY_KEY as LAZY_VIEWS_BY_KEY
@@ -49,16 +45,14 @@ from gui.setup_panel import SetupPanel
 from gui.steps_view import StepsView
 from gui.task_view import TaskView
 from gui.transport import TransportBar
+from gui.run_controller import RunController
 from gui.transport_state import transport_state
-from gui.worker import SessionFailed, SessionReady, TrainingSession
+from gui.worker import TrainingSession
 
 if TYPE_CHECKING:
     from gui.second_order_view import SecondOrderView
 
 REDRAW_MS = 33  # the timer: ≤ 30 Hz
-CHART_MIN_INTERVAL_S = 0.04  # one of the three charts at a time, each at ≤ 8 Hz while training ...
-CHART_COST_FACTOR = 20.0  # ... and at most 1/20 of the time: the GUI thread shares the GIL and the cores
-LIVE_RATES = LIVE_SETTINGS  # settings a running run takes without a reset (the learning rates)
 STOP_TIMEOUT_S = 120.0
 STEPS_TITLE = "Inner loop, step by step"
 SEQUENCE_TITLE = "Black box: the support set, read item by item"
@@ -78,15 +72,9 @@ class MainWindow(QMainWindow):
         self.persist = persist
         self.offer_data_dialog = offer_data_dialog
         self.close_decision: CloseDecision = self._ask_close_decision
-        self.session: TrainingSession | None = None
-        self._retiring: list[TrainingSession] = []
+        self.run = RunController(self)
         self.data_dialog: DataDialog | None = None
         self.data_dir: str | None = data_dir or (self.settings.value("data/dir") or None)
-        self._rate_samples: deque[tuple[float, int]] = deque(maxlen=64)
-        self._rate_shown_at = 0.0
-        self._charts_due = 0.0
-        self._pending_trace: AdaptationTrace | SequenceTrace | None = None
-        self._saved_at_iteration = -1
 
         self.setup = SetupPanel()
         self.transport = TransportBar()
@@ -125,25 +113,58 @@ class MainWindow(QMainWindow):
         self.preset_menu = PresetMenu(self)
         self.statusBar().showMessage("Ready")
 
-        self.transport.play_clicked.connect(self.play_pause)
-        self.transport.step_clicked.connect(self.step)
-        self.transport.reset_clicked.connect(self.reset)
-        self.transport.new_seed_clicked.connect(self.new_seed)
-        self.setup.rates_edited.connect(self._apply_live_rates)
-        self.setup.changed.connect(self._on_settings_edited)
+        self.transport.play_clicked.connect(self.run.play_pause)
+        self.transport.step_clicked.connect(self.run.step)
+        self.transport.reset_clicked.connect(self.run.reset)
+        self.transport.new_seed_clicked.connect(self.run.new_seed)
+        self.setup.rates_edited.connect(self.run.apply_live_rates)
+        self.setup.changed.connect(self.run.on_settings_edited)
         self.setup.preset_chosen.connect(self.preset_menu.apply)
-        self.task_view.resample_clicked.connect(self.resample)
+        self.task_view.resample_clicked.connect(self.run.resample)
 
         self._rebuild_timer = QTimer(self)
         self._rebuild_timer.setSingleShot(True)
         self._rebuild_timer.setInterval(400)
-        self._rebuild_timer.timeout.connect(self._rebuild_if_fresh)
+        self._rebuild_timer.timeout.connect(self.run.rebuild_if_fresh)
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
-        self.timer.timeout.connect(self._tick)
+        self.timer.timeout.connect(self.run.tick)
         self.timer.start()
 
         self._restore(preset, config)
+
+    # -- the run (gui.run_controller) -------------------------------------------------------------------------------
+    @property
+    def session(self) -> TrainingSession | None:
+        return self.run.session
+
+    @property
+    def _retiring(self) -> list[TrainingSession]:
+        return self.run.retiring
+
+    def prepare(self, config: TrainConfig, **kwargs) -> TrainingSession:
+        return self.run.prepare(config, **kwargs)
+
+    def with_data_dir(self, config: TrainConfig) -> TrainConfig:
+        return self.run.with_data_dir(config)
+
+    def play_pause(self) -> None:
+        self.run.play_pause()
+
+    def step(self) -> None:
+        self.run.step()
+
+    def reset(self, **kwargs) -> None:
+        self.run.reset(**kwargs)
+
+    def save_checkpoint(self, path) -> None:
+        self.run.save_checkpoint(path)
+
+    def open_checkpoint(self, path) -> None:
+        self.run.open_checkpoint(path)
+
+    def _tick(self) -> None:
+        self.run.tick()
 
     # -- construction helpers ------------------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -179,12 +200,12 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "Quit", self.close, QKeySequence.StandardKey.Quit)
         run_menu = bar.addMenu("&Run")
-        self.play_action = self._action(run_menu, "Play / pause", self.play_pause, Qt.Key.Key_Space)
-        self.step_action = self._action(run_menu, "Step one meta-iteration", self.step, Qt.Key.Key_Right)
-        self.reset_action = self._action(run_menu, "Reset to the same seed", self.reset, Qt.Key.Key_R)
-        self._action(run_menu, "New seed", self.new_seed)
+        self.play_action = self._action(run_menu, "Play / pause", self.run.play_pause, Qt.Key.Key_Space)
+        self.step_action = self._action(run_menu, "Step one meta-iteration", self.run.step, Qt.Key.Key_Right)
+        self.reset_action = self._action(run_menu, "Reset to the same seed", self.run.reset, Qt.Key.Key_R)
+        self._action(run_menu, "New seed", self.run.new_seed)
         run_menu.addSeparator()
-        self._action(run_menu, "Resample the display task", self.resample)
+        self._action(run_menu, "Resample the display task", self.run.resample)
         self._action(run_menu, "Forget earlier runs' curves", self.curves.clear_overlays)
         view_menu = bar.addMenu("&View")
         for dock in (self.setup_dock, self.task_dock, self.steps_dock):
@@ -233,7 +254,7 @@ class MainWindow(QMainWindow):
         """Show (building it the first time) the "Second order" explorer."""
         return self.show_view("second_order")
 
-    def _views_follow_run(self) -> None:
+    def views_follow_run(self) -> None:
         """Every built view that follows the run (``set_run``) gets the current one."""
         for dock in self.lazy_docks.values():
             if hasattr(dock.widget(), "set_run"):
@@ -259,7 +280,7 @@ class MainWindow(QMainWindow):
         self.setup.set_config(config)
         start = self.setup.try_config()
         if start is not None:
-            self.prepare(self.with_data_dir(start))
+            self.run.prepare(self.run.with_data_dir(start))
 
     def save_settings(self) -> None:
         if not self.persist:
@@ -281,224 +302,43 @@ class MainWindow(QMainWindow):
         s.sync()
 
     # -- the run ------------------------------------------------------------------------------------------------
-    def with_data_dir(self, config: TrainConfig) -> TrainConfig:
-        """``config`` with the remembered Omniglot location when it needs one and names none."""
-        if config.dataset == "omniglot" and self.data_dir and not config.data_dir:
-            return replace(config, data_dir=self.data_dir)
-        return config
 
-    def _checked_config(self) -> TrainConfig | None:
-        """The panel's settings, or None after showing why they cannot be used."""
-        try:
-            config = self.setup.config()
-        except ConfigError as exc:
-            self.show_error(f"Not started: {exc}", topic=Topic.SETTINGS)
-            return None
-        self.notice.clear_topic(Topic.SETTINGS)
-        return self.with_data_dir(config)
 
-    def prepare(self, config: TrainConfig, *, resume_from: str | Path | None = None,
-                start_from: str | Path | None = None) -> TrainingSession:
-        """Replace the current run by a new, paused one (the old one winds down in its thread).
 
-        ``resume_from`` continues a full checkpoint; ``start_from`` starts ``config`` from a learner
-        file's weights and history (a preset opening on a shipped learner).
-        """
-        old = self.session
-        if old is not None:
-            old.stop()
-            self._retiring.append(old)
-        session = TrainingSession(config, after=old, resume_from=resume_from,  # not parented: see _LIVE_SESSIONS
-                                  start_from=start_from)
-        session.ready.connect(lambda event, s=session: self._on_ready(s, event))
-        session.trace_ready.connect(lambda trace, s=session: self._on_trace(s, trace))
-        session.finished.connect(lambda event, s=session: self._on_finished(s, event))
-        session.failed.connect(lambda event, s=session: self._on_failed(s, event))
-        session.thread_finished.connect(lambda s=session: self._on_thread_finished(s))
-        self.session = session
-        self._pending_trace = None
-        self.notice.clear()  # whatever it said was about the run being replaced
-        self._rate_samples.clear()
-        self._saved_at_iteration = -1
-        self.curves.set_run(session.history, config)
-        self._views_follow_run()
-        self._show_trace_view(config)
-        self.task_view.clear("Building the run…")
-        self.steps_view.clear("Building the run…")
-        self.sequence_view.clear("Building the run…")
-        self.transport.show_progress(0, None)
-        session.start()
-        self.show_transport()
-        return session
 
-    def play_pause(self) -> None:
-        session = self.session
-        if session is not None and session.playing:
-            session.pause()
-            self.show_transport()
-            self.statusBar().showMessage("Paused")
-            return
-        ready = self._ready_session()
-        if ready is None:
-            return
-        config, session = ready
-        session.play()
-        self.show_transport()
-        self.statusBar().showMessage(f"Training: {config.label()}")
 
-    def _ready_session(self) -> "tuple[TrainConfig, TrainingSession] | None":
-        """The checked settings and the session to run them (a new one if they changed)."""
-        config = self._checked_config()
-        if config is None:
-            return None
-        session = self._session_for(config)
-        return None if session is None else (config, session)
 
-    def step(self) -> None:
-        ready = self._ready_session()
-        if ready is None:
-            return
-        ready[1].step(1)
-        self.show_transport()
-        self.statusBar().showMessage("One meta-iteration")
 
-    def _session_for(self, config: TrainConfig) -> TrainingSession | None:
-        """The run Play/Step should drive: the current one, or a new one if nothing would be lost."""
-        session = self.session
-        if session is None or session.is_over or (session.is_fresh and _differs(session.config, config)):
-            if isinstance(session and session.outcome, SessionFailed) and not _differs(session.config, config) \
-                    and session.outcome.missing_data:
-                self.show_data_dialog(session.outcome.message)
-                return None
-            session = self.prepare(config)
-        elif _differs(session.config, config):
-            self.show_info("Settings other than the learning rates apply from the next Reset (R); "
-                           "this run continues as it was set up.")
-        self._apply_live_rates()
-        return session
 
-    def reset(self, *, keep_playing: bool | None = None) -> None:
-        """A new run with the panel's settings (same seed); the current curves stay as an overlay."""
-        config = self._checked_config()
-        if config is None:
-            return
-        playing = self.session is not None and self.session.playing if keep_playing is None else keep_playing
-        session = self.prepare(config)
-        self.statusBar().showMessage(f"Reset: {config.label()} · seed {config.seed}")
-        if playing:
-            session.play()
-            self.show_transport()
 
-    def new_seed(self) -> None:
-        self.setup.set_seed(self.setup.seed.value() + 1)
-        self.reset()
 
-    def resample(self) -> None:
-        if self.session is not None and self.session.resample_display_task():
-            self.statusBar().showMessage("New display task")
 
-    def _apply_live_rates(self) -> None:
-        session = self.session
-        if session is None or session.is_over or not session.thread_alive:
-            return
-        try:
-            config = self.setup.config()
-        except ConfigError as exc:
-            self.show_error(f"Not applied: {exc}", topic=Topic.SETTINGS)
-            return
-        live = [s.name for s in settings_for(session.config.algo) if s.live]  # e.g. no inner lr for MANN
-        changes = {name: getattr(config, name) for name in live
-                   if not math.isclose(getattr(config, name), _current_rate(session, name))}
-        if changes:
-            session.set_learning_rates(**changes)
-            session.config = replace(session.config, **changes)
-            self.statusBar().showMessage("Now training with " + ", ".join(
-                f"{'inner lr α' if k == 'inner_lr' else 'meta lr β'} = {v:g}" for k, v in changes.items()))
 
-    def _on_settings_edited(self) -> None:
-        if self.setup.try_config() is not None:
-            self.notice.clear_topic(Topic.SETTINGS)
-        self._rebuild_timer.start()  # typing "12" must not build a run for "1" first
-
-    def _rebuild_if_fresh(self) -> None:
-        """Nothing trained yet: rebuild with the edited settings, so the task shown matches them."""
-        config = self.setup.try_config()
-        session = self.session
-        if config is None or session is None or not session.is_fresh or session.playing:
-            return
-        config = self.with_data_dir(config)
-        if _differs(session.config, config):
-            self.prepare(config)
 
     # -- checkpoints --------------------------------------------------------------------------------------------
-    def save_checkpoint(self, path: str | Path) -> None:
-        session = self.session
-        if session is None or session.info is None:
-            self.show_error("Nothing to save: the run has not been built.")
-            return
-        if session.thread_alive:
-            session.request_checkpoint(path)  # saved between two iterations, even while paused
-        else:
-            session.save_stopped(path)
-        self._saved_at_iteration = session.iteration
-        self.statusBar().showMessage(f"Checkpoint: {path}")
 
-    def open_checkpoint(self, path: str | Path) -> None:
-        config = self.setup.try_config() or (self.session.config if self.session else None)
-        if config is None:
-            return
-        self.prepare(config, resume_from=str(path))
-        self.narrative.show_story("", "")  # a preset's story does not describe someone's run
-        self.setup.show_custom()
-        self.statusBar().showMessage(f"Resuming {path}")
 
     def _save_checkpoint_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", "innerloop-checkpoint.pt",
                                               "Inner Loop checkpoint (*.pt)")
         if path:
-            self.save_checkpoint(path)
+            self.run.save_checkpoint(path)
 
     def _open_checkpoint_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", "", "Inner Loop checkpoint (*.pt)")
         if path:
-            self.open_checkpoint(path)
+            self.run.open_checkpoint(path)
 
     # -- events from the current run --------------------------------------------------------------------------------
-    def _on_ready(self, session: TrainingSession, event: SessionReady) -> None:
-        if session is not self.session:
-            return
-        if session.resume_from is not None or session.start_from is not None:
-            self.setup.set_config(event.config)
-            self.curves.set_run(session.history, event.config)
-            self._show_trace_view(event.config)
-        self._views_follow_run()
-        self.show_transport()
-        opened = "opened at" if session.start_from is not None else "resumed at"
-        self.statusBar().showMessage(f"Ready on {event.device}: {event.config.label()}"
-                                     + (f" · {opened} iteration {event.iteration:,}" if event.iteration else ""))
 
-    def _on_trace(self, session: TrainingSession, trace: AdaptationTrace | SequenceTrace) -> None:
-        if session is not self.session:
-            return
-        self._pending_trace = trace  # shown by the next tick, in a frame of its own
 
-    def _show_pending_trace(self) -> bool:
-        trace, self._pending_trace = self._pending_trace, None
-        if trace is None or self.session is None:
-            return False
-        self.task_view.show_trace(trace, protocol=self.session.config.protocol)
-        if isinstance(trace, SequenceTrace):
-            self.sequence_view.show_trace(trace)
-        else:
-            self.steps_view.show_trace(trace)
-        return True
 
     @property
     def shown_trace(self) -> AdaptationTrace | SequenceTrace | None:
         """The trace the per-step (or per-item) view now shows."""
         return self.trace_views.currentWidget().trace
 
-    def _show_trace_view(self, config: TrainConfig) -> None:
+    def show_trace_view(self, config: TrainConfig) -> None:
         black_box = config.family == BLACK_BOX
         view = self.sequence_view if black_box else self.steps_view
         if view is self.trace_views.currentWidget():
@@ -509,35 +349,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.task_dock, self.steps_dock], [240, 650] if black_box else [330, 560],
                          Qt.Orientation.Vertical)
 
-    def _on_finished(self, session: TrainingSession, event: RunFinished) -> None:
-        if session is not self.session:
-            return
-        self.show_transport()
-        if event.reason == "diverged":
-            self.show_error(f"Training {event.message}")
-        elif event.reason == "completed":
-            self.show_info(f"Run {event.message}. Play starts a new run; its curves join these as an overlay.")
-        self.statusBar().showMessage(f"Run {event.reason} at iteration {event.iteration:,}")
 
-    def _on_failed(self, session: TrainingSession, failure: SessionFailed) -> None:
-        if session is not self.session:
-            return
-        self.show_transport()
-        message = failure.message
-        self.task_view.clear(message)
-        self.steps_view.clear(message)
-        self.sequence_view.clear(message)
-        if failure.missing_data:
-            self.show_error(f"Omniglot is not available: {message.rstrip('.')}. Glyphs and the sinusoid work without it.",
-                            action="Get Omniglot…", callback=lambda: self.show_data_dialog(message))
-            if self.offer_data_dialog and session.play_requested:
-                self.show_data_dialog(message)
-        else:
-            self.show_error(message)
 
-    def _on_thread_finished(self, session: TrainingSession) -> None:
-        if session in self._retiring:
-            self._retiring.remove(session)
 
     # -- data -----------------------------------------------------------------------------------------------------------
     def show_data_dialog(self, problem: str) -> DataDialog:
@@ -558,7 +371,7 @@ class MainWindow(QMainWindow):
         config = self.setup.try_config()
         if config is not None:
             learner = None if self.session is None else self.session.start_from  # a preset's shipped learner
-            self.prepare(self.with_data_dir(replace(config, data_dir=None)), start_from=learner)
+            self.run.prepare(self.run.with_data_dir(replace(config, data_dir=None)), start_from=learner)
         self.statusBar().showMessage("Omniglot is ready" + (f" ({data_dir})" if data_dir else ""))
 
     # -- messages ---------------------------------------------------------------------------------------------------------
@@ -579,32 +392,6 @@ class MainWindow(QMainWindow):
         self.step_action.setEnabled(state.step_enabled)
         self.reset_action.setEnabled(state.reset_enabled)
 
-    def _tick(self) -> None:
-        session = self.session
-        if session is None:
-            return
-        session.drain()
-        self.show_transport()
-        session.maybe_request_trace()
-        self.curves.set_quality(not session.playing)
-        now = time.monotonic()
-        if self._show_pending_trace():
-            pass  # the per-step views took this frame; the charts wait for the next one
-        elif now >= self._charts_due and self.curves.refresh(one_chart=session.playing):
-            self._charts_due = now + max(CHART_MIN_INTERVAL_S, CHART_COST_FACTOR * self.curves.frame_cost_s)
-        iteration = session.iteration
-        if not self._rate_samples or self._rate_samples[-1][1] != iteration:
-            self._rate_samples.append((now, iteration))
-        while len(self._rate_samples) > 2 and now - self._rate_samples[0][0] > 3.0:
-            self._rate_samples.popleft()
-        rate = None
-        if session.playing and len(self._rate_samples) >= 2:
-            (t0, i0), (t1, i1) = self._rate_samples[0], self._rate_samples[-1]
-            if t1 > t0:
-                rate = (i1 - i0) / max(now - t0, t1 - t0)
-        if now - self._rate_shown_at > 0.25 or not session.playing:
-            self._rate_shown_at = now
-            self.transport.show_progress(iteration, rate)
 
     # -- closing ----------------------------------------------------------------------------------------------------------------
     def _ask_close_decision(self, session: TrainingSession) -> str | None | bool:
@@ -624,7 +411,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         session = self.session
         target = None
-        if session is not None and session.trained_here > 0 and session.iteration != self._saved_at_iteration:
+        if self.run.unsaved:
             was_playing = session.playing
             if was_playing:
                 session.pause()
@@ -643,10 +430,10 @@ class MainWindow(QMainWindow):
         self.save_settings()
         if self.data_dialog is not None:
             self.data_dialog.wait_for_download()
-        for s in [session, *self._retiring]:
+        for s in [session, *self.run.retiring]:
             if s is not None:
                 s.stop()
-        for s in [session, *self._retiring]:
+        for s in [session, *self.run.retiring]:
             if s is not None and not s.wait_ended(STOP_TIMEOUT_S):
                 self.statusBar().showMessage("A training thread did not stop in time")
         if target and session is not None:
@@ -655,13 +442,3 @@ class MainWindow(QMainWindow):
             except (UserError, OSError) as exc:
                 QMessageBox.warning(self, "Checkpoint not saved", str(exc))
         super().closeEvent(event)
-
-
-def _differs(a: TrainConfig, b: TrainConfig) -> bool:
-    """True when the runs differ in more than what a running run can take live (the learning rates)."""
-    keep = {name: getattr(a, name) for name in LIVE_RATES}
-    return replace(b, **keep) != a
-
-
-def _current_rate(session: TrainingSession, name: str) -> float:
-    return float(getattr(session.config, name))
