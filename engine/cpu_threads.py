@@ -6,13 +6,15 @@ machine with one busy process: 12 s per MAML step with 2 threads, 3.9 s with 1).
 follows the cores actually free, measured from the kernel's counters (Linux ``/proc/stat``) minus
 this process's own CPU time, and a ``ThreadGovernor`` re-measures between iterations, from the
 counters' difference since its last look, so a long run adapts when the load changes. Where the
-counters cannot be read, torch's own choice stands.
+counters cannot be read, torch's own choice stands. Several ranks of one run on one machine
+(torchrun) each take their ``share`` of the free cores, counting each other's time as their own.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,8 +63,12 @@ class ThreadChoice:
 class ThreadGovernor:
     """Sets torch's thread count from the cores free of other processes, now and then again."""
 
-    def __init__(self, requested: int | None = None, *, reserve: int = 0, interval_s: float = 20.0) -> None:
+    def __init__(self, requested: int | None = None, *, reserve: int = 0, interval_s: float = 20.0,
+                 share: int = 1, own_seconds: Callable[[], float] | None = None) -> None:
+        """``share``: processes that split the free cores evenly (a run's ranks on this machine), and
+        ``own_seconds`` the CPU time they used together (``engine.sibling_cpu``; default: this process's)."""
         self.requested, self.reserve, self.interval_s = requested, reserve, interval_s
+        self.share, self._own_seconds = max(1, share), own_seconds
         self.cores = usable_cores()
         self._last: tuple[float, float, float, float] | None = None  # machine busy, total, own, wall
         self.choice: ThreadChoice | None = None
@@ -71,7 +77,8 @@ class ThreadGovernor:
         machine = _machine_busy_seconds()
         if machine is None:
             return None
-        return machine[0], machine[1], _own_seconds(), time.monotonic()
+        own = self._own_seconds() if self._own_seconds is not None else _own_seconds()
+        return machine[0], machine[1], own, time.monotonic()
 
     def busy_elsewhere(self, *, wait_s: float = 0.0) -> float | None:
         """Cores kept busy by other processes since the last look (or over ``wait_s`` now)."""
@@ -92,7 +99,7 @@ class ThreadGovernor:
 
     def choose(self, *, wait_s: float = 0.2) -> ThreadChoice:
         """Measure (over ``wait_s`` the first time), set torch's threads, and say why."""
-        ceiling = max(1, self.cores - self.reserve)
+        ceiling = max(1, (self.cores - self.reserve) // self.share)
         if self.requested:
             choice = ThreadChoice(self.requested, self.cores, None, "asked for")
         else:
@@ -101,9 +108,10 @@ class ThreadGovernor:
                 choice = ThreadChoice(torch.get_num_threads(), self.cores, None, "torch's default; load unknown")
             else:
                 free = int(self.cores - busy + 0.5) - self.reserve  # a core counts as busy past half use
-                threads = max(1, min(ceiling, free))
+                threads = max(1, min(ceiling, free // self.share))
+                ranks = f", shared by {self.share} ranks" if self.share > 1 else ""
                 choice = ThreadChoice(threads, self.cores, busy,
-                                      f"{self.cores} cores, {busy:.1f} busy with other processes")
+                                      f"{self.cores} cores, {busy:.1f} busy with other processes{ranks}")
         if torch.get_num_threads() != choice.threads:
             torch.set_num_threads(choice.threads)
         self.choice = choice
@@ -119,10 +127,18 @@ class ThreadGovernor:
         return choice if choice.threads != before else None
 
 
-def governor_for(requested: int | None, *, reserve: int = 0) -> ThreadGovernor:
-    """A governor for a command line: ``--threads`` first, then ``OMP_NUM_THREADS``, else measured."""
+def governor_for(requested: int | None, *, reserve: int = 0, ranks_here: int = 1) -> ThreadGovernor:
+    """A governor for a command line: ``--threads`` first, then ``OMP_NUM_THREADS``, else measured.
+
+    ``ranks_here`` > 1 (torchrun's ranks on this machine): each takes its share of the free cores;
+    ``OMP_NUM_THREADS`` is not read then, since torchrun sets it to 1 whenever the user did not.
+    """
     if requested is not None and (not isinstance(requested, int) or isinstance(requested, bool) or requested < 1):
         raise ConfigError(f"--threads must be 1 or more (leave it out to use the free cores), got {requested!r}")
+    if ranks_here > 1:
+        from engine.sibling_cpu import sibling_cpu_seconds
+
+        return ThreadGovernor(requested or None, reserve=reserve, share=ranks_here, own_seconds=sibling_cpu_seconds)
     if not requested:
         env = os.environ.get("OMP_NUM_THREADS", "").strip()
         requested = int(env) if env.isdigit() and int(env) > 0 else None
@@ -130,4 +146,4 @@ def governor_for(requested: int | None, *, reserve: int = 0) -> ThreadGovernor:
 
 
 THREADS_HELP = ("CPU threads for torch (default: OMP_NUM_THREADS if set, else the cores other processes leave "
-                "free, measured at the start and again during training)")
+                "free, measured at the start and again during training; under torchrun, each rank's share of those)")

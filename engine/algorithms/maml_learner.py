@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch.func import vmap
 
@@ -26,10 +28,16 @@ class MamlLearner:
                          learn_inner_lr=config.learn_inner_lr).to(self.device)
         self.module = self.maml
 
-    def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False) -> StepReport:
+    def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False,
+                  combine: Callable[[list[torch.Tensor]], None] | None = None) -> StepReport:
+        """``combine``: replaces θ's gradients and their first-order part, in place, by their means over
+        the processes of a run (``engine.distributed_training``), before the diagnostics measure them."""
         c = self.config
         step = self.maml.meta_step(batch, c.inner_steps, first_order=c.first_order, split_hessian=diagnostics,
                                    recompute=c.recompute)
+        if combine is not None:
+            part = step.first_order_part or {}
+            combine([p.grad for p in self.maml.parameters() if p.grad is not None] + list(part.values()))
         extra: dict[str, float] = {}
         if step.first_order_part is not None:
             theta = self.maml.theta()

@@ -1,4 +1,8 @@
-"""``innerloop-cli train``: the headless trainer (config.json, metrics.jsonl, checkpoint.pt)."""
+"""``innerloop-cli train``: the headless trainer (config.json, metrics.jsonl, checkpoint.pt).
+
+Started by torchrun with several processes, each is one rank of the run
+(``engine.distributed_training``); rank 0 alone checks and writes the run folder and prints.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from engine.catalog import ALGORITHM_ALIASES, ALGORITHMS, SETTINGS, SETTINGS_BY_
 from engine.checkpoints import CHECKPOINT_NAME, from_json_text, load_checkpoint
 from engine.config import TrainConfig, default_config
 from engine.cpu_threads import THREADS_HELP, governor_for
+from engine.distributed import World, leave, torchrun_world
 from engine.errors import ConfigError
 from engine.paths import check_writable_dir
 from engine.run_log import METRICS_NAME, remove_stale_temp_files, trim_to_iteration
@@ -61,32 +66,58 @@ def _config_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.training import Trainer
+    world = torchrun_world()
+    try:
+        return _run(args, world)
+    finally:
+        if world is not None:
+            leave()
 
-    governor = governor_for(args.threads)
+
+def _run(args: argparse.Namespace, world: World | None) -> int:
+    if world is None:
+        from engine.training import Trainer
+    else:
+        from engine.distributed_training import DistributedTrainer as Trainer
+    main = world is None or world.is_main
+    governor = governor_for(args.threads, ranks_here=world.local_size if world else 1)
     governor.choose()
     if args.resume:
-        run_dir = Path(args.resume)
+        run_dir = Path(args.resume)  # every rank reads the checkpoint (on several machines: a shared folder)
         if not run_dir.is_dir():
             raise ConfigError(f"--resume takes the run folder (the --out of the first run), not {run_dir}")
-        remove_stale_temp_files(run_dir)
+        if main:
+            remove_stale_temp_files(run_dir)
         changes, live = _resume_changes(args, run_dir / CHECKPOINT_NAME)
         trainer = Trainer.resume(run_dir / CHECKPOINT_NAME, run_dir=run_dir, governor=governor, **changes)
         trainer.set_learning_rates(**live)
-        trim = trim_to_iteration(run_dir / METRICS_NAME, trainer.iteration)
-        if trim.dropped:
-            print(f"resuming at iteration {trainer.iteration}: {trim.describe()}", file=sys.stderr)
+        if main:
+            trim = trim_to_iteration(run_dir / METRICS_NAME, trainer.iteration)
+            if trim.dropped:
+                print(f"resuming at iteration {trainer.iteration}: {trim.describe()}", file=sys.stderr)
     else:
         if not args.out:
             raise ConfigError("give --out RUN_DIR (or --resume RUN_DIR)")
         run_dir = Path(args.out)
-        check_writable_dir(run_dir, "--out")
-        _refuse_used_folder(run_dir)
+        if main:
+            check_writable_dir(run_dir, "--out")
+            _refuse_used_folder(run_dir)
         config = _config_from_args(args)
         trainer = Trainer(config, run_dir=run_dir, governor=governor)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+        if main:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    if not main:
+        return _follow(trainer)
     return _train(trainer, run_dir, quiet=args.quiet)
+
+
+def _follow(trainer) -> int:
+    """A rank other than 0: train its share, silently; the exit status agrees with rank 0's."""
+    for event in trainer.run():
+        if isinstance(event, RunFinished):
+            return 1 if event.reason == "diverged" else 0
+    return 0
 
 
 def _refuse_used_folder(run_dir: Path) -> None:
@@ -140,7 +171,9 @@ def _train(trainer, run_dir: Path, *, quiet: bool) -> int:
     bar = tqdm(total=total, initial=trainer.iteration, disable=quiet, file=sys.stderr, unit="it",
                dynamic_ncols=True, desc=f"{c.algo} {c.dataset}")
     threads = f"; {trainer.governor.choice.describe()}" if trainer.governor and trainer.governor.choice else ""
-    print(f"training {c.label()} on {trainer.device}; protocol {c.protocol}; run folder {run_dir}{threads}",
+    world = getattr(trainer, "world", None)
+    ranks = f" x {world.size} processes" if world is not None else ""
+    print(f"training {c.label()} on {trainer.device}{ranks}; protocol {c.protocol}; run folder {run_dir}{threads}",
           file=sys.stderr)
     last_val = ""
     with open(run_dir / METRICS_NAME, "a") as log:
