@@ -20,6 +20,8 @@ import json
 import os
 import sys
 import time
+from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
@@ -60,7 +62,7 @@ def headless_segment(config, seconds: float) -> dict:
     return {"iterations": last_i - start_i, "seconds": elapsed, "it_per_s": (last_i - start_i) / elapsed}
 
 
-def gui_segment(app, config, seconds: float) -> dict:
+def gui_segment(app, config, seconds: float, *, stalls: bool = False, all_views: bool = False) -> dict:
     """Play the main window for ``seconds``; measure GUI-thread timer lateness and throughput."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
@@ -70,6 +72,11 @@ def gui_segment(app, config, seconds: float) -> dict:
     window.close_decision = lambda _session: None
     window.resize(1600, 1000)
     window.show()
+    if all_views:  # every view of gui.lazy_views open beside the run, as docks (floating)
+        from gui.lazy_views import LAZY_VIEW_KEYS
+
+        for key in LAZY_VIEW_KEYS:
+            window.show_view(key)
     deadline = time.monotonic() + 600
     while (window.session.info is None or window.session.latest_trace is None) and time.monotonic() < deadline:
         app.processEvents()
@@ -88,13 +95,18 @@ def gui_segment(app, config, seconds: float) -> dict:
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.setInterval(TICK_MS)
     timer.timeout.connect(lambda: ticks.append(clock.nsecsElapsed()))
+    watchdog = StallWatchdog(lambda: ticks[-1] / 1e9 if ticks else None, clock) if stalls else None
     start_i, start_t, start_cpu = window.session.iteration, time.perf_counter(), time.thread_time()
     timer.start()
     ticks.append(clock.nsecsElapsed())
+    if watchdog:
+        watchdog.start()
     loop = QEventLoop()
     QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()  # a real event loop, as the app runs: idle means asleep, not spinning
     timer.stop()
+    if watchdog:
+        watchdog.stop()
     end_i, end_t, gui_cpu = window.session.iteration, time.perf_counter(), time.thread_time() - start_cpu
     window.close()
     app.processEvents()
@@ -102,7 +114,53 @@ def gui_segment(app, config, seconds: float) -> dict:
     delays = np.maximum(intervals - TICK_MS, 0.0)
     return {"iterations": end_i - start_i, "seconds": end_t - start_t,
             "it_per_s": (end_i - start_i) / (end_t - start_t), "delays_ms": delays.tolist(),
-            "gui_thread_cpu": gui_cpu / (end_t - start_t)}
+            "gui_thread_cpu": gui_cpu / (end_t - start_t), "stalls": watchdog.samples if watchdog else []}
+
+
+class StallWatchdog:
+    """Where every thread is when the GUI thread's 10 ms timer is more than ``STALL_MS`` late.
+
+    A background thread polls the last tick; on a stall it records each thread's innermost
+    frames (``sys._current_frames``), once per stall. The GUI thread found in the event loop
+    means it waited for the GIL (another thread's Python held it); found in a function, that
+    function is the stall.
+    """
+
+    STALL_MS = 80
+
+    def __init__(self, last_tick, clock) -> None:
+        import threading
+
+        self.last_tick, self.clock = last_tick, clock
+        self.gui_ident = threading.get_ident()
+        self.samples: list[dict] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        import traceback
+
+        flagged = None
+        while not self._stop.wait(0.02):
+            last = self.last_tick()
+            now = self.clock.nsecsElapsed() / 1e9
+            if last is None or (now - last) * 1000 < self.STALL_MS or flagged == last:
+                continue
+            flagged = last
+            frames = sys._current_frames()
+            sample = {"late_ms": (now - last) * 1000}
+            for ident, frame in frames.items():
+                stack = traceback.extract_stack(frame)[-6:]
+                where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))
+                sample["gui" if ident == self.gui_ident else f"thread {ident}"] = where
+            self.samples.append(sample)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="torch threads for both kinds of segment (default: as the app, one core fewer than "
                              "the machine has; $OMP_NUM_THREADS when set)")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
+    parser.add_argument("--all-views", action="store_true", help="open every view of the View menu beside the run")
+    parser.add_argument("--stalls", action="store_true",
+                        help="record where every thread is when the GUI timer is over 80 ms late, and list the "
+                             "most frequent places")
     args = parser.parse_args(argv)
 
     import gui  # noqa: F401  (the PySide6 guard, before any Qt object exists)
@@ -138,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         h = headless_segment(config, segment)
         headless.append(h)
         print(f"  round {r + 1}: headless {h['it_per_s']:8.1f} it/s", flush=True)
-        g = gui_segment(app, config, segment)
+        g = gui_segment(app, config, segment, stalls=args.stalls, all_views=args.all_views)
         shown.append(g)
         d = np.asarray(g["delays_ms"])
         print(f"  round {r + 1}: GUI      {g['it_per_s']:8.1f} it/s   timer delay p99 {np.percentile(d, 99):6.1f} ms, "
@@ -156,6 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"headless {h_rate:.1f} it/s · GUI {g_rate:.1f} it/s ({100 * report['gui_vs_headless']:.0f}% of headless) · "
           f"10 ms timer delay p50 {report['delay_p50_ms']:.1f} ms, p99 {report['delay_p99_ms']:.1f} ms, "
           f"worst {report['delay_worst_ms']:.1f} ms · goals {'met' if ok else 'NOT met'}")
+    if args.stalls:
+        samples = [sample for g in shown for sample in g["stalls"]]
+        report["stalls"] = samples
+        print(f"{len(samples)} stalls over {StallWatchdog.STALL_MS} ms; where the GUI thread was:")
+        for where, count in Counter(s["gui"] for s in samples).most_common(8):
+            print(f"  {count:3d} x {where}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2)
