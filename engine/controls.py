@@ -20,6 +20,7 @@ class TrainingControls:
         self._trace_requested = False
         self._display_task_requested = False
         self._checkpoint_requests: list[str | None] = []
+        self._recipe_requests = 0
 
     # -- the view's side ------------------------------------------------------------------
     def pause(self) -> None:
@@ -66,6 +67,13 @@ class TrainingControls:
             self._checkpoint_requests.append(path)
             self._cond.notify_all()
 
+    def request_recipe_step(self) -> None:
+        """Run the next step of the general recipe (one meta-iteration in four steps); pauses the run."""
+        with self._cond:
+            self._paused = True
+            self._recipe_requests += 1
+            self._cond.notify_all()
+
     @property
     def paused(self) -> bool:
         with self._cond:
@@ -88,12 +96,13 @@ class TrainingControls:
     def wait_turn(self) -> str:
         """Block until there is something to do between iterations, and say what.
 
-        ``"run"``: run one meta-iteration. ``"stop"``: end the run. ``"requests"``: a trace or
-        checkpoint was asked for while paused; serve it (``take_*``) and call again.
+        ``"run"``: run one meta-iteration. ``"stop"``: end the run. ``"requests"``: a trace,
+        checkpoint or recipe step was asked for while paused; serve it (``take_*``) and call again.
         """
         with self._cond:
             while (self._paused and self._steps_allowed == 0 and not self._stopped
-                   and not self._trace_requested and not self._checkpoint_requests):
+                   and not self._trace_requested and not self._checkpoint_requests
+                   and not self._recipe_requests):
                 self._cond.wait(timeout=0.5)
             if self._stopped:
                 return "stop"
@@ -123,3 +132,8 @@ class TrainingControls:
         with self._cond:
             requests, self._checkpoint_requests = self._checkpoint_requests, []
             return requests
+
+    def take_recipe_requests(self) -> int:
+        with self._cond:
+            count, self._recipe_requests = self._recipe_requests, 0
+            return count

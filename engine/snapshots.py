@@ -114,6 +114,54 @@ class SequenceTrace:
 
 
 @dataclass(frozen=True)
+class RecipeStep:
+    """One step of the general recipe of meta-learning, run on the live run (``Trainer`` serves it).
+
+    One real meta-iteration split in four: ``phase`` 1 samples the meta-batch (the run's sampler and
+    RNG; its first task is shown), 2 shows that task's disjoint support and query sets, 3 what the
+    learner makes of the support set (each query's prediction before and after), 4 the update of θ
+    on the whole batch (it counts the iteration). Each step carries what the earlier ones showed.
+    """
+
+    phase: int  # 1..4
+    iteration: int  # the meta-iteration being run: counted when phase 4 updates θ
+    algo: str
+    first_order: bool
+    kind: str  # "classification" or "regression"
+    ways: int
+    shots: int
+    queries: int
+    meta_batch: int
+    support_labels: np.ndarray | None = None  # classification: labels 0..N-1 of the first task
+    query_labels: np.ndarray | None = None
+    support_images: np.ndarray | None = None  # [n, 28, 28], ink = 1
+    query_images: np.ndarray | None = None
+    x_support: np.ndarray | None = None  # regression: the first task's points
+    y_support: np.ndarray | None = None
+    x_query: np.ndarray | None = None
+    y_query: np.ndarray | None = None
+    # phase 3: the first task's queries before and after adaptation
+    before_label: str = ""  # e.g. "meta-parameters θ"
+    after_label: str = ""  # e.g. "adapted parameters φ (1 step on the support set)"
+    query_probs_before: np.ndarray | None = None  # [Q, N]
+    query_probs_after: np.ndarray | None = None
+    query_pred_before: np.ndarray | None = None  # regression: [Q]
+    query_pred_after: np.ndarray | None = None
+    x_grid: np.ndarray | None = None  # regression: the predicted curves, before and after
+    y_grid_before: np.ndarray | None = None
+    y_grid_after: np.ndarray | None = None
+    # phase 4: the meta-update on the whole batch
+    meta_loss_before: float | None = None  # the objective of this batch at θ before the update...
+    meta_loss_after: float | None = None  # ...and after it (same batch, same episode order)
+    grad_norm: float | None = None
+    param_names: tuple[str, ...] = ()  # θ's tensors, most moved (relative) first; those that were 0 last
+    param_relative_change: np.ndarray | None = None  # ‖Δθ‖ / ‖θ‖ per tensor (inf where ‖θ‖ was 0)
+    param_change: np.ndarray | None = None  # ‖Δθ‖ per tensor
+    param_count: int = 0
+    message: str = ""  # e.g. why θ was not updated
+
+
+@dataclass(frozen=True)
 class RunFinished:
     """The last event of a run: why it ended."""
 

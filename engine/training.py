@@ -3,9 +3,10 @@
 ``Trainer(config).run()`` yields a ``TrainingSnapshot`` per meta-iteration, an
 ``AdaptationTrace`` of the fixed display task when asked for (and every ``trace_every``
 iterations), and finally one ``RunFinished``. Between iterations it obeys a
-``TrainingControls`` object: pause, resume, step, stop, live learning-rate changes, trace and
-checkpoint requests. A non-finite loss stops the run before the optimiser touches θ, so the
-last checkpoint written is a good one.
+``TrainingControls`` object: pause, resume, step, stop, live learning-rate changes, trace,
+checkpoint and recipe-step requests (``engine.recipe``: one meta-iteration in four ``RecipeStep``s).
+A non-finite loss stops the run before the optimiser touches θ, so the last checkpoint written is a
+good one.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from engine.data.sources import make_sampler
 from engine.errors import CheckpointError, ConfigError, MissingSplitError
 from engine.memory_budget import check_task_batch_fits
 from engine.weights import describe_state_dict_mismatch
-from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot, ValidationResult
+from engine.snapshots import (AdaptationTrace, RecipeStep, RunFinished, SequenceTrace, TrainingSnapshot,
+                              ValidationResult)
+from engine.tasks import TaskBatch
 
-Event = TrainingSnapshot | AdaptationTrace | SequenceTrace | RunFinished
+Event = TrainingSnapshot | AdaptationTrace | SequenceTrace | RecipeStep | RunFinished
 
 
 def resolve_device(name: str) -> torch.device:
@@ -71,6 +74,8 @@ class Trainer:
         self.iteration = 0
         self.wall_time = 0.0
         self.history: list[dict] = []
+        self.recipe = None  # an engine.recipe.RecipeIteration in progress, when recipe steps were asked for
+        self._rate: float | None = None  # iterations per second, smoothed
         # The live settings' current values (those this learner reads), e.g. inner_lr and meta_lr.
         self.live = {s.name: getattr(c, s.name) for s in settings_for(c.algo) if s.live}
 
@@ -96,10 +101,12 @@ class Trainer:
             return None
 
     # -- one meta-iteration ---------------------------------------------------------------
-    def train_step(self, *, split_hessian: bool = False) -> TrainingSnapshot:
+    def train_step(self, *, split_hessian: bool = False, batch: TaskBatch | None = None) -> TrainingSnapshot:
+        """One meta-iteration; ``batch``: one already drawn from the run's sampler (a recipe's), else drawn now."""
         c = self.config
         started = time.perf_counter()
-        batch = self.train_sampler.sample_batch(c.meta_batch, self.rng).to(self.device)
+        if batch is None:
+            batch = self.train_sampler.sample_batch(c.meta_batch, self.rng).to(self.device)
         self.optimizer.zero_grad(set_to_none=True)
         report = self.learner.meta_step(batch, diagnostics=split_hessian)
         norm = grad_norm(p.grad for p in self.learner.module.parameters())
@@ -156,9 +163,8 @@ class Trainer:
         return c.minutes is not None and time.perf_counter() - started >= c.minutes * 60
 
     def run(self) -> Iterator[Event]:
-        c, controls = self.config, self.controls
+        controls = self.controls
         started = time.perf_counter()
-        rate = None
         while not self._done(started):
             turn = controls.wait_turn()
             if turn == "stop":
@@ -166,7 +172,10 @@ class Trainer:
                 path = self._save_if_run_dir()
                 yield RunFinished(self.iteration, "stopped", f"stopped at iteration {self.iteration}", path)
                 return
-            yield from self._serve_requests()
+            diverged = yield from self._serve_requests()
+            if diverged is not None:
+                yield diverged
+                return
             if turn == "requests":
                 continue
             changes = controls.take_changes()
@@ -174,34 +183,48 @@ class Trainer:
                 self.set_learning_rates(**changes)
             if self.governor is not None:
                 self.governor.maybe_rechoose()
-            split = c.hessian_split_every > 0 and (self.iteration + 1) % c.hessian_split_every == 0
-            snap = self.train_step(split_hessian=split)
+            # A recipe stopped half-way is finished on the batch it drew (the RNG has moved past it).
+            batch, self.recipe = (self.recipe.batch if self.recipe is not None else None), None
+            snap = self.train_step(split_hessian=self._split_due(), batch=batch)
             if not (math.isfinite(snap.meta_loss) and math.isfinite(snap.grad_norm)):
-                what = "meta-loss" if not math.isfinite(snap.meta_loss) else "meta-gradient norm"
-                kept = self._keep_last_good(snap)
-                message = (f"diverged at iteration {snap.iteration}: the {what} became "
-                           f"{snap.meta_loss if what == 'meta-loss' else snap.grad_norm}; θ was not updated. "
-                           "Lower the inner or meta learning rate."
-                           + (f" Saved the last good θ (iteration {self.iteration}): {kept}" if kept else ""))
-                yield RunFinished(snap.iteration, "diverged", message, kept)
+                yield self._diverged(snap)
                 return
-            instant = snap.iterations_per_second
-            rate = instant if rate is None else 0.9 * rate + 0.1 * instant
-            validation = None
-            if c.val_every and self.iteration % c.val_every == 0:
-                validation = self.validate()
-            snap = replace(snap, iterations_per_second=rate, validation=validation)
-            self.history.append(snap.to_json())
-            yield snap
-            if self.trace_every and self.iteration % self.trace_every == 0:
-                yield self.trace()
-            if self.run_dir is not None and c.checkpoint_every and self.iteration % c.checkpoint_every == 0:
-                self.save(self.run_dir / CHECKPOINT_NAME)
+            yield from self._complete(snap)
         yield from self._serve_requests()  # e.g. the trace a view asked for when it opened a finished run
         path = self._save_if_run_dir()
         yield RunFinished(self.iteration, "completed", f"completed {self.iteration} iterations", path)
 
+    def _split_due(self) -> bool:
+        every = self.config.hessian_split_every
+        return every > 0 and (self.iteration + 1) % every == 0
+
+    def _complete(self, snap: TrainingSnapshot) -> Iterator[Event]:
+        """After a finite meta-iteration: validation when due, the history row, the snapshot, traces, checkpoints."""
+        c = self.config
+        instant = snap.iterations_per_second
+        self._rate = instant if self._rate is None else 0.9 * self._rate + 0.1 * instant
+        validation = None
+        if c.val_every and self.iteration % c.val_every == 0:
+            validation = self.validate()
+        snap = replace(snap, iterations_per_second=self._rate, validation=validation)
+        self.history.append(snap.to_json())
+        yield snap
+        if self.trace_every and self.iteration % self.trace_every == 0:
+            yield self.trace()
+        if self.run_dir is not None and c.checkpoint_every and self.iteration % c.checkpoint_every == 0:
+            self.save(self.run_dir / CHECKPOINT_NAME)
+
+    def _diverged(self, snap: TrainingSnapshot) -> RunFinished:
+        what = "meta-loss" if not math.isfinite(snap.meta_loss) else "meta-gradient norm"
+        kept = self._keep_last_good(snap)
+        message = (f"diverged at iteration {snap.iteration}: the {what} became "
+                   f"{snap.meta_loss if what == 'meta-loss' else snap.grad_norm}; θ was not updated. "
+                   "Lower the inner or meta learning rate."
+                   + (f" Saved the last good θ (iteration {self.iteration}): {kept}" if kept else ""))
+        return RunFinished(snap.iteration, "diverged", message, kept)
+
     def _serve_requests(self) -> Iterator[Event]:
+        """Serve what was asked for between iterations; returns a RunFinished if a recipe's update diverged."""
         if self.controls.take_display_task_request():
             self._display_draws += 1
             self.display_task = self._draw_display_task()
@@ -211,6 +234,31 @@ class Trainer:
             if target is None and self.run_dir is None:
                 continue
             self.save(Path(target) if target else self.run_dir / CHECKPOINT_NAME)
+        for _ in range(self.controls.take_recipe_requests()):
+            diverged = yield from self.recipe_step()
+            if diverged is not None:
+                return diverged
+        return None
+
+    def recipe_step(self) -> Iterator[Event]:
+        """The next step of the general recipe (``engine.recipe``): a ``RecipeStep``; the fourth also
+        updates θ, counts the iteration and yields its ``TrainingSnapshot`` first, as any iteration does.
+        Returns a RunFinished when that update diverged."""
+        from engine.recipe import RecipeIteration
+
+        if self.recipe is None:
+            self.recipe = RecipeIteration(self)
+        step, snap = self.recipe.advance(lambda batch: self.train_step(split_hessian=self._split_due(), batch=batch))
+        if snap is None:
+            yield step
+            return None
+        self.recipe = None
+        if not (math.isfinite(snap.meta_loss) and math.isfinite(snap.grad_norm)):
+            yield step
+            return self._diverged(snap)
+        yield from self._complete(snap)
+        yield step
+        return None
 
     def _save_if_run_dir(self) -> str | None:
         if self.run_dir is None:

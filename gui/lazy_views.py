@@ -32,6 +32,8 @@ LAZY_VIEWS: tuple[LazyView, ...] = (
              "gui.you_vs_learner_view", "YouVsLearnerView", size=(1050, 860), share=0.66),
     LazyView("sine_playground", "Sinusoid playground: MAML vs joint training", "Sinusoid playground",
              "gui.sine_playground_view", "SinePlaygroundView", size=(1300, 820), share=0.68),
+    LazyView("recipe", "The general recipe, step by step", "The recipe, step by step",
+             "gui.recipe_view", "RecipeView", size=(1300, 900), share=0.66),
 )
 
 LAZY_VIEW_KEYS = tuple(v.key for v in LAZY_VIEWS)

@@ -27,7 +27,7 @@ from superqt.utils import GeneratorWorker, create_worker
 from engine.config import TrainConfig
 from engine.controls import TrainingControls
 from engine.errors import DataError, UserError
-from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot
+from engine.snapshots import AdaptationTrace, RecipeStep, RunFinished, SequenceTrace, TrainingSnapshot
 from gui.history import RunHistory
 from gui.inbox import Inbox
 
@@ -107,6 +107,7 @@ class TrainingSession(QObject):
 
     ready = Signal(object)  # SessionReady
     trace_ready = Signal(object)  # AdaptationTrace (MAML) or SequenceTrace (black-box learners)
+    recipe_ready = Signal(object)  # RecipeStep: one step of the general recipe, run on this run
     finished = Signal(object)  # RunFinished
     failed = Signal(object)  # SessionFailed
     thread_finished = Signal()
@@ -127,6 +128,8 @@ class TrainingSession(QObject):
         self.history = RunHistory(label or config.label())
         self.latest: TrainingSnapshot | None = None
         self.latest_trace: AdaptationTrace | SequenceTrace | None = None
+        self.latest_recipe: RecipeStep | None = None
+        self.recipe_pending = 0  # recipe steps asked for and not yet answered
         self.info: SessionReady | None = None
         self.outcome: RunFinished | SessionFailed | None = None
         self.playing = False
@@ -274,6 +277,15 @@ class TrainingSession(QObject):
         self.controls.request_display_task()  # the engine draws it between iterations, and traces it
         return True
 
+    def request_recipe_step(self) -> bool:
+        """Run the next step of the general recipe on this run (it pauses); False when the run cannot."""
+        if self._trainer is None or self.is_over or not self.thread_alive:
+            return False
+        self.playing = False
+        self.recipe_pending += 1
+        self.controls.request_recipe_step()
+        return True
+
     def request_checkpoint(self, path: str | Path) -> None:
         """Save between two iterations of the running run (the engine serves it even while paused)."""
         self.controls.request_checkpoint(str(path))
@@ -312,6 +324,10 @@ class TrainingSession(QObject):
             self._trace_pending = False
             self.latest_trace = event
             self.trace_ready.emit(event)
+        elif isinstance(event, RecipeStep):
+            self.recipe_pending = max(0, self.recipe_pending - 1)
+            self.latest_recipe = event
+            self.recipe_ready.emit(event)
         elif isinstance(event, SessionReady):
             self.info = event
             if self.resume_from is not None or self.start_from is not None:
