@@ -172,7 +172,9 @@ def _positive_int(name: str, value) -> None:
 
 # Each learner's starting point, from its paper or the CS330 homework (see REFERENCES.md).
 _FAMILY_DEFAULTS = {
-    "maml": {},
+    # Finn et al. draw K query images per class for Omniglot (1 for 1-shot). With 15, as before, each
+    # iteration cost about 5x more on a CPU for less accuracy per minute (scripts/time_to_accuracy.py).
+    "maml": dict(queries=1),
     "mann": dict(protocol="cs330", queries=1, meta_batch=128, meta_lr=1e-3, model="lstm", hidden=128),
     "snail": dict(protocol="finn", queries=1, meta_batch=32, meta_lr=5e-4, model="snail"),
     # Nichol et al.: 5 inner steps, 5 tasks per meta-batch. Their inner loop is Adam at 1e-3; ours is
