@@ -34,6 +34,8 @@ LAZY_VIEWS: tuple[LazyView, ...] = (
              "gui.sine_playground_view", "SinePlaygroundView", size=(1300, 820), share=0.68),
     LazyView("recipe", "The general recipe, step by step", "The recipe, step by step",
              "gui.recipe_view", "RecipeView", size=(1300, 900), share=0.66),
+    LazyView("inner_loop_stepper", "Inner-loop stepper: one task, three starting points", "Inner-loop stepper",
+             "gui.inner_loop_stepper_view", "InnerLoopStepperView", size=(1400, 900), share=0.74),
 )
 
 LAZY_VIEW_KEYS = tuple(v.key for v in LAZY_VIEWS)
