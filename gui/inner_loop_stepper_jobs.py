@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
-from superqt.utils import create_worker
+from PySide6.QtCore import QObject, Signal
 
-from engine.errors import DataError, UserError
+from gui.single_job import SingleJob, failure_sentence
 
 
 class StartShelf:
@@ -47,47 +46,20 @@ def compute_task(shelf: StartShelf, index: int, seed: int, data_dir: str | None)
     return step_through(shelf.starts(), shelf.sampler(data_dir), index, seed=seed)
 
 
-class StepperJobs(QObject):
+class StepperJobs(SingleJob):
     ready = Signal(object)  # StepperTask
     failed = Signal(str)
 
     def __init__(self, checkpoint_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.shelf = StartShelf(Path(checkpoint_dir))
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._running = False
-        self._closed = False
-
-    @property
-    def busy(self) -> bool:
-        return self._running
 
     def start(self, index: int, *, seed: int, data_dir: str | None = None) -> bool:
         """Compute task ``index``; False (nothing started) while one is computed or after shutdown."""
-        if self._running or self._closed:
-            return False
-        self._running = True
-        worker = create_worker(compute_task, self.shelf, index, seed, data_dir,
-                               _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(self._on_returned)
-        worker.errored.connect(self._on_errored)
-        self._pool.start(worker)
-        return True
+        return self.launch(compute_task, self.shelf, index, seed, data_dir)
 
-    def shutdown(self, timeout_ms: int = 60_000) -> bool:
-        """Take no more jobs and wait for the running one; True if none is left."""
-        self._closed = True
-        return self._pool.waitForDone(timeout_ms)
+    def on_result(self, stepped) -> None:  # noqa: ANN001
+        self.ready.emit(stepped)
 
-    def _on_returned(self, stepped) -> None:
-        self._running = False
-        if not self._closed:
-            self.ready.emit(stepped)
-
-    def _on_errored(self, exc: Exception) -> None:
-        self._running = False
-        if not self._closed:
-            reason = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
-            hint = " File ▸ Get Omniglot… finds or fetches the data." if isinstance(exc, DataError) else ""
-            self.failed.emit(f"The task could not be computed: {reason}.{hint}")
+    def on_error(self, exc: Exception) -> None:
+        self.failed.emit(failure_sentence("The task could not be computed", exc))

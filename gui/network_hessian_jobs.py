@@ -12,12 +12,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
-from superqt.utils import create_worker
+from PySide6.QtCore import QObject, Signal
 
 from engine.config import TrainConfig
 from engine.second_order.network_report import NetworkReport
 from gui.network_hessian_source import Handover
+from gui.single_job import SingleJob
 
 TASKS = 16  # as ``innerloop-cli metagrad --checkpoint`` (its default --tasks and --seed)
 SEED = 0
@@ -56,46 +56,24 @@ def compute_report(source: str | Path | Handover, *, tasks: int = TASKS, seed: i
                                 time.perf_counter() - started, torch.get_num_threads())
 
 
-class NetworkHessianJobs(QObject):
+class NetworkHessianJobs(SingleJob):
     ready = Signal(object)  # NetworkHessianResult
     failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._running = False
-        self._closed = False
         self.computed = 0  # jobs finished (for tests)
-
-    @property
-    def busy(self) -> bool:
-        return self._running
 
     def start(self, source: str | Path | Handover, *, data_dir: str | None = None) -> bool:
         """Start a report of ``source``; False (nothing started) while one runs or after shutdown."""
-        if self._running or self._closed:
-            return False
-        self._running = True
-        worker = create_worker(compute_report, source, data_dir=data_dir, _start_thread=False,
-                               _ignore_errors=True)  # errors arrive through `errored`, as a notice
-        worker.returned.connect(self._on_returned)
-        worker.errored.connect(self._on_errored)
-        self._pool.start(worker)
-        return True
+        return self.launch(compute_report, source, data_dir=data_dir)
 
-    def shutdown(self, timeout_ms: int = 60_000) -> bool:
-        """Take no more jobs and wait for the running one; True if none is left."""
-        self._closed = True
-        return self._pool.waitForDone(timeout_ms)
+    def _returned(self, result: NetworkHessianResult) -> None:
+        self.computed += 1  # counted even after shutdown: the job did finish
+        super()._returned(result)
 
-    def _on_returned(self, result: NetworkHessianResult) -> None:
-        self._running = False
-        self.computed += 1
-        if not self._closed:
-            self.ready.emit(result)
+    def on_result(self, result: NetworkHessianResult) -> None:
+        self.ready.emit(result)
 
-    def _on_errored(self, exc: Exception) -> None:
-        self._running = False
-        if not self._closed:
-            self.failed.emit(f"The Hessian spectrum could not be computed: {exc}")
+    def on_error(self, exc: Exception) -> None:
+        self.failed.emit(f"The Hessian spectrum could not be computed: {exc}")

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
-from superqt.utils import create_worker
+from PySide6.QtCore import QObject, Signal
 
 from engine.duel import QUERIES_PER_ROUND, SEED, SHOTS, DuelRound, learner_checkpoint, queries_per_class, sample_round
-from engine.errors import DataError, UserError
+from engine.errors import UserError
 from gui.you_vs_learner_text import no_learner_text
+from gui.single_job import SingleJob, failure_sentence
 
 GAME_PROTOCOL = "finn"  # the shipped learner's protocol: the game's tasks when no learner names one
 
@@ -55,7 +55,7 @@ def draw_round(ways: int, index: int, *, checkpoint_dir: Path, shelf: LearnerShe
     return sample_round(sampler, index, seed=seed, queries=queries, learner=learner, learner_note=note)
 
 
-class RoundJobs(QObject):
+class RoundJobs(SingleJob):
     ready = Signal(object)  # DuelRound
     failed = Signal(int, str)  # ways, why
 
@@ -63,40 +63,13 @@ class RoundJobs(QObject):
         super().__init__(parent)
         self.checkpoint_dir = Path(checkpoint_dir)
         self.shelf = LearnerShelf()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._running = False
-        self._closed = False
-
-    @property
-    def busy(self) -> bool:
-        return self._running
 
     def start(self, ways: int, index: int, *, seed: int = SEED, data_dir: str | None = None) -> bool:
         """Draw a round; False (nothing started) while one is drawn or after shutdown."""
-        if self._running or self._closed:
-            return False
-        self._running = True
-        worker = create_worker(draw_round, ways, index, checkpoint_dir=self.checkpoint_dir, shelf=self.shelf,
-                               seed=seed, data_dir=data_dir, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(self._on_returned)
-        worker.errored.connect(lambda exc, ways=ways: self._on_errored(ways, exc))
-        self._pool.start(worker)
-        return True
+        return self.launch(draw_round, ways, index, checkpoint_dir=self.checkpoint_dir, shelf=self.shelf,
+                           seed=seed, data_dir=data_dir,
+                           on_error=lambda exc: self.failed.emit(
+                               ways, failure_sentence("The round could not be drawn", exc)))
 
-    def shutdown(self, timeout_ms: int = 60_000) -> bool:
-        """Take no more jobs and wait for the running one; True if none is left."""
-        self._closed = True
-        return self._pool.waitForDone(timeout_ms)
-
-    def _on_returned(self, duel_round: DuelRound) -> None:
-        self._running = False
-        if not self._closed:
-            self.ready.emit(duel_round)
-
-    def _on_errored(self, ways: int, exc: Exception) -> None:
-        self._running = False
-        if not self._closed:
-            reason = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
-            hint = " File ▸ Get Omniglot… finds or fetches the data." if isinstance(exc, DataError) else ""
-            self.failed.emit(ways, f"The round could not be drawn: {reason}.{hint}")
+    def on_result(self, duel_round: DuelRound) -> None:
+        self.ready.emit(duel_round)
