@@ -104,3 +104,13 @@ class PointSeries:
         self.curve.setVisible(visible)
         if self.bars is not None:
             self.bars.setVisible(visible)
+
+
+def list_in_legend(plot: pg.PlotItem, entries: list, extra: list = ()) -> None:
+    """The plot's legend, in this order: (curve or point series, name or None to leave it out), then ``extra``."""
+    plot.legend.clear()
+    for series, name in entries:
+        if name is not None:
+            plot.legend.addItem(series.smooth if isinstance(series, SmoothedCurve) else series.curve, name)
+    for item, name in extra:
+        plot.legend.addItem(item, name)

@@ -19,10 +19,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
-    QMenu,
     QSizePolicy,
     QSlider,
     QToolButton,
@@ -32,8 +30,10 @@ from PySide6.QtWidgets import (
 
 from engine.config import TrainConfig
 from gui import theme
+from gui import curve_export
+from gui.chart_ranges import nice_upper, settled_y_range
 from gui.chart_words import chart_words
-from gui.curve_items import PointSeries, SmoothedCurve
+from gui.curve_items import PointSeries, SmoothedCurve, list_in_legend
 from gui.history import RunHistory, write_csv
 from gui.reference_line import make_reference_line, show_comparison
 from gui.references import Reference, compare_with_published
@@ -111,11 +111,7 @@ class CurvesView(QWidget):
         self.export_button = QToolButton()
         self.export_button.setText("Export")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.export_button)
-        menu.addAction("Charts as PNG…", lambda: self._export_dialog("png"))
-        menu.addAction("Charts as SVG…", lambda: self._export_dialog("svg"))
-        menu.addAction("All runs as CSV…", lambda: self._export_dialog("csv"))
-        self.export_button.setMenu(menu)
+        self.export_button.setMenu(curve_export.export_menu(self, self.export_button))
 
         controls = QHBoxLayout()
         controls.addStretch(1)
@@ -168,7 +164,7 @@ class CurvesView(QWidget):
         plot.legend = legend  # PlotItem.addItem lists named items here
         plot.getAxis("left").setWidth(64)  # equal widths: the three charts' iterations line up
         plot.showGrid(x=True, y=True, alpha=0.25)
-        self._add_export_actions(plot)
+        curve_export.add_export_actions(self, plot)
         plot.setLabel("left", ylabel)
         theme.tidy_axes(plot)
         plot.setClipToView(True)
@@ -195,7 +191,7 @@ class CurvesView(QWidget):
         view = self.loss_plot.getViewBox()
         if self._x_upper is not None and list(view.viewRange()[0]) != [0.0, self._x_upper]:
             return  # the user moved it
-        upper = _nice_upper(max(10.0, 1.05 * last_iteration))
+        upper = nice_upper(max(10.0, 1.05 * last_iteration))
         if upper != self._x_upper:
             self._x_upper = upper
             view.setXRange(0.0, upper, padding=0.0)
@@ -207,33 +203,13 @@ class CurvesView(QWidget):
         """
         view = plot.getViewBox()
         log = self.log_y.isChecked() and plot is not self.perf_plot
-        values = [np.asarray(v, dtype=float) for v in series if len(v)]
-        if not values:
-            return
-        data = np.concatenate(values)
-        data = data[np.isfinite(data) & (data > 0)] if log else data[np.isfinite(data)]
-        if not len(data):
-            return
-        lo, hi = float(data.min()), float(data.max())
-        if log:
-            lo, hi = np.log10(lo), np.log10(hi)
         shown = self._y_ranges.get(id(plot))
         if shown is not None and list(view.viewRange()[1]) != list(shown):
             return  # the user zoomed or panned: leave it
-        span = max(hi - lo, 1e-12 if log else max(abs(hi), 1e-12) * 1e-3)
-        if shown is not None and shown[0] <= lo and hi <= shown[1] and (hi - lo) >= 0.5 * (shown[1] - shown[0]):
-            return
-        target = (lo - 0.08 * span, hi + 0.08 * span)
-        view.setYRange(*target, padding=0.0)
-        self._y_ranges[id(plot)] = tuple(view.viewRange()[1])
-
-    def _add_export_actions(self, plot: pg.PlotItem) -> None:
-        """Right-click a chart: next to pyqtgraph's own "Export..." (one chart), all charts at once."""
-        menu = plot.getViewBox().menu
-        menu.addSeparator()
-        menu.addAction("Export all charts as PNG…", lambda: self._export_dialog("png"))
-        menu.addAction("Export all charts as SVG…", lambda: self._export_dialog("svg"))
-        menu.addAction("Export all runs as CSV…", lambda: self._export_dialog("csv"))
+        target = settled_y_range(series, shown, log=log)
+        if target is not None:
+            view.setYRange(*target, padding=0.0)
+            self._y_ranges[id(plot)] = tuple(view.viewRange()[1])
 
     # -- runs ----------------------------------------------------------------------------------------
     @property
@@ -291,11 +267,11 @@ class CurvesView(QWidget):
         classify = config.kind == "classification"
         words = chart_words(config)
         earlier = [(c.smooth, c.smooth.name()) for o in self.overlays for c, _, _ in o.curves if c.smooth.name()]
-        _list_in_legend(self.loss_plot, [(self.meta_loss, words.loss_name), (self.pre_loss, words.pre_name)], earlier)
-        _list_in_legend(self.perf_plot, [(self.post_acc, words.accuracy_name),
+        list_in_legend(self.loss_plot, [(self.meta_loss, words.loss_name), (self.pre_loss, words.pre_name)], earlier)
+        list_in_legend(self.perf_plot, [(self.post_acc, words.accuracy_name),
                                          (self.pre_acc, words.pre_name if classify else None),
                                          (self.val_points, "validation ± 95% CI")])
-        _list_in_legend(self.grad_plot, [(self.grad_norm, words.gradient_name),
+        list_in_legend(self.grad_plot, [(self.grad_norm, words.gradient_name),
                                          (self.grad_first, "first-order part" if words.hessian_split else None),
                                          (self.grad_hessian, "Hessian term" if words.hessian_split else None)])
         self.pre_loss.set_visible(words.pre_name is not None)
@@ -454,58 +430,12 @@ class CurvesView(QWidget):
 
     def export_png(self, path: str | Path) -> Path:
         """The charts with their title, live numbers and reference line, as drawn (antialiased)."""
-        self.set_quality(True)
-        self.refresh(force=True)
-        path = Path(path)
-        if not self.grab().save(str(path), "PNG"):
-            raise OSError(f"could not write {path}")
-        return path
+        return curve_export.export_png(self, path)
 
     def export_svg(self, path: str | Path) -> Path:
-        """The charts as vector graphics (Qt's SVG generator; pyqtgraph's own fails on Qt 6.12 paths)."""
-        from PySide6.QtCore import QRect, QSize
-        from PySide6.QtGui import QPainter
-        from PySide6.QtSvg import QSvgGenerator
+        """The charts as vector graphics."""
+        return curve_export.export_svg(self, path)
 
-        self.set_quality(True)
-        self.refresh(force=True)
-        path = Path(path)
-        size = self.graphics.size()
-        generator = QSvgGenerator()
-        generator.setFileName(str(path))
-        generator.setSize(QSize(size.width(), size.height()))
-        generator.setViewBox(QRect(0, 0, size.width(), size.height()))
-        generator.setTitle(self.title.text())
-        generator.setDescription(self.reference_label.text())
-        painter = QPainter(generator)
-        try:
-            self.graphics.render(painter)
-        finally:
-            painter.end()
-        return path
-
-    def _export_dialog(self, kind: str) -> None:
-        filters = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)", "csv": "CSV table (*.csv)"}
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", f"innerloop-curves.{kind}",
-                                              filters[kind])
-        if path:
-            {"png": self.export_png, "svg": self.export_svg, "csv": self.export_csv}[kind](path)
-
-
-def _list_in_legend(plot: pg.PlotItem, entries: list, extra: list = ()) -> None:
-    """The plot's legend, in this order: (curve or point series, name or None to leave it out), then ``extra``."""
-    plot.legend.clear()
-    for series, name in entries:
-        if name is not None:
-            plot.legend.addItem(series.smooth if isinstance(series, SmoothedCurve) else series.curve, name)
-    for item, name in extra:
-        plot.legend.addItem(item, name)
-
-
-def _nice_upper(value: float) -> float:
-    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) that is at least ``value``."""
-    exponent = math.floor(math.log10(value))
-    for mantissa in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
-        if mantissa * 10.0 ** exponent >= value:
-            return mantissa * 10.0 ** exponent
-    return 10.0 ** (exponent + 1)
+    def export_dialog(self, kind: str) -> None:
+        """Ask where, then export ``kind`` (png, svg or csv)."""
+        curve_export.export_dialog(self, kind)

@@ -74,6 +74,6 @@ def test_csv_has_one_row_per_iteration(tmp_path):
 
 
 def test_round_axis_limits():
-    from gui.curves import _nice_upper
+    from gui.chart_ranges import nice_upper
 
-    assert [_nice_upper(v) for v in (10, 11, 21, 294, 1001)] == [10, 12, 25, 300, 1200]
+    assert [nice_upper(v) for v in (10, 11, 21, 294, 1001)] == [10, 12, 25, 300, 1200]
