@@ -3,6 +3,7 @@ folders' ``metrics.jsonl`` hold. Uses the app's own plotting library, headless.
 
     python scripts/plot_results.py data-efficiency RESULTS.json docs/data-efficiency.png
     python scripts/plot_results.py curve RUN_DIR docs/snail-curve.png [--title TEXT]
+    python scripts/plot_results.py minutes OUT.png LABEL=TTA.json [LABEL=TTA.json ...]
 
 RESULTS.json for data-efficiency: {"protocol": ..., "tasks": ..., "budget": ...,
 "rows": [{"algo": "maml", "label": "MAML", "classes": 50, "accuracy": 0.9, "ci95": 0.01}, ...]}.
@@ -89,6 +90,36 @@ def curve(run_dir: str, out: str, title: str | None) -> None:
     _save(plot, out)
 
 
+def minutes(out: str, series: list[str]) -> None:
+    """Test accuracy against minutes of training, one line per ``scripts/time_to_accuracy.py`` JSON."""
+    import numpy as np
+    import pyqtgraph as pg
+
+    _app()
+    pg.setConfigOptions(antialias=True, background="w", foreground="k")
+    plot = pg.PlotWidget(title="Omniglot 5-way 1-shot (finn), train --dataset omniglot --minutes N: "
+                               "test accuracy, 600 tasks, 95% CI")
+    plot.setLabel("bottom", "training wall time (minutes, validation included)")
+    plot.setLabel("left", "test accuracy %")
+    plot.addLegend(offset=(10, -10))
+    plot.showGrid(x=True, y=True, alpha=0.3)
+    colours = [(31, 119, 180), (213, 94, 0), (0, 158, 115)]
+    for colour, item in zip(colours, series):
+        label, path = item.split("=", 1)
+        rows = json.loads(Path(path).read_text())["rows"]
+        x = np.array([r["minutes"] for r in rows])
+        y = np.array([100 * r["accuracy"] for r in rows])
+        ci = np.array([100 * r["ci95"] for r in rows])
+        pen = pg.mkPen(colour, width=3)
+        plot.plot(x, y, pen=pen, symbol="o", symbolSize=9, symbolBrush=colour, name=label)
+        plot.addItem(pg.ErrorBarItem(x=x, y=y, top=ci, bottom=ci, beam=0.4, pen=pen))
+    goals = pg.ScatterPlotItem([5, 20], [95, 97], symbol="+", size=18, pen=pg.mkPen((0, 0, 0), width=2),
+                               brush=(0, 0, 0), name="goals: 95% at 5 min, 97% at 20 min")
+    plot.addItem(goals)
+    plot.setXRange(0, 21, padding=0)
+    _save(plot, out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -99,9 +130,14 @@ def main() -> None:
     p.add_argument("run_dir")
     p.add_argument("out")
     p.add_argument("--title")
+    p = sub.add_parser("minutes")
+    p.add_argument("out")
+    p.add_argument("series", nargs="+", help="LABEL=scripts/time_to_accuracy.py JSON")
     args = parser.parse_args()
     if args.what == "data-efficiency":
         data_efficiency(args.results, args.out)
+    elif args.what == "minutes":
+        minutes(args.out, args.series)
     else:
         curve(args.run_dir, args.out, args.title)
 
