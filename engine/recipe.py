@@ -101,7 +101,7 @@ def _inner_loop_predictions(learner, x_s, y_s, x_q, y_q) -> dict:
     k = c.inner_steps
     theta = {name: p.detach() for name, p in maml.theta().items()}
     if c.algo == "reptile":  # as Reptile meta-trains: one pass over support and query examples in k minibatches
-        x, y = learner._interleaved(x_s, y_s, x_q, y_q)
+        x, y = learner.training_examples(x_s, y_s, x_q, y_q)
         phi = theta
         for xb, yb in zip(torch.tensor_split(x, k), torch.tensor_split(y, k)):
             phi = maml.inner_step(phi, grad(maml.loss_at)(phi, xb, yb))

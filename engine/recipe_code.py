@@ -189,7 +189,7 @@ def listing_namespace(trainer) -> dict:
         cross_entropy=F.cross_entropy, mse_loss=F.mse_loss, gather=gather_items, homework_order=homework_order,
         random_order=lambda b, n: random_order(b, n, trainer.device),
         tasks=lambda b: zip(b.x_support, b.y_support, b.x_query, b.y_query), split=torch.tensor_split,
-        interleave=getattr(learner, "_interleaved", None),  # Reptile's own order of a task's examples
+        interleave=getattr(learner, "training_examples", None),  # Reptile's own order of a task's examples
         unpack=lambda b: (b.x_support, b.y_support, b.x_query, b.y_query))
     if c.uses_inner_loop:
         steps = learner.maml.step_sizes()

@@ -10,11 +10,12 @@ from engine.data.sources import make_sampler
 from engine.learner_io import load_meta_learner
 
 
-@pytest.mark.parametrize("name", ["omniglot-finn-5w1s-maml.pt", "sinusoid-10shot-maml.pt",
-                                  "omniglot-cs330-3w1s-mann.pt"])
-def test_assets_are_small_and_name_the_command_that_made_them(name):
+@pytest.mark.parametrize("name, mib", [("omniglot-finn-5w1s-maml.pt", 2), ("sinusoid-10shot-maml.pt", 2),
+                                       ("omniglot-cs330-3w1s-mann.pt", 2), ("omniglot-finn-20w1s-maml.pt", 2),
+                                       ("omniglot-finn-5w1s-finetune.pt", 6)])  # its pre-training head
+def test_assets_are_small_and_name_the_command_that_made_them(name, mib):
     path = checkpoint_path(name)
-    assert path.stat().st_size < 2 * 1024 * 1024
+    assert path.stat().st_size < mib * 1024 * 1024
     assert "innerloop-cli train" in load_checkpoint(path)["note"]
 
 
@@ -42,3 +43,14 @@ def test_mann_asset_answers_test_characters_after_reading_one_of_each(omniglot_d
                            data_dir=omniglot_dir)
     metrics = evaluate(learner, sampler, tasks=100, seed=11)
     assert metrics.stages == ("answer",) and metrics.accuracy[0] > 0.9
+
+
+@pytest.mark.omniglot
+def test_20_way_asset_classifies_20_test_characters_and_within_an_alphabet(omniglot_dir, omniglot_arrays):
+    config, maml, _ = load_meta_learner(checkpoint_path("omniglot-finn-20w1s-maml.pt"))
+    assert (config.algo, config.protocol, config.ways, config.shots) == ("maml", "finn", 20, 1)
+    for protocol, within, floor in (("finn", False, 0.8), ("lake", True, 0.6)):
+        sampler = make_sampler("omniglot", split="test", protocol=protocol, ways=20, shots=1, queries=1,
+                               data_dir=omniglot_dir, within_alphabet=within)
+        metrics = evaluate(maml, sampler, tasks=40, seed=11)
+        assert metrics.accuracy[-1] > floor and metrics.accuracy[0] < 0.2

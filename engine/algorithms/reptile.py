@@ -60,7 +60,7 @@ class ReptileLearner(MamlLearner):
         support_step = grad_and_value(maml.loss_at)
 
         def per_task(x_s, y_s, x_q, y_q):
-            x, y = self._interleaved(x_s, y_s, x_q, y_q)
+            x, y = self.training_examples(x_s, y_s, x_q, y_q)
             phi = theta
             for chunk_x, chunk_y in zip(torch.tensor_split(x, steps), torch.tensor_split(y, steps)):
                 grads, _ = support_step(phi, chunk_x, chunk_y)
@@ -85,7 +85,7 @@ class ReptileLearner(MamlLearner):
         post_acc, pre_acc = accs.mean(0).tolist() if classify else (None, None)
         return StepReport(loss, pre_loss, pre_acc, post_acc, {})
 
-    def _interleaved(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor,
+    def training_examples(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor,
                      y_q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The task's examples, support and query, ordered round-robin over the classes, so that each
         of the K consecutive minibatches holds every class (the sampler lays both sets out class by
