@@ -5,8 +5,9 @@ gives (second-order MAML, Omniglot 5-way 1-shot, ``finn``).
 
 Trains one run for the largest budget; when its wall-clock time (validation included, as a user's
 ``--minutes N`` counts it) passes each mark, θ is copied aside. Afterwards every copy is evaluated on
-the same 600 test tasks (95% CI, the run's test inner steps); the evaluation is not counted as
-training time. ``--queries`` overrides the default to measure the previous default (15) alongside.
+the same 600 test tasks with one query per class whatever the run trained with (95% CI, the run's
+test inner steps; ``compare``'s protocol); the evaluation is not counted as training time.
+``--queries`` overrides the training default to measure the previous default (15) alongside.
 A benchmark run, not a test.
 """
 
@@ -36,6 +37,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--tasks", type=int, default=600)
+    parser.add_argument("--eval-queries", type=int, default=1, help="test queries per class")
     args = parser.parse_args()
     marks = sorted(float(m) for m in args.minutes.split(","))
     governor = governor_for(args.threads)
@@ -55,7 +57,7 @@ def main() -> int:
             saved.append((pending.pop(0), trainer.iteration, state))
             print(f"{saved[-1][0]:g} min: iteration {trainer.iteration}", flush=True)
     sampler = make_sampler("omniglot", split="test", protocol=config.protocol, ways=config.ways,
-                           shots=config.shots, queries=config.queries, data_dir=config.data_dir)
+                           shots=config.shots, queries=args.eval_queries, data_dir=config.data_dir)
     rows = []
     for minutes, iteration, state in saved:
         trainer.learner.module.load_state_dict(state)
@@ -65,7 +67,7 @@ def main() -> int:
                      "ci95": last["accuracy_ci95"]})
         print(f"{minutes:g} min ({iteration} iterations): {100 * last['accuracy']:.2f} ± "
               f"{100 * last['accuracy_ci95']:.2f}% on {args.tasks} test tasks", flush=True)
-    report = {"config": config.to_dict(), "threads": torch.get_num_threads(),
+    report = {"config": config.to_dict(), "eval_queries": args.eval_queries, "threads": torch.get_num_threads(),
               "thread_choice": choice.describe() if choice else None, "tasks": args.tasks, "rows": rows}
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(finite_or_none(report), f, indent=2)
