@@ -117,6 +117,8 @@ def minutes(out: str, series: list[str]) -> None:
                                brush=(0, 0, 0), name="goals: 95% at 5 min, 97% at 20 min")
     plot.addItem(goals)
     plot.setXRange(0, 21, padding=0)
+    low = min(float(plot.getViewBox().childrenBounds()[1][0]), 90.0)
+    plot.setYRange(low - 0.35 * (100 - low), 100, padding=0)  # room below the data for the legend
     _save(plot, out)
 
 
