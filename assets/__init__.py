@@ -13,6 +13,9 @@ as one classifier over every ``finn`` meta-training class, 6 minutes, 683 iterat
 fitted per task), 94.80% on the same 600 5-way 1-shot test tasks as the MAML file (``compare``);
 5 MB, most of it the pre-training head.
 ``checkpoints/omniglot-cs330-3w1s-mann.pt``: the memory-augmented LSTM, CS330 3-way 1-shot, 97.83%.
+``checkpoints/omniglot-finn-20w1s-maml.pt``: second-order MAML, Omniglot 20-way 1-shot, ``finn``, 90
+minutes on one core (4,731 iterations); 92.82 ± 0.28% on 600 20-way test tasks, 72.35 ± 0.82% on
+Lake et al.'s within-alphabet 20-way tasks (``eval --protocol lake --within-alphabet``).
 Each file's ``note`` holds the exact command.
 """
 
