@@ -122,7 +122,7 @@ def test_a_meta_batch_beyond_memory_is_refused_before_anything_is_allocated(tmp_
 def test_memory_check_compares_the_batch_with_available_memory(monkeypatch):
     from engine import memory_budget
 
-    config = default_config("glyphs", iterations=1)  # 5-way, 1 + 15 images per class, 28x28
+    config = default_config("glyphs", iterations=1, queries=15)  # 5-way, 1 + 15 images per class, 28x28
     one_task = 5 * 16 * (28 * 28 * 4 + 8)
     assert memory_budget.task_batch_bytes(config) == config.meta_batch * one_task
     monkeypatch.setattr(memory_budget, "available_bytes", lambda: 10 * one_task)
