@@ -34,19 +34,13 @@ def _stats(ms: list[float], prefix: str = "") -> dict:
 
 def drag_frames(app, view, frames: int) -> dict:
     """Drag support point 0 around a loop in ``frames`` pointer moves; per-frame wall times."""
-    from PySide6.QtCore import QEvent, QObject, QPointF, Qt
+    from PySide6.QtCore import QEvent, QPointF, Qt
+
+    from gui.bench_explorer import _PaintCounter
     from PySide6.QtGui import QMouseEvent
 
     plot = view.plots[0]
     viewport = plot.viewport()
-
-    class Paints(QObject):
-        count = 0
-
-        def eventFilter(self, _obj, event):  # noqa: N802
-            if event.type() == QEvent.Type.Paint:
-                Paints.count += 1
-            return False
 
     def send(kind, pos: QPointF, button, buttons) -> None:
         event = QMouseEvent(kind, pos, viewport.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier)
@@ -56,8 +50,7 @@ def drag_frames(app, view, frames: int) -> dict:
     loop = np.column_stack([3.5 * np.cos(angles), 3.0 * np.sin(2 * angles)])
     view.move_point(0, *loop[0])
     app.processEvents()
-    paints = Paints()
-    viewport.installEventFilter(paints)
+    paints = _PaintCounter(viewport)
     left = Qt.MouseButton.LeftButton
     send(QEvent.Type.MouseButtonPress, plot.pixel_of(*loop[0]), left, left)
     app.processEvents()
@@ -70,9 +63,9 @@ def drag_frames(app, view, frames: int) -> dict:
         cpu.append((time.process_time() - start_cpu) * 1000)
     send(QEvent.Type.MouseButtonRelease, plot.pixel_of(*loop[-1]), left, Qt.MouseButton.NoButton)
     app.processEvents()
-    viewport.removeEventFilter(paints)
+    viewport.removeEventFilter(paints.filter)
     moved = float(np.hypot(view.x[0] - loop[-1][0], view.y[0] - loop[-1][1]))
-    return {"frames": len(times), **_stats(times), **_stats(cpu, "cpu_"), "painted": Paints.count,
+    return {"frames": len(times), **_stats(times), **_stats(cpu, "cpu_"), "painted": paints.count,
             "point_off_by": moved}
 
 
