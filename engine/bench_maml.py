@@ -2,10 +2,12 @@
 
 The reference is the per-task ``torch.autograd.grad`` loop that peer libraries (learn2learn,
 higher, the original MAML ports) use; both compute the same meta-gradient (tests check it).
-Reported per case: vmap, the task loop (with metrics and the optional Hessian split), the reference, the path
-Inner Loop picks for that shape, and the reference's time over the picked path's. Milliseconds
-per meta-iteration (forward, inner loop and outer backward; no optimiser step), best of a few
-repeats, all measured in one process so the ratios are fair.
+Reported per case: vmap, the task loop on one thread of tasks (torch's intra-op threads inside
+each operation), the task loop with the tasks shared among the threads (one single-threaded torch
+each; ``engine.algorithms.task_workers``), the reference at torch's thread count, the path Inner
+Loop picks for that shape, and the reference's time over the picked path's. Milliseconds per
+meta-iteration (forward, inner loop and outer backward, the metrics Inner Loop logs; no optimiser
+step), best of a few repeats, all measured in one process so the ratios are fair.
 """
 
 from __future__ import annotations
@@ -75,21 +77,27 @@ def bench_maml(case: MamlCase, *, first_order: bool, device: torch.device, repea
     maml = Maml(build_model(case.model, case.ways), kind, 0.4 if kind == "classification" else 0.01).to(device)
     batch = case.batch(device)
 
-    def step(vectorised: bool):
+    def step(vectorised: bool, workers: int):
         def run():
             maml.zero_grad(set_to_none=True)
-            maml.meta_step(batch, case.inner_steps, first_order=first_order, vectorised=vectorised)
+            maml.meta_step(batch, case.inner_steps, first_order=first_order, vectorised=vectorised, workers=workers)
         return run
 
     def reference():
         maml.zero_grad(set_to_none=True)
         meta_gradient_loop(maml, batch, case.inner_steps, first_order=first_order)
 
-    vmap_ms, loop_ms = _time(step(True), repeats, device), _time(step(False), repeats, device)
+    workers = maml.task_workers_for(batch)
+    vmap_ms = _time(step(True, 1), repeats, device)
+    loop_ms = _time(step(False, 1), repeats, device)
+    shared_ms = _time(step(False, workers), repeats, device) if workers > 1 else loop_ms
     reference_ms = _time(reference, repeats, device)
-    chosen = "vmap" if maml.prefers_vectorised(batch) else "task-loop"
-    chosen_ms = vmap_ms if chosen == "vmap" else loop_ms
+    vectorised = maml.prefers_vectorised(batch, workers)
+    chosen = "vmap" if vectorised else ("task-loop" if workers == 1 else f"task-loop, {workers} task threads")
+    chosen_ms = vmap_ms if vectorised else shared_ms
     return {"case": case.name, "order": "first" if first_order else "second", "device": str(device),
+            "torch_threads": torch.get_num_threads(), "task_threads": 1 if vectorised else workers,
+            "loop_task_threads": workers,
             "vmap_ms": round(vmap_ms, 2), "task_loop_ms": round(loop_ms, 2),
-            "reference_loop_ms": round(reference_ms, 2), "chosen": chosen,
-            "speedup": round(reference_ms / chosen_ms, 2)}
+            "task_loop_shared_ms": round(shared_ms, 2), "reference_loop_ms": round(reference_ms, 2),
+            "chosen": chosen, "chosen_ms": round(chosen_ms, 2), "speedup": round(reference_ms / chosen_ms, 2)}

@@ -16,12 +16,12 @@ def flat_grad(module):
     return torch.cat([p.grad.flatten() for p in module.parameters()])
 
 
-def meta_grad(maml, batch, steps, first_order, loop=False, vectorised=True):
+def meta_grad(maml, batch, steps, first_order, loop=False, vectorised=True, workers=1):
     maml.zero_grad()
     if loop:
         meta_gradient_loop(maml, batch, steps, first_order=first_order)
     else:
-        maml.meta_step(batch, steps, first_order=first_order, vectorised=vectorised)
+        maml.meta_step(batch, steps, first_order=first_order, vectorised=vectorised, workers=workers)
     return flat_grad(maml)
 
 
@@ -100,12 +100,14 @@ def test_second_and_first_order_agree_when_the_hessian_vanishes():
     torch.testing.assert_close(grads[0], grads[1], rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("vectorised", [True, False], ids=["vmap", "task-loop"])
+@pytest.mark.parametrize("vectorised,workers", [(True, 1), (False, 1), (False, 2), (False, 3)],
+                         ids=["vmap", "task-loop", "task-loop-2-threads", "task-loop-3-threads"])
 @pytest.mark.parametrize("first_order", [False, True])
 @pytest.mark.parametrize("steps", [1, 3])
-def test_both_training_paths_equal_the_per_task_reference_loop(first_order, steps, vectorised):
+def test_both_training_paths_equal_the_per_task_reference_loop(first_order, steps, vectorised, workers):
+    """Also with the tasks shared among threads (each with its own copy of the network)."""
     maml, batch = tiny_maml(), make_batch(tasks=3)
-    fast = meta_grad(maml, batch, steps, first_order, vectorised=vectorised)
+    fast = meta_grad(maml, batch, steps, first_order, vectorised=vectorised, workers=workers)
     reference = meta_grad(maml, batch, steps, first_order, loop=True)
     torch.testing.assert_close(fast, reference, rtol=1e-9, atol=1e-12)
 
@@ -114,11 +116,13 @@ def test_both_training_paths_equal_the_per_task_reference_loop(first_order, step
 def test_first_order_part_is_the_same_on_both_paths_and_is_fomaml_gradient(first_order):
     maml, batch = tiny_maml(), make_batch(tasks=3)
     parts = []
-    for vectorised in (True, False):
+    for vectorised, workers in ((True, 1), (False, 1), (False, 2)):
         maml.zero_grad()
-        step = maml.meta_step(batch, 2, first_order=first_order, split_hessian=True, vectorised=vectorised)
+        step = maml.meta_step(batch, 2, first_order=first_order, split_hessian=True, vectorised=vectorised,
+                              workers=workers)
         parts.append(torch.cat([g.flatten() for g in step.first_order_part.values()]))
     torch.testing.assert_close(parts[0], parts[1], rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(parts[0], parts[2], rtol=1e-9, atol=1e-12)
     torch.testing.assert_close(parts[0], meta_grad(maml, batch, 2, first_order=True), rtol=1e-9, atol=1e-12)
 
 
@@ -128,6 +132,9 @@ def test_the_faster_path_is_chosen_by_task_size_not_by_timing():
     assert maml.prefers_vectorised(make_batch(ways=20, shots=1, queries=1, size=4))
     assert not maml.prefers_vectorised(make_batch(ways=5, shots=1, queries=15))
     assert not maml.prefers_vectorised(make_batch(ways=5, shots=5, queries=5))
+    # with the tasks shared among threads, which only the loop can use, the loop wins sooner
+    assert maml.prefers_vectorised(make_batch(ways=5, shots=1, queries=1), workers=2)
+    assert not maml.prefers_vectorised(make_batch(ways=20, shots=1, queries=1, size=4), workers=2)
 
 
 def test_hessian_split_adds_up_and_vanishes_for_first_order():
@@ -209,3 +216,34 @@ def test_recompute_is_a_maml_setting_the_cli_knows(tmp_path):
                  "--val-every", "0", "--out", str(run), "--quiet"]) == 0
     assert main(["train", "--dataset", "glyphs", "--algo", "snail", "--recompute", "--iterations", "1",
                  "--out", str(tmp_path / "r2"), "--quiet"]) == 2
+
+
+def test_task_threads_report_the_same_metrics_and_leave_torch_threads_as_they_were():
+    maml, batch = tiny_maml(), make_batch(tasks=5)
+    threads = torch.get_num_threads()
+    steps = []
+    for workers in (1, 2):
+        maml.zero_grad()
+        steps.append(maml.meta_step(batch, 1, first_order=False, vectorised=False, workers=workers))
+    assert torch.get_num_threads() == threads
+    for field in ("meta_loss", "pre_loss", "pre_accuracy", "post_accuracy"):
+        torch.testing.assert_close(getattr(steps[0], field), getattr(steps[1], field), rtol=1e-12, atol=1e-12)
+    vmap_step = maml.meta_step(batch, 1, first_order=False, vectorised=True)
+    torch.testing.assert_close(steps[0].pre_loss, vmap_step.pre_loss, rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(steps[0].post_accuracy, vmap_step.post_accuracy)
+
+
+def test_image_tasks_on_a_cpu_are_shared_among_torch_threads_and_the_sinusoid_is_not():
+    maml = tiny_maml()
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert maml.task_workers_for(make_batch(tasks=8)) == 2
+        assert maml.task_workers_for(make_batch(tasks=1)) == 1
+        torch.set_num_threads(1)
+        assert maml.task_workers_for(make_batch(tasks=8)) == 1
+        torch.set_num_threads(2)
+        x = torch.zeros(8, 5, 1, dtype=torch.float64)
+        assert maml.task_workers_for(TaskBatch(x, x, x, x)) == 1
+    finally:
+        torch.set_num_threads(threads)

@@ -21,6 +21,9 @@ from torch.func import functional_call, grad_and_value, vmap
 from torch.utils.checkpoint import checkpoint
 
 from engine.algorithms.losses import accuracy, task_loss
+from engine.algorithms.maml_step import MetaStep, run_meta_step
+from engine.algorithms.task_workers import TaskWorkers, replica_for
+from engine.models.batch_stat_norm import first_derivatives_only
 from engine.tasks import TaskBatch
 
 Params = dict[str, torch.Tensor]
@@ -59,17 +62,6 @@ class MetaBatchResult:
         return {n: g.sum(0) for n, g in zip(names, grads)}
 
 
-@dataclass(frozen=True)
-class MetaStep:
-    """One meta-gradient computed (it is in θ's ``.grad``) and what was measured on the way."""
-
-    meta_loss: torch.Tensor
-    pre_loss: torch.Tensor
-    pre_accuracy: torch.Tensor | None
-    post_accuracy: torch.Tensor | None
-    first_order_part: Params | None  # when the Hessian split was asked for
-
-
 class Maml(nn.Module):
     """Holds θ (the network's parameters) and, for Meta-SGD, the learned inner learning rates."""
 
@@ -78,6 +70,7 @@ class Maml(nn.Module):
         if kind not in ("classification", "regression"):
             raise ValueError(f"kind must be classification or regression, not {kind!r}")
         self.net, self.kind = net, kind
+        self.task_workers = TaskWorkers()
         self.learn_inner_lr = learn_inner_lr
         self.inner_lr = float(inner_lr)
         if learn_inner_lr:
@@ -104,7 +97,7 @@ class Maml(nn.Module):
 
     # -- one task ----------------------------------------------------------------------------------
     def forward_with(self, params: Params, x: torch.Tensor) -> torch.Tensor:
-        return functional_call(self.net, params, (x,))
+        return functional_call(replica_for(self.net), params, (x,))
 
     def loss_at(self, params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return task_loss(self.kind, self.forward_with(params, x), y)
@@ -114,7 +107,7 @@ class Maml(nn.Module):
         return {k: phi[k] - lrs[k] * grads[k] for k in phi}
 
     def trajectory(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *,
-                   first_order: bool, recompute: bool = False) -> Trajectory:
+                   first_order: bool, recompute: bool = False, autograd: bool = False) -> Trajectory:
         """The one inner loop: φ_0..φ_steps for one task, read by training, evaluation and traces.
 
         Written with ``torch.func`` so it runs per task or under ``vmap``; second order keeps
@@ -125,9 +118,15 @@ class Maml(nn.Module):
         memory: each inner step's graph is dropped after its forward pass and rebuilt during the
         outer backward pass (``torch.utils.checkpoint``), so memory no longer grows with every
         step's activations. Same numbers; the trajectory then keeps no inner gradients.
+
+        ``autograd`` (one task at a time, θ requiring grad) differentiates with
+        ``torch.autograd.grad`` instead of ``torch.func``, whose transforms must not run in two
+        threads at once (``engine.algorithms.task_workers`` runs tasks on several). Same numbers.
         """
         if recompute and not first_order:
             return self._recomputed_trajectory(params, x_s, y_s, steps)
+        if autograd:
+            return self._autograd_trajectory(params, x_s, y_s, steps, first_order=first_order)
         phis, losses, grads = [params], [], []
         support_step = grad_and_value(self.loss_at)
         for _ in range(steps):
@@ -137,6 +136,25 @@ class Maml(nn.Module):
             losses.append(loss)
             grads.append(g)
             phis.append(self.inner_step(phis[-1], g))
+        return Trajectory(phis, losses, grads)
+
+    def _autograd_trajectory(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *,
+                             first_order: bool) -> Trajectory:
+        names = list(params)
+        phis, losses, grads = [params], [], []
+        for _ in range(steps):
+            phi = phis[-1]
+            if first_order:  # the inner gradients are constants: torch's fused batch norm suffices
+                with first_derivatives_only():
+                    loss = self.loss_at(phi, x_s, y_s)
+                flat = torch.autograd.grad(loss, [phi[n] for n in names])
+            else:
+                loss = self.loss_at(phi, x_s, y_s)
+                flat = torch.autograd.grad(loss, [phi[n] for n in names], create_graph=True)
+            g = dict(zip(names, flat))
+            losses.append(loss.detach())
+            grads.append(g)
+            phis.append(self.inner_step(phi, g))
         return Trajectory(phis, losses, grads)
 
     def _recomputed_trajectory(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor,
@@ -161,43 +179,52 @@ class Maml(nn.Module):
         return Trajectory(phis, losses, [])
 
     def adapt(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *,
-              first_order: bool, recompute: bool = False) -> Params:
-        """φ_steps for one task (usable under ``vmap`` unless ``recompute``)."""
-        return self.trajectory(params, x_s, y_s, steps, first_order=first_order, recompute=recompute).adapted
+              first_order: bool, recompute: bool = False, autograd: bool = False) -> Params:
+        """φ_steps for one task (usable under ``vmap`` unless ``recompute`` or ``autograd``)."""
+        return self.trajectory(params, x_s, y_s, steps, first_order=first_order, recompute=recompute,
+                               autograd=autograd).adapted
 
     # -- a meta-batch ------------------------------------------------------------------------------
-    def prefers_vectorised(self, batch: TaskBatch) -> bool:
+    def prefers_vectorised(self, batch: TaskBatch, workers: int = 1) -> bool:
         """Whether ``vmap`` beats the per-task loop for this batch shape on this device.
 
         Measured with ``innerloop-cli bench maml`` on a 2-core CPU: vmap turns the conv layers
-        into grouped convolutions, which win while each task holds at most ~40 images (5-way and
-        20-way 1-shot training with one query per class) and lose for larger tasks (5-way 5-shot
-        with 5 queries, 15 queries per class); for the MLP vmap is always faster. A fixed rule,
-        not a timing, so runs stay reproducible.
+        into grouped convolutions, which win while each task holds few images and lose for larger
+        tasks (15 queries per class, 5-way 5-shot). On one thread vmap wins up to ~40 images per task
+        (20-way 1-shot with one query per class); with the tasks shared among ``workers`` threads
+        (which vmap cannot use) the loop wins from there down to ~20. For the MLP vmap is always
+        faster. A fixed rule, not a timing, so runs stay reproducible.
         """
         if batch.x_support.dim() <= 3 or batch.x_support.is_cuda:
             return True  # the MLP; on a GPU, one launch per layer beats B of them
-        return batch.x_support.shape[1] + batch.x_query.shape[1] <= 40
+        images = batch.x_support.shape[1] + batch.x_query.shape[1]
+        return images <= (20 if workers > 1 else 40)
+
+    def task_workers_for(self, batch: TaskBatch) -> int:
+        """How many threads share a meta-batch's tasks: torch's thread count, for image tasks on a CPU.
+
+        Each worker then runs torch single-threaded (``engine.algorithms.task_workers``); the
+        sinusoid MLP's tasks are too small to pay for a thread's hand-off, and a GPU runs them all at once.
+        """
+        if batch.x_support.dim() <= 3 or batch.x_support.device.type != "cpu":
+            return 1
+        return max(1, min(torch.get_num_threads(), batch.size))
 
     def meta_step(self, batch: TaskBatch, steps: int, *, first_order: bool, split_hessian: bool = False,
-                  vectorised: bool | None = None, recompute: bool = False) -> MetaStep:
+                  vectorised: bool | None = None, recompute: bool = False, workers: int | None = None) -> MetaStep:
         """Accumulate the meta-gradient of the mean post-adaptation query loss into ``.grad``.
 
-        Both ways (``vmap`` over tasks, or one task at a time with a backward pass each) give
-        the same numbers; ``None`` picks the faster for the batch shape. ``split_hessian`` also
+        Both ways (``vmap`` over tasks, or one task at a time with a gradient each) give the
+        same numbers; ``None`` picks the faster for the batch shape. ``split_hessian`` also
         returns the first-order part, so the Hessian term is ``θ.grad − first_order_part``.
-        ``recompute`` (see ``trajectory``) goes one task at a time.
+        ``recompute`` (see ``trajectory``) goes one task at a time. ``workers``: threads that
+        share the tasks (default ``task_workers_for``).
         """
+        workers = self.task_workers_for(batch) if workers is None else max(1, min(int(workers), batch.size))
         if vectorised is None:
-            vectorised = self.prefers_vectorised(batch) and not recompute
-        if not vectorised:
-            return self._meta_step_loop(batch, steps, first_order=first_order, split_hessian=split_hessian,
-                                        recompute=recompute)
-        result = self.meta_batch(batch, steps, first_order=first_order)
-        part = result.first_order_part() if split_hessian else None
-        result.meta_loss.backward()
-        return MetaStep(result.meta_loss.detach(), result.pre_loss, result.pre_accuracy,
-                        None if result.post_accuracy is None else result.post_accuracy.detach(), part)
+            vectorised = self.prefers_vectorised(batch, workers) and not recompute
+        return run_meta_step(self, batch, steps, first_order=first_order, split_hessian=split_hessian,
+                             vectorised=vectorised and not recompute, recompute=recompute, workers=workers)
 
     def meta_batch(self, batch: TaskBatch, steps: int, *, first_order: bool) -> MetaBatchResult:
         """Adapt to every task of the batch at once (``vmap``) and measure the query losses."""
@@ -218,33 +245,6 @@ class Maml(nn.Module):
             pre_acc = vmap(accuracy)(pre_out, batch.y_query).mean() if classify else None
         return MetaBatchResult(losses.mean(), pre_losses.mean(), pre_acc,
                                accs.mean() if classify else None, phi)
-
-    def _meta_step_loop(self, batch: TaskBatch, steps: int, *, first_order: bool,
-                        split_hessian: bool, recompute: bool = False) -> MetaStep:
-        """One task at a time, each with its own backward pass, which frees its graph at once."""
-        theta = self.theta()
-        names = list(theta)
-        classify = self.kind == "classification"
-        losses, accs, pre_losses, pre_accs = [], [], [], []
-        part: Params | None = {n: torch.zeros_like(p) for n, p in theta.items()} if split_hessian else None
-        for b in range(batch.size):
-            x_s, y_s, x_q, y_q = batch.x_support[b], batch.y_support[b], batch.x_query[b], batch.y_query[b]
-            phi = self.adapt(theta, x_s, y_s, steps, first_order=first_order, recompute=recompute)
-            out_q = self.forward_with(phi, x_q)
-            loss = task_loss(self.kind, out_q, y_q) / batch.size
-            if part is not None:
-                for n, g in zip(names, torch.autograd.grad(loss, [phi[n] for n in names], retain_graph=True)):
-                    part[n] += g
-            loss.backward()
-            with torch.no_grad():
-                losses.append(loss * batch.size)
-                pre_out = self.forward_with(theta, x_q)
-                pre_losses.append(task_loss(self.kind, pre_out, y_q))
-                if classify:
-                    accs.append(accuracy(out_q, y_q))
-                    pre_accs.append(accuracy(pre_out, y_q))
-        mean = lambda xs: torch.stack(xs).mean() if xs else None  # noqa: E731
-        return MetaStep(mean(losses), mean(pre_losses), mean(pre_accs), mean(accs), part)
 
 
 def _key(name: str) -> str:

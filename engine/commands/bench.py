@@ -47,9 +47,10 @@ def run(args: argparse.Namespace) -> int:
                 rows.append(bench_maml(case, first_order=first_order, device=device, repeats=args.repeats))
                 if not args.json:
                     r = rows[-1]
-                    print(f"{r['case']:<42} {r['order']:>6}-order  vmap {r['vmap_ms']:8.1f} ms  "
-                          f"task-loop {r['task_loop_ms']:8.1f} ms  reference loop {r['reference_loop_ms']:8.1f} ms"
-                          f"  → {r['chosen']} ×{r['speedup']:.2f}", flush=True)
+                    print(f"{r['case']:<42} {r['order']:>6}-order  vmap {r['vmap_ms']:7.1f}  "
+                          f"task-loop {r['task_loop_ms']:7.1f}  shared by {r['loop_task_threads']} threads "
+                          f"{r['task_loop_shared_ms']:7.1f}  reference loop {r['reference_loop_ms']:7.1f} ms"
+                          f"  → {r['chosen']}: {r['chosen_ms']:.1f} ms, ×{r['speedup']:.2f}", flush=True)
     if "memory" in args.what:
         from engine.bench_memory import bench_memory, print_table
         from engine.commands.metagrad_checkpoint import _steps_list

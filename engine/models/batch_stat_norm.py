@@ -6,12 +6,35 @@ double-backward gives a wrong meta-gradient (errors of ~1e-2 against finite diff
 float64; LayerNorm is affected too, plain convolutions are not). Composed from means and
 variances, autograd differentiates it exactly at any order, with or without ``vmap``;
 ``tests/test_maml_gradients.py`` checks this against finite differences.
+
+Where only first derivatives are taken and no ``vmap`` is involved (MAML's query pass at φ in
+the per-task loop, forward passes without gradients), ``first_derivatives_only()`` switches to
+torch's fused kernel: the same function, computed in two passes over the activations instead of
+about eight (a quarter of a 15-query MAML step on a CPU).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+_fused = threading.local()
+
+
+@contextmanager
+def first_derivatives_only() -> Iterator[None]:
+    """In this thread, batch-stat norms use torch's fused kernel: no second derivative, no ``vmap``."""
+    before = getattr(_fused, "on", False)
+    _fused.on = True
+    try:
+        yield
+    finally:
+        _fused.on = before
 
 
 class BatchStatNorm2d(nn.Module):
@@ -24,7 +47,11 @@ class BatchStatNorm2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        var, mean = torch.var_mean(x, dim=(0, 2, 3), keepdim=True, correction=0)
-        # Folded into one scale and one shift per channel: two passes over x instead of four.
-        scale = self.weight.view(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
-        return x * scale + (self.bias.view(1, -1, 1, 1) - mean * scale)
+        if getattr(_fused, "on", False):
+            return F.batch_norm(x, None, None, self.weight, self.bias, training=True, eps=self.eps)
+        # Two passes with plain sums (torch.var_mean's Welford reduction over these axes is several
+        # times slower): measured 7-9% of a vectorised MAML step with ``innerloop-cli bench maml``.
+        count = x.numel() // x.shape[1]
+        centred = x - x.sum(dim=(0, 2, 3), keepdim=True) / count
+        var = (centred * centred).sum(dim=(0, 2, 3), keepdim=True) / count
+        return centred * (self.weight.view(1, -1, 1, 1) * torch.rsqrt(var + self.eps)) + self.bias.view(1, -1, 1, 1)
