@@ -247,3 +247,13 @@ def test_image_tasks_on_a_cpu_are_shared_among_torch_threads_and_the_sinusoid_is
         assert maml.task_workers_for(TaskBatch(x, x, x, x)) == 1
     finally:
         torch.set_num_threads(threads)
+
+
+def test_threads_never_see_each_others_adapted_parameters():
+    """Each thread reads θ before the others start and runs its own copy of the network, so no task's
+    graph picks up another's φ (which would fail the backward pass or mix the gradients)."""
+    maml, batch = tiny_maml(), make_batch(tasks=6, queries=4)
+    reference = meta_grad(maml, batch, 1, first_order=False, loop=True)
+    for _ in range(25):
+        torch.testing.assert_close(meta_grad(maml, batch, 1, False, vectorised=False, workers=3), reference,
+                                   rtol=1e-9, atol=1e-12)

@@ -46,11 +46,14 @@ class _Share:
 def run_meta_step(maml: Maml, batch: TaskBatch, steps: int, *, first_order: bool, split_hessian: bool,
                   vectorised: bool, recompute: bool, workers: int) -> MetaStep:
     params = [p for p in maml.parameters() if p.requires_grad]
-    names = list(maml.theta())
+    # Read here, before any thread starts: while one thread runs the network with φ swapped in
+    # (functional_call), the module's parameters are not θ.
+    theta = dict(maml.theta())
+    names = list(theta)
     share_of = _vectorised_share if vectorised else _task_loop_share
 
     def part_share(part: TaskBatch) -> _Share:
-        return share_of(maml, part, batch.size, steps, params, first_order=first_order,
+        return share_of(maml, theta, part, batch.size, steps, params, first_order=first_order,
                         split_hessian=split_hessian, recompute=recompute)
 
     if vectorised:  # torch.func's transforms keep process-wide state: one thread runs them at a time
@@ -80,8 +83,8 @@ def _grads(loss: torch.Tensor, wanted: list[torch.Tensor]) -> list[torch.Tensor]
     return [torch.zeros_like(w) if g is None else g for w, g in zip(wanted, grads)]
 
 
-def _vectorised_share(maml: Maml, part: TaskBatch, total: int, steps: int, params: list[torch.Tensor], *,
-                      first_order: bool, split_hessian: bool, recompute: bool) -> _Share:
+def _vectorised_share(maml: Maml, theta: Params, part: TaskBatch, total: int, steps: int,
+                      params: list[torch.Tensor], *, first_order: bool, split_hessian: bool, recompute: bool) -> _Share:
     result = maml.meta_batch(part, steps, first_order=first_order)
     adapted = list(result.adapted.values()) if split_hessian else []
     grads = _grads(result.meta_loss * (part.size / total), params + adapted)
@@ -93,9 +96,8 @@ def _vectorised_share(maml: Maml, part: TaskBatch, total: int, steps: int, param
     return _Share(grads[:len(params)], fo, sums)
 
 
-def _task_loop_share(maml: Maml, part: TaskBatch, total: int, steps: int, params: list[torch.Tensor], *,
-                     first_order: bool, split_hessian: bool, recompute: bool) -> _Share:
-    theta = maml.theta()
+def _task_loop_share(maml: Maml, theta: Params, part: TaskBatch, total: int, steps: int,
+                     params: list[torch.Tensor], *, first_order: bool, split_hessian: bool, recompute: bool) -> _Share:
     names = list(theta)
     classify = maml.kind == "classification"
     grads: list[torch.Tensor] | None = None
