@@ -16,6 +16,7 @@ import torch
 
 from engine.algorithms.losses import accuracy, task_loss
 from engine.algorithms.task_workers import split_tasks
+from engine.models.activation_layout import channels_last_activations
 from engine.models.batch_stat_norm import first_derivatives_only
 from engine.tasks import TaskBatch
 
@@ -99,38 +100,32 @@ def _vectorised_share(maml: Maml, theta: Params, part: TaskBatch, total: int, st
 def _task_loop_share(maml: Maml, theta: Params, part: TaskBatch, total: int, steps: int,
                      params: list[torch.Tensor], *, first_order: bool, split_hessian: bool, recompute: bool) -> _Share:
     names = list(theta)
-    classify = maml.kind == "classification"
     grads: list[torch.Tensor] | None = None
     fo: list[torch.Tensor] | None = None
     rows = []
-    for b in range(part.size):
-        x_s, x_q = _layout(part.x_support[b]), _layout(part.x_query[b])
-        y_s, y_q = part.y_support[b], part.y_query[b]
-        phi = maml.adapt(theta, x_s, y_s, steps, first_order=first_order, recompute=recompute, autograd=True)
-        with first_derivatives_only():
-            out_q = maml.forward_with(phi, x_q)
-        loss = task_loss(maml.kind, out_q, y_q)
-        task = _grads(loss / total, params + ([phi[n] for n in names] if split_hessian else []))
-        # Out of place: autograd may hand back one tensor as both ∂/∂θ and ∂/∂φ_K (first order).
-        grads = _add(grads, task[:len(params)])
-        if split_hessian:
-            fo = _add(fo, task[len(params):])
-        with torch.no_grad(), first_derivatives_only():
-            pre_out = maml.forward_with(theta, x_q)
-            pre_loss = task_loss(maml.kind, pre_out, y_q)
-            if classify:
-                rows.append(torch.stack([loss.detach(), pre_loss, accuracy(pre_out, y_q), accuracy(out_q, y_q)]))
-            else:
-                rows.append(torch.stack([loss.detach(), pre_loss, pre_loss * 0, pre_loss * 0]))
+    with channels_last_activations():
+        for b in range(part.size):
+            x_s, y_s, x_q, y_q = part.x_support[b], part.y_support[b], part.x_query[b], part.y_query[b]
+            phi = maml.adapt(theta, x_s, y_s, steps, first_order=first_order, recompute=recompute, autograd=True)
+            with first_derivatives_only():
+                out_q = maml.forward_with(phi, x_q)
+            loss = task_loss(maml.kind, out_q, y_q)
+            task = _grads(loss / total, params + ([phi[n] for n in names] if split_hessian else []))
+            # Out of place: autograd may hand back one tensor as both ∂/∂θ and ∂/∂φ_K (first order).
+            grads = _add(grads, task[:len(params)])
+            if split_hessian:
+                fo = _add(fo, task[len(params):])
+            with torch.no_grad(), first_derivatives_only():
+                rows.append(_metrics(maml, loss, out_q, maml.forward_with(theta, x_q), y_q))
     return _Share(grads, fo, torch.stack(rows).sum(0))
+
+
+def _metrics(maml: Maml, loss: torch.Tensor, out: torch.Tensor, pre_out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    pre_loss = task_loss(maml.kind, pre_out, y)
+    if maml.kind != "classification":
+        return torch.stack([loss.detach(), pre_loss, pre_loss * 0, pre_loss * 0])
+    return torch.stack([loss.detach(), pre_loss, accuracy(pre_out, y), accuracy(out, y)])
 
 
 def _add(total: list[torch.Tensor] | None, more: list[torch.Tensor]) -> list[torch.Tensor]:
     return list(more) if total is None else [a + b for a, b in zip(total, more)]
-
-
-def _layout(images: torch.Tensor) -> torch.Tensor:
-    """Image batches in channels-last order, which oneDNN's convolutions run faster on one thread."""
-    if images.dim() == 4 and not images.is_cuda:
-        return images.contiguous(memory_format=torch.channels_last)
-    return images

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from engine.models.activation_layout import as_asked
 from engine.models.batch_stat_norm import BatchStatNorm2d
 
 
@@ -37,4 +38,4 @@ class Conv4(nn.Module):
         self.head = nn.Linear(flat, ways)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x).flatten(1))
+        return self.head(self.features(as_asked(x)).flatten(1))
