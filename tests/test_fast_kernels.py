@@ -2,6 +2,7 @@
 first derivatives are taken, and channels-last activations."""
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import torch
 
@@ -18,11 +19,8 @@ def test_fused_batch_norm_is_the_same_function_with_the_same_first_derivatives()
         norm.bias.uniform_(-1, 1)
     x = (torch.randn(6, 4, 5, 5, dtype=torch.float64) * 3 + 2).requires_grad_()
     outputs, grads = [], []
-    for fused in (False, True):
-        if fused:
-            with first_derivatives_only():
-                out = norm(x)
-        else:
+    for kernel in (nullcontext, first_derivatives_only):
+        with kernel():
             out = norm(x)
         outputs.append(out)
         grads.append(torch.autograd.grad((out.sin()).sum(), [x, norm.weight, norm.bias]))
@@ -59,11 +57,8 @@ def test_conv4_gives_the_same_outputs_and_gradients_with_channels_last_activatio
     net = Conv4(3, hidden=4, image_size=12).double()
     x = torch.rand(5, 1, 12, 12, dtype=torch.float64)
     results = []
-    for layout in (False, True):
-        if layout:
-            with channels_last_activations():
-                out = net(x)
-        else:
+    for layout in (nullcontext, channels_last_activations):
+        with layout():
             out = net(x)
         results.append((out, torch.autograd.grad(out.square().sum(), list(net.parameters()))))
     torch.testing.assert_close(results[0][0], results[1][0], rtol=1e-12, atol=1e-12)

@@ -9,29 +9,23 @@ loop); numbers are unchanged.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import torch
 
-_state = threading.local()
+from engine.models.thread_flag import ThreadFlag
+
+_CHANNELS_LAST = ThreadFlag()
 
 
-@contextmanager
-def channels_last_activations() -> Iterator[None]:
+def channels_last_activations() -> AbstractContextManager[None]:
     """In this thread, networks that support it keep their feature maps channels-last."""
-    before = getattr(_state, "on", False)
-    _state.on = True
-    try:
-        yield
-    finally:
-        _state.on = before
+    return _CHANNELS_LAST.turned_on()
 
 
 def as_asked(images: torch.Tensor) -> torch.Tensor:
     """``images`` channels-last when asked for in this thread, else unchanged."""
-    if not getattr(_state, "on", False) or images.dim() != 4:
+    if not _CHANNELS_LAST.on or images.dim() != 4:
         return images
     if images.shape[1] == 1 and images.is_contiguous():
         # One channel: both layouts hold the same bytes, but torch reads the layout from the strides,

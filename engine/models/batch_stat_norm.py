@@ -15,26 +15,20 @@ about eight (a quarter of a 15-query MAML step on a CPU).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-_fused = threading.local()
+from engine.models.thread_flag import ThreadFlag
+
+_FUSED = ThreadFlag()
 
 
-@contextmanager
-def first_derivatives_only() -> Iterator[None]:
+def first_derivatives_only() -> AbstractContextManager[None]:
     """In this thread, batch-stat norms use torch's fused kernel: no second derivative, no ``vmap``."""
-    before = getattr(_fused, "on", False)
-    _fused.on = True
-    try:
-        yield
-    finally:
-        _fused.on = before
+    return _FUSED.turned_on()
 
 
 class BatchStatNorm2d(nn.Module):
@@ -47,7 +41,7 @@ class BatchStatNorm2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if getattr(_fused, "on", False):
+        if _FUSED.on:
             return F.batch_norm(x, None, None, self.weight, self.bias, training=True, eps=self.eps)
         # Two passes with plain sums (torch.var_mean's Welford reduction over these axes is several
         # times slower): measured 7-9% of a vectorised MAML step with ``innerloop-cli bench maml``.
