@@ -80,7 +80,8 @@ def bench_maml(case: MamlCase, *, first_order: bool, device: torch.device, repea
     def step(vectorised: bool, workers: int):
         def run():
             maml.zero_grad(set_to_none=True)
-            maml.meta_step(batch, case.inner_steps, first_order=first_order, vectorised=vectorised, workers=workers)
+            maml.meta_step(batch, case.inner_steps, first_order=first_order, vectorised=vectorised,
+                           workers=workers)
         return run
 
     def reference():

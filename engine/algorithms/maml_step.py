@@ -85,7 +85,8 @@ def _grads(loss: torch.Tensor, wanted: list[torch.Tensor]) -> list[torch.Tensor]
 
 
 def _vectorised_share(maml: Maml, theta: Params, part: TaskBatch, total: int, steps: int,
-                      params: list[torch.Tensor], *, first_order: bool, split_hessian: bool, recompute: bool) -> _Share:
+                      params: list[torch.Tensor], *, first_order: bool, split_hessian: bool,
+                      recompute: bool) -> _Share:
     result = maml.meta_batch(part, steps, first_order=first_order)
     adapted = list(result.adapted.values()) if split_hessian else []
     grads = _grads(result.meta_loss * (part.size / total), params + adapted)
@@ -98,7 +99,8 @@ def _vectorised_share(maml: Maml, theta: Params, part: TaskBatch, total: int, st
 
 
 def _task_loop_share(maml: Maml, theta: Params, part: TaskBatch, total: int, steps: int,
-                     params: list[torch.Tensor], *, first_order: bool, split_hessian: bool, recompute: bool) -> _Share:
+                     params: list[torch.Tensor], *, first_order: bool, split_hessian: bool,
+                     recompute: bool) -> _Share:
     names = list(theta)
     grads: list[torch.Tensor] | None = None
     fo: list[torch.Tensor] | None = None
@@ -120,7 +122,8 @@ def _task_loop_share(maml: Maml, theta: Params, part: TaskBatch, total: int, ste
     return _Share(grads, fo, torch.stack(rows).sum(0))
 
 
-def _metrics(maml: Maml, loss: torch.Tensor, out: torch.Tensor, pre_out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _metrics(maml: Maml, loss: torch.Tensor, out: torch.Tensor, pre_out: torch.Tensor,
+             y: torch.Tensor) -> torch.Tensor:
     pre_loss = task_loss(maml.kind, pre_out, y)
     if maml.kind != "classification":
         return torch.stack([loss.detach(), pre_loss, pre_loss * 0, pre_loss * 0])

@@ -31,6 +31,7 @@ R = TypeVar("R")
 
 _local = threading.local()
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 _pool_lock = threading.Lock()
 
 
@@ -48,12 +49,13 @@ def split_tasks(batch: TaskBatch, parts: int) -> list[TaskBatch]:
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:
-    global _pool
+    """The process's task threads, grown (never shrunk) to ``workers``; idle ones cost nothing."""
+    global _pool, _pool_size
     with _pool_lock:
-        if _pool is None or _pool._max_workers < workers:  # noqa: SLF001 (grow, never shrink)
-            old, _pool = _pool, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="innerloop-tasks")
+        if _pool is None or _pool_size < workers:
+            old, _pool, _pool_size = _pool, ThreadPoolExecutor(workers, thread_name_prefix="innerloop-tasks"), workers
             if old is not None:
-                old.shutdown(wait=False)
+                old.shutdown(wait=False)  # its threads finish what they run, then exit
         return _pool
 
 

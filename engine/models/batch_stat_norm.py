@@ -48,4 +48,5 @@ class BatchStatNorm2d(nn.Module):
         count = x.numel() // x.shape[1]
         centred = x - x.sum(dim=(0, 2, 3), keepdim=True) / count
         var = (centred * centred).sum(dim=(0, 2, 3), keepdim=True) / count
-        return centred * (self.weight.view(1, -1, 1, 1) * torch.rsqrt(var + self.eps)) + self.bias.view(1, -1, 1, 1)
+        scale = self.weight.view(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
+        return centred * scale + self.bias.view(1, -1, 1, 1)
