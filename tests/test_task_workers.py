@@ -57,3 +57,28 @@ def test_an_error_in_any_part_reaches_the_caller_after_every_thread_has_stopped(
     with pytest.raises(ValueError, match="bad task"):
         TaskWorkers().run(net, part, split_tasks(_batch(6), 2))
     assert finished == [3]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_tasks_are_scored_one_at_a_time_on_task_threads_with_the_numbers_vmap_gives(monkeypatch, threads):
+    from engine.algorithms.maml_learner import MamlLearner
+    from engine.config import default_config
+    from tiny_maml import make_batch, tiny_maml
+
+    learner = MamlLearner(default_config("glyphs", ways=3, shots=1, queries=2, test_inner_steps=3))
+    learner.maml = learner.module = tiny_maml()
+    batch = make_batch(tasks=5, queries=4)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        scores = {}
+        for vectorised in (True, False):
+            monkeypatch.setattr(learner.maml, "prefers_vectorised", lambda _b, _w=1, v=vectorised: v)
+            with torch.no_grad():  # as evaluate() calls it
+                scores[vectorised] = learner.score(batch)
+    finally:
+        torch.set_num_threads(before)
+    assert scores[False].loss.shape == (5, 4) and scores[False].stages == scores[True].stages
+    torch.testing.assert_close(scores[False].loss, scores[True].loss, rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(scores[False].accuracy, scores[True].accuracy)
+    assert not (scores[False].loss[:, -1] == scores[False].loss[:, 0]).all()  # the steps did adapt

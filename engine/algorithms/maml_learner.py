@@ -10,11 +10,14 @@ from torch.func import vmap
 from engine.algorithms.learner import StepReport, TaskScores, grad_norm
 from engine.algorithms.losses import accuracy, task_loss
 from engine.algorithms.maml import Maml
+from engine.algorithms.task_workers import split_tasks
 from engine.algorithms.trace import adaptation_trace
 from engine.catalog import ALGORITHMS
 from engine.config import TrainConfig
 from engine.errors import ConfigError
 from engine.models import build_model
+from engine.models.activation_layout import channels_last_activations
+from engine.models.batch_stat_norm import first_derivatives_only
 from engine.snapshots import AdaptationTrace
 from engine.tasks import Task, TaskBatch
 
@@ -50,21 +53,46 @@ class MamlLearner:
                           None if step.post_accuracy is None else step.post_accuracy.item(), extra)
 
     def score(self, batch: TaskBatch, *, steps: int | None = None) -> TaskScores:
-        """Query loss and accuracy after each inner step 0..steps (default: the test steps)."""
+        """Query loss and accuracy after each inner step 0..steps (default: the test steps).
+
+        Small tasks with ``vmap``; larger ones (15 queries per class, 20-way) one at a time on the
+        task threads, as training does (``Maml.prefers_vectorised``); the same numbers either way.
+        """
         steps = self.config.test_inner_steps if steps is None else steps
-        maml, classify = self.maml, self.kind == "classification"
+        maml = self.maml
         theta = {k: v.detach() for k, v in maml.theta().items()}
+        workers = maml.task_workers_for(batch)
+        if maml.prefers_vectorised(batch, workers):
+            losses, accs = self._score_vectorised(theta, batch, steps)
+        else:
+            parts = maml.task_workers.run(maml.net, lambda part: self._score_each(theta, part, steps),
+                                          split_tasks(batch, workers))
+            losses, accs = (torch.cat([p[i] for p in parts]) for i in (0, 1))
+        classify = self.kind == "classification"
+        return TaskScores(losses, accs if classify else None, tuple(f"step {k}" for k in range(steps + 1)))
+
+    def _score_vectorised(self, theta, batch: TaskBatch, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+        maml, classify = self.maml, self.kind == "classification"
 
         def per_task(x_s, y_s, x_q, y_q):
             path = maml.trajectory(theta, x_s, y_s, steps, first_order=True)
-            outs = [maml.forward_with(phi, x_q) for phi in path.phis]
-            losses = torch.stack([task_loss(maml.kind, out, y_q) for out in outs])
-            accs = torch.stack([accuracy(out, y_q) for out in outs]) if classify else losses
-            return losses, accs
+            return _stage_scores(maml, path.phis, x_q, y_q, classify)
 
         with torch.no_grad():
-            losses, accs = vmap(per_task)(batch.x_support, batch.y_support, batch.x_query, batch.y_query)
-        return TaskScores(losses, accs if classify else None, tuple(f"step {k}" for k in range(steps + 1)))
+            return vmap(per_task)(batch.x_support, batch.y_support, batch.x_query, batch.y_query)
+
+    def _score_each(self, theta, part: TaskBatch, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+        maml, classify = self.maml, self.kind == "classification"
+        start = {k: v.requires_grad_(True) for k, v in ((k, v.clone()) for k, v in theta.items())}
+        rows = []
+        with channels_last_activations():
+            for b in range(part.size):
+                with torch.enable_grad():
+                    path = maml.trajectory(start, part.x_support[b], part.y_support[b], steps, first_order=True,
+                                           autograd=True)
+                with torch.no_grad(), first_derivatives_only():
+                    rows.append(_stage_scores(maml, path.phis, part.x_query[b], part.y_query[b], classify))
+        return torch.stack([r[0] for r in rows]), torch.stack([r[1] for r in rows])
 
     def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None) -> AdaptationTrace:
         steps = self.config.test_inner_steps if steps is None else steps
@@ -90,6 +118,13 @@ class MamlLearner:
 
     def inner_lr(self) -> float:
         return self.maml.inner_lr
+
+
+def _stage_scores(maml, phis, x_q: torch.Tensor, y_q: torch.Tensor,
+                  classify: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    outs = [maml.forward_with(phi, x_q) for phi in phis]
+    losses = torch.stack([task_loss(maml.kind, out, y_q) for out in outs])
+    return losses, (torch.stack([accuracy(out, y_q) for out in outs]) if classify else losses)
 
 
 def _cosine(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
