@@ -2,8 +2,9 @@
 
 Second order (the default) differentiates through every inner gradient, so the meta-gradient
 holds the Hessian-vector products ∇²L_s(φ_k)·v; first order treats the inner gradients as
-constants. Tasks of a meta-batch are processed together with ``torch.func.vmap`` (the inner
-gradient is ``torch.func.grad``, which stays differentiable for the outer backward pass).
+constants. Small tasks of a meta-batch are processed together with ``torch.func.vmap`` (the
+inner gradient is ``torch.func.grad``, which stays differentiable for the outer backward pass);
+larger ones one at a time, shared among CPU threads (``engine.algorithms.maml_step``).
 ``meta_gradient_loop`` is the plain per-task ``torch.autograd.grad`` loop that peer libraries
 use; it is the reference in tests and benchmarks.
 
