@@ -87,3 +87,19 @@ def _exit_code(argv):
         return main(argv)
     except SystemExit as exc:  # argparse's own errors
         return exc.code
+
+
+@pytest.mark.parametrize("args,plan", [
+    (["--queries", "15", "--threads", "2"], "tasks shared among 2 threads, one torch thread each"),
+    (["--queries", "15", "--threads", "1"], "one task at a time"),
+    (["--queries", "1", "--threads", "2"], "tasks batched with vmap"),
+])
+def test_the_first_line_says_how_the_meta_batch_is_processed(tmp_path, capsys, args, plan):
+    threads = torch.get_num_threads()
+    try:
+        assert main(["train", "--dataset", "glyphs", "--iterations", "1", "--meta-batch", "4", "--val-every", "0",
+                     "--out", str(tmp_path / "run"), *args]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    first = next(line for line in capsys.readouterr().err.splitlines() if "torch threads" in line)
+    assert first.endswith(plan)

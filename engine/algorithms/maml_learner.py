@@ -19,7 +19,7 @@ from engine.models import build_model
 from engine.models.activation_layout import channels_last_activations
 from engine.models.batch_stat_norm import first_derivatives_only
 from engine.snapshots import AdaptationTrace
-from engine.tasks import Task, TaskBatch
+from engine.tasks import Task, TaskBatch, stack_tasks
 
 
 class MamlLearner:
@@ -51,6 +51,16 @@ class MamlLearner:
         return StepReport(step.meta_loss.item(), step.pre_loss.item(),
                           None if step.pre_accuracy is None else step.pre_accuracy.item(),
                           None if step.post_accuracy is None else step.post_accuracy.item(), extra)
+
+    def step_plan(self, task: Task) -> str:
+        """How a meta-batch of tasks shaped like ``task`` is processed here, for a run's first line."""
+        batch = stack_tasks([task] * self.config.meta_batch).to(self.device)
+        workers = self.maml.task_workers_for(batch)
+        if self.maml.prefers_vectorised(batch, workers):
+            return "tasks batched with vmap"
+        if workers == 1:
+            return "one task at a time"
+        return f"tasks shared among {workers} threads, one torch thread each"
 
     def score(self, batch: TaskBatch, *, steps: int | None = None) -> TaskScores:
         """Query loss and accuracy after each inner step 0..steps (default: the test steps).

@@ -37,7 +37,7 @@ from engine.algorithms.losses import accuracy, task_loss
 from engine.algorithms.maml_learner import MamlLearner
 from engine.config import TrainConfig
 from engine.errors import ConfigError
-from engine.tasks import TaskBatch
+from engine.tasks import Task, TaskBatch, stack_tasks
 
 
 class ReptileLearner(MamlLearner):
@@ -47,6 +47,10 @@ class ReptileLearner(MamlLearner):
         if config.learn_inner_lr:
             raise ConfigError("Reptile has no gradient for learned inner learning rates; turn Meta-SGD off")
         super().__init__(config, device)
+
+    def step_plan(self, task: Task) -> str:
+        batch = stack_tasks([task] * self.config.meta_batch).to(self.device)
+        return "tasks batched with vmap" if self.maml.prefers_vectorised(batch) else "one task at a time"
 
     def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False) -> StepReport:
         """Add ``θ − mean φ_K`` to θ's ``.grad``, each φ_K adapted on the task's support and query

@@ -171,6 +171,9 @@ def _train(trainer, run_dir: Path, *, quiet: bool) -> int:
     bar = tqdm(total=total, initial=trainer.iteration, disable=quiet, file=sys.stderr, unit="it",
                dynamic_ncols=True, desc=f"{c.algo} {c.dataset}")
     threads = f"; {trainer.governor.choice.describe()}" if trainer.governor and trainer.governor.choice else ""
+    plan = getattr(trainer.learner, "step_plan", None)
+    if plan is not None:
+        threads += f"; {plan(trainer.display_task)}"
     world = getattr(trainer, "world", None)
     ranks = f" x {world.size} processes" if world is not None else ""
     print(f"training {c.label()} on {trainer.device}{ranks}; protocol {c.protocol}; run folder {run_dir}{threads}",
