@@ -108,9 +108,9 @@ def network_layers(module: torch.nn.Module) -> tuple[str, ...]:
 
 def random_learner(config, seed: int = RANDOM_SEED):
     """The learner ``config`` names with θ freshly initialised from torch seed ``seed`` (global RNG untouched)."""
-    from engine.algorithms.learner import build_learner
+    from engine.algorithms.learner import LEARNER_CONSTRUCTION, build_learner
 
-    with torch.random.fork_rng(devices=[]):
+    with LEARNER_CONSTRUCTION, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return build_learner(config, "cpu")
 

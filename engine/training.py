@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from engine.algorithms.evaluation import StepMetrics, evaluate
-from engine.algorithms.learner import build_learner, grad_norm
+from engine.algorithms.learner import LEARNER_CONSTRUCTION, build_learner, grad_norm
 from engine.catalog import settings_for
 from engine.checkpoints import CHECKPOINT_NAME, from_json_text, load_checkpoint, save_checkpoint, to_json_text
 from engine.config import TrainConfig
@@ -65,8 +65,9 @@ class Trainer:
                                           shots=c.shots, queries=c.queries, data_dir=c.data_dir,
                                           classes=c.train_classes)
         self.val_sampler = self._optional_sampler("val")
-        torch.manual_seed(c.seed)
-        self.learner = build_learner(c, self.device)
+        with LEARNER_CONSTRUCTION:  # θ from this seed, whatever other threads build meanwhile
+            torch.manual_seed(c.seed)
+            self.learner = build_learner(c, self.device)
         self.optimizer = torch.optim.Adam(self.learner.module.parameters(), lr=c.meta_lr)
         self.rng = np.random.default_rng(c.seed)
         self._display_draws = 0

@@ -61,20 +61,12 @@ def shown_percent(view, key: str) -> int:
     return int(text.split()[2].rstrip("%"))
 
 
-# The random θ's adaptation diverges (query loss 1.6, 2.8, 5.0, 6.3 over its first steps) and its
-# predictions sit near ties, where the view's computation (the learner's trace, in a background
-# thread while the window also trains) and ``score`` here may round one query differently in
-# float32 (seen once in CI: 4 of 10 against 2 of 10). It may differ by one query; the others not at all.
-ROUNDING_SLACK = {"meta": 0, "pretrained": 0, "random": 10}
-
-
 def assert_columns_show(view, accuracy: dict[str, np.ndarray], k: int) -> None:
     assert view.k_label.text() == f"k = {k}"
     for key in KEYS:
-        shown = shown_percent(view, key)
-        assert abs(shown - round(100 * float(accuracy[key][k]))) <= ROUNDING_SLACK[key], (key, k, shown)
+        assert shown_percent(view, key) == round(100 * float(accuracy[key][k])), (key, k)
         grid = view.columns[key].grid  # the cells agree with the headline: as many green as right
-        assert len(grid.correct) == 10 and 10 * grid.correct.sum() == shown
+        assert len(grid.correct) == 10 and grid.correct.sum() == round(10 * float(accuracy[key][k]))
 
 
 def click(qtbot, button) -> None:

@@ -224,3 +224,29 @@ def test_cli_trains_resumes_evaluates_and_exports_a_black_box_learner(tmp_path, 
     assert "SNAIL" in out and "answer: accuracy" in out
     assert main(["export", str(run), str(tmp_path / "snail.pt")]) == 0
     assert load_learner(tmp_path / "snail.pt").algo == "snail"
+
+
+def test_a_seeded_build_gets_the_same_theta_while_another_thread_builds_learners():
+    """A run's θ (and the stepper's random start) comes from its seed alone, even while the app builds
+    other learners in background threads (they draw from torch's process-wide generator too)."""
+    import threading
+
+    from engine.stepper import random_learner
+
+    config = tiny("maml")
+    reference = [p.detach().clone() for p in random_learner(config, seed=3).module.parameters()]
+    stop = threading.Event()
+
+    def build_others():
+        while not stop.is_set():
+            build_learner(config)
+
+    other = threading.Thread(target=build_others)
+    other.start()
+    try:
+        for _ in range(20):
+            again = [p.detach() for p in random_learner(config, seed=3).module.parameters()]
+            assert all(torch.equal(a, b) for a, b in zip(reference, again))
+    finally:
+        stop.set()
+        other.join()

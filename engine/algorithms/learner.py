@@ -14,6 +14,8 @@ The training loop, evaluation, checkpoints and the views talk to a ``MetaLearner
 
 from __future__ import annotations
 
+import threading
+
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -65,8 +67,21 @@ class MetaLearner(Protocol):
     def set_live(self, name: str, value: float) -> None: ...
 
 
+# Building a learner draws its initial θ from torch's process-wide generator. A seeded build
+# (``torch.manual_seed`` then ``build_learner``: a run's θ, the stepper's random start) must not
+# interleave with a build in another thread (the app loads checkpoints and starts runs from
+# background threads), or its θ depends on timing. Every build holds this lock; seeded ones
+# hold it around the seeding too.
+LEARNER_CONSTRUCTION = threading.RLock()
+
+
 def build_learner(config: TrainConfig, device: torch.device | str = "cpu") -> MetaLearner:
     """The learner a config names, its θ initialised from the current torch seed, on ``device``."""
+    with LEARNER_CONSTRUCTION:
+        return _build_learner(config, device)
+
+
+def _build_learner(config: TrainConfig, device: torch.device | str) -> MetaLearner:
     if config.algo == "maml":
         from engine.algorithms.maml_learner import MamlLearner
 
