@@ -93,7 +93,7 @@ class MamlLearner:
 
     def _score_each(self, theta, part: TaskBatch, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
         maml, classify = self.maml, self.kind == "classification"
-        start = {k: v.requires_grad_(True) for k, v in ((k, v.clone()) for k, v in theta.items())}
+        start = {k: v.clone().requires_grad_(True) for k, v in theta.items()}  # this thread's own leaves
         rows = []
         with channels_last_activations():
             for b in range(part.size):
