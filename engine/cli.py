@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+from engine.allocator import keep_freed_memory
 from engine.errors import UserError
 
 COMMANDS = ("data", "tasks", "train", "eval", "compare", "export", "bench", "metagrad")
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    keep_freed_memory()
     try:
         return int(args.run(args) or 0)
     except UserError as exc:

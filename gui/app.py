@@ -25,6 +25,7 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from engine.allocator import keep_freed_memory
 from gui.presets import DEFAULT_PRESET, all_presets, find_preset
 
 
@@ -147,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         except KeyError as exc:
             parser.error(str(exc.args[0]))
     _size_torch_threads(args.threads)
+    keep_freed_memory()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Inner Loop")
     app.setOrganizationName("InnerLoop")

@@ -154,18 +154,21 @@ def test_data_dialog_download_progress_and_cancel(qtbot):
     qtbot.waitUntil(lambda: not dialog.downloading, timeout=10_000)
 
 
-def test_screenshot_command(qtbot, tmp_path):
+def test_screenshot_command(qtbot, tmp_path, monkeypatch):
     import torch
 
+    import gui.app
     from gui.app import main
 
+    kept = []
+    monkeypatch.setattr(gui.app, "keep_freed_memory", lambda: kept.append(True))
     out = tmp_path / "shot.png"
     threads = torch.get_num_threads()
     try:
         code = main(["--screenshot", str(out), "--preset", "sinusoid-demo", "--run-for", "1", "--size", "1280x800"])
     finally:
         torch.set_num_threads(threads)  # main() sizes torch's pool for the app; give the tests theirs back
-    assert code == 0
+    assert code == 0 and kept == [True]
     image = QImage(str(out))
     assert not image.isNull() and image.width() >= 1100
     qtbot.waitUntil(lambda: QThreadPool.globalInstance().activeThreadCount() == 0, timeout=30_000)

@@ -8,6 +8,7 @@ import os
 import torch
 
 from engine.bench_args import check_repeats, check_seconds
+from engine.allocator import keep_freed_memory
 from engine.commands.json_out import print_json
 from engine.cpu_threads import THREADS_HELP, governor_for
 
@@ -36,12 +37,14 @@ def run(args: argparse.Namespace) -> int:
         governor.choose()
     results: dict[str, list | dict] = {
         "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "torch": torch.__version__, "device": str(device),
+                    "torch": torch.__version__, "device": str(device), "allocator": keep_freed_memory(),
                     "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None}}
     if "maml" in args.what:
         from engine.bench_maml import CASES, bench_maml
 
         rows = results["maml"] = []
+        if not args.json:
+            print(f"torch threads {torch.get_num_threads()}; {results['machine']['allocator']}")
         for case in CASES:
             for first_order in (False, True):
                 rows.append(bench_maml(case, first_order=first_order, device=device, repeats=args.repeats))
