@@ -22,6 +22,7 @@ import time
 import torch
 
 from engine.algorithms.evaluation import evaluate
+from engine.allocator import keep_freed_memory
 from engine.commands.json_out import finite_or_none
 from engine.config import default_config
 from engine.cpu_threads import governor_for
@@ -39,6 +40,7 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=600)
     parser.add_argument("--eval-queries", type=int, default=1, help="test queries per class")
     args = parser.parse_args()
+    allocator = keep_freed_memory()  # as innerloop-cli does
     marks = sorted(float(m) for m in args.minutes.split(","))
     governor = governor_for(args.threads)
     choice = governor.choose()
@@ -68,7 +70,8 @@ def main() -> int:
         print(f"{minutes:g} min ({iteration} iterations): {100 * last['accuracy']:.2f} ± "
               f"{100 * last['accuracy_ci95']:.2f}% on {args.tasks} test tasks", flush=True)
     report = {"config": config.to_dict(), "eval_queries": args.eval_queries, "threads": torch.get_num_threads(),
-              "thread_choice": choice.describe() if choice else None, "tasks": args.tasks, "rows": rows}
+              "thread_choice": choice.describe() if choice else None, "allocator": allocator,
+              "tasks": args.tasks, "rows": rows}
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(finite_or_none(report), f, indent=2)
     return 0
