@@ -5,9 +5,14 @@
 Omniglot-shaped 5-way tasks with 15 queries, 1-shot and 5-shot (random images: memory does not depend on
 the pixels), the conv4 network, the per-task path (the one Inner Loop picks for this shape, and the
 only one recomputation runs on). Each case runs in a fresh process, so one case's allocator state
-cannot hide another's: ``peak_mib`` is the process's peak resident memory during its first
-meta-step above what it held before (Linux ``VmHWM``, allocator slack included: what a user's
-machine sees), ``ms`` the time of a second meta-step.
+cannot hide another's: ``peak_mib`` is the process's peak resident memory during a meta-step of
+K inner steps above what it held before (Linux ``VmHWM``, allocator slack included: what a user's
+machine sees), measured after a one-step meta-step in the same mode has loaded what the mode needs;
+``ms`` the time of the next meta-step. The children run with glibc's default
+malloc, which hands freed memory back at once, so a peak follows the tensors alive at the time;
+``innerloop-cli train`` keeps freed memory for reuse (``engine.allocator``), so a run's resident
+size stays near its peak, and its first meta-step grows less above a baseline that already holds
+what earlier passes freed.
 
 A benchmark, not a test: times depend on the machine and its load.
 """
@@ -46,15 +51,16 @@ def _maml(device: torch.device):
 
 
 def measure(steps: int, mode: str, shots: int = 1) -> dict:
-    """One case, in this (fresh) process: peak resident memory of a first meta-step, time of a second."""
+    """One case, in this (fresh) process: peak resident memory of a K-step meta-step, time of the next."""
     from engine.second_order.order_cost import _peak_since, _reset_peak
 
     torch.set_num_threads(1)
     device = torch.device("cpu")
     maml, batch = _maml(device), _batch(device, shots)
-    with torch.no_grad():
-        maml.forward_with(maml.theta(), batch.x_query[0])  # libraries and kernels loaded before the baseline
     kwargs = dict(first_order=mode == "first", recompute=mode == "second+recompute", vectorised=False)
+    # Libraries and kernels loaded before the baseline (checkpointing's first use alone costs ~70 MiB).
+    maml.meta_step(batch, 1, **kwargs)
+    maml.zero_grad(set_to_none=True)
     start = _reset_peak(device)
     maml.meta_step(batch, steps, **kwargs)
     peak = _peak_since(device, start)
@@ -67,15 +73,13 @@ def measure(steps: int, mode: str, shots: int = 1) -> dict:
 
 def bench_memory(steps_list: list[int]) -> list[dict]:
     """Every (K, mode) in a fresh Python process."""
-    rows = []
-    for shots in SHOTS:
-        for steps in steps_list:
-            for mode in MODES:
-                code = ("import json, engine.bench_memory as b; "
-                        f"print(json.dumps(b.measure({steps}, {mode!r}, {shots})))")
-                out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-                rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return rows
+    return [measure_in_fresh_process(steps, mode, shots) for shots in SHOTS for steps in steps_list for mode in MODES]
+
+
+def measure_in_fresh_process(steps: int, mode: str, shots: int = 1) -> dict:
+    code = f"import json, engine.bench_memory as b; print(json.dumps(b.measure({steps}, {mode!r}, {shots})))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def print_table(rows: list[dict]) -> None:
