@@ -3,10 +3,10 @@
 A meta-iteration allocates and frees the same few megabytes of feature maps every time. By
 default glibc's malloc gives freed memory at the top of its heaps back to the kernel and serves
 large blocks with fresh ``mmap`` calls, so the next iteration touches new pages, each a page fault
-the kernel zero-fills: about 100,000 faults per 15-query MAML meta-iteration, 11% of its time on a 2-core
-CPU (``innerloop-cli bench maml``; the reference loop gains too). With the thresholds fixed high,
-the heaps keep what they had and an iteration after the first faults on almost nothing; the cost
-is that the process keeps up to its peak use.
+the kernel zero-fills: about 100,000 faults per 15-query MAML meta-iteration, 11% of its time on a
+2-core CPU (``innerloop-cli bench maml``; the reference loop gains too). With the thresholds fixed
+high, the heaps keep what they had and an iteration after the first faults on almost nothing; the
+cost is that the process keeps up to its peak use.
 
 Called by the command line and the app at start-up, never on import: a library should not change
 a process's allocator behind its back. Settings a user made (``MALLOC_*`` variables,
@@ -30,7 +30,7 @@ _kept: str | None = None
 
 
 def keep_freed_memory() -> str:
-    """Ask glibc to keep freed memory; returns what was done, in words (for run headers and benches)."""
+    """Ask glibc to keep freed memory; returns what was done, in words (benches record it)."""
     global _kept
     if _kept is None:
         _kept = _apply()
@@ -46,9 +46,11 @@ def _apply() -> str:
         return f"preloaded allocator ({os.environ['LD_PRELOAD']})"
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        done = libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+        done = (libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+                and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1)
     except (OSError, AttributeError):
         done = False
     if not done:
         return "glibc malloc, defaults (mallopt refused)"
-    return f"glibc malloc keeps freed memory (mmap threshold {MMAP_THRESHOLD >> 20} MiB, trim threshold {TRIM_THRESHOLD >> 20} MiB)"
+    return (f"glibc malloc keeps freed memory (mmap threshold {MMAP_THRESHOLD >> 20} MiB, "
+            f"trim threshold {TRIM_THRESHOLD >> 20} MiB)")

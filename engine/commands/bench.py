@@ -7,8 +7,8 @@ import os
 
 import torch
 
-from engine.bench_args import check_repeats, check_seconds
 from engine.allocator import keep_freed_memory
+from engine.bench_args import check_repeats, check_seconds
 from engine.commands.json_out import print_json
 from engine.cpu_threads import THREADS_HELP, governor_for
 
