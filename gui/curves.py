@@ -20,7 +20,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
+    QFrame,
     QLabel,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QToolButton,
@@ -40,6 +42,9 @@ from gui.references import Reference, compare_with_published
 from gui.smoothing import beta_from_slider
 
 MAX_OVERLAYS = 4
+# Three legend rows and three charts of a readable height (~110 px of plot each); in a smaller
+# window (a 1366x768 laptop, a projector) the charts scroll instead of being squeezed flat.
+CHARTS_MIN_HEIGHT = 510
 LIVE_TEXT_INTERVAL_S = 0.25
 
 
@@ -123,7 +128,12 @@ class CurvesView(QWidget):
         controls.addWidget(self.export_button)
 
         self.graphics = _TimedGraphics()
-        self.graphics.setMinimumHeight(300)
+        self.graphics.setMinimumHeight(CHARTS_MIN_HEIGHT)
+        self.chart_scroll = QScrollArea()
+        self.chart_scroll.setWidgetResizable(True)
+        self.chart_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.chart_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.chart_scroll.setWidget(self.graphics)
         self.loss_plot = self._make_plot(0, "meta-loss")
         self.perf_plot = self._make_plot(1, "accuracy %")
         self.grad_plot = self._make_plot(2, "‖meta-gradient‖")
@@ -149,7 +159,7 @@ class CurvesView(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.live)
         layout.addWidget(self.reference_label)
-        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.chart_scroll, 1)
         layout.addLayout(controls)
         self.smoothing.valueChanged.connect(self._on_smoothing)
         self.log_y.toggled.connect(self._on_log_y)

@@ -266,3 +266,14 @@ def test_omniglot_from_a_named_folder(qtbot, make_window, tiny_omniglot):
     assert "protocol lake" in window.task_view.header.text()
     qtbot.mouseClick(window.transport.step, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.session.iteration == 1, timeout=30_000)
+
+
+def test_charts_keep_a_readable_height_on_a_small_screen(qtbot, make_window, tiny_glyphs):
+    # A 1366x768 laptop or projector: the three charts used to share 300 px and drew flat lines.
+    window = make_window(tiny_glyphs, size=(1366, 768))
+    curves = window.curves
+    qtbot.waitUntil(lambda: curves.chart_scroll.viewport().height() > 0, timeout=5_000)
+    heights = [plot.getViewBox().height() for plot in (curves.loss_plot, curves.perf_plot, curves.grad_plot)]
+    assert min(heights) >= 45, heights  # as at the default 1600x1000; before, 0 px each
+    assert curves.graphics.height() > curves.chart_scroll.viewport().height()  # so they scroll
+    assert curves.chart_scroll.verticalScrollBar().maximum() > 0
