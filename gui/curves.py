@@ -20,9 +20,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
-    QFrame,
     QLabel,
-    QScrollArea,
     QSizePolicy,
     QSlider,
     QToolButton,
@@ -33,6 +31,7 @@ from PySide6.QtWidgets import (
 from engine.config import TrainConfig
 from gui import theme
 from gui import curve_export
+from gui.chart_area import TimedGraphics, vertical_scroll
 from gui.chart_ranges import nice_upper, settled_y_range
 from gui.chart_words import chart_words
 from gui.curve_items import PointSeries, SmoothedCurve, list_in_legend
@@ -42,21 +41,7 @@ from gui.references import Reference, compare_with_published
 from gui.smoothing import beta_from_slider
 
 MAX_OVERLAYS = 4
-# Three legend rows and three charts of a readable height (~110 px of plot each); in a smaller
-# window (a 1366x768 laptop, a projector) the charts scroll instead of being squeezed flat.
-CHARTS_MIN_HEIGHT = 510
 LIVE_TEXT_INTERVAL_S = 0.25
-
-
-class _TimedGraphics(pg.GraphicsLayoutWidget):
-    """The charts' view, remembering how long its last paint took (the redraw budget uses it)."""
-
-    last_paint_s = 0.0
-
-    def paintEvent(self, event) -> None:
-        started = time.perf_counter()
-        super().paintEvent(event)
-        self.last_paint_s = time.perf_counter() - started
 DEFAULT_SMOOTHING = 60  # slider position: β ≈ 0.984
 
 
@@ -127,13 +112,8 @@ class CurvesView(QWidget):
         controls.addWidget(self.log_y)
         controls.addWidget(self.export_button)
 
-        self.graphics = _TimedGraphics()
-        self.graphics.setMinimumHeight(CHARTS_MIN_HEIGHT)
-        self.chart_scroll = QScrollArea()
-        self.chart_scroll.setWidgetResizable(True)
-        self.chart_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.chart_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.chart_scroll.setWidget(self.graphics)
+        self.graphics = TimedGraphics()
+        self.chart_scroll = vertical_scroll(self.graphics)
         self.loss_plot = self._make_plot(0, "meta-loss")
         self.perf_plot = self._make_plot(1, "accuracy %")
         self.grad_plot = self._make_plot(2, "‖meta-gradient‖")
