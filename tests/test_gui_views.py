@@ -277,3 +277,11 @@ def test_charts_keep_a_readable_height_on_a_small_screen(qtbot, make_window, tin
     assert min(heights) >= 45, heights  # as at the default 1600x1000; before, 0 px each
     assert curves.graphics.height() > curves.chart_scroll.viewport().height()  # so they scroll
     assert curves.chart_scroll.verticalScrollBar().maximum() > 0
+
+    base = curves.graphics.minimumHeight()
+    window.presenter.enter()  # larger type takes more of each chart: the area grows with it
+    qtbot.waitUntil(lambda: curves.graphics.minimumHeight() > base, timeout=5_000)
+    qtbot.waitUntil(lambda: min(p.getViewBox().height() for p in (curves.loss_plot, curves.perf_plot,
+                                                                    curves.grad_plot)) >= 45, timeout=5_000)
+    window.presenter.leave()
+    qtbot.waitUntil(lambda: curves.graphics.minimumHeight() == base, timeout=5_000)
