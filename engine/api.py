@@ -10,8 +10,10 @@ support set, which the network reads, as a sequence, in front of each query.
 
 Images are file paths, PIL images or arrays of any size, dark ink on a light background like the
 Omniglot PNGs; they are prepared exactly like the training data (grayscale, inverted, 28x28
-LANCZOS). MAML's batch norm normalises with the statistics of the images given together, as in
-training, so predict a set of queries in one call.
+LANCZOS). Each query is answered as if it were the only one (``answering="per-query"``, the
+default): the answer for a drawing does not change with the other drawings asked beside it (MAML's
+batch norm takes the support set's statistics, MANN reads each query on its own).
+``answering="transductive"`` answers the queries of one call together, as the MAML paper evaluates.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 import torch
 
 from engine.algorithms.learner import MetaLearner
+from engine.answering import Answering
 from engine.config import TrainConfig
 from engine.data.image_prep import drawings_to_batch
 from engine.errors import ConfigError
@@ -61,13 +64,15 @@ class AdaptedLearner:
         self.classes, self.steps = classes, steps
         self._adapted = learner.adapt(x_support, y_support, steps=steps)
 
-    def predict_proba(self, images) -> np.ndarray:
+    def predict_proba(self, images, answering: Answering | str = Answering.PER_QUERY) -> np.ndarray:
+        """``[n, N]`` class probabilities; per query (default) each row as if its image were asked alone."""
+        answering = Answering.parse(answering)
         x = torch.from_numpy(drawings_to_batch(images))
         with torch.no_grad():
-            return self._learner.predict_proba(self._adapted, x).numpy()
+            return self._learner.predict_proba(self._adapted, x, answering).numpy()
 
-    def predict(self, images) -> list:
-        return [self.classes[i] for i in self.predict_proba(images).argmax(-1)]
+    def predict(self, images, answering: Answering | str = Answering.PER_QUERY) -> list:
+        return [self.classes[i] for i in self.predict_proba(images, answering).argmax(-1)]
 
 
 class Learner:

@@ -23,24 +23,31 @@ class Algorithm:
     family: str  # OPTIMIZATION or BLACK_BOX
     summary: str
     regression: bool  # can it regress the sinusoid?
+    # How its answer for one query can depend on the other queries when they are answered together
+    # (``engine.answering``); "" when it never does.
+    transduction: str = ""
 
 
 ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (
     Algorithm("maml", "MAML", OPTIMIZATION,
               "Finn et al. 2017: θ is adapted by gradient steps on the support set; second order "
-              "back-propagates through them (Hessian-vector products), first order does not", True),
+              "back-propagates through them (Hessian-vector products), first order does not", True,
+              "batch norm with the query set's statistics"),
     Algorithm("mann", "MANN (LSTM)", BLACK_BOX,
               "Santoro et al. 2016, CS330 homework 1 format: an LSTM reads (image, label) pairs and "
-              "answers the unlabelled queries at the end", False),
+              "answers the unlabelled queries at the end", False,
+              "it reads the queries one after another, so a later query sees the earlier ones"),
     Algorithm("snail", "SNAIL", BLACK_BOX,
               "Mishra et al. 2018: an embedding CNN, then dilated causal convolutions and causal "
               "attention over the (image, label) sequence", False),
     Algorithm("reptile", "Reptile", OPTIMIZATION,
               "Nichol et al. 2018: θ is adapted by plain gradient steps on the support set, then moved "
-              "toward the adapted parameters, θ ← θ + ε (φ_K − θ); first order only", True),
+              "toward the adapted parameters, θ ← θ + ε (φ_K − θ); first order only", True,
+              "batch norm with the query set's statistics"),
     Algorithm("finetune", "Fine-tuning baseline", BASELINE,
               "the lecture's recap, 'fine-tune your parameters on the test set': an ordinary classifier "
-              "pre-trained over all meta-training classes, then a new head fitted on each support set", False),
+              "pre-trained over all meta-training classes, then a new head fitted on each support set", False,
+              "batch norm with the query set's statistics"),
 )}
 
 # Spellings kept for old command lines and checkpoints: name -> (algo, changes to the config).

@@ -4,12 +4,11 @@ MAML: the query's class probabilities at φ_0 = θ, φ_1, …, φ_K (the one tra
 learner's test steps). A black-box learner: after reading 0, 1, …, P support items, in the order it
 reads them (its growing prefixes, as ``BlackBoxLearner.trace`` does for a sampled task).
 
-Why not ``learner.trace(task)``: a trace needs the query's true label (for its loss and accuracy),
-and MAML's trace runs the query batch alone through batch norm, which normalises with the
-statistics of the images given together. One query alone is far from training (there, 5 queries),
-so here the query goes through the network in one batch with the support drawings and its own row
-is read. Measured on 300 Omniglot test tasks (finn protocol, 10 steps, shipped MAML): each query
-alone 77.9 ± 2.1% correct, each with the support set 95.9 ± 1.0%, all 5 queries together 97.7 ± 0.8%.
+Why not ``learner.trace(task)``: a trace needs the query's true label (for its loss and accuracy).
+The query is answered on its own (``Maml.answer``, per query: batch norm takes the support
+drawings' statistics), as ``engine.api`` answers one drawing. Measured on 300 Omniglot test tasks
+(finn protocol, 10 steps, shipped MAML) before that mode existed: each query normalised alone
+77.9 ± 2.1% correct, with the support set 95.9 ± 1.0%, all 5 queries together 97.7 ± 0.8%.
 
 Every image is prepared by ``drawings_to_batch``, as the api and the training data are, and a
 drawing with too little ink is refused (``EmptyDrawingError``) rather than classified.
@@ -107,10 +106,9 @@ def _by_steps(learner, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor) 
     maml = learner.maml
     steps = learner.config.test_inner_steps
     theta = {k: v.detach() for k, v in maml.theta().items()}
-    together = torch.cat([x_s, x_q])
     with torch.no_grad():
         path = maml.trajectory(theta, x_s, y_s, steps, first_order=True)
-        rows = [maml.forward_with(phi, together)[-1].softmax(-1).cpu().numpy() for phi in path.phis]
+        rows = [maml.answer(phi, x_s, x_q)[-1].softmax(-1).cpu().numpy() for phi in path.phis]
     stages = ("θ (no step)",) + tuple(f"step {k}" for k in range(1, steps + 1))
     return stages, np.stack(rows)
 

@@ -107,11 +107,11 @@ def _inner_loop_predictions(learner, x_s, y_s, x_q, y_q) -> dict:
             phi = maml.inner_step(phi, grad(maml.loss_at)(phi, xb, yb))
         on = "minibatches of the support and query examples (as Reptile meta-trains)"
     else:
-        phi = learner.adapt(x_s, y_s, steps=k)
+        phi = learner.adapt(x_s, y_s, steps=k).phi
         on = "the support set"
     shown = dict(before_label="meta-parameters θ",
                  after_label=f"adapted parameters φ: {k} gradient step{'s' * (k != 1)} on {on}")
-    out_before, out_after = maml.forward_with(theta, x_q), maml.forward_with(phi, x_q)
+    out_before, out_after = maml.answer(theta, x_s, x_q), maml.answer(phi, x_s, x_q)
     if c.kind == "classification":
         return dict(shown, query_probs_before=_numpy(out_before.softmax(-1)),
                     query_probs_after=_numpy(out_after.softmax(-1)))

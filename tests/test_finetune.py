@@ -74,7 +74,7 @@ def test_new_head_starts_at_the_prototypes_and_its_steps_fit_the_support_set():
     assert trace.support_loss[-1] < trace.support_loss[0]  # gradient steps on the support loss lower it
     f_s = learner.features(task.x_support)
     protos = torch.stack([f_s[task.y_support == c].mean(0) for c in range(3)])
-    logits = learner.features(task.x_query) @ (F.normalize(protos, dim=-1) * 10).T
+    logits = learner.query_features(task.x_support, task.x_query) @ (F.normalize(protos, dim=-1) * 10).T
     np.testing.assert_allclose(trace.query_probs[0], logits.softmax(-1).detach().numpy(), atol=1e-5)
     scores = learner.score(make_sampler("glyphs", split="test", ways=3, shots=2, queries=2)
                            .sample_batch(3, np.random.default_rng(2)))

@@ -137,7 +137,7 @@ def test_reptiles_adapted_predictions_use_the_phi_its_update_moves_toward():
     theta = {n: p.detach().clone() for n, p in trainer.learner.maml.theta().items()}
     [*trainer.recipe_step()]
     phi = {n: theta[n] - p.grad for n, p in trainer.learner.maml.theta().items()}  # before Adam's step: θ − ∇ = φ
-    x_q = torch.from_numpy(steps[0].query_images)[:, None]
-    probs = trainer.learner.maml.forward_with(phi, x_q).softmax(-1).detach().numpy()
+    x_s, x_q = (torch.from_numpy(images)[:, None] for images in (steps[0].support_images, steps[0].query_images))
+    probs = trainer.learner.maml.answer(phi, x_s, x_q).softmax(-1).detach().numpy()
     np.testing.assert_allclose(steps[-1].query_probs_after, probs, rtol=1e-4, atol=1e-6)
     assert "support and query" in steps[-1].after_label

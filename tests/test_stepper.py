@@ -107,6 +107,7 @@ def test_parameter_change_is_zero_at_start_and_grows_where_the_learner_adapts(st
 def test_the_lesson_of_task_1(stepped):
     meta, pretrained, random = stepped.columns
     assert meta.query_accuracy[1] == 1.0 and random.query_accuracy[1] <= 0.2 + 1e-6
+    assert pretrained.query_accuracy[1] < meta.query_accuracy[1]  # what meta-training adds, visible
     assert meta.support_loss[1] < 0.01 < random.support_loss[1]
 
 

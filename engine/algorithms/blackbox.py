@@ -3,7 +3,9 @@
 A subclass provides the network (``module``), the order in which it reads a support set
 (``reading_order``) and ``query_logits(x_s, y_s, x_q)``: the logits of every query after reading
 the support items in the given order. Training, scoring, the API and the trace are written here
-once. In training the queries (and, where the learner asks for it, the support items) are
+once. A learner that reads the queries in sequence (MANN) would answer a later query knowing the
+earlier ones; per query (``engine.answering``, the default outside training) each query is read
+after the support set on its own sequence. In training the queries (and, where the learner asks for it, the support items) are
 shuffled with torch's seeded generator; scoring and traces use a fixed generator of their own, so
 they never disturb the training stream.
 """
@@ -17,6 +19,8 @@ from torch import nn
 
 from engine.algorithms.episodes import gather_items, random_order
 from engine.algorithms.learner import StepReport, TaskScores
+from engine.answering import Answering
+from engine.catalog import ALGORITHMS
 from engine.config import TrainConfig
 from engine.errors import ConfigError
 from engine.snapshots import SequenceTrace
@@ -47,6 +51,23 @@ class BlackBoxLearner:
         """How many activations carry the support set to the queries, and what they are."""
         raise NotImplementedError
 
+    @property
+    def transductive(self) -> bool:
+        """Whether its answer for one query depends on the other queries read with it."""
+        return bool(ALGORITHMS[self.algo].transduction)
+
+    def answers(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor,
+                answering: Answering = Answering.PER_QUERY, *,
+                attention: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``query_logits``, with each query on its own sequence (support set, then that query) when
+        answering per query and the learner would otherwise read the queries together."""
+        if answering is Answering.TRANSDUCTIVE or not self.transductive:
+            return self.query_logits(x_s, y_s, x_q, attention=attention)
+        b, q = x_q.shape[:2]
+        alone = x_q.reshape(b * q, 1, *x_q.shape[2:])
+        logits, _ = self.query_logits(x_s.repeat_interleave(q, 0), y_s.repeat_interleave(q, 0), alone)
+        return logits.reshape(b, q, -1), None
+
     # -- one batch ------------------------------------------------------------------------------------
     def _episode(self, batch: TaskBatch, generator: torch.Generator | None, shuffle_support: bool):
         x_s, y_s, x_q, y_q = batch.x_support, batch.y_support, batch.x_query, batch.y_query
@@ -74,13 +95,14 @@ class BlackBoxLearner:
         loss.backward()
         return StepReport(loss.item(), None, None, accs.mean().item())
 
-    def score(self, batch: TaskBatch, *, steps: int | None = None) -> TaskScores:
+    def score(self, batch: TaskBatch, *, steps: int | None = None,
+              answering: Answering = Answering.PER_QUERY) -> TaskScores:
         """Query loss and accuracy of each task after reading its whole support set."""
         generator = torch.Generator().manual_seed(SCORE_SEED)
         self.module.eval()
         with torch.no_grad():
             x_s, y_s, x_q, y_q = self._episode(batch, generator, False)
-            logits, _ = self.query_logits(x_s, y_s, x_q)
+            logits, _ = self.answers(x_s, y_s, x_q, answering)
             losses, accs = self._loss_and_accuracy(logits, y_q)
         return TaskScores(losses[:, None], accs[:, None], ("answer",))
 
@@ -94,18 +116,20 @@ class BlackBoxLearner:
         order = self.reading_order(y)
         return gather_items(x, order), gather_items(y, order)
 
-    def predict_proba(self, adapted, x_query: torch.Tensor) -> torch.Tensor:
+    def predict_proba(self, adapted, x_query: torch.Tensor,
+                      answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
         x_s, y_s = adapted
         self.module.eval()
         with torch.no_grad():
-            logits, _ = self.query_logits(x_s, y_s, x_query.to(self.device)[None])
+            logits, _ = self.answers(x_s, y_s, x_query.to(self.device)[None], answering)
         return logits[0].softmax(-1).cpu()
 
     def set_live(self, name: str, value: float) -> None:
         raise ConfigError(f"{self.algo} has no live setting {name}")
 
     # -- the view -------------------------------------------------------------------------------------
-    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None) -> SequenceTrace:
+    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None,
+              answering: Answering = Answering.PER_QUERY) -> SequenceTrace:
         """The task read one support item at a time: every query's answer after each prefix."""
         self.module.eval()
         generator = torch.Generator().manual_seed(SCORE_SEED)
@@ -119,7 +143,7 @@ class BlackBoxLearner:
         items = x_s.shape[1]
         with torch.no_grad():
             for p in range(items + 1):
-                logits, attn = self.query_logits(x_s[:, :p], y_s[:, :p], x_q, attention=True)
+                logits, attn = self.answers(x_s[:, :p], y_s[:, :p], x_q, answering, attention=True)
                 loss, acc = self._loss_and_accuracy(logits, y_q)
                 probs.append(logits[0].softmax(-1).cpu().numpy())
                 losses.append(loss.item())

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from engine.algorithms.learner import MetaLearner
+from engine.answering import Answering
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class StepMetrics:
     loss_ci95: np.ndarray
     stages: tuple[str, ...] = ()
     per_task_accuracy: np.ndarray | None = None  # [tasks, S], for paired comparisons
+    answering: Answering = Answering.PER_QUERY
 
     def to_json(self) -> dict:
         steps = []
@@ -34,7 +36,7 @@ class StepMetrics:
                 row["accuracy"] = float(self.accuracy[k])
                 row["accuracy_ci95"] = float(self.accuracy_ci95[k])
             steps.append(row)
-        return {"tasks": self.tasks, "steps": steps}
+        return {"tasks": self.tasks, "answering": self.answering.value, "steps": steps}
 
 
 def mean_ci95(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -44,9 +46,11 @@ def mean_ci95(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray
 
 
 def evaluate(learner: MetaLearner, sampler, *, tasks: int = 600, steps: int | None = None, seed: int = 0,
-             chunk: int = 25, device: torch.device | str = "cpu") -> StepMetrics:
+             chunk: int = 25, device: torch.device | str = "cpu",
+             answering: Answering = Answering.PER_QUERY, progress=None) -> StepMetrics:
     """Mean query metric per stage over ``tasks`` tasks drawn with ``seed`` (the same tasks for
-    every learner given the same sampler settings and seed)."""
+    every learner given the same sampler settings and seed), each query answered as ``answering``
+    says. ``progress(done, tasks)`` is called after each chunk."""
     rng = np.random.default_rng(seed)
     all_losses, all_accs = [], []
     done = 0
@@ -55,16 +59,18 @@ def evaluate(learner: MetaLearner, sampler, *, tasks: int = 600, steps: int | No
         n = min(chunk, tasks - done)
         batch = sampler.sample_batch(n, rng).to(device)
         with torch.no_grad():
-            scores = learner.score(batch, steps=steps)
+            scores = learner.score(batch, steps=steps, answering=answering)
         stages = scores.stages
         all_losses.append(scores.loss.float().cpu().numpy())
         if scores.accuracy is not None:
             all_accs.append(scores.accuracy.float().cpu().numpy())
         done += n
+        if progress is not None:
+            progress(done, tasks)
     losses = np.concatenate(all_losses).astype(np.float64)
     loss_mean, loss_ci = mean_ci95(losses)
     if all_accs:
         accs = np.concatenate(all_accs).astype(np.float64)
         acc_mean, acc_ci = mean_ci95(accs)
-        return StepMetrics(tasks, acc_mean, acc_ci, loss_mean, loss_ci, stages, accs)
-    return StepMetrics(tasks, None, None, loss_mean, loss_ci, stages)
+        return StepMetrics(tasks, acc_mean, acc_ci, loss_mean, loss_ci, stages, accs, answering)
+    return StepMetrics(tasks, None, None, loss_mean, loss_ci, stages, answering=answering)

@@ -8,8 +8,9 @@ it knows about N-way tasks.
 To adapt to a task, the pre-trained features are kept and a new N-way head is fitted on the
 support set: it starts as the class prototypes (the mean normalised feature of each class, a
 cosine classifier with scale ``SCALE``), then takes ``test_inner_steps`` gradient steps of size
-``inner_lr`` on the support cross-entropy. Stage 0 is the prototype head. Batch norm uses the
-statistics of the images given together (the support set, or the query set), as MAML's does.
+``inner_lr`` on the support cross-entropy. Stage 0 is the prototype head. Batch norm normalises the
+support set with its own statistics; a query per query with the support set's, or transductively
+with the query set's (``engine.answering``), as MAML's does.
 All layers could be fine-tuned too; this baseline fits the head only.
 """
 
@@ -20,10 +21,12 @@ import torch
 import torch.nn.functional as F
 
 from engine.algorithms.learner import StepReport, TaskScores
+from engine.answering import Answering
 from engine.config import TrainConfig
 from engine.data.sources import train_label_count
 from engine.errors import ConfigError
 from engine.models import build_model
+from engine.models.batch_stat_norm import statistics_from_first
 from engine.snapshots import AdaptationTrace
 from engine.tasks import Task, TaskBatch
 
@@ -76,13 +79,23 @@ class FineTuneLearner:
                     heads.append((w - lr * g).detach())
         return heads, norms
 
-    def _per_task_features(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.stack([self.features(task) for task in x])  # batch norm per task and set
+    def query_features(self, x_s: torch.Tensor, x_q: torch.Tensor,
+                       answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
+        """Features of one task's queries: per query with the support set's batch statistics, or
+        transductively with the query set's."""
+        if answering is Answering.TRANSDUCTIVE:
+            return self.features(x_q)
+        rows = x_s.shape[0]
+        with statistics_from_first(rows):
+            return self.features(torch.cat([x_s, x_q]))[rows:]
 
-    def score(self, batch: TaskBatch, *, steps: int | None = None) -> TaskScores:
+    def score(self, batch: TaskBatch, *, steps: int | None = None,
+              answering: Answering = Answering.PER_QUERY) -> TaskScores:
         steps = self.config.test_inner_steps if steps is None else steps
         with torch.no_grad():
-            f_s, f_q = self._per_task_features(batch.x_support), self._per_task_features(batch.x_query)
+            f_s = torch.stack([self.features(x) for x in batch.x_support])  # batch norm per task
+            f_q = torch.stack([self.query_features(x_s, x_q, answering)
+                               for x_s, x_q in zip(batch.x_support, batch.x_query)])
             heads, _ = self._fit_heads(f_s, batch.y_support, steps)
             losses, accs = [], []
             for head in heads:
@@ -92,15 +105,20 @@ class FineTuneLearner:
         stages = ("prototype head",) + tuple(f"head step {k}" for k in range(1, steps + 1))
         return TaskScores(torch.stack(losses, 1), torch.stack(accs, 1), stages)
 
-    def adapt(self, x_support: torch.Tensor, y_support: torch.Tensor, *, steps: int | None = None):
+    def adapt(self, x_support: torch.Tensor, y_support: torch.Tensor, *,
+              steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The fitted head ``[N, D]`` and the support images (whose statistics normalise a query)."""
         steps = self.config.test_inner_steps if steps is None else steps
+        x_support = x_support.to(self.device)
         with torch.no_grad():
-            f_s = self.features(x_support.to(self.device))[None]
-            return self._fit_heads(f_s, y_support.to(self.device)[None], steps)[0][-1][0]
+            f_s = self.features(x_support)[None]
+            return self._fit_heads(f_s, y_support.to(self.device)[None], steps)[0][-1][0], x_support
 
-    def predict_proba(self, adapted, x_query: torch.Tensor) -> torch.Tensor:
+    def predict_proba(self, adapted: tuple[torch.Tensor, torch.Tensor], x_query: torch.Tensor,
+                      answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
+        head, x_support = adapted
         with torch.no_grad():
-            return (self.features(x_query.to(self.device)) @ adapted.T).softmax(-1).cpu()
+            return (self.query_features(x_support, x_query.to(self.device), answering) @ head.T).softmax(-1).cpu()
 
     def set_live(self, name: str, value: float) -> None:
         if name != "inner_lr":
@@ -108,12 +126,13 @@ class FineTuneLearner:
         self.head_lr = float(value)
 
     # -- the view: the head being fitted, step by step ------------------------------------------------
-    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None) -> AdaptationTrace:
+    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None,
+              answering: Answering = Answering.PER_QUERY) -> AdaptationTrace:
         steps = self.config.test_inner_steps if steps is None else steps
         x_s, y_s = task.x_support.to(self.device), task.y_support.to(self.device)
         x_q, y_q = task.x_query.to(self.device), task.y_query.to(self.device)
         with torch.no_grad():
-            f_s, f_q = self.features(x_s)[None], self.features(x_q)[None]
+            f_s, f_q = self.features(x_s)[None], self.query_features(x_s, x_q, answering)[None]
             heads, grad_norms = self._fit_heads(f_s, y_s[None], steps)
             rows = {k: [] for k in ("s_loss", "q_loss", "s_acc", "q_acc", "probs", "change")}
             for head in heads:

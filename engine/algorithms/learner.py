@@ -4,8 +4,9 @@ The training loop, evaluation, checkpoints and the views talk to a ``MetaLearner
 
 - ``meta_step(batch)`` accumulates the meta-gradient into ``module``'s ``.grad`` and says what it
   measured (``StepReport``); the trainer owns the optimiser and takes the step;
-- ``score(batch)`` measures held-out tasks without training (``TaskScores``: one column per
-  "stage", the inner steps 0..K for MAML, the final answer for a black-box learner);
+- ``score(batch, answering=...)`` measures held-out tasks without training (``TaskScores``: one
+  column per "stage", the inner steps 0..K for MAML, the final answer for a black-box learner),
+  each query answered alone or the queries together (``engine.answering``);
 - ``trace(task)`` is the record a view draws of one task;
 - ``adapt(x_s, y_s)`` then ``predict_proba(adapted, x_q)`` serve one task (the public API);
 - ``set_live(name, value)`` takes a setting that may change while a run plays;
@@ -22,6 +23,7 @@ from typing import Protocol
 import torch
 from torch import nn
 
+from engine.answering import Answering
 from engine.config import TrainConfig
 from engine.snapshots import AdaptationTrace, SequenceTrace
 from engine.tasks import Task, TaskBatch
@@ -54,15 +56,19 @@ class MetaLearner(Protocol):
 
     def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False) -> StepReport: ...
 
-    def score(self, batch: TaskBatch, *, steps: int | None = None) -> TaskScores: ...
+    def score(self, batch: TaskBatch, *, steps: int | None = None,
+              answering: Answering = Answering.PER_QUERY) -> TaskScores: ...
 
-    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None) -> AdaptationTrace | SequenceTrace: ...
+    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None,
+              answering: Answering = Answering.PER_QUERY) -> AdaptationTrace | SequenceTrace: ...
 
     def adapt(self, x_support: torch.Tensor, y_support: torch.Tensor, *, steps: int | None = None) -> object:
         """What the learner makes of one support set: φ (MAML) or the support sequence (black-box)."""
 
-    def predict_proba(self, adapted: object, x_query: torch.Tensor) -> torch.Tensor:
-        """``[Q, N]`` class probabilities of the queries, given what ``adapt`` returned."""
+    def predict_proba(self, adapted: object, x_query: torch.Tensor,
+                      answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
+        """``[Q, N]`` class probabilities of the queries, given what ``adapt`` returned; per query, no
+        row depends on the other queries."""
 
     def set_live(self, name: str, value: float) -> None: ...
 

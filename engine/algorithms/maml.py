@@ -24,7 +24,8 @@ from torch.utils.checkpoint import checkpoint
 from engine.algorithms.losses import accuracy, task_loss
 from engine.algorithms.maml_step import MetaStep, run_meta_step
 from engine.algorithms.task_workers import TaskWorkers, replica_for
-from engine.models.batch_stat_norm import first_derivatives_only
+from engine.answering import Answering
+from engine.models.batch_stat_norm import BatchStatNorm2d, first_derivatives_only, statistics_from_first
 from engine.tasks import TaskBatch
 
 Params = dict[str, torch.Tensor]
@@ -71,6 +72,7 @@ class Maml(nn.Module):
         if kind not in ("classification", "regression"):
             raise ValueError(f"kind must be classification or regression, not {kind!r}")
         self.net, self.kind = net, kind
+        self.normalises_over_batch = any(isinstance(m, BatchStatNorm2d) for m in net.modules())
         self.task_workers = TaskWorkers()
         self.learn_inner_lr = learn_inner_lr
         self.inner_lr = float(inner_lr)
@@ -99,6 +101,17 @@ class Maml(nn.Module):
     # -- one task ----------------------------------------------------------------------------------
     def forward_with(self, params: Params, x: torch.Tensor) -> torch.Tensor:
         return functional_call(replica_for(self.net), params, (x,))
+
+    def answer(self, params: Params, x_s: torch.Tensor, x_q: torch.Tensor,
+               answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
+        """The queries' outputs at ``params``. Per query, batch norm normalises every query with the
+        support set's statistics, so no answer depends on the other queries; transductively, with
+        the query set's own statistics (the MAML paper's evaluation, and how training measures)."""
+        if answering is Answering.TRANSDUCTIVE or not self.normalises_over_batch:
+            return self.forward_with(params, x_q)
+        rows = x_s.shape[0]
+        with statistics_from_first(rows):
+            return self.forward_with(params, torch.cat([x_s, x_q]))[rows:]
 
     def loss_at(self, params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return task_loss(self.kind, self.forward_with(params, x), y)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch.func import vmap
@@ -12,6 +13,7 @@ from engine.algorithms.losses import accuracy, task_loss
 from engine.algorithms.maml import Maml
 from engine.algorithms.task_workers import split_tasks
 from engine.algorithms.trace import adaptation_trace
+from engine.answering import Answering
 from engine.catalog import ALGORITHMS
 from engine.config import TrainConfig
 from engine.errors import ConfigError
@@ -20,6 +22,14 @@ from engine.models.activation_layout import channels_last_activations
 from engine.models.batch_stat_norm import first_derivatives_only
 from engine.snapshots import AdaptationTrace
 from engine.tasks import Task, TaskBatch, stack_tasks
+
+
+@dataclass(frozen=True)
+class AdaptedParams:
+    """φ for one support set, with the support images whose statistics normalise a query on its own."""
+
+    phi: dict[str, torch.Tensor]
+    x_support: torch.Tensor
 
 
 class MamlLearner:
@@ -62,8 +72,10 @@ class MamlLearner:
             return "one task at a time"
         return f"tasks shared among {workers} threads, one torch thread each"
 
-    def score(self, batch: TaskBatch, *, steps: int | None = None) -> TaskScores:
-        """Query loss and accuracy after each inner step 0..steps (default: the test steps).
+    def score(self, batch: TaskBatch, *, steps: int | None = None,
+              answering: Answering = Answering.PER_QUERY) -> TaskScores:
+        """Query loss and accuracy after each inner step 0..steps (default: the test steps), each query
+        answered alone (support-set statistics) or the queries together (``Maml.answer``).
 
         Small tasks with ``vmap``; larger ones (15 queries per class, 20-way) one at a time on the
         task threads, as training does (``Maml.prefers_vectorised``); the same numbers either way.
@@ -73,25 +85,27 @@ class MamlLearner:
         theta = {k: v.detach() for k, v in maml.theta().items()}
         workers = maml.task_workers_for(batch)
         if maml.prefers_vectorised(batch, workers):
-            losses, accs = self._score_vectorised(theta, batch, steps)
+            losses, accs = self._score_vectorised(theta, batch, steps, answering)
         else:
-            parts = maml.task_workers.run(maml.net, lambda part: self._score_each(theta, part, steps),
+            parts = maml.task_workers.run(maml.net, lambda part: self._score_each(theta, part, steps, answering),
                                           split_tasks(batch, workers))
             losses, accs = (torch.cat([p[i] for p in parts]) for i in (0, 1))
         classify = self.kind == "classification"
         return TaskScores(losses, accs if classify else None, tuple(f"step {k}" for k in range(steps + 1)))
 
-    def _score_vectorised(self, theta, batch: TaskBatch, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _score_vectorised(self, theta, batch: TaskBatch, steps: int,
+                          answering: Answering) -> tuple[torch.Tensor, torch.Tensor]:
         maml, classify = self.maml, self.kind == "classification"
 
         def per_task(x_s, y_s, x_q, y_q):
             path = maml.trajectory(theta, x_s, y_s, steps, first_order=True)
-            return _stage_scores(maml, path.phis, x_q, y_q, classify)
+            return _stage_scores(maml, path.phis, x_s, x_q, y_q, classify, answering)
 
         with torch.no_grad():
             return vmap(per_task)(batch.x_support, batch.y_support, batch.x_query, batch.y_query)
 
-    def _score_each(self, theta, part: TaskBatch, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _score_each(self, theta, part: TaskBatch, steps: int,
+                    answering: Answering) -> tuple[torch.Tensor, torch.Tensor]:
         maml, classify = self.maml, self.kind == "classification"
         start = {k: v.clone().requires_grad_(True) for k, v in theta.items()}  # this thread's own leaves
         rows = []
@@ -101,25 +115,30 @@ class MamlLearner:
                     path = maml.trajectory(start, part.x_support[b], part.y_support[b], steps, first_order=True,
                                            autograd=True)
                 with torch.no_grad(), first_derivatives_only():
-                    rows.append(_stage_scores(maml, path.phis, part.x_query[b], part.y_query[b], classify))
+                    rows.append(_stage_scores(maml, path.phis, part.x_support[b], part.x_query[b], part.y_query[b],
+                                              classify, answering))
         return torch.stack([r[0] for r in rows]), torch.stack([r[1] for r in rows])
 
-    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None) -> AdaptationTrace:
+    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None,
+              answering: Answering = Answering.PER_QUERY) -> AdaptationTrace:
         steps = self.config.test_inner_steps if steps is None else steps
-        return adaptation_trace(self.maml, task, steps, iteration=iteration, device=self.device)
+        return adaptation_trace(self.maml, task, steps, iteration=iteration, device=self.device,
+                                answering=answering)
 
-    def adapt(self, x_support: torch.Tensor, y_support: torch.Tensor, *, steps: int | None = None):
+    def adapt(self, x_support: torch.Tensor, y_support: torch.Tensor, *, steps: int | None = None) -> AdaptedParams:
         """φ_steps for one support set (default: the test steps), detached."""
         steps = self.config.test_inner_steps if steps is None else steps
         theta = {k: v.detach() for k, v in self.maml.theta().items()}
+        x_support = x_support.to(self.device)
         with torch.no_grad():
-            phi = self.maml.adapt(theta, x_support.to(self.device), y_support.to(self.device), steps,
-                                  first_order=True)
-        return {k: v.detach() for k, v in phi.items()}
+            phi = self.maml.adapt(theta, x_support, y_support.to(self.device), steps, first_order=True)
+        return AdaptedParams({k: v.detach() for k, v in phi.items()}, x_support)
 
-    def predict_proba(self, adapted, x_query: torch.Tensor) -> torch.Tensor:
+    def predict_proba(self, adapted: AdaptedParams, x_query: torch.Tensor,
+                      answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
         with torch.no_grad():
-            return self.maml.forward_with(adapted, x_query.to(self.device)).softmax(-1).cpu()
+            out = self.maml.answer(adapted.phi, adapted.x_support, x_query.to(self.device), answering)
+            return out.softmax(-1).cpu()
 
     def set_live(self, name: str, value: float) -> None:
         if name != "inner_lr":
@@ -130,9 +149,9 @@ class MamlLearner:
         return self.maml.inner_lr
 
 
-def _stage_scores(maml, phis, x_q: torch.Tensor, y_q: torch.Tensor,
-                  classify: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    outs = [maml.forward_with(phi, x_q) for phi in phis]
+def _stage_scores(maml, phis, x_s: torch.Tensor, x_q: torch.Tensor, y_q: torch.Tensor, classify: bool,
+                  answering: Answering) -> tuple[torch.Tensor, torch.Tensor]:
+    outs = [maml.answer(phi, x_s, x_q, answering) for phi in phis]
     losses = torch.stack([task_loss(maml.kind, out, y_q) for out in outs])
     return losses, (torch.stack([accuracy(out, y_q) for out in outs]) if classify else losses)
 

@@ -7,6 +7,7 @@ import torch
 
 from engine.algorithms.losses import accuracy, task_loss
 from engine.algorithms.maml import Maml
+from engine.answering import Answering
 from engine.snapshots import AdaptationTrace
 from engine.tasks import Task
 
@@ -16,8 +17,10 @@ def _layer(name: str) -> str:
 
 
 def adaptation_trace(maml: Maml, task: Task, steps: int, *, iteration: int = 0,
-                     device: torch.device | str = "cpu") -> AdaptationTrace:
-    """Adapt θ to ``task`` for ``steps`` steps (the one trajectory), measuring each φ_k."""
+                     device: torch.device | str = "cpu",
+                     answering: Answering = Answering.PER_QUERY) -> AdaptationTrace:
+    """Adapt θ to ``task`` for ``steps`` steps (the one trajectory), measuring each φ_k; the queries
+    answered as ``answering`` says (``Maml.answer``)."""
     x_s, y_s = task.x_support.to(device), task.y_support.to(device)
     x_q, y_q = task.x_query.to(device), task.y_query.to(device)
     theta = {k: v.detach() for k, v in maml.theta().items()}
@@ -31,7 +34,7 @@ def adaptation_trace(maml: Maml, task: Task, steps: int, *, iteration: int = 0,
         gnorm = {layer: [] for layer in layers}
         for k in range(steps + 1):
             phi, grads = path.phis[k], path.support_grads[k]
-            out_q = maml.forward_with(phi, x_q)
+            out_q = maml.answer(phi, x_s, x_q, answering)
             rows["q_loss"].append(task_loss(maml.kind, out_q, y_q).item())
             if classify:
                 rows["s_acc"].append(accuracy(maml.forward_with(phi, x_s), y_s).item())

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 
 from engine.algorithms.evaluation import evaluate
+from engine.answering import Answering, answering_words, is_transductive
 from engine.commands.json_out import print_json
+from engine.commands.scoring import add_scoring_arguments, progress_bar
 from engine.config import check_seed
 from engine.cpu_threads import THREADS_HELP, governor_for
-from engine.data.sources import make_sampler
+from engine.data.sources import evaluation_sampler
 from engine.errors import ConfigError
 from engine.learner_io import load_meta_learner
 
@@ -17,15 +19,17 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("compare", help="score several runs on the same test tasks, side by side",
                               description="Draw the test tasks once (same seed, same protocol) and score every "
                                           "learner on them: accuracy (or MSE) with 95%% CI. MAML adapts with its "
-                                          "test inner steps; black-box learners read the support set.")
+                                          "test inner steps; black-box learners read the support set. Only "
+                                          "characters none of the learners trained or validated on are "
+                                          "scored; each query is answered alone unless --answering "
+                                          "transductive.")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR_OR_CHECKPOINT")
-    p.add_argument("--tasks", type=int, default=600)
+    p.add_argument("--tasks", type=int, default=600, help="tasks to score (default 600, as the MAML paper)")
     p.add_argument("--protocol", default=None, help="default: the first run's protocol")
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
     p.add_argument("--queries", type=int, default=1, help="queries per class (default 1, the black-box format)")
-    p.add_argument("--within-alphabet", action="store_true",
-                   help="every class of a task from one alphabet (Lake et al. 2015's 20-way one-shot tasks)")
-    p.add_argument("--seed", type=int, default=0)
+    add_scoring_arguments(p)
+    p.add_argument("--seed", type=int, default=0, help="seed of the test tasks (default 0)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--data-dir", default=None)
     p.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
@@ -50,29 +54,44 @@ def run(args: argparse.Namespace) -> int:
                               "compare learners of the same task shape")
     protocol = args.protocol or first.protocol
     first.with_changes(protocol=protocol)  # a protocol of the runs' dataset
-    sampler = make_sampler(first.dataset, split=args.split, protocol=protocol, ways=first.ways, shots=first.shots,
-                           queries=args.queries, data_dir=args.data_dir or first.data_dir,
-                           within_alphabet=args.within_alphabet)
+    answering = Answering.parse(args.answering)
+    sampler, held = evaluation_sampler([config for _, config, _, _ in loaded], split=args.split,
+                                       protocol=protocol, queries=args.queries, data_dir=args.data_dir,
+                                       within_alphabet=args.within_alphabet, include_seen=args.include_seen)
     tasks_from = "within-alphabet" if args.within_alphabet else "any-alphabet"
     rows = []
     for path, config, learner, iteration in loaded:
-        metrics = evaluate(learner, sampler, tasks=args.tasks, seed=args.seed, device=device)
+        with progress_bar(args.tasks, config.algo) as progress:
+            metrics = evaluate(learner, sampler, tasks=args.tasks, seed=args.seed, device=device,
+                               answering=answering, progress=progress)
         last = metrics.to_json()["steps"][-1]
         rows.append({"run": str(path), "learner": config.label(), "algo": config.algo,
                      "first_order": config.first_order if config.algo == "maml" else None,
                      "trained_protocol": config.protocol, "iteration": iteration, "stage": last["stage"],
+                     "transductive": is_transductive(config.algo, answering),
+                     "answering": answering_words(config.algo, answering),
                      **{k: last[k] for k in ("accuracy", "accuracy_ci95", "loss", "loss_ci95") if k in last}})
+    mixed = len({row["transductive"] for row in rows}) > 1
     summary = {"dataset": first.dataset, "protocol": protocol, "tasks_from": tasks_from, "split": args.split,
-               "ways": first.ways,
-               "shots": first.shots, "queries": args.queries, "tasks": args.tasks, "seed": args.seed, "learners": rows}
+               "ways": first.ways, "shots": first.shots, "queries": args.queries, "eval_queries": args.queries,
+               "tasks": args.tasks, "seed": args.seed, "answering": answering.value,
+               "mixes_transductive_and_per_query": mixed,
+               **(held.to_json() if held is not None else {}), "learners": rows}
     if args.json:
         print_json(summary)
         return 0
     print(f"{first.dataset}/{protocol} {args.split} split · {tasks_from} {first.ways}-way {first.shots}-shot, {args.queries} "
           f"quer{'y' if args.queries == 1 else 'ies'} per class · the same {args.tasks} tasks (seed {args.seed})")
+    if held is not None:
+        print(f"  scored on {held.sentence()}")
+    if mixed:
+        print("  not one ranking: rows marked [transductive] answered each task's queries together, the "
+              "others each query alone (run with --answering per-query to rank them)")
     for row in rows:
         score = (f"{row['accuracy'] * 100:6.2f} ± {row['accuracy_ci95'] * 100:.2f}%" if "accuracy" in row
                  else f"mse {row['loss']:.4f} ± {row['loss_ci95']:.4f}")
-        print(f"  {score}  {row['learner']} (trained on {row['trained_protocol']}, iteration {row['iteration']}, "
-              f"{row['stage']})  {row['run']}")
+        mark = " [transductive]" if row["transductive"] else ""
+        print(f"  {score}{mark}  {row['learner']} (trained on {row['trained_protocol']}, iteration "
+              f"{row['iteration']}, {row['stage']})  {row['run']}")
     return 0
+

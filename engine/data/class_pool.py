@@ -66,6 +66,25 @@ class ClassPool:
             class_chars=self.class_chars[keep], class_rotation=self.class_rotation[keep],
             synthetic=self.synthetic, drawers=None if self.drawers is None else self.drawers[:count])
 
+    def identities(self) -> list[tuple[str, str]]:
+        """(alphabet, character) of each base character: the same across protocols and splits."""
+        return list(zip(self.alphabets, self.characters))
+
+    def without(self, characters: frozenset[tuple[str, str]]) -> "ClassPool":
+        """The pool less the base characters named in ``characters`` ((alphabet, character) pairs),
+        with all their classes."""
+        keep = np.asarray([pair not in characters for pair in self.identities()], dtype=bool)
+        if keep.all():
+            return self
+        new_index = np.cumsum(keep) - 1
+        kept_classes = keep[self.class_chars]
+        return ClassPool(
+            images=self.images[keep], alphabets=tuple(a for a, k in zip(self.alphabets, keep) if k),
+            characters=tuple(c for c, k in zip(self.characters, keep) if k),
+            class_chars=new_index[self.class_chars[kept_classes]],
+            class_rotation=self.class_rotation[kept_classes], synthetic=self.synthetic,
+            drawers=None if self.drawers is None else self.drawers[keep])
+
     @property
     def num_labels(self) -> int:
         """Distinct (class, quarter turn) labels: a class turned by a random quarter turn in each task
