@@ -100,6 +100,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("shots", int, "K: support examples per class"),
     Setting("queries", int, "Q: query examples per class"),
     Setting("train_classes", int, "use only the first N meta-training characters (data-efficiency studies)"),
+    Setting("train_within_alphabet", float, "share of meta-training tasks whose classes all come from one "
+                                            "alphabet (0: any alphabet; Lake et al.'s test tasks are within one)"),
     Setting("inner_steps", int, "inner gradient steps in meta-training", _INNER_LOOP),
     Setting("test_inner_steps", int, "inner gradient steps at evaluation (fine-tuning baseline: head steps)",
             (*_INNER_LOOP, "finetune")),
@@ -109,6 +111,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("learn_inner_lr", bool, "Meta-SGD: learn one inner learning rate per parameter", _MAML),
     Setting("recompute", bool, "second-order MAML with less memory: rebuild each inner step's graph during "
                                "the outer backward pass instead of keeping it (slower)", _MAML),
+    Setting("train_answering", str, "how meta-training answers the queries: transductive (batch norm with the "
+                                    "query set's statistics, the MAML paper) or per-query (each query with the "
+                                    "support set's, as it is answered at test time)", _MAML,
+            choices=("transductive", "per-query")),
     Setting("hessian_split_every", int, "split the meta-gradient into first-order part and Hessian term "
                                         "every N iterations (0: never)", _MAML),
     Setting("hidden", int, "LSTM units (MANN)", ("mann",)),

@@ -27,6 +27,7 @@ class TrainConfig:
     shots: int = 1
     queries: int = 15
     train_classes: int | None = None  # None: every meta-training character of the protocol
+    train_within_alphabet: float = 0.0  # share of meta-training tasks whose classes share one alphabet
     # MAML
     inner_steps: int = 1
     test_inner_steps: int = 10
@@ -35,6 +36,8 @@ class TrainConfig:
     learn_inner_lr: bool = False  # Meta-SGD
     recompute: bool = False  # rebuild inner-step graphs in the backward pass (memory for time)
     hessian_split_every: int = 0  # 0: never split the meta-gradient into its two parts
+    # How meta-training's query losses are taken (engine.answering); older checkpoints trained transductively.
+    train_answering: str = "transductive"
     # MANN
     hidden: int = 128
     # every learner
@@ -111,6 +114,13 @@ class TrainConfig:
             raise ConfigError(f"unknown algorithm {self.algo!r}; choose one of {', '.join(names)}")
         if self.device not in DEVICES:
             raise ConfigError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
+        if (not _is_number(self.train_within_alphabet) or not math.isfinite(self.train_within_alphabet)
+                or not 0 <= self.train_within_alphabet <= 1):
+            raise ConfigError(f"train-within-alphabet must be a fraction from 0 to 1, got {self.train_within_alphabet!r}")
+        if self.train_within_alphabet and self.dataset == "sinusoid":
+            raise ConfigError("train-within-alphabet draws image classes from one alphabet; the sinusoid has none")
+        if self.train_answering not in ("transductive", "per-query"):
+            raise ConfigError(f"train-answering must be transductive or per-query, got {self.train_answering!r}")
         for name in ("first_order", "learn_inner_lr", "recompute"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name.replace('_', '-')} must be true or false, got {getattr(self, name)!r}")

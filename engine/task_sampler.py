@@ -18,7 +18,9 @@ class ClassificationTaskSampler:
     """
 
     def __init__(self, pool: ClassPool, ways: int, shots: int, queries: int, *,
-                 dataset: str, protocol: str, split: str, within_alphabet: bool = False) -> None:
+                 dataset: str, protocol: str, split: str, within_alphabet: bool | float = False) -> None:
+        """``within_alphabet``: True draws every task's classes from one alphabet; a fraction in (0, 1)
+        draws that share of a batch's tasks (binomially) from one alphabet and the rest from any."""
         for name, value in (("ways (N)", ways), ("shots (K)", shots), ("queries (Q)", queries)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
                 raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
@@ -33,8 +35,12 @@ class ClassificationTaskSampler:
         self.pool = pool
         self.ways, self.shots, self.queries = int(ways), int(shots), int(queries)
         self.dataset, self.protocol, self.split = dataset, protocol, split
-        self.within_alphabet = within_alphabet
-        if within_alphabet:
+        fraction = float(within_alphabet)
+        if not 0.0 <= fraction <= 1.0:
+            raise ConfigError(f"the within-alphabet fraction must be from 0 to 1, got {within_alphabet!r}")
+        self.within_fraction = fraction
+        self.within_alphabet = fraction == 1.0
+        if fraction > 0:
             self._alphabet_classes = _classes_by_alphabet(pool, self.ways)
             if not self._alphabet_classes:
                 raise ConfigError(f"no alphabet of the {protocol} {split} split has {ways} characters for "
@@ -45,21 +51,35 @@ class ClassificationTaskSampler:
         n, per = self.ways, self.shots + self.queries
         pool = self.pool
         if self.within_alphabet:
-            groups = self._alphabet_classes
-            picked = rng.integers(0, len(groups), size=batch)
-            classes = np.stack([rng.choice(groups[g], size=n, replace=False) for g in picked])
-        elif batch == 1:
-            classes = rng.choice(pool.num_classes, size=(1, n), replace=False)
-        else:  # argpartition of uniform keys: B draws without replacement in one call
-            keys = rng.random((batch, pool.num_classes))
-            classes = np.argpartition(keys, n - 1, axis=1)[:, :n]
-            rng.permuted(classes, axis=1, out=classes)
+            classes = self._within_classes(batch, rng)
+        elif self.within_fraction > 0:
+            within = int(rng.binomial(batch, self.within_fraction))
+            classes = np.concatenate([self._within_classes(within, rng), self._any_classes(batch - within, rng)])
+        else:
+            classes = self._any_classes(batch, rng)
         chars = pool.class_chars[classes]
         turns = pool.class_rotation[classes]
         random_turns = rng.integers(0, 4, size=turns.shape)
         turns = np.where(turns < 0, random_turns, turns)
         drawings = np.argsort(rng.random((batch, n, pool.drawings_per_class)), axis=2)[:, :, :per]
         return classes, chars, turns, drawings
+
+    def _within_classes(self, batch: int, rng: np.random.Generator) -> np.ndarray:
+        if batch == 0:
+            return np.empty((0, self.ways), dtype=np.int64)
+        groups = self._alphabet_classes
+        picked = rng.integers(0, len(groups), size=batch)
+        return np.stack([rng.choice(groups[g], size=self.ways, replace=False) for g in picked])
+
+    def _any_classes(self, batch: int, rng: np.random.Generator) -> np.ndarray:
+        n = self.ways
+        if batch == 1:
+            return rng.choice(self.pool.num_classes, size=(1, n), replace=False)
+        # argpartition of uniform keys: B draws without replacement in one call
+        keys = rng.random((batch, self.pool.num_classes))
+        classes = np.argpartition(keys, n - 1, axis=1)[:, :n]
+        rng.permuted(classes, axis=1, out=classes)
+        return classes
 
     def _arrays(self, chars: np.ndarray, turns: np.ndarray, drawings: np.ndarray) -> tuple[torch.Tensor, ...]:
         """Support and query images ``[B, N*K|N*Q, 1, 28, 28]`` float32 in [0, 1], and their labels.

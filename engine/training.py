@@ -63,7 +63,7 @@ class Trainer:
         c = self.config
         self.train_sampler = make_sampler(c.dataset, split="train", protocol=c.protocol, ways=c.ways,
                                           shots=c.shots, queries=c.queries, data_dir=c.data_dir,
-                                          classes=c.train_classes)
+                                          classes=c.train_classes, within_alphabet=c.train_within_alphabet)
         self.val_sampler = self._optional_sampler("val")
         with LEARNER_CONSTRUCTION:  # θ from this seed, whatever other threads build meanwhile
             torch.manual_seed(c.seed)

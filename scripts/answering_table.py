@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 
@@ -28,29 +29,35 @@ from engine.data.sources import evaluation_sampler
 from engine.learner_io import load_meta_learner
 
 SHIPPED = ("omniglot-finn-5w1s-maml.pt", "omniglot-finn-5w1s-finetune.pt", "omniglot-cs330-3w1s-mann.pt",
-           "omniglot-finn-20w1s-maml.pt")
+           "omniglot-finn-20w1s-maml.pt", "sinusoid-10shot-maml.pt")
 QUERIES_PER_CLASS = 1
 SEED = 0
 
 
 def measure(name: str, tasks: int) -> dict:
     config, learner, iteration = load_meta_learner(checkpoint_path(name), "cpu")
-    sampler, held = evaluation_sampler([config], split="test", protocol=config.protocol, queries=QUERIES_PER_CLASS)
-    row = {"checkpoint": name, "algo": config.algo, "protocol": config.protocol, "ways": config.ways,
-           "shots": config.shots, "iteration": iteration, "tasks": tasks, "eval_queries": QUERIES_PER_CLASS,
-           "seed": SEED, **held.to_json(),
-           "command": f"innerloop-cli eval assets/checkpoints/{name} --tasks {tasks} --queries {QUERIES_PER_CLASS} "
+    classify = config.kind == "classification"
+    queries = QUERIES_PER_CLASS if classify else config.queries
+    sampler, held = evaluation_sampler([config], split="test", protocol=config.protocol, queries=queries)
+    row = {"checkpoint": name, "algo": config.algo, "dataset": config.dataset, "protocol": config.protocol,
+           "ways": config.ways, "shots": config.shots, "iteration": iteration, "tasks": tasks, "eval_queries": queries,
+           "seed": SEED, **(held.to_json() if held is not None else {}),
+           "command": f"innerloop-cli eval assets/checkpoints/{name} --tasks {tasks} --queries {queries} "
                       "--answering MODE"}
     per_task = {}
     for mode in Answering:
         start = time.perf_counter()
         metrics = evaluate(learner, sampler, tasks=tasks, seed=SEED, answering=mode)
-        per_task[mode] = metrics.per_task_accuracy[:, -1]
-        row[mode.value] = {"accuracy": float(metrics.accuracy[-1]), "accuracy_ci95": float(metrics.accuracy_ci95[-1]),
-                           "stage": metrics.stages[-1], "how": answering_words(config.algo, mode),
+        if classify:
+            per_task[mode] = metrics.per_task_accuracy[:, -1]
+            figure = {"accuracy": float(metrics.accuracy[-1]), "accuracy_ci95": float(metrics.accuracy_ci95[-1])}
+        else:
+            figure = {"mse": float(metrics.loss[-1]), "mse_ci95": float(metrics.loss_ci95[-1])}
+        row[mode.value] = {**figure, "stage": metrics.stages[-1], "how": answering_words(config.algo, mode),
                            "seconds": round(time.perf_counter() - start, 1)}
-    gap, gap_ci = mean_ci95(per_task[Answering.TRANSDUCTIVE] - per_task[Answering.PER_QUERY])
-    row["transductive_minus_per_query"] = {"mean": float(gap), "ci95": float(gap_ci)}
+    if classify:
+        gap, gap_ci = mean_ci95(per_task[Answering.TRANSDUCTIVE] - per_task[Answering.PER_QUERY])
+        row["transductive_minus_per_query"] = {"mean": float(gap), "ci95": float(gap_ci)}
     return row
 
 
@@ -62,12 +69,16 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=None, help="checkpoint file names (default: every shipped one)")
     args = parser.parse_args()
     choice = governor_for(args.threads).choose()
-    rows = []
+    rows = {}
+    if args.only and os.path.exists(args.out):  # measure some again, keep the others
+        with open(args.out) as f:
+            rows = {row["checkpoint"]: row for row in json.load(f)["learners"]}
     for name in args.only or SHIPPED:
-        rows.append(measure(name, args.tasks))
-        print(json.dumps(rows[-1]), flush=True)
+        rows[name] = measure(name, args.tasks)
+        print(json.dumps(rows[name]), flush=True)
     result = {"machine": f"{platform.machine()} CPU, torch {torch.__version__}; {choice}",
-              "script": "python scripts/answering_table.py docs/answering.json", "learners": rows}
+              "script": "python scripts/answering_table.py docs/answering.json",
+              "learners": [rows[name] for name in (*SHIPPED, *sorted(set(rows) - set(SHIPPED))) if name in rows]}
     with open(args.out, "w") as f:
         json.dump(finite_or_none(result), f, indent=1)
         f.write("\n")

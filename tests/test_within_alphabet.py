@@ -67,3 +67,38 @@ def test_real_omniglot_lake_evaluation_alphabets_all_serve_20_way(omniglot_dir):
     assert len(sampler._alphabet_classes) == 20  # Lake's 20 evaluation alphabets each have >= 20 characters
     task = sampler.sample(np.random.default_rng(0))
     assert len(_alphabets(task)) == 1
+
+
+def test_a_fraction_of_meta_training_tasks_within_one_alphabet():
+    sampler = make_sampler("glyphs", split="train", ways=5, shots=1, queries=1, within_alphabet=0.5)
+    alphabet_of = np.asarray(sampler.pool.alphabets, dtype=object)[sampler.pool.class_chars]
+    rng = np.random.default_rng(0)
+    within = total = 0
+    for _ in range(20):
+        classes, *_ = sampler._draw(16, rng)
+        within += sum(len(set(alphabet_of[row])) == 1 for row in classes)
+        total += len(classes)
+        assert all(len(set(row)) == 5 for row in classes)  # five distinct classes either way
+    # ~half by construction; a task drawn from any alphabet lands in one by chance far less often
+    assert 0.35 < within / total < 0.7
+    for fraction, expect in ((0.0, 0), (1.0, 16)):
+        one = make_sampler("glyphs", split="train", ways=5, shots=1, queries=1, within_alphabet=fraction)
+        classes, *_ = one._draw(16, np.random.default_rng(1))
+        assert (sum(len(set(alphabet_of[row])) == 1 for row in classes) == 16) == (expect == 16)
+    with pytest.raises(ConfigError, match="from 0 to 1"):
+        make_sampler("glyphs", split="train", ways=5, within_alphabet=1.5)
+
+
+def test_train_within_alphabet_is_a_setting_the_trainer_reads(tmp_path):
+    from engine.config import default_config
+    from engine.training import Trainer
+
+    config = default_config("glyphs", ways=5, iterations=1, val_every=0, checkpoint_every=0, device="cpu",
+                            train_within_alphabet=1.0)
+    trainer = Trainer(config)
+    assert trainer.train_sampler.within_alphabet
+    for bad in (-0.1, 2, float("nan"), "half"):
+        with pytest.raises(ConfigError, match="train-within-alphabet"):
+            config.with_changes(train_within_alphabet=bad)
+    with pytest.raises(ConfigError, match="sinusoid"):
+        default_config("sinusoid", train_within_alphabet=0.5)

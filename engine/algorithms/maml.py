@@ -225,36 +225,41 @@ class Maml(nn.Module):
         return max(1, min(torch.get_num_threads(), batch.size))
 
     def meta_step(self, batch: TaskBatch, steps: int, *, first_order: bool, split_hessian: bool = False,
-                  vectorised: bool | None = None, recompute: bool = False, workers: int | None = None) -> MetaStep:
+                  vectorised: bool | None = None, recompute: bool = False, workers: int | None = None,
+                  answering: Answering = Answering.TRANSDUCTIVE) -> MetaStep:
         """Accumulate the meta-gradient of the mean post-adaptation query loss into ``.grad``.
 
         Both ways (``vmap`` over tasks, or one task at a time with a gradient each) give the
         same numbers; ``None`` picks the faster for the batch shape. ``split_hessian`` also
         returns the first-order part, so the Hessian term is ``θ.grad − first_order_part``.
         ``recompute`` (see ``trajectory``) goes one task at a time. ``workers``: threads that
-        share the tasks (default ``task_workers_for``).
+        share the tasks (default ``task_workers_for``). ``answering``: how the query losses are taken
+        (``answer``): with the query set's batch statistics (the MAML paper) or each query with the
+        support set's, as it is answered per query at test time.
         """
         workers = self.task_workers_for(batch) if workers is None else max(1, min(int(workers), batch.size))
         if vectorised is None:
             vectorised = self.prefers_vectorised(batch, workers) and not recompute
         return run_meta_step(self, batch, steps, first_order=first_order, split_hessian=split_hessian,
-                             vectorised=vectorised and not recompute, recompute=recompute, workers=workers)
+                             vectorised=vectorised and not recompute, recompute=recompute, workers=workers,
+                             answering=answering)
 
-    def meta_batch(self, batch: TaskBatch, steps: int, *, first_order: bool) -> MetaBatchResult:
+    def meta_batch(self, batch: TaskBatch, steps: int, *, first_order: bool,
+                   answering: Answering = Answering.TRANSDUCTIVE) -> MetaBatchResult:
         """Adapt to every task of the batch at once (``vmap``) and measure the query losses."""
         theta = self.theta()
         classify = self.kind == "classification"
 
         def per_task(x_s, y_s, x_q, y_q):
             phi = self.adapt(theta, x_s, y_s, steps, first_order=first_order)
-            out_q = self.forward_with(phi, x_q)
+            out_q = self.answer(phi, x_s, x_q, answering)
             loss = task_loss(self.kind, out_q, y_q)
             acc = accuracy(out_q, y_q) if classify else loss
             return loss, acc, phi
 
         losses, accs, phi = vmap(per_task)(batch.x_support, batch.y_support, batch.x_query, batch.y_query)
         with torch.no_grad():
-            pre_out = vmap(self.forward_with, in_dims=(None, 0))(theta, batch.x_query)
+            pre_out = vmap(lambda x_s, x_q: self.answer(theta, x_s, x_q, answering))(batch.x_support, batch.x_query)
             pre_losses = vmap(lambda o, y: task_loss(self.kind, o, y))(pre_out, batch.y_query)
             pre_acc = vmap(accuracy)(pre_out, batch.y_query).mean() if classify else None
         return MetaBatchResult(losses.mean(), pre_losses.mean(), pre_acc,
@@ -265,7 +270,8 @@ def _key(name: str) -> str:
     return name.replace(".", "__")
 
 
-def meta_gradient_loop(maml: Maml, batch: TaskBatch, steps: int, *, first_order: bool) -> torch.Tensor:
+def meta_gradient_loop(maml: Maml, batch: TaskBatch, steps: int, *, first_order: bool,
+                       answering: Answering = Answering.TRANSDUCTIVE) -> torch.Tensor:
     """The per-task ``torch.autograd.grad`` loop: the reference MAML of peer libraries.
 
     Accumulates the meta-gradient of the mean query loss into θ's ``.grad``; returns the loss.
@@ -279,7 +285,8 @@ def meta_gradient_loop(maml: Maml, batch: TaskBatch, steps: int, *, first_order:
             loss_s = maml.loss_at(phi, batch.x_support[b], batch.y_support[b])
             grads = torch.autograd.grad(loss_s, [phi[k] for k in names], create_graph=not first_order)
             phi = maml.inner_step(phi, dict(zip(names, grads)))
-        loss_q = maml.loss_at(phi, batch.x_query[b], batch.y_query[b]) / batch.size
+        out_q = maml.answer(phi, batch.x_support[b], batch.x_query[b], answering)
+        loss_q = task_loss(maml.kind, out_q, batch.y_query[b]) / batch.size
         loss_q.backward()
         total = total + loss_q.detach()
     return total

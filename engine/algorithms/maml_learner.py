@@ -47,7 +47,7 @@ class MamlLearner:
         the processes of a run (``engine.distributed_training``), before the diagnostics measure them."""
         c = self.config
         step = self.maml.meta_step(batch, c.inner_steps, first_order=c.first_order, split_hessian=diagnostics,
-                                   recompute=c.recompute)
+                                   recompute=c.recompute, answering=Answering(c.train_answering))
         if combine is not None:
             part = step.first_order_part or {}
             combine([p.grad for p in self.maml.parameters() if p.grad is not None] + list(part.values()))

@@ -16,6 +16,7 @@ import torch
 
 from engine.algorithms.losses import accuracy, task_loss
 from engine.algorithms.task_workers import split_tasks
+from engine.answering import Answering
 from engine.models.activation_layout import channels_last_activations
 from engine.models.batch_stat_norm import first_derivatives_only
 from engine.tasks import TaskBatch
@@ -45,7 +46,8 @@ class _Share:
 
 
 def run_meta_step(maml: Maml, batch: TaskBatch, steps: int, *, first_order: bool, split_hessian: bool,
-                  vectorised: bool, recompute: bool, workers: int) -> MetaStep:
+                  vectorised: bool, recompute: bool, workers: int,
+                  answering: Answering = Answering.TRANSDUCTIVE) -> MetaStep:
     params = [p for p in maml.parameters() if p.requires_grad]
     # Read here, before any thread starts: while one thread runs the network with φ swapped in
     # (functional_call), the module's parameters are not θ.
@@ -55,7 +57,7 @@ def run_meta_step(maml: Maml, batch: TaskBatch, steps: int, *, first_order: bool
 
     def part_share(part: TaskBatch) -> _Share:
         return share_of(maml, theta, part, batch.size, steps, params, first_order=first_order,
-                        split_hessian=split_hessian, recompute=recompute)
+                        split_hessian=split_hessian, recompute=recompute, answering=answering)
 
     if vectorised:  # torch.func's transforms keep process-wide state: one thread runs them at a time
         workers = 1
@@ -86,8 +88,8 @@ def _grads(loss: torch.Tensor, wanted: list[torch.Tensor]) -> list[torch.Tensor]
 
 def _vectorised_share(maml: Maml, theta: Params, part: TaskBatch, total: int, steps: int,
                       params: list[torch.Tensor], *, first_order: bool, split_hessian: bool,
-                      recompute: bool) -> _Share:
-    result = maml.meta_batch(part, steps, first_order=first_order)
+                      recompute: bool, answering: Answering) -> _Share:
+    result = maml.meta_batch(part, steps, first_order=first_order, answering=answering)
     adapted = list(result.adapted.values()) if split_hessian else []
     grads = _grads(result.meta_loss * (part.size / total), params + adapted)
     fo = [g.sum(0) for g in grads[len(params):]] if split_hessian else None
@@ -100,7 +102,7 @@ def _vectorised_share(maml: Maml, theta: Params, part: TaskBatch, total: int, st
 
 def _task_loop_share(maml: Maml, theta: Params, part: TaskBatch, total: int, steps: int,
                      params: list[torch.Tensor], *, first_order: bool, split_hessian: bool,
-                     recompute: bool) -> _Share:
+                     recompute: bool, answering: Answering) -> _Share:
     names = list(theta)
     grads: list[torch.Tensor] | None = None
     fo: list[torch.Tensor] | None = None
@@ -110,7 +112,7 @@ def _task_loop_share(maml: Maml, theta: Params, part: TaskBatch, total: int, ste
             x_s, y_s, x_q, y_q = part.x_support[b], part.y_support[b], part.x_query[b], part.y_query[b]
             phi = maml.adapt(theta, x_s, y_s, steps, first_order=first_order, recompute=recompute, autograd=True)
             with first_derivatives_only():
-                out_q = maml.forward_with(phi, x_q)
+                out_q = maml.answer(phi, x_s, x_q, answering)
             loss = task_loss(maml.kind, out_q, y_q)
             task = _grads(loss / total, params + ([phi[n] for n in names] if split_hessian else []))
             # Out of place: autograd may hand back one tensor as both ∂/∂θ and ∂/∂φ_K (first order).
@@ -118,7 +120,7 @@ def _task_loop_share(maml: Maml, theta: Params, part: TaskBatch, total: int, ste
             if split_hessian:
                 fo = _add(fo, task[len(params):])
             with torch.no_grad(), first_derivatives_only():
-                rows.append(_metrics(maml, loss, out_q, maml.forward_with(theta, x_q), y_q))
+                rows.append(_metrics(maml, loss, out_q, maml.answer(theta, x_s, x_q, answering), y_q))
     return _Share(grads, fo, torch.stack(rows).sum(0))
 
 

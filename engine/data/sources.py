@@ -49,13 +49,13 @@ def _omniglot_pool(data_dir: str | Path | None, download: bool, protocol: str, s
 def make_sampler(dataset: str, *, split: str = "train", protocol: str = "finn", ways: int = 5,
                  shots: int = 1, queries: int = 15, data_dir: str | Path | None = None,
                  download: bool = False, classes: int | None = None,
-                 within_alphabet: bool = False,
+                 within_alphabet: bool | float = False,
                  exclude: frozenset[tuple[str, str]] = frozenset()) -> TaskSampler:
     """A seeded task sampler for one split of one dataset under one protocol.
 
     ``classes`` keeps only the split's first that many characters (data-efficiency studies);
     ``within_alphabet`` draws every class of a task from one alphabet (Lake et al. 2015's one-shot
-    classification, where humans erred 4.5% on 20-way tasks); ``exclude`` leaves out the
+    classification, where humans erred 4.5% on 20-way tasks), or, as a fraction, that share of the tasks; ``exclude`` leaves out the
     (alphabet, character) pairs it names (characters a learner trained on, ``engine.data.held_out``).
     """
     if within_alphabet and dataset == "sinusoid":
