@@ -2,9 +2,10 @@
 
 ``torch.load(weights_only=True)`` guarantees a checkpoint holds only plain data; this module
 guarantees that plain data has the right shape: a config this program can build, a model that is a
-name → tensor mapping, whole numbers and finite times where they belong, learning rates this
-learner has, random-number states that can be restored. Every failure is a ``CheckpointError``
-naming the field.
+name → tensor mapping of finite floating-point weights (batch norm's whole-number counters aside),
+whole numbers and finite times where they belong, learning rates this learner has, an optimiser
+state of finite numbers, random-number states that can be restored. Every failure is a
+``CheckpointError`` naming the field.
 """
 
 from __future__ import annotations
@@ -81,6 +82,43 @@ def _check_model(model: Any, where: str) -> None:
     for name, value in model.items():
         if not isinstance(name, str) or not isinstance(value, torch.Tensor):
             raise CheckpointError(f"{where}: model entry {name!r} is not a tensor")
+        _check_weight(name, value, where)
+
+
+# Batch norm's count of training batches: the one whole-number tensor a model's state holds.
+_COUNTER = "num_batches_tracked"
+
+
+def _check_weight(name: str, value: torch.Tensor, where: str) -> None:
+    """A weight (θ, a learned inner learning rate, a running statistic) is a dense tensor of finite
+    floating-point numbers: one NaN makes every answer NaN, and ``load_state_dict`` would silently
+    cast an integer or boolean tensor into the float parameter it replaces."""
+    if value.layout != torch.strided:
+        raise CheckpointError(f"{where}: weight {name!r} is a {value.layout} tensor; weights are dense tensors")
+    if name == _COUNTER or name.endswith("." + _COUNTER):
+        if (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool
+                or value.numel() != 1 or int(value.item()) < 0):
+            raise CheckpointError(f"{where}: weight {name!r} (batch norm's count of batches) must be one "
+                                  f"non-negative whole-number tensor, got {_show(value)}"
+                                  + (f" holding {value.item()}" if value.numel() == 1 else ""))
+        return
+    if not value.is_floating_point():
+        raise CheckpointError(f"{where}: weight {name!r} is a {value.dtype} tensor of shape {list(value.shape)}; "
+                              "weights must be floating-point numbers")
+    bad = _non_finite(value)
+    if bad:
+        raise CheckpointError(f"{where}: weight {name!r} holds {bad} (of {value.numel()} numbers); "
+                              "a learner cannot answer with it")
+
+
+def _non_finite(value: torch.Tensor) -> str:
+    """'1 NaN', '2 NaNs and 1 infinite value', or '' when every number of ``value`` is finite."""
+    if not value.is_floating_point() or bool(torch.isfinite(value).all()):
+        return ""
+    nans, infs = int(torch.isnan(value).sum()), int(torch.isinf(value).sum())
+    parts = ([f"{nans} NaN" + ("s" if nans > 1 else "")] if nans else []) + \
+            ([f"{infs} infinite value" + ("s" if infs > 1 else "")] if infs else [])
+    return " and ".join(parts)
 
 
 def _check_optimizer(state: Any, where: str) -> None:
@@ -88,6 +126,20 @@ def _check_optimizer(state: Any, where: str) -> None:
             or not isinstance(state.get("param_groups"), list)
             or not all(isinstance(g, dict) for g in state["param_groups"])):
         raise CheckpointError(f"{where}: field 'optimizer' is not an optimiser state (state and param_groups)")
+    for index, slots in state["state"].items():  # Adam's moments: one NaN there is a NaN step on resume
+        if not isinstance(slots, dict):
+            raise CheckpointError(f"{where}: field 'optimizer' holds a state of parameter {index!r} that is not "
+                                  "a mapping")
+        for slot, value in slots.items():
+            if isinstance(value, torch.Tensor):
+                if value.layout != torch.strided:
+                    raise CheckpointError(f"{where}: field 'optimizer' holds a {value.layout} tensor in "
+                                          f"{slot!r} of parameter {index!r}")
+                bad = _non_finite(value)
+            else:
+                bad = "a non-finite number" if _is_number(value) and not math.isfinite(value) else ""
+            if bad:
+                raise CheckpointError(f"{where}: field 'optimizer' holds {bad} in {slot!r} of parameter {index!r}")
 
 
 def _check_numpy_rng(state: Any, where: str) -> None:

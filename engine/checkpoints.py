@@ -45,11 +45,15 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     return path
 
 
+def checkpoint_file(path: str | Path) -> Path:
+    """The checkpoint file that ``path`` names: the file itself, or a run folder's ``checkpoint.pt``."""
+    path = Path(path)
+    return path / CHECKPOINT_NAME if path.is_dir() else path
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint, refusing corrupt, foreign or incompatible files with a clear message."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / CHECKPOINT_NAME
+    path = checkpoint_file(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:

@@ -13,6 +13,7 @@ counters cannot be read, torch's own choice stands. Several ranks of one run on 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,7 +101,10 @@ class ThreadGovernor:
     def choose(self, *, wait_s: float = 0.2) -> ThreadChoice:
         """Measure (over ``wait_s`` the first time), set torch's threads, and say why."""
         ceiling = max(1, (self.cores - self.reserve) // self.share)
-        if self.requested:
+        if self.requested and self.requested > self.cores:  # extra threads only spin; 100000 crashed torch
+            choice = ThreadChoice(self.cores, self.cores, None,
+                                  f"asked for {self.requested}, capped at the {self.cores} usable cores")
+        elif self.requested:
             choice = ThreadChoice(self.requested, self.cores, None, "asked for")
         else:
             busy = self.busy_elsewhere(wait_s=wait_s if self._last is None else 0.0)
@@ -130,6 +134,9 @@ class ThreadGovernor:
 def governor_for(requested: int | None, *, reserve: int = 0, ranks_here: int = 1) -> ThreadGovernor:
     """A governor for a command line: ``--threads`` first, then ``OMP_NUM_THREADS``, else measured.
 
+    An asked-for count past the usable cores (``os.sched_getaffinity``) is capped there, and said once
+    on stderr: more threads than cores only wait for each other, and 100000 crashed torch.
+
     ``ranks_here`` > 1 (torchrun's ranks on this machine): each takes its share of the free cores;
     ``OMP_NUM_THREADS`` is not read then, since torchrun sets it to 1 whenever the user did not.
     """
@@ -138,12 +145,30 @@ def governor_for(requested: int | None, *, reserve: int = 0, ranks_here: int = 1
     if ranks_here > 1:
         from engine.sibling_cpu import sibling_cpu_seconds
 
+        _say_cap("--threads", requested)
         return ThreadGovernor(requested or None, reserve=reserve, share=ranks_here, own_seconds=sibling_cpu_seconds)
+    source = "--threads"
     if not requested:
         env = os.environ.get("OMP_NUM_THREADS", "").strip()
         requested = int(env) if env.isdigit() and int(env) > 0 else None
+        source = "OMP_NUM_THREADS"
+    _say_cap(source, requested)
     return ThreadGovernor(requested, reserve=reserve)
 
 
-THREADS_HELP = ("CPU threads for torch (default: OMP_NUM_THREADS if set, else the cores other processes leave "
-                "free, measured at the start and again during training; under torchrun, each rank's share of those)")
+_said: set[tuple[str, int]] = set()  # caps already told on stderr by this process
+
+
+def _say_cap(source: str, requested: int | None) -> None:
+    """Tell stderr, once per process, that a thread count past the usable cores is capped."""
+    cores = usable_cores()
+    if requested is None or requested <= cores or (source, requested) in _said:
+        return
+    _said.add((source, requested))
+    print(f"innerloop-cli: {source} {requested} is more than the {cores} usable cores of this machine; "
+          f"using {cores} threads", file=sys.stderr)
+
+
+THREADS_HELP = ("CPU threads for torch, at most the usable cores (default: OMP_NUM_THREADS if set, else the "
+                "cores other processes leave free, measured at the start and again during training; under "
+                "torchrun, each rank's share of those)")

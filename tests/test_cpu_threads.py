@@ -1,5 +1,7 @@
 """The thread governor: torch's threads follow the cores other processes leave free."""
 
+import os
+
 import pytest
 import torch
 
@@ -69,3 +71,45 @@ def test_unreadable_counters_leave_torch_default(machine, monkeypatch):
 def test_the_real_counters_give_a_sane_choice():
     choice = ThreadGovernor().choose(wait_s=0.05)
     assert 1 <= choice.threads <= cpu_threads.usable_cores()
+
+
+
+@pytest.fixture
+def torch_threads(monkeypatch):
+    """torch's thread count, held here: a broken cap must not start 100000 threads in a test."""
+    held = [torch.get_num_threads()]
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: held.append(n))
+    monkeypatch.setattr(torch, "get_num_threads", lambda: held[-1])
+    return held
+
+
+@pytest.mark.parametrize("how", ["--threads", "OMP_NUM_THREADS"])
+def test_a_thread_count_past_the_usable_cores_is_capped_and_said_once(machine, torch_threads, monkeypatch, capsys,
+                                                                      how):
+    """``--threads 100000`` (or OMP_NUM_THREADS=100000) crashed torch; it gets the usable cores, and a sentence."""
+    machine.others = 0.0
+    monkeypatch.setattr(cpu_threads, "_said", set(), raising=False)  # a fresh process
+    if how == "--threads":
+        governor = governor_for(100000)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", "100000")
+        governor = governor_for(None)
+    choice = governor.choose()
+    assert choice.threads == 2 and max(torch_threads) <= 2
+    assert "100000" in choice.describe() and "capped at the 2 usable cores" in choice.describe()
+    governor.choose()
+    governor_for(100000 if how == "--threads" else None).choose()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and how in err[0] and "100000" in err[0] and "2 usable cores" in err[0], err
+
+
+def test_the_cap_follows_the_real_usable_cores(torch_threads):
+    choice = ThreadGovernor(100000).choose()
+    assert choice.threads == cpu_threads.usable_cores() == len(os.sched_getaffinity(0))
+    assert torch_threads[-1] == choice.threads and "capped" in choice.reason
+
+
+def test_a_thread_count_within_the_cores_is_kept_and_not_remarked(machine, monkeypatch, capsys):
+    monkeypatch.setattr(cpu_threads, "_said", set(), raising=False)
+    assert governor_for(2).choose().reason == "asked for"
+    assert capsys.readouterr().err == ""
