@@ -5,7 +5,7 @@ queries of the task: MAML's batch norm with the query set's statistics (the MAML
 an LSTM that reads the queries one after another. The per-query answer is what a user classifying
 one drawing gets; the transductive one is what several published figures measured. Every number
 says which it is (``engine.catalog.Algorithm.transduction`` says how a learner would use the
-other queries).
+other queries; ``transduction_of`` asks the learner itself).
 """
 
 from __future__ import annotations
@@ -33,18 +33,25 @@ ANSWERING_HELP = ("per-query (default): each query is answered as if it were the
                   "in sequence), as the MAML paper evaluates")
 
 
-def is_transductive(algo: str, answering: Answering) -> bool:
-    """Whether ``algo``'s answers, given ``answering``, used the other queries of their task."""
+def transduction_of(learner) -> str:
+    """How ``learner`` would use the other queries when they are answered together ("" if never): its
+    algorithm's declaration (``engine.catalog``), unless its network has nothing that could (MAML's
+    sinusoid MLP has no batch norm)."""
     from engine.catalog import ALGORITHMS
 
-    return answering is Answering.TRANSDUCTIVE and bool(ALGORITHMS[algo].transduction)
+    if not getattr(learner, "can_be_transductive", True):
+        return ""
+    return ALGORITHMS[learner.config.algo].transduction
 
 
-def answering_words(algo: str, answering: Answering) -> str:
-    """How ``algo``'s answers were given, for a caption or a table row."""
-    from engine.catalog import ALGORITHMS
+def is_transductive(learner, answering: Answering) -> bool:
+    """Whether ``learner``'s answers, given ``answering``, used the other queries of their task."""
+    return answering is Answering.TRANSDUCTIVE and bool(transduction_of(learner))
 
-    how = ALGORITHMS[algo].transduction
+
+def answering_words(learner, answering: Answering) -> str:
+    """How ``learner``'s answers were given, for a caption or a table row."""
+    how = transduction_of(learner)
     if answering is Answering.TRANSDUCTIVE and how:
         return f"transductive: {how}"
     return "each query answered alone"

@@ -53,7 +53,7 @@ def measure(name: str, tasks: int) -> dict:
             figure = {"accuracy": float(metrics.accuracy[-1]), "accuracy_ci95": float(metrics.accuracy_ci95[-1])}
         else:
             figure = {"mse": float(metrics.loss[-1]), "mse_ci95": float(metrics.loss_ci95[-1])}
-        row[mode.value] = {**figure, "stage": metrics.stages[-1], "how": answering_words(config.algo, mode),
+        row[mode.value] = {**figure, "stage": metrics.stages[-1], "how": answering_words(learner, mode),
                            "seconds": round(time.perf_counter() - start, 1)}
     if classify:
         gap, gap_ci = mean_ci95(per_task[Answering.TRANSDUCTIVE] - per_task[Answering.PER_QUERY])
@@ -76,7 +76,7 @@ def main() -> int:
     for name in args.only or SHIPPED:
         rows[name] = measure(name, args.tasks)
         print(json.dumps(rows[name]), flush=True)
-    result = {"machine": f"{platform.machine()} CPU, torch {torch.__version__}; {choice}",
+    result = {"machine": f"{platform.machine()} CPU, torch {torch.__version__}; {choice.describe()}",
               "script": "python scripts/answering_table.py docs/answering.json",
               "learners": [rows[name] for name in (*SHIPPED, *sorted(set(rows) - set(SHIPPED))) if name in rows]}
     with open(args.out, "w") as f:

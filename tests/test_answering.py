@@ -85,10 +85,21 @@ def test_snail_answers_each_query_from_its_own_sequence_in_both_modes():
     adapted = learner.adapt(t.x_support, t.y_support)
     torch.testing.assert_close(learner.predict_proba(adapted, t.x_query, Answering.TRANSDUCTIVE),
                                learner.predict_proba(adapted, t.x_query))
-    assert not is_transductive("snail", Answering.TRANSDUCTIVE) and is_transductive("mann", Answering.TRANSDUCTIVE)
-    assert not is_transductive("maml", Answering.PER_QUERY)
-    assert answering_words("maml", Answering.TRANSDUCTIVE).startswith("transductive: batch norm")
-    assert answering_words("snail", Answering.TRANSDUCTIVE) == "each query answered alone"
+    assert not is_transductive(learner, Answering.TRANSDUCTIVE)
+    assert is_transductive(learner_for("mann"), Answering.TRANSDUCTIVE)
+    maml = learner_for("maml")
+    assert not is_transductive(maml, Answering.PER_QUERY)
+    assert answering_words(maml, Answering.TRANSDUCTIVE).startswith("transductive: batch norm")
+    assert answering_words(learner, Answering.TRANSDUCTIVE) == "each query answered alone"
+
+
+def test_maml_on_the_sinusoid_is_never_transductive():
+    """Its MLP has no batch norm: both modes are the same computation, and no table may call it transductive."""
+    torch.manual_seed(0)
+    learner = build_learner(default_config("sinusoid", iterations=1, device="cpu"), "cpu")
+    assert not is_transductive(learner, Answering.TRANSDUCTIVE)
+    batch = make_sampler("sinusoid", split="test", shots=10, queries=10).sample_batch(3, np.random.default_rng(0))
+    torch.testing.assert_close(learner.score(batch).loss, learner.score(batch, answering=Answering.TRANSDUCTIVE).loss)
 
 
 def test_support_statistics_normalise_every_row_with_the_first_rows_moments():

@@ -19,8 +19,7 @@ from torch import nn
 
 from engine.algorithms.episodes import gather_items, random_order
 from engine.algorithms.learner import StepReport, TaskScores
-from engine.answering import Answering
-from engine.catalog import ALGORITHMS
+from engine.answering import Answering, transduction_of
 from engine.config import TrainConfig
 from engine.errors import ConfigError
 from engine.snapshots import SequenceTrace
@@ -54,7 +53,7 @@ class BlackBoxLearner:
     @property
     def transductive(self) -> bool:
         """Whether its answer for one query depends on the other queries read with it."""
-        return bool(ALGORITHMS[self.algo].transduction)
+        return bool(transduction_of(self))
 
     def answers(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor,
                 answering: Answering = Answering.PER_QUERY, *,

@@ -62,6 +62,11 @@ class MamlLearner:
                           None if step.pre_accuracy is None else step.pre_accuracy.item(),
                           None if step.post_accuracy is None else step.post_accuracy.item(), extra)
 
+    @property
+    def can_be_transductive(self) -> bool:
+        """Only batch norm over the queries could make an answer depend on the other queries."""
+        return self.maml.normalises_over_batch
+
     def step_plan(self, task: Task) -> str:
         """How a meta-batch of tasks shaped like ``task`` is processed here, for a run's first line."""
         batch = stack_tasks([task] * self.config.meta_batch).to(self.device)

@@ -68,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
         rows.append({"run": str(path), "learner": config.label(), "algo": config.algo,
                      "first_order": config.first_order if config.algo == "maml" else None,
                      "trained_protocol": config.protocol, "iteration": iteration, "stage": last["stage"],
-                     "transductive": is_transductive(config.algo, answering),
-                     "answering": answering_words(config.algo, answering),
+                     "transductive": is_transductive(learner, answering),
+                     "answering": answering_words(learner, answering),
                      **{k: last[k] for k in ("accuracy", "accuracy_ci95", "loss", "loss_ci95") if k in last}})
     mixed = len({row["transductive"] for row in rows}) > 1
     summary = {"dataset": first.dataset, "protocol": protocol, "tasks_from": tasks_from, "split": args.split,

@@ -60,13 +60,13 @@ def run(args: argparse.Namespace) -> int:
     summary = {"checkpoint": str(args.checkpoint), "iteration": iteration, "dataset": config.dataset,
                "protocol": protocol, "trained_protocol": config.protocol, "tasks_from": tasks_from,
                "split": args.split, "ways": config.ways, "shots": config.shots, "queries": sampler.queries,
-               "eval_queries": sampler.queries, "algo": config.algo, "transductive": is_transductive(config.algo, answering),
+               "eval_queries": sampler.queries, "algo": config.algo, "transductive": is_transductive(learner, answering),
                **(held.to_json() if held is not None else {}), **metrics.to_json()}
     if args.json:
         print_json(summary)
         return 0
     print(f"{config.label()} · iteration {iteration} · {args.split} split · protocol {protocol} · "
-          f"{metrics.tasks} {tasks_from} tasks · {answering_words(config.algo, answering)}")
+          f"{metrics.tasks} {tasks_from} tasks · {answering_words(learner, answering)}")
     if held is not None:
         print(f"  scored on {held.sentence()}")
     for row in summary["steps"]:
