@@ -422,7 +422,40 @@ def check_eval_speed(text: str, data: dict) -> None:
     out.verify()
 
 
+def check_answering(text: str, data: dict) -> None:
+    source = "docs/answering.json"
+    table = table_after(text, data["readme_table_after"])
+    out = Mismatches(table.name, source)
+    matched = []
+    for entry in data["learners"]:
+        row = find_row(table, *SHIPPED_ROWS[entry["checkpoint"]])
+        matched.append(row)
+        name = entry["checkpoint"]
+        out.check(name, "meta-training", plain(row[1]).split(", ")[-1], f"{count(entry['iteration'])} it")
+        alone, together = entry["per-query"], entry["transductive"]
+        if "accuracy" in alone:
+            gap = entry["transductive_minus_per_query"]
+            out.check(name, "per query", plain(row[2]), pct_ci(alone["accuracy"], alone["accuracy_ci95"]))
+            out.check(name, "transductive", plain(row[3]), pct_ci(together["accuracy"], together["accuracy_ci95"]))
+            out.check(name, "gap", plain(row[4]), f"+{100 * gap['mean']:.2f} ± {100 * gap['ci95']:.2f} points")
+        else:
+            out.check(name, "per query", plain(row[2]), f"MSE {alone['mse']:.3f} ± {alone['mse_ci95']:.3f}")
+            assert together["mse"] == alone["mse"], "the sinusoid MLP answers the same either way"
+    assert_all_rows_backed(table, matched, source)
+    out.verify()
+
+
+SHIPPED_ROWS = {  # checkpoint → the README row's opening words
+    "omniglot-finn-5w1s-maml.pt": ("MAML, Omniglot 5-way 1-shot, `finn`",),
+    "omniglot-finn-5w1s-finetune.pt": ("fine-tuning baseline, Omniglot 5-way 1-shot",),
+    "omniglot-cs330-3w1s-mann.pt": ("MANN, external memory, Omniglot 3-way 1-shot",),
+    "omniglot-finn-20w1s-maml.pt": ("MAML, Omniglot 20-way 1-shot, `finn`",),
+    "sinusoid-10shot-maml.pt": ("MAML, sinusoid 10-shot",),
+}
+
+
 CHECKS: dict[str, tuple[str, Callable[[str, dict], None]]] = {
+    "shipped learners, per query and transductive": ("answering.json", check_answering),
     "time to accuracy": ("time-to-accuracy.json", check_time_to_accuracy),
     "step speed": ("bench-maml-cpu.json", check_step_speed),
     "black-box results": ("blackbox-results.json", check_blackbox),
@@ -444,6 +477,8 @@ def test_readme_shows_the_numbers_its_file_holds(what: str) -> None:
 
 
 EDITS = [  # (check, README text as it is, an edited number)
+    ("shipped learners, per query and transductive", "| 95.77 ± 0.72% |", "| 97.50 ± 0.57% |"),
+    ("shipped learners, per query and transductive", "+1.36 ± 0.26 points", "+1.36 ± 0.20 points"),
     ("time to accuracy", "**96.73 ± 0.66%** (1,529 it)", "**96.74 ± 0.66%** (1,529 it)"),
     ("time to accuracy", "| 89.22 ± 0.69% (270 it) |", "| 89.22 ± 0.69% (271 it) |"),
     ("time to accuracy", "before: trained and scored with 15 queries", "before: trained with 15 queries"),
@@ -551,6 +586,21 @@ def _accuracy_entries(node: object, queries: int | None = None) -> list[tuple[di
 def test_every_accuracy_says_how_many_queries_per_class_scored_it(name: str) -> None:
     missing = [entry for entry, queries in _accuracy_entries(load(name)) if queries is None]
     assert not missing, f"docs/{name}: accuracies without eval_queries: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in DOCS.glob("*.json")))
+def test_every_accuracy_says_whether_its_queries_were_answered_alone(name: str) -> None:
+    """A file of accuracies names how they were answered (per query or transductively), and the README's
+    text beside its table says the same word."""
+    data = load(name)
+    if not _accuracy_entries(data):
+        return
+    text = json.dumps(data)
+    assert "per-query" in text or "transductive" in text, f"docs/{name}: accuracies without their answering mode"
+    marker = data.get("readme_table_after")
+    if marker and "answering" in data:
+        prose = paragraph_with(readme_text(), marker)
+        assert "transductive" in prose, f"README text before {marker!r} does not say its figures are transductive"
 
 
 @pytest.mark.parametrize("name", ["time-to-accuracy.json", "data-efficiency.json"])
