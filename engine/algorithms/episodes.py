@@ -11,17 +11,25 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from engine.errors import ConfigError
+
 
 def homework_order(y_support: torch.Tensor) -> torch.Tensor:
     """Indices ``[B, N*K]`` that put each task's support set in the homework's row order.
 
     Items are sorted by (shot index within their class, label): row 0 holds the first example of
-    classes 0..N-1, row 1 the second, and so on. Every class must have the same number of shots.
+    classes 0..N-1, row 1 the second, and so on. Every class of every task must have the same
+    number of shots (a ``ConfigError`` otherwise: the rows would mix classes silently).
     """
     b, n_items = y_support.shape
     ways = int(y_support.max()) + 1
-    if n_items % ways:
-        raise ValueError(f"{n_items} support items do not split evenly into {ways} classes")
+    counts = torch.zeros(b, ways, dtype=torch.long, device=y_support.device)
+    counts.scatter_add_(1, y_support, torch.ones_like(y_support))
+    uneven = (counts != counts[:, :1]).any(1)  # a class with other shots than class 0 (or none)
+    if bool(uneven.any()):
+        got = ", ".join(str(int(c)) for c in counts[int(uneven.long().argmax())])
+        raise ConfigError(f"this learner reads support sets with the same number of drawings per class; "
+                          f"got {got} drawings of classes 1..{ways}")
     by_label = torch.sort(y_support, dim=1, stable=True).indices  # class-major, shots in given order
     shots = n_items // ways
     return by_label.view(b, ways, shots).transpose(1, 2).reshape(b, n_items)

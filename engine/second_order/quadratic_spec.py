@@ -5,7 +5,9 @@
 
 d ≥ 1 is the length of ``theta``; every A is a symmetric d × d matrix, every c has d entries,
 α is a finite number ≥ 0 and K a whole number ≥ 0. A bad field raises ``ConfigError`` whose
-message starts with the field's path, e.g. ``tasks[1].support.A is not symmetric``.
+message starts with the field's path, e.g. ``tasks[1].support.A is not symmetric``. A spec nests
+six levels deep (the spec, tasks, a task, a side, A, a row); a file nesting more than
+``MAX_NESTING`` levels is refused before it is parsed (Python's json would recurse once per level).
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ConfigError
+from engine.json_nesting import nesting_depth
 from engine.second_order.quadratic import Bowl, QuadraticTask
+
+SPEC_NESTING = 6  # the spec, tasks, a task, a side, A, a row
+MAX_NESTING = 64  # levels of arrays and objects read; a deeper file is refused before it is parsed
 
 
 @dataclass(frozen=True)
@@ -38,11 +44,32 @@ def read_quadratic_spec(path: str | Path) -> QuadraticSpec:
         raise ConfigError(f"{path}: no such spec file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the spec ({exc})") from None
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise _too_deep(path, depth)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise ConfigError(f"{path} is not usable JSON: {str(exc).split(';')[0]}") from None
+    except RecursionError:  # not reached within MAX_NESTING; kept so no stack can turn it into a traceback
+        raise _too_deep(path, depth) from None
     return parse_quadratic_spec(data)
+
+
+def _too_deep(path: Path, depth: int) -> ConfigError:
+    return ConfigError(f"{path} nests its arrays and objects {depth} levels deep; a quadratic spec nests "
+                       f"{SPEC_NESTING} (at most {MAX_NESTING} are read)")
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """``value`` as JSON for a message: one line, at most ``limit`` characters."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def parse_quadratic_spec(data: object) -> QuadraticSpec:
@@ -58,7 +85,7 @@ def parse_quadratic_spec(data: object) -> QuadraticSpec:
         raise ConfigError(f"inner_lr must be ≥ 0, got {alpha:g}")
     steps = top["steps"]
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-        raise ConfigError(f"steps must be a whole number ≥ 0, got {json.dumps(steps)}")
+        raise ConfigError(f"steps must be a whole number ≥ 0, got {_shown(steps)}")
     tasks = top["tasks"]
     if not isinstance(tasks, list) or not tasks:
         raise ConfigError("tasks must be a non-empty list of {\"support\": …, \"query\": …} objects")
@@ -80,13 +107,14 @@ def _object(value: object, where: str, required: tuple[str, ...]) -> dict:
             raise ConfigError(f"{prefix}{name} is missing")
     unknown = sorted(set(value) - set(required))
     if unknown:
-        raise ConfigError(f"{prefix}{unknown[0]} is not a field of {where} (expected {', '.join(required)})")
+        name = unknown[0] if unknown[0].isprintable() and len(unknown[0]) <= 60 else _shown(unknown[0])
+        raise ConfigError(f"{prefix}{name} is not a field of {where} (expected {', '.join(required)})")
     return value
 
 
 def _number(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{where} is not a number (got {json.dumps(value)})")
+        raise ConfigError(f"{where} is not a number (got {_shown(value)})")
     if not math.isfinite(value):
         raise ConfigError(f"{where} is not a finite number (got {value})")
     return float(value)
@@ -104,7 +132,7 @@ def _bowl(value: object, where: str, d: int) -> Bowl:
     fields = _object(value, where, ("A", "c"))
     rows = fields["A"]
     if not isinstance(rows, list) or len(rows) != d:
-        got = f"{len(rows)} rows" if isinstance(rows, list) else json.dumps(rows)
+        got = f"{len(rows)} rows" if isinstance(rows, list) else _shown(rows)
         raise ConfigError(f"{where}.A must be a {d}x{d} matrix (a list of {d} rows, d = the length of theta); "
                           f"got {got}")
     A = np.stack([_vector(row, f"{where}.A[{r}]", d) for r, row in enumerate(rows)])
