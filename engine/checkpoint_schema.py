@@ -10,7 +10,6 @@ state of finite numbers, random-number states that can be restored. Every failur
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 
 from engine.errors import CheckpointError, ConfigError
+from engine.json_nesting import loads_shallow
 
 # Written by Trainer.state(); a learner file (export) holds only config, model, iteration, wall_time, note.
 TRAINING_STATE = ("optimizer", "rng_numpy", "rng_torch", "history", "learning_rates")
@@ -58,7 +58,7 @@ def _json_field(data: dict, name: str, where: str) -> Any:
     if not isinstance(text, str):
         raise CheckpointError(f"{where}: field '{name}' is not JSON text")
     try:
-        return json.loads(text)
+        return loads_shallow(text)
     except ValueError as exc:
         raise CheckpointError(f"{where}: field '{name}' is corrupt: {exc}") from None
 

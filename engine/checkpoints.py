@@ -18,6 +18,7 @@ import torch
 
 from engine.checkpoint_schema import check_structure
 from engine.errors import CheckpointError
+from engine.json_nesting import loads_shallow
 
 FORMAT = "innerloop-checkpoint"
 VERSION = 2  # 2: the config names the learner family (algo) and first order is a flag of MAML
@@ -94,6 +95,6 @@ def from_json_text(text: Any, what: str) -> Any:
     if not isinstance(text, str):
         raise CheckpointError(f"checkpoint field '{what}' is not JSON text")
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return loads_shallow(text)
+    except ValueError as exc:
         raise CheckpointError(f"checkpoint field '{what}' is corrupt: {exc}") from None

@@ -8,9 +8,13 @@ of its kind needs, with its own one-line error.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import numpy as np
+
+MAX_NESTING = 64  # deeper than any file this program writes or reads needs
 
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # brackets inside strings are not nesting
 
@@ -29,3 +33,12 @@ def nesting_depth(text: str) -> int:
         return 0
     steps = np.where(opens[where], 1, -1).astype(np.int64)
     return int(np.cumsum(steps).max(initial=0))
+
+
+def loads_shallow(text: str, limit: int = MAX_NESTING) -> Any:
+    """``json.loads``, refusing with a ``ValueError`` (as for any malformed text) a text nested deeper
+    than ``limit``."""
+    depth = nesting_depth(text)
+    if depth > limit:
+        raise ValueError(f"nested {depth:,} levels deep (at most {limit})")
+    return json.loads(text)

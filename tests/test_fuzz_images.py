@@ -227,15 +227,13 @@ def test_json_nested_within_the_limit_gets_the_field_checks(tmp_path, capsys, fi
     assert "Traceback" not in capsys.readouterr().err
 
 
-# The same family against the project's other JSON readers. Their files are outside this change:
-# each catches JSONDecodeError/ValueError only, so a deeply nested value escapes as RecursionError.
-# Strict xfails: they pass (and so fail here) once the reader refuses the nesting itself, e.g. with
-# engine.json_nesting.nesting_depth before json.loads.
+# The same family against the project's other JSON readers: each refuses the nesting itself
+# (engine.json_nesting.loads_shallow) instead of letting a RecursionError escape. The metrics log's
+# reader is a strict xfail until it does.
 
 NEEDS_OWNER = "reader catches only JSONDecodeError/ValueError; RecursionError escapes (file outside this change)"
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=f"engine/checkpoints.py, checkpoint_schema.py: {NEEDS_OWNER}")
 @pytest.mark.parametrize("field", ["config", "history", "learning_rates"])
 def test_a_checkpoint_field_nested_too_deeply_is_a_checkpoint_error(tmp_path, field):
     from assets import checkpoint_path
