@@ -74,3 +74,19 @@ def test_omniglot_asset_reaches_its_published_figure_on_other_test_tasks(name, t
                                            f"{figure['accuracy']:.4f} − {SIGMAS}σ margin = {floor:.4f}")
     if config.uses_inner_loop:  # before adaptation θ guesses: chance is 1/N
         assert metrics.accuracy[0] < 1.5 / config.ways + 0.1
+
+
+def test_lessons_quote_the_shipped_learners_per_query_figure():
+    """A lesson's text quotes the figure the app itself reproduces (each drawing answered on its own)."""
+    import re
+
+    from assets import ASSETS
+
+    figure = f"{100 * published('omniglot-finn-5w1s-maml.pt')['per-query']['accuracy']:.1f}%"
+    quoting = 0
+    for path in sorted((ASSETS / "presets").glob("*.json")):
+        narrative = json.loads(path.read_text())["narrative"]
+        for quoted in re.findall(r"(\d+\.\d)% on (?:600|Omniglot) test tasks", narrative):
+            quoting += 1
+            assert f"{quoted}%" == figure, f"{path.name} quotes {quoted}%, the shipped MAML scores {figure} per query"
+    assert quoting >= 4
