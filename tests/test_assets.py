@@ -82,11 +82,12 @@ def test_lessons_quote_the_shipped_learners_per_query_figure():
 
     from assets import ASSETS
 
-    figure = f"{100 * published('omniglot-finn-5w1s-maml.pt')['per-query']['accuracy']:.1f}%"
     quoting = 0
     for path in sorted((ASSETS / "presets").glob("*.json")):
-        narrative = json.loads(path.read_text())["narrative"]
-        for quoted in re.findall(r"(\d+\.\d)% on (?:600|Omniglot) test tasks", narrative):
+        preset = json.loads(path.read_text())
+        for quoted in re.findall(r"(\d+\.\d)% on (?:600|Omniglot) test tasks", preset["narrative"]):
+            name = preset["start"]["checkpoint"]
+            figure = f"{100 * published(name)['per-query']['accuracy']:.1f}%"
             quoting += 1
-            assert f"{quoted}%" == figure, f"{path.name} quotes {quoted}%, the shipped MAML scores {figure} per query"
+            assert f"{quoted}%" == figure, f"{path.name} quotes {quoted}%, {name} scores {figure} per query"
     assert quoting >= 4
