@@ -23,3 +23,11 @@ class CheckpointError(UserError):
 
 class DivergenceError(UserError):
     """Training produced a NaN or infinite loss."""
+
+
+class RunFolderBusyError(UserError):
+    """Another process is writing the run folder: it holds the folder's lock (``engine.run_lock``)."""
+
+
+class DiskWriteError(UserError):
+    """A file could not be written: the disk is full or over quota, read-only, or failing."""

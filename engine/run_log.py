@@ -15,9 +15,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.disk_errors import writing
+from engine.json_nesting import loads_shallow
+from engine.stop_signals import held
+
 METRICS_NAME = "metrics.jsonl"
 # Temporary files this program writes beside their target (checkpoints, logs) before replacing it.
-TEMP_PATTERNS = (".*.pt.*.tmp", f".{METRICS_NAME}.*.tmp")
+TEMP_PATTERNS = (".*.pt.*.tmp", f".{METRICS_NAME}.*.tmp", ".config.json.*.tmp")
 STALE_AFTER_S = 60.0  # a live writer touches its temp file well within this; older ones were orphaned by a kill
 
 
@@ -56,8 +60,8 @@ def read_rows(path: str | Path) -> tuple[list[dict], int]:
 
 def _parse(raw: bytes) -> dict | None:
     try:
-        row = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        row = loads_shallow(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):  # a nesting too deep for json to recurse is a ValueError too
         return None
     if not isinstance(row, dict):
         return None
@@ -80,21 +84,65 @@ def trim_to_iteration(path: str | Path, iteration: int) -> LogTrim:
 
 
 def write_atomically(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to a new file beside ``path``, fsync it, then replace ``path`` with it."""
+    """Write ``data`` to a new file beside ``path``, fsync it, then replace ``path`` with it.
+
+    A signal meanwhile waits for the end (``engine.stop_signals.held``); a disk that refuses the
+    write raises a one-line ``DiskWriteError`` naming ``path``, and leaves ``path`` as it was."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with held(), writing(path):
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     _fsync_folder(path.parent)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+class MetricsLog:
+    """The run's ``metrics.jsonl``, appended to one whole row at a time, unbuffered: a full disk
+    fails the row being written (the next resume drops what it left) and nothing later."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        with writing(self.path):
+            self._fd = os.open(self.path, _APPEND_FLAGS, 0o666)
+
+    def append(self, row: dict) -> None:
+        with writing(self.path):
+            _write_all(self._fd, (json.dumps(row) + "\n").encode("utf-8"))
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> MetricsLog:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -5,8 +5,9 @@
 iterations), and finally one ``RunFinished``. Between iterations it obeys a
 ``TrainingControls`` object: pause, resume, step, stop, live learning-rate changes, trace,
 checkpoint and recipe-step requests (``engine.recipe``: one meta-iteration in four ``RecipeStep``s).
-A non-finite loss stops the run before the optimiser touches θ, so the last checkpoint written is a
-good one.
+A non-finite loss stops the run before the optimiser touches θ, and an update that leaves θ (or a
+batch-norm statistic) non-finite is undone (``engine.finite_state``), so every checkpoint written,
+the last good θ of a diverged run included, holds finite numbers.
 """
 
 from __future__ import annotations
@@ -28,11 +29,14 @@ from engine.config import TrainConfig
 from engine.controls import TrainingControls
 from engine.cpu_threads import ThreadGovernor
 from engine.data.sources import make_sampler
-from engine.errors import CheckpointError, ConfigError, MissingSplitError
+from engine.disk_errors import writing
+from engine.errors import CheckpointError, ConfigError, DivergenceError, MissingSplitError
+from engine.finite_state import LastFiniteState, non_finite_entries
 from engine.memory_budget import check_task_batch_fits
 from engine.weights import describe_state_dict_mismatch
 from engine.snapshots import (AdaptationTrace, RecipeStep, RunFinished, SequenceTrace, TrainingSnapshot,
                               ValidationResult)
+from engine.stop_signals import held
 from engine.tasks import TaskBatch
 
 Event = TrainingSnapshot | AdaptationTrace | SequenceTrace | RecipeStep | RunFinished
@@ -69,6 +73,8 @@ class Trainer:
             torch.manual_seed(c.seed)
             self.learner = build_learner(c, self.device)
         self.optimizer = torch.optim.Adam(self.learner.module.parameters(), lr=c.meta_lr)
+        self._last_finite = LastFiniteState(self.learner.module, self.optimizer)
+        self.broken: list[str] = []  # what the last meta-iteration left non-finite (and was undone)
         self.rng = np.random.default_rng(c.seed)
         self._display_draws = 0
         self.display_task = self._draw_display_task()
@@ -109,11 +115,16 @@ class Trainer:
         if batch is None:
             batch = self.train_sampler.sample_batch(c.meta_batch, self.rng).to(self.device)
         self.optimizer.zero_grad(set_to_none=True)
+        self._last_finite.keep()
         report = self.learner.meta_step(batch, diagnostics=split_hessian)
         norm = grad_norm(p.grad for p in self.learner.module.parameters())
         loss = report.meta_loss
+        self.broken = []
         if math.isfinite(loss) and math.isfinite(norm):
             self.optimizer.step()
+            self.broken = non_finite_entries(self.learner.module)
+        if self.broken or not (math.isfinite(loss) and math.isfinite(norm)):
+            self._last_finite.restore()  # θ, batch-norm statistics and Adam's moments as before the step
         elapsed = time.perf_counter() - started
         self.iteration += 1
         self.wall_time += elapsed
@@ -187,7 +198,7 @@ class Trainer:
             # A recipe stopped half-way is finished on the batch it drew (the RNG has moved past it).
             batch, self.recipe = (self.recipe.batch if self.recipe is not None else None), None
             snap = self.train_step(split_hessian=self._split_due(), batch=batch)
-            if not (math.isfinite(snap.meta_loss) and math.isfinite(snap.grad_norm)):
+            if self._is_diverged(snap):
                 yield self._diverged(snap)
                 return
             yield from self._complete(snap)
@@ -215,11 +226,18 @@ class Trainer:
         if self.run_dir is not None and c.checkpoint_every and self.iteration % c.checkpoint_every == 0:
             self.save(self.run_dir / CHECKPOINT_NAME)
 
+    def _is_diverged(self, snap: TrainingSnapshot) -> bool:
+        return bool(self.broken) or not (math.isfinite(snap.meta_loss) and math.isfinite(snap.grad_norm))
+
     def _diverged(self, snap: TrainingSnapshot) -> RunFinished:
-        what = "meta-loss" if not math.isfinite(snap.meta_loss) else "meta-gradient norm"
+        if not math.isfinite(snap.meta_loss):
+            what = f"the meta-loss became {snap.meta_loss}"
+        elif not math.isfinite(snap.grad_norm):
+            what = f"the meta-gradient norm became {snap.grad_norm}"
+        else:
+            what = f"the update left {_names(self.broken)} non-finite"
         kept = self._keep_last_good(snap)
-        message = (f"diverged at iteration {snap.iteration}: the {what} became "
-                   f"{snap.meta_loss if what == 'meta-loss' else snap.grad_norm}; θ was not updated. "
+        message = (f"diverged at iteration {snap.iteration}: {what}; θ was not updated. "
                    "Lower the inner or meta learning rate."
                    + (f" Saved the last good θ (iteration {self.iteration}): {kept}" if kept else ""))
         return RunFinished(snap.iteration, "diverged", message, kept)
@@ -254,7 +272,7 @@ class Trainer:
             yield step
             return None
         self.recipe = None
-        if not (math.isfinite(snap.meta_loss) and math.isfinite(snap.grad_norm)):
+        if self._is_diverged(snap):
             yield step
             return self._diverged(snap)
         yield from self._complete(snap)
@@ -289,7 +307,13 @@ class Trainer:
         }
 
     def save(self, path: str | Path) -> Path:
-        return save_checkpoint(path, self.state())
+        """Write the checkpoint atomically, whole even when a stop signal comes meanwhile; a full disk
+        is one line naming ``path``. A state holding a NaN or an infinity is never written."""
+        broken = non_finite_entries(self.learner.module)
+        if broken:
+            raise DivergenceError(f"not saved to {path}: {_names(broken)} holds values that are not finite")
+        with held(), writing(path):
+            return save_checkpoint(path, self.state())
 
     @classmethod
     def resume(cls, path: str | Path, *, controls: TrainingControls | None = None,
@@ -349,6 +373,11 @@ class Trainer:
             self.display_task = self._draw_display_task()
         rates = from_json_text(data["learning_rates"], "learning_rates")
         self.set_learning_rates(**rates)
+
+
+def _names(entries: list[str]) -> str:
+    shown = ", ".join(entries[:2])
+    return shown + (f" and {len(entries) - 2} more" if len(entries) > 2 else "")
 
 
 def _mismatch(module: torch.nn.Module, state: dict, exc: Exception) -> str:

@@ -228,10 +228,7 @@ def test_json_nested_within_the_limit_gets_the_field_checks(tmp_path, capsys, fi
 
 
 # The same family against the project's other JSON readers: each refuses the nesting itself
-# (engine.json_nesting.loads_shallow) instead of letting a RecursionError escape. The metrics log's
-# reader is a strict xfail until it does.
-
-NEEDS_OWNER = "reader catches only JSONDecodeError/ValueError; RecursionError escapes (file outside this change)"
+# (engine.json_nesting.loads_shallow) instead of letting a RecursionError escape.
 
 
 @pytest.mark.parametrize("field", ["config", "history", "learning_rates"])
@@ -246,7 +243,6 @@ def test_a_checkpoint_field_nested_too_deeply_is_a_checkpoint_error(tmp_path, fi
         load_checkpoint(path)
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=f"engine/run_log.py _parse: {NEEDS_OWNER}")
 def test_a_metrics_line_nested_too_deeply_is_counted_as_a_bad_line(tmp_path):
     from engine.run_log import read_rows
 

@@ -2,13 +2,21 @@
 
 Started by torchrun with several processes, each is one rank of the run
 (``engine.distributed_training``); rank 0 alone checks and writes the run folder and prints.
+
+The writer holds the run folder's lock (``engine.run_lock``) for its life, so a second writer is
+refused. SIGINT and SIGTERM stop the run after the iteration in progress, with a checkpoint
+(``engine.stop_signals``); a second signal stops it at once, leaving the last checkpoint whole. A new
+run that ends before its first checkpoint (a full disk, a refused setting, an early signal) leaves
+its folder as it found it, so a retry is not blocked.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 
@@ -17,10 +25,13 @@ from engine.checkpoints import CHECKPOINT_NAME, from_json_text, load_checkpoint
 from engine.config import TrainConfig, default_config
 from engine.cpu_threads import THREADS_HELP, governor_for
 from engine.distributed import World, leave, torchrun_world
+from engine.disk_errors import writing
 from engine.errors import ConfigError
 from engine.paths import check_writable_dir
-from engine.run_log import METRICS_NAME, remove_stale_temp_files, trim_to_iteration
+from engine.run_lock import hold_run_folder
+from engine.run_log import METRICS_NAME, MetricsLog, remove_stale_temp_files, trim_to_iteration, write_atomically
 from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot
+from engine.stop_signals import Interrupted, StopSignals
 
 # Spelled differently on the command line than the config field (kept from earlier versions).
 _FLAG_NAMES = {"learn_inner_lr": "--meta-sgd"}
@@ -82,34 +93,120 @@ def _run(args: argparse.Namespace, world: World | None) -> int:
     main = world is None or world.is_main
     governor = governor_for(args.threads, ranks_here=world.local_size if world else 1)
     governor.choose()
-    if args.resume:
-        run_dir = Path(args.resume)  # every rank reads the checkpoint (on several machines: a shared folder)
-        if not run_dir.is_dir():
-            raise ConfigError(f"--resume takes the run folder (the --out of the first run), not {run_dir}")
-        if main:
-            remove_stale_temp_files(run_dir)
-        changes, live = _resume_changes(args, run_dir / CHECKPOINT_NAME)
-        trainer = Trainer.resume(run_dir / CHECKPOINT_NAME, run_dir=run_dir, governor=governor, **changes)
-        trainer.set_learning_rates(**live)
-        if main:
-            trim = trim_to_iteration(run_dir / METRICS_NAME, trainer.iteration)
-            if trim.dropped:
-                print(f"resuming at iteration {trainer.iteration}: {trim.describe()}", file=sys.stderr)
+    run_dir, trainer = Path(args.resume or args.out or "."), None
+    try:
+        with ExitStack() as stack:
+            # Rank 0 alone writes, so it alone locks and handles stop signals (a rank cannot stop by
+            # itself between iterations: the others would wait for it at the next all-reduce).
+            stops = stack.enter_context(StopSignals()) if main else None
+            if args.resume:
+                run_dir = Path(args.resume)  # every rank reads the checkpoint (on several machines: a shared folder)
+                if not run_dir.is_dir():
+                    raise ConfigError(f"--resume takes the run folder (the --out of the first run), not {run_dir}")
+                if main:
+                    stack.enter_context(hold_run_folder(run_dir))
+                    remove_stale_temp_files(run_dir)
+                changes, live = _resume_changes(args, run_dir / CHECKPOINT_NAME)
+                trainer = Trainer.resume(run_dir / CHECKPOINT_NAME, run_dir=run_dir, governor=governor, **changes)
+                trainer.set_learning_rates(**live)
+                if main:
+                    trim = trim_to_iteration(run_dir / METRICS_NAME, trainer.iteration)
+                    if trim.dropped:
+                        print(f"resuming at iteration {trainer.iteration}: {trim.describe()}", file=sys.stderr)
+            else:
+                if not args.out:
+                    raise ConfigError("give --out RUN_DIR (or --resume RUN_DIR)")
+                run_dir = Path(args.out)
+                if main:
+                    check_writable_dir(run_dir, "--out")
+                    stack.enter_context(_NewRunFolder(run_dir))
+                config = _config_from_args(args)
+                trainer = Trainer(config, run_dir=run_dir, governor=governor)
+                if main:
+                    write_atomically(run_dir / "config.json", (json.dumps(config.to_dict(), indent=2) + "\n").encode())
+            if not main:
+                return _follow(trainer)
+            return _train(trainer, run_dir, quiet=args.quiet, stops=stops)
+    except KeyboardInterrupt as exc:
+        if not main:
+            raise
+        return _interrupted(exc, run_dir, trainer)
+
+
+class _NewRunFolder:
+    """The ``--out`` folder of a new run: made when missing and locked; when the run ends before its
+    first checkpoint, what it wrote there is removed (and the folders it made), as nothing in it
+    could be continued and it would refuse the next ``--out``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.made, self.claimed = folder, [], False
+        missing, path = [], folder
+        while not path.exists() and path != path.parent:
+            missing.append(path)
+            path = path.parent
+        try:
+            for path in reversed(missing):
+                try:
+                    with writing(path):
+                        path.mkdir()
+                except FileExistsError:
+                    continue  # made meanwhile by someone else: not ours to remove
+                self.made.append(path)
+            self.lock = hold_run_folder(folder)
+        except BaseException:
+            self._remove_made()
+            raise
+
+    def __enter__(self) -> "_NewRunFolder":
+        try:
+            _refuse_used_folder(self.folder)  # under the lock: no other run can start here meanwhile
+        except BaseException:
+            self._close(failed=True)
+            raise
+        self.claimed = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._close(failed=exc_type is not None)
+
+    def _close(self, *, failed: bool) -> None:
+        try:
+            if failed and self.claimed and not (self.folder / CHECKPOINT_NAME).exists():
+                for name in ("config.json", METRICS_NAME):
+                    (self.folder / name).unlink(missing_ok=True)
+        finally:
+            self.lock.release()
+            if failed:
+                self._remove_made()
+
+    def _remove_made(self) -> None:
+        for path in reversed(self.made):
+            try:
+                path.rmdir()  # only when empty
+            except OSError:
+                return
+
+
+def _interrupted(exc: KeyboardInterrupt, run_dir: Path, trainer) -> int:
+    """One line for a run stopped at once (a second signal, or one before training began)."""
+    signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+    name = signal.Signals(signum).name
+    when = f"during iteration {trainer.iteration + 1}" if trainer is not None else "while starting"
+    saved = _saved_iteration(run_dir / CHECKPOINT_NAME)
+    if saved is None:
+        print(f"innerloop-cli: stopped by {name} {when}, before the run's first checkpoint; nothing was kept",
+              file=sys.stderr)
     else:
-        if not args.out:
-            raise ConfigError("give --out RUN_DIR (or --resume RUN_DIR)")
-        run_dir = Path(args.out)
-        if main:
-            check_writable_dir(run_dir, "--out")
-            _refuse_used_folder(run_dir)
-        config = _config_from_args(args)
-        trainer = Trainer(config, run_dir=run_dir, governor=governor)
-        if main:
-            run_dir.mkdir(parents=True, exist_ok=True)
-            (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
-    if not main:
-        return _follow(trainer)
-    return _train(trainer, run_dir, quiet=args.quiet)
+        print(f"innerloop-cli: stopped by {name} {when}; {run_dir} keeps its checkpoint of iteration {saved}: "
+              f"continue with --resume {run_dir}", file=sys.stderr)
+    return 128 + signum
+
+
+def _saved_iteration(checkpoint: Path) -> int | None:
+    try:
+        return int(load_checkpoint(checkpoint).get("iteration", 0))
+    except Exception:
+        return None
 
 
 def _follow(trainer) -> int:
@@ -163,7 +260,7 @@ def _resume_changes(args: argparse.Namespace, checkpoint: Path) -> tuple[dict, d
     return changes, live
 
 
-def _train(trainer, run_dir: Path, *, quiet: bool) -> int:
+def _train(trainer, run_dir: Path, *, quiet: bool, stops: StopSignals | None = None) -> int:
     from tqdm import tqdm
 
     c = trainer.config
@@ -179,26 +276,37 @@ def _train(trainer, run_dir: Path, *, quiet: bool) -> int:
     print(f"training {c.label()} on {trainer.device}{ranks}; protocol {c.protocol}; run folder {run_dir}{threads}",
           file=sys.stderr)
     last_val = ""
-    with open(run_dir / METRICS_NAME, "a") as log:
-        for event in trainer.run():
-            if isinstance(event, TrainingSnapshot):
-                if event.iteration % c.log_every == 0 or event.validation is not None:
-                    log.write(json.dumps(event.to_json()) + "\n")
-                    log.flush()
-                if event.validation is not None:
-                    v = event.validation
-                    last_val = (f"val {v.accuracy * 100:.1f}±{v.accuracy_ci95 * 100:.1f}%" if v.accuracy is not None
-                                else f"val mse {v.loss:.3f}±{v.loss_ci95:.3f}")
-                    if quiet:
-                        print(f"iteration {event.iteration}: {last_val} ({c.protocol})", file=sys.stderr)
-                post = (f"acc {event.post_accuracy * 100:.0f}%" if event.post_accuracy is not None else "")
-                bar.set_postfix_str(f"loss {event.meta_loss:.3f} {post} {last_val}".strip(), refresh=False)
-                bar.update(1)
-            elif isinstance(event, RunFinished):
-                bar.close()
-                print(f"{event.message}; checkpoint: {event.checkpoint}", file=sys.stderr)
-                return 1 if event.reason == "diverged" else 0
-            elif isinstance(event, (AdaptationTrace, SequenceTrace)):
-                pass
-    bar.close()
+    with MetricsLog(run_dir / METRICS_NAME) as log:
+        if stops is not None:
+            stops.cooperative = True  # a first signal now stops the run after this iteration, with a checkpoint
+        try:
+            for event in trainer.run():
+                if stops is not None and stops.received and not trainer.controls.stopped:
+                    trainer.controls.stop()
+                if isinstance(event, TrainingSnapshot):
+                    if event.iteration % c.log_every == 0 or event.validation is not None:
+                        log.append(event.to_json())
+                    if event.validation is not None:
+                        v = event.validation
+                        last_val = (f"val {v.accuracy * 100:.1f}±{v.accuracy_ci95 * 100:.1f}%"
+                                    if v.accuracy is not None else f"val mse {v.loss:.3f}±{v.loss_ci95:.3f}")
+                        if quiet:
+                            print(f"iteration {event.iteration}: {last_val} ({c.protocol})", file=sys.stderr)
+                    post = (f"acc {event.post_accuracy * 100:.0f}%" if event.post_accuracy is not None else "")
+                    bar.set_postfix_str(f"loss {event.meta_loss:.3f} {post} {last_val}".strip(), refresh=False)
+                    bar.update(1)
+                elif isinstance(event, RunFinished):
+                    bar.close()
+                    if event.reason == "stopped" and stops is not None and stops.received:
+                        print(f"stopped by {stops.name} at iteration {event.iteration}; checkpoint: "
+                              f"{event.checkpoint} (continue with --resume {run_dir})", file=sys.stderr)
+                        return 128 + stops.received
+                    print(f"{event.message}; checkpoint: {event.checkpoint}", file=sys.stderr)
+                    return 1 if event.reason == "diverged" else 0
+                elif isinstance(event, (AdaptationTrace, SequenceTrace)):
+                    pass
+        finally:
+            if stops is not None:
+                stops.cooperative = False
+            bar.close()  # also when a second signal or a full disk ends the run: its line starts afresh
     return 0
