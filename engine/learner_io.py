@@ -31,7 +31,7 @@ def learner_from_checkpoint(data: dict[str, Any], device: torch.device | str = "
         reason = reason or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise CheckpointError(f"checkpoint weights do not fit its own config: {reason}") from None
     rates = from_json_text(data.get("learning_rates", "{}"), "learning_rates")
-    if "inner_lr" in rates and config.uses_inner_loop and not config.learn_inner_lr:
-        learner.set_live("inner_lr", rates["inner_lr"])
+    if "inner_lr" in rates and config.uses_inner_loop:
+        learner.set_live("inner_lr", rates["inner_lr"], restoring=True)
     learner.module.eval()
     return config, learner, int(data.get("iteration", 0))

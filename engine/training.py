@@ -155,8 +155,9 @@ class Trainer:
     def trace(self, steps: int | None = None) -> AdaptationTrace | SequenceTrace:
         return self.learner.trace(self.display_task, iteration=self.iteration, steps=steps)
 
-    def set_learning_rates(self, **values: float | None) -> None:
-        """Apply live settings (``inner_lr``, ``meta_lr``); ones this learner does not read are ignored."""
+    def set_learning_rates(self, *, restoring: bool = False, **values: float | None) -> None:
+        """Apply live settings (``inner_lr``, ``meta_lr``); ones this learner does not read are ignored.
+        ``restoring``: the values a checkpoint saved (what the learner learned stays as loaded)."""
         for name, value in values.items():
             if value is None or name not in self.live:
                 continue
@@ -165,7 +166,7 @@ class Trainer:
                 for group in self.optimizer.param_groups:
                     group["lr"] = float(value)
             else:
-                self.learner.set_live(name, float(value))
+                self.learner.set_live(name, float(value), restoring=restoring)
 
     # -- the loop ---------------------------------------------------------------------------
     def _done(self, started: float) -> bool:
@@ -349,7 +350,7 @@ class Trainer:
         trainer.wall_time = float(data.get("wall_time", 0.0))
         trainer.history = from_json_text(data.get("history", "[]"), "history")
         rates = from_json_text(data.get("learning_rates", "{}"), "learning_rates")
-        trainer.set_learning_rates(**{k: v for k, v in rates.items() if k in trainer.live})
+        trainer.set_learning_rates(restoring=True, **{k: v for k, v in rates.items() if k in trainer.live})
         return trainer
 
     def load_state(self, data: dict) -> None:
@@ -372,7 +373,7 @@ class Trainer:
         if self._display_draws:
             self.display_task = self._draw_display_task()
         rates = from_json_text(data["learning_rates"], "learning_rates")
-        self.set_learning_rates(**rates)
+        self.set_learning_rates(restoring=True, **rates)
 
 
 def _names(entries: list[str]) -> str:

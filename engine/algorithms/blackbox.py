@@ -123,7 +123,7 @@ class BlackBoxLearner:
             logits, _ = self.answers(x_s, y_s, x_query.to(self.device)[None], answering)
         return logits[0].softmax(-1).cpu()
 
-    def set_live(self, name: str, value: float) -> None:
+    def set_live(self, name: str, value: float, *, restoring: bool = False) -> None:
         raise ConfigError(f"{self.algo} has no live setting {name}")
 
     # -- the view -------------------------------------------------------------------------------------

@@ -120,7 +120,7 @@ class FineTuneLearner:
         with torch.no_grad():
             return (self.query_features(x_support, x_query.to(self.device), answering) @ head.T).softmax(-1).cpu()
 
-    def set_live(self, name: str, value: float) -> None:
+    def set_live(self, name: str, value: float, *, restoring: bool = False) -> None:
         if name != "inner_lr":
             raise ConfigError(f"the fine-tuning baseline cannot change {name} while it runs")
         self.head_lr = float(value)

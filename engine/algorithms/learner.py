@@ -9,7 +9,8 @@ The training loop, evaluation, checkpoints and the views talk to a ``MetaLearner
   each query answered alone or the queries together (``engine.answering``);
 - ``trace(task)`` is the record a view draws of one task;
 - ``adapt(x_s, y_s)`` then ``predict_proba(adapted, x_q)`` serve one task (the public API);
-- ``set_live(name, value)`` takes a setting that may change while a run plays;
+- ``set_live(name, value)`` takes a setting that may change while a run plays (``restoring``: the
+  value a checkpoint saved, which leaves learned state alone);
 - ``module`` holds every meta-parameter θ (what the optimiser updates and a checkpoint stores).
 """
 
@@ -70,7 +71,9 @@ class MetaLearner(Protocol):
         """``[Q, N]`` class probabilities of the queries, given what ``adapt`` returned; per query, no
         row depends on the other queries."""
 
-    def set_live(self, name: str, value: float) -> None: ...
+    def set_live(self, name: str, value: float, *, restoring: bool = False) -> None:
+        """A live setting changed while a run plays, or (``restoring``) the value a saved run had, which
+        must not reset what the learner learned (Meta-SGD's per-parameter rates)."""
 
 
 # Building a learner draws its initial θ from torch's process-wide generator. A seeded build

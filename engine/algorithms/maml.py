@@ -90,10 +90,11 @@ class Maml(nn.Module):
             return {name: self.inner_lrs[_key(name)] for name, _ in self.net.named_parameters()}
         return {name: self.inner_lr for name, _ in self.net.named_parameters()}
 
-    def set_inner_lr(self, value: float) -> None:
-        """Change the (initial) inner learning rate, e.g. live from the GUI."""
+    def set_inner_lr(self, value: float, *, reset_learned: bool = True) -> None:
+        """Change the (initial) inner learning rate, e.g. live from the GUI; with Meta-SGD, also restart
+        every learned rate from it unless ``reset_learned`` is False (a checkpoint being restored)."""
         self.inner_lr = float(value)
-        if self.learn_inner_lr:
+        if self.learn_inner_lr and reset_learned:
             with torch.no_grad():
                 for p in self.inner_lrs.values():
                     p.fill_(float(value))

@@ -145,10 +145,10 @@ class MamlLearner:
             out = self.maml.answer(adapted.phi, adapted.x_support, x_query.to(self.device), answering)
             return out.softmax(-1).cpu()
 
-    def set_live(self, name: str, value: float) -> None:
+    def set_live(self, name: str, value: float, *, restoring: bool = False) -> None:
         if name != "inner_lr":
             raise ConfigError(f"{ALGORITHMS[self.config.algo].label} cannot change {name} while it runs")
-        self.maml.set_inner_lr(value)
+        self.maml.set_inner_lr(value, reset_learned=not restoring)
 
     def inner_lr(self) -> float:
         return self.maml.inner_lr
