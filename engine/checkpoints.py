@@ -91,6 +91,20 @@ def to_json_text(value: Any) -> str:
     return json.dumps(value)
 
 
+# Settings added after a checkpoint was written: the value its run actually used, not today's default.
+SETTINGS_BEFORE_THEY_EXISTED = {"train_answering": "transductive"}
+
+
+def checkpoint_config(data: dict[str, Any]):
+    """The ``TrainConfig`` a checkpoint's run used (``data`` as ``load_checkpoint`` returns it)."""
+    from engine.config import TrainConfig
+
+    stored = from_json_text(data["config"], "config")
+    if isinstance(stored, dict):
+        stored = {**SETTINGS_BEFORE_THEY_EXISTED, **stored}
+    return TrainConfig.from_dict(stored)
+
+
 def from_json_text(text: Any, what: str) -> Any:
     if not isinstance(text, str):
         raise CheckpointError(f"checkpoint field '{what}' is not JSON text")

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from engine.algorithms.learner import MetaLearner, build_learner
-from engine.checkpoints import from_json_text, load_checkpoint
+from engine.checkpoints import checkpoint_config, from_json_text, load_checkpoint
 from engine.config import TrainConfig
 from engine.errors import CheckpointError
 from engine.weights import describe_state_dict_mismatch
@@ -22,7 +22,7 @@ def load_meta_learner(path: str | Path, device: torch.device | str = "cpu") -> t
 def learner_from_checkpoint(data: dict[str, Any], device: torch.device | str = "cpu"
                             ) -> tuple[TrainConfig, MetaLearner, int]:
     """``(config, learner, iteration)`` of checkpoint contents already read by ``load_checkpoint``."""
-    config = TrainConfig.from_dict(from_json_text(data["config"], "config"))
+    config = checkpoint_config(data)
     learner = build_learner(config, device)
     try:
         learner.module.load_state_dict(data["model"])

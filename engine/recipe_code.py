@@ -52,8 +52,7 @@ _MAML = """
 3|     for _ in range(inner_steps):
 3|         g = grad(loss_at)(phi, x_s, y_s){keep}
 {detach}3|         phi = {{k: phi[k] - {alpha} * g[k] for k in phi}}
-4|     meta_loss = meta_loss + loss_at(phi, x_q, y_q) / meta_batch
-4| optimizer.zero_grad()
+{query_loss}4| optimizer.zero_grad()
 4| meta_loss.backward()  # {backward}
 4| optimizer.step()  # Adam: θ ← θ − β·Adam(∇θ)
 """
@@ -126,15 +125,23 @@ _FINETUNE = """
 """
 
 
+_TRANSDUCTIVE_QUERY_LOSS = "4|     meta_loss = meta_loss + loss_at(phi, x_q, y_q) / meta_batch\n"
+_PER_QUERY_LOSS = ("4|     out_q = answer(phi, x_s, x_q)  # each query alone: support-set batch norm\n"
+                   "4|     meta_loss = meta_loss + {loss}(out_q, y_q) / meta_batch\n")
+
+
 def listing_for(algo: str, *, first_order: bool = False, learn_inner_lr: bool = False,
-                kind: str = "classification") -> Listing:
-    """The listing of one meta-iteration of ``algo`` (a config's algo; first order and Meta-SGD are MAML's flags)."""
+                kind: str = "classification", per_query: bool = True) -> Listing:
+    """The listing of one meta-iteration of ``algo`` (a config's algo; first order, Meta-SGD and per-query
+    query losses are MAML's settings)."""
     loss = "cross_entropy" if kind == "classification" else "mse_loss"
     if algo == "maml":
         block = _MAML.format(
             loss=loss, keep="" if first_order else "  # graph kept",
             detach="3|         g = {k: v.detach() for k, v in g.items()}  # first order\n" if first_order else "",
             alpha="alpha[k]" if learn_inner_lr else "alpha",
+            query_loss=_PER_QUERY_LOSS.format(loss=loss) if per_query and kind == "classification"
+            else _TRANSDUCTIVE_QUERY_LOSS,
             backward="no Hessian term" if first_order else "Hessian-vector products")
         name = ("First-order MAML" if first_order else "MAML (second order)") + (" + Meta-SGD" if learn_inner_lr else "")
         what = "images" if kind == "classification" else "points"
@@ -192,6 +199,9 @@ def listing_namespace(trainer) -> dict:
         interleave=getattr(learner, "training_examples", None),  # Reptile's own order of a task's examples
         unpack=lambda b: (b.x_support, b.y_support, b.x_query, b.y_query))
     if c.uses_inner_loop:
+        from engine.answering import Answering
+
+        names["answer"] = lambda params, x_s, x_q: learner.maml.answer(params, x_s, x_q, Answering.PER_QUERY)
         steps = learner.maml.step_sizes()
         names["alpha"] = steps if c.learn_inner_lr else learner.maml.inner_lr
     return names

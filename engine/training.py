@@ -24,7 +24,8 @@ import torch
 from engine.algorithms.evaluation import StepMetrics, evaluate
 from engine.algorithms.learner import LEARNER_CONSTRUCTION, build_learner, grad_norm
 from engine.catalog import settings_for
-from engine.checkpoints import CHECKPOINT_NAME, from_json_text, load_checkpoint, save_checkpoint, to_json_text
+from engine.checkpoints import (CHECKPOINT_NAME, checkpoint_config, from_json_text, load_checkpoint, save_checkpoint,
+                                to_json_text)
 from engine.config import TrainConfig
 from engine.controls import TrainingControls
 from engine.cpu_threads import ThreadGovernor
@@ -322,7 +323,7 @@ class Trainer:
                **overrides) -> "Trainer":
         """Continue a run from its checkpoint; ``overrides`` may extend iterations or minutes."""
         data = load_checkpoint(path)
-        config = TrainConfig.from_dict(from_json_text(data["config"], "config"))
+        config = checkpoint_config(data)
         if overrides:
             config = config.with_changes(**overrides)
         trainer = cls(config, controls=controls, run_dir=run_dir, governor=governor)
@@ -337,7 +338,7 @@ class Trainer:
         its settings, weights, iteration count and metric history, with a fresh optimiser and the
         task stream of its seed. A classroom demo opens on a trained learner this way."""
         data = load_checkpoint(path)
-        config = TrainConfig.from_dict(from_json_text(data["config"], "config"))
+        config = checkpoint_config(data)
         if overrides:
             config = config.with_changes(**overrides)
         trainer = cls(config, controls=controls, run_dir=run_dir, governor=governor)

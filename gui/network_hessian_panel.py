@@ -129,12 +129,12 @@ class NetworkHessianPanel(QWidget):
 
     def open_checkpoint(self, path: str | Path) -> bool:
         """Show the saved history of the checkpoint at ``path`` and take θ from it; False (and why) if unreadable."""
-        from engine.checkpoints import from_json_text, load_checkpoint
+        from engine.checkpoints import checkpoint_config, from_json_text, load_checkpoint
 
         path = Path(path)
         try:
             data = load_checkpoint(path)
-            config = TrainConfig.from_dict(from_json_text(data["config"], "config"))
+            config = checkpoint_config(data)
             rows = from_json_text(data.get("history", "[]"), "history")
         except (UserError, KeyError, TypeError, ValueError) as exc:
             self.status.setText(f"Could not open {path.name}: {exc}")

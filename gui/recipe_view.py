@@ -213,6 +213,7 @@ class RecipeView(QWidget):
     def _show_listing(self, config: TrainConfig | None) -> None:
         config = config or TrainConfig()
         listing = listing_for(config.algo, first_order=config.first_order, learn_inner_lr=config.learn_inner_lr,
+                              per_query=config.train_answering == "per-query",
                               kind=config.kind)
         if listing == self.code.listing:
             return

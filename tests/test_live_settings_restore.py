@@ -57,3 +57,13 @@ def test_a_live_change_of_a_meta_sgd_run_sets_every_learned_rate_to_it(tmp_path)
     trainer = meta_sgd(tmp_path, iterations=5)
     trainer.set_learning_rates(inner_lr=0.02)
     assert all(torch.all(rate == 0.02) for rate in learned_rates(trainer).values())
+
+
+def test_a_checkpoint_from_before_train_answering_existed_keeps_its_transductive_objective(tmp_path):
+    """New runs meta-train per query; a resumed older run keeps the objective it was trained with."""
+    from assets import checkpoint_path
+    from engine.learner_io import load_meta_learner
+
+    config, _, _ = load_meta_learner(checkpoint_path("omniglot-finn-5w1s-maml.pt"))
+    assert config.train_answering == "transductive"
+    assert default_config("omniglot").train_answering == "per-query"

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from engine.algorithms.maml import meta_gradient_loop
+from engine.answering import Answering
 from engine.config import default_config
 from engine.controls import TrainingControls
 from engine.snapshots import RecipeStep, RunFinished, TrainingSnapshot
@@ -80,9 +81,9 @@ def test_the_meta_loss_before_and_after_is_the_objective_of_that_batch(first_ord
     after = copy.deepcopy(trainer.learner.maml)
     # independently: the same batch from the same RNG, the reference per-task loop of peer libraries
     batch = trainer.train_sampler.sample_batch(trainer.config.meta_batch, rng)
-    k = trainer.config.inner_steps
-    loss_before = meta_gradient_loop(before, batch, k, first_order=first_order).item()
-    loss_after = meta_gradient_loop(after, batch, k, first_order=first_order).item()
+    k, answering = trainer.config.inner_steps, Answering(trainer.config.train_answering)
+    loss_before = meta_gradient_loop(before, batch, k, first_order=first_order, answering=answering).item()
+    loss_after = meta_gradient_loop(after, batch, k, first_order=first_order, answering=answering).item()
     assert steps[-1].meta_loss_before == pytest.approx(loss_before, rel=1e-5)
     assert steps[-1].meta_loss_after == pytest.approx(loss_after, rel=1e-5)
     assert loss_after != pytest.approx(loss_before, rel=1e-6)

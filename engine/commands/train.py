@@ -21,7 +21,7 @@ from pathlib import Path
 
 
 from engine.catalog import ALGORITHM_ALIASES, ALGORITHMS, SETTINGS, SETTINGS_BY_NAME, settings_for
-from engine.checkpoints import CHECKPOINT_NAME, from_json_text, load_checkpoint
+from engine.checkpoints import CHECKPOINT_NAME, checkpoint_config, from_json_text, load_checkpoint
 from engine.config import TrainConfig, default_config
 from engine.cpu_threads import THREADS_HELP, governor_for
 from engine.distributed import World, leave, torchrun_world
@@ -236,7 +236,7 @@ def _resume_changes(args: argparse.Namespace, checkpoint: Path) -> tuple[dict, d
     """The settings given with ``--resume``, split into config changes and live learning rates;
     a setting the run cannot change (dataset, ways, ...) is refused when it differs from the run's."""
     data = load_checkpoint(checkpoint)
-    stored = TrainConfig.from_dict(from_json_text(data["config"], "config"))
+    stored = checkpoint_config(data)
     live_names = {s.name for s in settings_for(stored.algo) if s.live}
     given = {s.name: getattr(args, s.name) for s in SETTINGS if getattr(args, s.name) is not None}
     if given.get("algo") in ALGORITHM_ALIASES:
