@@ -135,7 +135,7 @@ def load_starting_points(checkpoint_dir: str | Path, *, random_seed: int = RANDO
         StartingPoint("pretrained", "Pre-trained classifier (fine-tuning)", "pre-trained parameters",
                       f"a new {config.ways}-way head only (from the support prototypes), SGD, "
                       f"step {finetune.head_lr:g}; conv layers frozen", finetune),
-        StartingPoint("random", f"Random θ (seed {random_seed})", "meta-parameters θ",
+        StartingPoint("random", f"Random θ (seed {random_seed})", "random parameters θ₀",
                       f"{sgd}, like MAML", random),
     )
 

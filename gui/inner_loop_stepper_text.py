@@ -74,8 +74,9 @@ def footnote(stepped: StepperTask | None) -> str:
     task = stepped.task
     queries, support = len(task.y_query), len(task.y_support)
     return (f"Task {stepped.index} of seed {stepped.seed}: {task.ways}-way 1-shot, {queries} queries, {task.protocol} "
-            f"test split. Batch norm: the {support} support drawings are normalised as one batch and the {queries} "
-            "queries as another (their own statistics), as the learners' own evaluation does; a conv bar includes its "
+            f"test split. Batch norm: the {support} support drawings are normalised as one batch, and each of the "
+            f"{queries} queries on its own with the support drawings' statistics (answered alone, as the learners' "
+            "own evaluation does); a conv bar includes its "
             "batch-norm scale and shift. Fine-tuning replaces the pre-trained head (over all training classes) by "
             "a new head set to the support prototypes at k = 0, so its head bar is ‖head_k − head_0‖. Random θ: "
             f"the same conv4 initialised with torch seed {RANDOM_SEED}. Learners: the shipped {MAML_FILE} and "

@@ -88,7 +88,7 @@ def test_it_opens_at_k1_where_the_meta_trained_column_is_right_and_the_random_on
     pretrained = view.columns["pretrained"].start_label.text()
     assert "pre-trained parameters" in pretrained and "head only" in pretrained and "step 0.5" in pretrained
     assert "α = 0.4" in view.columns["random"].start_label.text()
-    assert "Batch norm" in view.footnote.text() and "as one batch" in view.footnote.text()
+    assert "Batch norm" in view.footnote.text() and "each of the 10 queries on its own" in view.footnote.text()
 
 
 def test_step_back_and_reset_show_each_steps_numbers(qtbot, view, engine_accuracy):

@@ -48,7 +48,8 @@ def test_readable_layers():
 def test_the_three_starts_say_what_they_adapt(starts):
     meta, pretrained, random = starts
     assert (meta.key, pretrained.key, random.key) == ("meta", "pretrained", "random")
-    assert meta.start == random.start == "meta-parameters θ" and pretrained.start == "pre-trained parameters"
+    assert meta.start == "meta-parameters θ" and pretrained.start == "pre-trained parameters"
+    assert random.start == "random parameters θ₀"  # not "the meta-parameters": nothing was meta-learned
     assert "α = 0.4" in meta.adapts and "α = 0.4" in random.adapts
     assert "head only" in pretrained.adapts and "step 0.5" in pretrained.adapts and "frozen" in pretrained.adapts
     assert random.learner.inner_lr() == meta.learner.inner_lr() == pytest.approx(0.4)
