@@ -72,6 +72,18 @@ def models_for(algo: str, dataset: str) -> tuple[str, ...]:
     return MODELS_BY_FAMILY.get((algo, kind), ())
 
 
+def _models_help() -> str:
+    """The networks of every learner, e.g. "MAML: conv4/conv4-pool (images), mlp (sinusoid)"."""
+    where = {"classification": "images", "regression": "sinusoid"}
+    learners = []
+    for algo in ALGORITHMS.values():
+        kinds = [(kind, models) for (name, kind), models in MODELS_BY_FAMILY.items() if name == algo.name]
+        shown = ["/".join(models) + (f" ({where[kind]})" if len(kinds) > 1 else "") for kind, models in kinds]
+        if shown:
+            learners.append(f"{algo.label}: {', '.join(shown)}")
+    return "network (default: the learner's first for the dataset): " + "; ".join(learners)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One field of ``TrainConfig``, how it is spelled on the command line, and who uses it."""
@@ -120,7 +132,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hidden", int, "LSTM units (MANN)", ("mann",)),
     Setting("meta_lr", float, "outer (Adam) learning rate", live=True),
     Setting("meta_batch", int, "tasks per meta-iteration"),
-    Setting("model", str, "network"),
+    Setting("model", str, _models_help()),
     Setting("iterations", int, "stop after this many meta-iterations"),
     Setting("minutes", float, "stop after this many minutes"),
     Setting("device", str, "auto, cpu or cuda", choices=DEVICES),

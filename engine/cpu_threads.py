@@ -19,9 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from engine.errors import ConfigError
+
+# torch is imported where a thread count is set, not here: the command line reads THREADS_HELP and
+# checks --threads while it builds its parsers, and ``innerloop-cli --help`` should not wait for torch.
 
 _PROC_STAT = Path("/proc/stat")
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -100,6 +101,8 @@ class ThreadGovernor:
 
     def choose(self, *, wait_s: float = 0.2) -> ThreadChoice:
         """Measure (over ``wait_s`` the first time), set torch's threads, and say why."""
+        import torch
+
         ceiling = max(1, (self.cores - self.reserve) // self.share)
         if self.requested and self.requested > self.cores:  # extra threads only spin; 100000 crashed torch
             choice = ThreadChoice(self.cores, self.cores, None,

@@ -8,6 +8,10 @@ checkpoint and recipe-step requests (``engine.recipe``: one meta-iteration in fo
 A non-finite loss stops the run before the optimiser touches θ, and an update that leaves θ (or a
 batch-norm statistic) non-finite is undone (``engine.finite_state``), so every checkpoint written,
 the last good θ of a diverged run included, holds finite numbers.
+
+With ``validate_at_end`` (the command line sets it), a run that completes or is stopped after an
+unvalidated iteration validates that iteration before ``RunFinished``: its ``TrainingSnapshot`` comes
+once more, the same numbers now carrying the validation, and its history row gets it too.
 """
 
 from __future__ import annotations
@@ -83,6 +87,10 @@ class Trainer:
         self.wall_time = 0.0
         self.history: list[dict] = []
         self.recipe = None  # an engine.recipe.RecipeIteration in progress, when recipe steps were asked for
+        # Validate the last iteration when the run ends after its last validation (the app's Stop stays
+        # immediate; the command line sets it, so a run's end always states its score).
+        self.validate_at_end = False
+        self._last_snapshot: TrainingSnapshot | None = None  # this session's latest iteration, as yielded
         self._rate: float | None = None  # iterations per second, smoothed
         # The live settings' current values (those this learner reads), e.g. inner_lr and meta_lr.
         self.live = {s.name: getattr(c, s.name) for s in settings_for(c.algo) if s.live}
@@ -183,8 +191,7 @@ class Trainer:
             turn = controls.wait_turn()
             if turn == "stop":
                 yield from self._serve_requests()  # a save asked for just before stop still happens
-                path = self._save_if_run_dir()
-                yield RunFinished(self.iteration, "stopped", f"stopped at iteration {self.iteration}", path)
+                yield from self._finish("stopped", f"stopped at iteration {self.iteration}")
                 return
             diverged = yield from self._serve_requests()
             if diverged is not None:
@@ -205,8 +212,33 @@ class Trainer:
                 return
             yield from self._complete(snap)
         yield from self._serve_requests()  # e.g. the trace a view asked for when it opened a finished run
+        yield from self._finish("completed", f"completed {self.iteration} iterations")
+
+    def _finish(self, reason: str, message: str) -> Iterator[Event]:
+        """The end of a run that completed or was stopped: its checkpoint, and with ``validate_at_end`` a
+        validation of its last iteration when that one went unvalidated. The checkpoint is written before
+        the validation too, so a second stop signal meanwhile loses nothing but the validation."""
         path = self._save_if_run_dir()
-        yield RunFinished(self.iteration, "completed", f"completed {self.iteration} iterations", path)
+        validated = yield from self._validate_last_iteration()
+        if validated and path is not None:
+            path = self._save_if_run_dir()
+        yield RunFinished(self.iteration, reason, message, path)
+
+    def _validate_last_iteration(self) -> Iterator[Event]:
+        """Validate this session's last iteration as a periodic validation would have (its history row
+        gets the result) and yield its snapshot again, carrying it; returns whether it did."""
+        last = self._last_snapshot
+        if (not self.validate_at_end or not self.config.val_every or last is None or last.validation is not None
+                or last.iteration != self.iteration or not self.history
+                or self.history[-1].get("iteration") != last.iteration):
+            return False
+        validation = self.validate()
+        if validation is None:  # no validation split (the lake protocol), or not this rank's to do
+            return False
+        self._last_snapshot = replace(last, validation=validation)
+        self.history[-1] = self._last_snapshot.to_json()
+        yield self._last_snapshot
+        return True
 
     def _split_due(self) -> bool:
         every = self.config.hessian_split_every
@@ -222,6 +254,7 @@ class Trainer:
             validation = self.validate()
         snap = replace(snap, iterations_per_second=self._rate, validation=validation)
         self.history.append(snap.to_json())
+        self._last_snapshot = snap
         yield snap
         if self.trace_every and self.iteration % self.trace_every == 0:
             yield self.trace()

@@ -63,7 +63,9 @@ def test_two_processes_train_what_one_process_does_and_resume(tmp_path):
         for key in ("meta_loss", "pre_loss", "grad_norm", "grad_norm_hessian", "grad_norm_first_order"):
             if mine[key] is not None:
                 assert theirs[key] == pytest.approx(mine[key], rel=1e-5), (mine["iteration"], key)
-        assert (mine["validation"] is None) == (theirs["validation"] is None)
+        # the 3-iteration first part also validated where it ended (train validates a run's last iteration)
+        ended_there = theirs["iteration"] == 3
+        assert (mine["validation"] is None) == (theirs["validation"] is None) or ended_there
         if mine["validation"]:
             assert theirs["validation"]["loss"] == pytest.approx(mine["validation"]["loss"], rel=1e-5)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 
-import torch
-
 from engine.allocator import keep_freed_memory
 from engine.bench_args import check_repeats, check_seconds
 from engine.commands.json_out import print_json
@@ -15,18 +13,25 @@ from engine.cpu_threads import THREADS_HELP, governor_for
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("bench", help="benchmarks (MAML step vs the per-task loop, sampling, data)")
-    p.add_argument("what", nargs="*", default=["maml", "sampling"], choices=("maml", "sampling", "data", "contention", "memory"))
+    p.add_argument("what", nargs="*", default=["maml", "sampling"],
+                   choices=("maml", "sampling", "data", "contention", "memory"),
+                   help="what to measure (default: maml sampling): the MAML step, task sampling, decoding "
+                        "Omniglot, threads under a busy core, peak memory of first vs second order")
     p.add_argument("--seconds", type=float, default=20.0, help="contention: seconds per measurement")
     p.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="auto: CUDA when torch sees a GPU, else the CPU (default: %(default)s)")
+    p.add_argument("--repeats", type=int, default=3, help="maml: timed repeats per case (default: %(default)s)")
     p.add_argument("--steps-list", default="1,5,10,20", help="memory: inner step counts K, comma-separated")
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--data-dir", default=None, help="Omniglot folder or zip (default: $INNERLOOP_DATA, then, "
+                                                      "for sampling, the user cache)")
+    p.add_argument("--json", action="store_true", help="print the results as one JSON object")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from engine.training import resolve_device
 
     check_repeats(args.repeats)

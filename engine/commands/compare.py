@@ -4,40 +4,44 @@ from __future__ import annotations
 
 import argparse
 
-from engine.algorithms.evaluation import evaluate
 from engine.answering import Answering, answering_words, is_transductive
 from engine.commands.json_out import print_json
 from engine.commands.scoring import add_scoring_arguments, progress_bar
 from engine.config import check_seed
 from engine.cpu_threads import THREADS_HELP, governor_for
-from engine.data.sources import evaluation_sampler
 from engine.errors import ConfigError
-from engine.learner_io import load_meta_learner
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("compare", help="score several runs on the same test tasks, side by side",
                               description="Draw the test tasks once (same seed, same protocol) and score every "
-                                          "learner on them: accuracy (or MSE) with 95%% CI. MAML adapts with its "
+                                          "learner on them: accuracy (or MSE) with 95% CI. MAML adapts with its "
                                           "test inner steps; black-box learners read the support set. Only "
                                           "characters none of the learners trained or validated on are "
                                           "scored; each query is answered alone unless --answering "
                                           "transductive.")
-    p.add_argument("runs", nargs="+", metavar="RUN_DIR_OR_CHECKPOINT")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR_OR_CHECKPOINT",
+                   help="run folders (train --out) or checkpoint and learner files, two or more to compare")
     p.add_argument("--tasks", type=int, default=600, help="tasks to score (default 600, as the MAML paper)")
     p.add_argument("--protocol", default=None, help="default: the first run's protocol")
-    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--split", default="test", choices=("train", "val", "test"),
+                   help="the protocol's split the tasks come from (default: %(default)s)")
     p.add_argument("--queries", type=int, default=1, help="queries per class (default 1, the black-box format)")
     add_scoring_arguments(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the test tasks (default 0)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--data-dir", default=None)
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="auto: CUDA when torch sees a GPU, else the CPU (default: %(default)s)")
+    p.add_argument("--data-dir", default=None, help="Omniglot folder or zip (default: the first run's, "
+                                                      "$INNERLOOP_DATA, then the user cache)")
     p.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.algorithms.evaluation import evaluate
+    from engine.data.sources import evaluation_sampler
+    from engine.learner_io import load_meta_learner
     from engine.training import resolve_device
 
     if args.tasks <= 0 or args.queries <= 0:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from engine.algorithms.evaluation import evaluate
 from engine.answering import Answering, answering_words, is_transductive
 from engine.commands.json_out import print_json
 from engine.commands.scoring import add_scoring_arguments, progress_bar
 from engine.config import check_seed
 from engine.cpu_threads import THREADS_HELP, governor_for
-from engine.data.sources import evaluation_sampler
-from engine.learner_io import load_meta_learner
 
 
 def add_parser(subparsers) -> None:
@@ -19,23 +16,30 @@ def add_parser(subparsers) -> None:
                               description="Adapt to held-out tasks and report the query accuracy (or MSE) "
                                           "after every inner step 0..steps, mean with 95% CI. Only characters "
                                           "the learner never trained or validated on are scored.")
-    p.add_argument("checkpoint", metavar="RUN_DIR_OR_CHECKPOINT")
+    p.add_argument("checkpoint", metavar="RUN_DIR_OR_CHECKPOINT",
+                   help="a run folder (train --out), its checkpoint.pt or a learner file (export)")
     p.add_argument("--tasks", type=int, default=600, help="tasks to score (default 600, as the MAML paper)")
     p.add_argument("--steps", type=int, default=None, help="inner steps (default: the run's test steps)")
     p.add_argument("--protocol", default=None, help="default: the run's protocol")
-    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--split", default="test", choices=("train", "val", "test"),
+                   help="the protocol's split the tasks come from (default: %(default)s)")
     p.add_argument("--queries", type=int, default=None, help="queries per class (default: the run's)")
     add_scoring_arguments(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the test tasks (default 0)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="auto: CUDA when torch sees a GPU, else the CPU (default: %(default)s)")
+    p.add_argument("--data-dir", default=None, help="Omniglot folder or zip (default: the run's own, "
+                                                      "$INNERLOOP_DATA, then the user cache)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.algorithms.evaluation import evaluate
+    from engine.data.sources import evaluation_sampler
     from engine.errors import ConfigError
+    from engine.learner_io import load_meta_learner
     from engine.training import resolve_device
 
     for name in ("tasks", "steps", "queries"):

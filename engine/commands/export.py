@@ -6,9 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from engine.checkpoints import checkpoint_file, from_json_text, load_checkpoint, save_checkpoint, to_json_text
 from engine.errors import ConfigError, UserError
-from engine.learner_io import learner_from_checkpoint
 from engine.paths import check_writable_file
 
 
@@ -16,8 +14,9 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("export", help="write a small learner file from a run (for assets/ or sharing)",
                               description="Keep θ, the settings, the learning rates and the metric history; "
                                           "drop the optimiser and RNG state (the result cannot be resumed).")
-    p.add_argument("checkpoint", metavar="RUN_DIR_OR_CHECKPOINT")
-    p.add_argument("out", metavar="OUT.pt")
+    p.add_argument("checkpoint", metavar="RUN_DIR_OR_CHECKPOINT",
+                   help="a run folder (train --out) or its checkpoint.pt")
+    p.add_argument("out", metavar="OUT.pt", help="the learner file to write (not the checkpoint it reads)")
     p.add_argument("--note", default="", help="provenance text stored in the file (e.g. the command)")
     p.add_argument("--history-rows", type=int, default=500,
                    help="keep about this many metric rows (every validation row is kept)")
@@ -25,6 +24,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.checkpoints import checkpoint_file, from_json_text, load_checkpoint, save_checkpoint, to_json_text
+    from engine.learner_io import learner_from_checkpoint
+
     if args.history_rows < 1:
         raise ConfigError(f"--history-rows must be 1 or more, got {args.history_rows}")
     out = check_writable_file(args.out)

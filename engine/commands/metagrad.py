@@ -40,8 +40,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--steps-list", default="1,2,5,10",
                    help="with --checkpoint: inner step counts K for the time and memory table")
     p.add_argument("--eigenvalues", type=int, default=5, help="with --checkpoint: how many top eigenvalues")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", default=None)
+    p.add_argument("--seed", type=int, default=0, help="with --checkpoint: seed of its tasks (default: %(default)s)")
+    p.add_argument("--data-dir", default=None, help="with --checkpoint: Omniglot folder or zip (default: the "
+                                                      "run's own, $INNERLOOP_DATA, then the user cache)")
     p.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=run)

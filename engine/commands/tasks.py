@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.catalog import DATASETS
 from engine.data.protocols import PROTOCOLS, SPLITS, get_protocol
-from engine.data.sources import DATASETS, make_sampler
 from engine.errors import ConfigError, UserError
 
 MAX_SCALE = 8
@@ -27,7 +27,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "tasks", help="sample one task and draw it to a PNG",
         description="Sample one few-shot task with a seed and draw it (support above, queries below) "
                     "to a PNG; a sinusoid task is drawn as a plot.")
-    parser.add_argument("--dataset", choices=DATASETS, default="glyphs",
+    parser.add_argument("--dataset", choices=tuple(DATASETS), default="glyphs",
                         help="omniglot (needs the data), glyphs (synthetic, offline) or sinusoid "
                              "(default: %(default)s)")
     parser.add_argument("--protocol", default="finn",
@@ -69,6 +69,7 @@ def _check(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.data.sources import make_sampler
     from engine.task_render import render_task, save_png
 
     out = _check(args)

@@ -1,5 +1,10 @@
 """``innerloop-cli train``: the headless trainer (config.json, metrics.jsonl, checkpoint.pt).
 
+``metrics.jsonl`` holds every row of a slow run and about five a second of a fast one, always the
+first, the last and every validation (``engine.metric_thinning``). A run that validates ends with its
+last iteration validated: when its last periodic validation is older, it validates once more before its
+last checkpoint and prints one line with the result.
+
 Started by torchrun with several processes, each is one rank of the run
 (``engine.distributed_training``); rank 0 alone checks and writes the run folder and prints.
 
@@ -18,20 +23,24 @@ import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-
+from typing import TYPE_CHECKING
 
 from engine.catalog import ALGORITHM_ALIASES, ALGORITHMS, SETTINGS, SETTINGS_BY_NAME, settings_for
-from engine.checkpoints import CHECKPOINT_NAME, checkpoint_config, from_json_text, load_checkpoint
-from engine.config import TrainConfig, default_config
+from engine.config import default_config
 from engine.cpu_threads import THREADS_HELP, governor_for
-from engine.distributed import World, leave, torchrun_world
 from engine.disk_errors import writing
 from engine.errors import ConfigError
+from engine.metric_thinning import MetricThinner
 from engine.paths import check_writable_dir
 from engine.run_lock import hold_run_folder
 from engine.run_log import METRICS_NAME, MetricsLog, remove_stale_temp_files, trim_to_iteration, write_atomically
-from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot
+from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot, ValidationResult
 from engine.stop_signals import Interrupted, StopSignals
+
+# engine.checkpoints and engine.distributed need torch: they are imported where a run needs them, so that
+# building the parser (``innerloop-cli --help``) does not wait for torch.
+if TYPE_CHECKING:
+    from engine.distributed import World
 
 # Spelled differently on the command line than the config field (kept from earlier versions).
 _FLAG_NAMES = {"learn_inner_lr": "--meta-sgd"}
@@ -42,7 +51,8 @@ def _flag(setting) -> str:
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("train", help="meta-train a learner headless (MAML, MANN, SNAIL)",
+    learners = ", ".join(a.label for a in ALGORITHMS.values())
+    p = subparsers.add_parser("train", help=f"meta-train a learner headless: {learners}",
                               description="Meta-train a learner (second-order MAML by default). Unset options "
                                           "take the published values for the dataset and learner.")
     for setting in SETTINGS:
@@ -77,6 +87,8 @@ def _config_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.distributed import leave, torchrun_world
+
     world = torchrun_world()
     try:
         return _run(args, world)
@@ -86,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, world: World | None) -> int:
+    from engine.checkpoints import CHECKPOINT_NAME
+
     if world is None:
         from engine.training import Trainer
     else:
@@ -170,6 +184,8 @@ class _NewRunFolder:
         self._close(failed=exc_type is not None)
 
     def _close(self, *, failed: bool) -> None:
+        from engine.checkpoints import CHECKPOINT_NAME
+
         try:
             if failed and self.claimed and not (self.folder / CHECKPOINT_NAME).exists():
                 for name in ("config.json", METRICS_NAME):
@@ -192,7 +208,7 @@ def _interrupted(exc: KeyboardInterrupt, run_dir: Path, trainer) -> int:
     signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
     name = signal.Signals(signum).name
     when = f"during iteration {trainer.iteration + 1}" if trainer is not None else "while starting"
-    saved = _saved_iteration(run_dir / CHECKPOINT_NAME)
+    saved = _saved_iteration(run_dir)
     if saved is None:
         print(f"innerloop-cli: stopped by {name} {when}, before the run's first checkpoint; nothing was kept",
               file=sys.stderr)
@@ -202,9 +218,11 @@ def _interrupted(exc: KeyboardInterrupt, run_dir: Path, trainer) -> int:
     return 128 + signum
 
 
-def _saved_iteration(checkpoint: Path) -> int | None:
+def _saved_iteration(run_dir: Path) -> int | None:
+    from engine.checkpoints import CHECKPOINT_NAME, load_checkpoint
+
     try:
-        return int(load_checkpoint(checkpoint).get("iteration", 0))
+        return int(load_checkpoint(run_dir / CHECKPOINT_NAME).get("iteration", 0))
     except Exception:
         return None
 
@@ -218,6 +236,8 @@ def _follow(trainer) -> int:
 
 
 def _refuse_used_folder(run_dir: Path) -> None:
+    from engine.checkpoints import CHECKPOINT_NAME
+
     if (run_dir / CHECKPOINT_NAME).exists():
         raise ConfigError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --out")
     leftovers = [name for name in (METRICS_NAME, "config.json") if (run_dir / name).exists()]
@@ -235,6 +255,8 @@ _RESUMABLE = {"iterations", "minutes", "val_every", "val_tasks", "checkpoint_eve
 def _resume_changes(args: argparse.Namespace, checkpoint: Path) -> tuple[dict, dict]:
     """The settings given with ``--resume``, split into config changes and live learning rates;
     a setting the run cannot change (dataset, ways, ...) is refused when it differs from the run's."""
+    from engine.checkpoints import checkpoint_config, load_checkpoint
+
     data = load_checkpoint(checkpoint)
     stored = checkpoint_config(data)
     live_names = {s.name for s in settings_for(stored.algo) if s.live}
@@ -275,7 +297,9 @@ def _train(trainer, run_dir: Path, *, quiet: bool, stops: StopSignals | None = N
     ranks = f" x {world.size} processes" if world is not None else ""
     print(f"training {c.label()} on {trainer.device}{ranks}; protocol {c.protocol}; run folder {run_dir}{threads}",
           file=sys.stderr)
-    last_val = ""
+    trainer.validate_at_end = True  # a run ends with its last iteration validated (when it validates at all)
+    last_val, last_iteration = "", None
+    thinner = MetricThinner()  # a fast run logs a few rows per second, not one per iteration
     with MetricsLog(run_dir / METRICS_NAME) as log:
         if stops is not None:
             stops.cooperative = True  # a first signal now stops the run after this iteration, with a checkpoint
@@ -284,8 +308,16 @@ def _train(trainer, run_dir: Path, *, quiet: bool, stops: StopSignals | None = N
                 if stops is not None and stops.received and not trainer.controls.stopped:
                     trainer.controls.stop()
                 if isinstance(event, TrainingSnapshot):
+                    if event.iteration == last_iteration:  # the last iteration again, validated as the run ends
+                        for row in thinner.revise(event.to_json()):
+                            log.append(row)
+                        bar.close()
+                        print(validation_line(event.validation), file=sys.stderr)
+                        continue
+                    last_iteration = event.iteration
                     if event.iteration % c.log_every == 0 or event.validation is not None:
-                        log.append(event.to_json())
+                        for row in thinner.offer(event.to_json()):
+                            log.append(row)
                     if event.validation is not None:
                         v = event.validation
                         last_val = (f"val {v.accuracy * 100:.1f}±{v.accuracy_ci95 * 100:.1f}%"
@@ -296,6 +328,8 @@ def _train(trainer, run_dir: Path, *, quiet: bool, stops: StopSignals | None = N
                     bar.set_postfix_str(f"loss {event.meta_loss:.3f} {post} {last_val}".strip(), refresh=False)
                     bar.update(1)
                 elif isinstance(event, RunFinished):
+                    for row in thinner.finish(diverged=event.reason == "diverged"):
+                        log.append(row)
                     bar.close()
                     if event.reason == "stopped" and stops is not None and stops.received:
                         print(f"stopped by {stops.name} at iteration {event.iteration}; checkpoint: "
@@ -310,3 +344,10 @@ def _train(trainer, run_dir: Path, *, quiet: bool, stops: StopSignals | None = N
                 stops.cooperative = False
             bar.close()  # also when a second signal or a full disk ends the run: its line starts afresh
     return 0
+
+
+def validation_line(v: ValidationResult) -> str:
+    """E.g. "validation at iteration 300: accuracy 91.3 ± 1.9% (100 tasks)" (the sinusoid: its mse)."""
+    score = (f"accuracy {v.accuracy * 100:.1f} ± {v.accuracy_ci95 * 100:.1f}%" if v.accuracy is not None
+             else f"mse {v.loss:.4f} ± {v.loss_ci95:.4f}")
+    return f"validation at iteration {v.iteration}: {score} ({v.tasks} tasks)"

@@ -8,6 +8,7 @@ forms the matrix: Lanczos iterations with full re-orthogonalisation on Hessian-v
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,11 @@ from torch.func import functional_call, hessian
 from engine.algorithms.losses import task_loss
 from engine.algorithms.maml import Maml, Params
 from engine.second_order.decomposition import hvp
+
+# torch.func.hessian runs forward-mode AD, whose first use in a process loads torch's jvp decompositions;
+# those call ``torch.jit.script``, which recent torch (2.13 here) deprecates with a DeprecationWarning per
+# decomposition. That is torch's own business, so only that message is ignored, and only meanwhile.
+_JIT_SCRIPT_DEPRECATED = r"`torch\.jit\.script` is (deprecated|not supported)"
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,9 @@ def exact_hessian(maml: Maml, params: Params, x: torch.Tensor, y: torch.Tensor) 
         p = {n: piece.view(shape) for n, piece, shape in zip(names, pieces, shapes)}
         return task_loss(maml.kind, functional_call(maml.net, p, (x,)), y)
 
-    matrix = hessian(loss)(flat).detach().cpu().double().numpy()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_JIT_SCRIPT_DEPRECATED, category=DeprecationWarning)
+        matrix = hessian(loss)(flat).detach().cpu().double().numpy()
     return ExactHessian(matrix, names, sizes)
 
 
