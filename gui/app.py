@@ -6,7 +6,8 @@
     (both take --threads N, torch's CPU threads, as innerloop-cli does)
 
 ``--list-presets`` prints the preset names (built-in, then the user's own), one a line, and exits
-without opening a window. ``--preset`` takes a name or a title.
+without opening a window; a preset file of the user's that cannot be used is named on stderr and
+skipped. ``--preset`` takes a name or a title.
 
 The screenshot mode works offscreen (``QT_QPA_PLATFORM=offscreen``): it builds the run, trains
 for ``--run-for`` seconds, pauses, waits for the per-step trace of the paused state, saves the
@@ -26,7 +27,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from engine.allocator import keep_freed_memory
-from gui.presets import DEFAULT_PRESET, all_presets, find_preset
+from gui.presets import DEFAULT_PRESET, PRESETS, find_preset, user_presets
+from gui.settings import report
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -140,12 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.list_presets:
-        print("\n".join(all_presets()))
+        users, problems = user_presets()
+        report(problems)
+        print("\n".join([*PRESETS, *users]))
         return 0
     if args.preset is not None:
         try:
             args.preset = find_preset(args.preset).name
         except KeyError as exc:
+            report(user_presets()[1])  # perhaps the one asked for is among the files skipped
             parser.error(str(exc.args[0]))
     _size_torch_threads(args.threads)
     keep_freed_memory()

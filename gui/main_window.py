@@ -39,7 +39,7 @@ from gui.notice import NoticeBar, Topic
 from gui.preset_menu import PresetMenu, remembered_start
 from gui.presenter import PresenterMode
 from gui.presets import DEFAULT_PRESET
-from gui.settings import open_settings, read_bool, read_int, write_json
+from gui.settings import open_settings, read_bool, read_int, read_layout, read_text, report, where, write_json
 from gui.sequence_view import SequenceView
 from gui.setup_panel import SetupPanel
 from gui.steps_view import StepsView
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 REDRAW_MS = 33  # the timer: ≤ 30 Hz
 STOP_TIMEOUT_S = 120.0
+NOTICE_PROBLEMS = 3  # skipped files named in the notice area; all of them in its tooltip and on stderr
 STEPS_TITLE = "Inner loop, step by step"
 SEQUENCE_TITLE = "Black box: the support set, read item by item"
 
@@ -68,13 +69,15 @@ class MainWindow(QMainWindow):
                  offer_data_dialog: bool = True) -> None:
         super().__init__()
         self.setWindowTitle("Inner Loop · meta-learning studio")
-        self.settings = settings if settings is not None else open_settings()
+        # What could not be used of what was remembered (settings, presets): shown once the window is up.
+        self.startup_problems: list[str] = []
+        self.settings = settings if settings is not None else open_settings(self.startup_problems)
         self.persist = persist
         self.offer_data_dialog = offer_data_dialog
         self.close_decision: CloseDecision = self._ask_close_decision
         self.run = RunController(self)
         self.data_dialog: DataDialog | None = None
-        self.data_dir: str | None = data_dir or (self.settings.value("data/dir") or None)
+        self.data_dir: str | None = data_dir or read_text(self.settings, "data/dir", self.startup_problems)
 
         self.setup = SetupPanel()
         self.transport = TransportBar()
@@ -132,6 +135,7 @@ class MainWindow(QMainWindow):
         self.timer.start()
 
         self._restore(preset, config)
+        self.show_problems(self.startup_problems + self.preset_menu.problems)
 
     # -- the run (gui.run_controller) -------------------------------------------------------------------------------
     @property
@@ -262,18 +266,21 @@ class MainWindow(QMainWindow):
 
     # -- settings ---------------------------------------------------------------------------------------------
     def _restore(self, preset: str | None, config: TrainConfig | None) -> None:
-        s = self.settings
-        geometry, state = s.value("window/geometry"), s.value("window/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        s, problems = self.settings, self.startup_problems
+        geometry = read_layout(s, "window/geometry", problems)
+        if geometry is None or not self.restoreGeometry(geometry):
+            if geometry is not None:
+                problems.append(f"{where(s, 'window/geometry')} could not be restored; the default size is used")
             self.resize(1600, 1000)
-        if state is not None:
-            self.restoreState(state)
-        self.curves.smoothing.setValue(read_int(s, "view/smoothing", DEFAULT_SMOOTHING))
+        state = read_layout(s, "window/state", problems)
+        if state is not None and not self.restoreState(state):
+            problems.append(f"{where(s, 'window/state')} could not be restored; the default layout is used")
+        slider = self.curves.smoothing
+        self.curves.smoothing.setValue(read_int(s, "view/smoothing", DEFAULT_SMOOTHING, low=slider.minimum(),
+                                                high=slider.maximum(), problems=problems))
         self.curves.log_y.setChecked(read_bool(s, "view/log_y", False))
         if config is None and preset is None:
-            preset, config = remembered_start(self.settings)
+            preset, config = remembered_start(self.settings, problems)
         if config is None:
             self.preset_menu.apply(preset or DEFAULT_PRESET)
             return
@@ -382,6 +389,19 @@ class MainWindow(QMainWindow):
 
     def show_info(self, message: str) -> None:
         self.notice.show_message("info", message)
+
+    def show_problems(self, problems: list[str]) -> None:
+        """Files (settings, presets) that were skipped: one line each in the notice area, the first in the
+        status bar, and each printed once to stderr."""
+        if not problems:
+            return
+        lines = report(problems)
+        shown = lines[:NOTICE_PROBLEMS]
+        if len(lines) > len(shown):
+            shown.append(f"… and {len(lines) - len(shown)} more (hover to see them all)")
+        self.notice.show_message("warning", "\n".join(shown), details="\n".join(lines))
+        more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+        self.statusBar().showMessage(lines[0] + more)
 
     # -- redraw ---------------------------------------------------------------------------------------------------------------
     def show_transport(self) -> None:

@@ -51,13 +51,16 @@ class NoticeBar(QFrame):
         self.hide()
 
     def show_message(self, level: str, message: str, *, action: str | None = None,
-                     callback: Callable[[], None] | None = None, topic: Topic = Topic.GENERAL) -> None:
+                     callback: Callable[[], None] | None = None, topic: Topic = Topic.GENERAL,
+                     details: str = "") -> None:
+        """Show ``message``; ``details`` (e.g. the whole of a shortened list) is its tooltip."""
         background, border, ink = _STYLES[level]
         self.level = level
         self.topic = topic
         self.setStyleSheet(f"QFrame#noticeBar {{ background: {background}; border: 1px solid {border}; "
                            f"border-radius: 5px; }} QLabel#notice {{ color: {ink}; font-weight: 600; }}")
         self.text.setText(message)
+        self.text.setToolTip(details)
         self._callback = callback
         self.action.setText(action or "")
         self.action.setVisible(bool(action))
@@ -67,6 +70,7 @@ class NoticeBar(QFrame):
         self.level = ""
         self.topic = None
         self.text.setText("")
+        self.text.setToolTip("")
         self._callback = None
         self.hide()
 

@@ -14,11 +14,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.presets import PRESETS, slug, user_presets
+from gui.presets import PRESETS, saved_name, slug, user_presets
 
 
 class SavePresetDialog(QDialog):
-    """Emits ``accepted_preset(title, narrative)`` on Save; Save is enabled once a title is typed."""
+    """Emits ``accepted_preset(title, narrative)`` on Save; Save is enabled once a title is typed.
+
+    Whoever saves closes the dialog (``accept``), or leaves it open when the user would rather not
+    replace a preset of the same name, to type another title.
+    """
 
     accepted_preset = Signal(str, str)
 
@@ -50,17 +54,16 @@ class SavePresetDialog(QDialog):
         self.resize(520, 300)
 
     def _on_title(self, text: str) -> None:
-        name = slug(text) if text.strip() else ""
+        name = saved_name(text) if text.strip() else ""
         self.save_button.setEnabled(bool(name))
         if not name:
             self.note.setText("")
-        elif name in PRESETS:
-            self.note.setText(f"Saved as “{name}-mine” (“{name}” is a built-in preset).")
+        elif slug(text) in PRESETS:
+            self.note.setText(f"Saved as “{name}” (“{slug(text)}” is a built-in preset).")
         elif name in user_presets()[0]:
-            self.note.setText(f"Replaces your preset “{name}”.")
+            self.note.setText(f"Replaces your preset “{name}” (you will be asked).")
         else:
             self.note.setText(f"innerloop --preset {name}")
 
     def _save(self) -> None:
         self.accepted_preset.emit(self.title.text().strip(), self.narrative.toPlainText().strip())
-        self.accept()

@@ -2,22 +2,26 @@
 
 A preset sets the setup panel, shows its narrative, shows its views and hides its controls,
 then starts its run: from a learner file (paused), fresh and paused, or fresh and training.
-"Save as preset…" writes the current settings and visible views to the user's preset folder.
+"Save as preset…" writes the current settings and visible views to the user's preset folder,
+asking first when that would replace a preset of the user's.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QMessageBox
 
 from engine.config import TrainConfig
 from engine.errors import UserError
 from gui.preset_dialog import SavePresetDialog
-from gui.presets import Preset, StartMode, all_presets, find_preset, save_user_preset, user_presets
-from gui.settings import read_json
+from gui.presets import (Preset, PresetError, StartMode, all_presets, find_preset, read_preset, save_user_preset,
+                         saved_name, user_preset_file, user_presets)
+from gui.settings import where
 from gui.lazy_views import BY_KEY as LAZY_VIEWS_BY_KEY
 from gui.window_parts import hidden_controls, named_docks, set_controls_hidden, shown_views
 
@@ -34,17 +38,21 @@ class PresetMenu(QObject):
         self.window = window
         self.current: Preset | None = None
         self.dialog: SavePresetDialog | None = None
+        self.problems: list[str] = []  # the user's preset files that could not be used, one line each
         self.menu: QMenu = window.menuBar().addMenu("&Presets")
         self.actions: dict[str, QAction] = {}
         self._group = QActionGroup(self)
         self._group.setExclusive(True)
         self.save_action = QAction("Save as preset…", self)
         self.save_action.triggered.connect(self.open_save_dialog)
-        self.refresh()
+        self.refresh(report=False)  # the window reports what could not be read once it has started
 
     # -- the menu ---------------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """List every preset (built-in by group, then the user's own) in the menu and the setup panel."""
+    def refresh(self, *, report: bool = True) -> None:
+        """List every preset (built-in by group, then the user's own) in the menu and the setup panel.
+
+        The user's files that could not be used are skipped, and (``report``) named in the notice area.
+        """
         presets = all_presets()
         self.menu.clear()
         for action in self.actions.values():
@@ -66,9 +74,9 @@ class PresetMenu(QObject):
         self.menu.setToolTipsVisible(True)
         self.menu.addSeparator()
         self.menu.addAction(self.save_action)
-        problems = user_presets()[1]
-        if problems:
-            self.window.show_error("Some of your presets could not be read: " + "; ".join(problems))
+        self.problems = user_presets()[1]
+        if report and self.problems:
+            self.window.show_problems(self.problems)
         self.window.setup.set_presets(presets.values())
         self._mark(self.current.name if self.current is not None else None)
 
@@ -128,13 +136,42 @@ class PresetMenu(QObject):
         """Ask for a title and a narrative (window-modal, never blocking the event loop)."""
         narrative = self.window.narrative.text.text() if self.window.narrative.has_story else ""
         self.dialog = SavePresetDialog(narrative, self.window)
-        self.dialog.accepted_preset.connect(self.save)
+        self.dialog.accepted_preset.connect(self._save_from_dialog)
         self.dialog.open()
         return self.dialog
 
-    def save(self, title: str, narrative: str) -> Preset | None:
-        """Save the current settings and views as the user's preset ``title``; it joins the menu."""
+    def _save_from_dialog(self, title: str, narrative: str) -> None:
+        dialog = self.dialog
+        if not self.may_replace(title):
+            return  # the dialog stays open, for another title
+        if dialog is not None:
+            dialog.accept()
+        self.save(title, narrative, confirmed=True)
+
+    def may_replace(self, title: str) -> bool:
+        """True when saving ``title`` replaces nothing, or the user said to replace the preset there."""
+        path = user_preset_file(saved_name(title))
+        if not os.path.lexists(path):
+            return True
+        try:
+            what = f"your preset “{read_preset(path, user=True).title}”"
+        except PresetError:
+            what = "a file that is not a usable preset"
+        answer = QMessageBox.question(
+            self.window, "Replace preset?",
+            f"“{title.strip()}” is saved as {path.name}, which holds {what}. Replace it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def save(self, title: str, narrative: str, *, confirmed: bool = False) -> Preset | None:
+        """Save the current settings and views as the user's preset ``title``; it joins the menu.
+
+        A preset of the user's under the same name is replaced only when ``confirmed`` or the user says so.
+        """
         window = self.window
+        if not confirmed and not self.may_replace(title):
+            window.statusBar().showMessage(f"Preset not saved: “{title.strip()}” would replace another")
+            return None
         config = window.setup.try_config()
         if config is None:
             window.show_error("Not saved: the settings shown are not valid (see the setup panel).")
@@ -161,21 +198,40 @@ class PresetMenu(QObject):
         return preset
 
 
-def remembered_start(settings: QSettings) -> tuple[str | None, TrainConfig | None]:
+def remembered_start(settings: QSettings, problems: list[str] | None = None
+                     ) -> tuple[str | None, TrainConfig | None]:
     """What the last session left: its preset if nothing was edited since, else its settings.
 
-    (None, None): nothing remembered, a first start.
+    (None, None): nothing remembered, a first start. Settings that cannot be used are skipped with a
+    line in ``problems``; a preset that no longer exists (or was skipped) is forgotten.
     """
-    saved = read_json(settings, "run/config")
-    try:
-        config = TrainConfig.from_dict(saved) if isinstance(saved, dict) else None
-    except (UserError, TypeError, ValueError):
-        config = None
+    config = _remembered_config(settings, problems)
     name = settings.value("preset/name")
     if isinstance(name, str) and name:
         try:
-            if config is None or config == find_preset(name).config():
-                return name, None
+            preset = find_preset(name)
+            if config is None or config == preset.config():
+                return preset.name, None
         except (KeyError, UserError):
             pass
     return None, config
+
+
+def _remembered_config(settings: QSettings, problems: list[str] | None) -> TrainConfig | None:
+    text = settings.value("run/config")
+    if text is None:
+        return None
+    try:
+        if not isinstance(text, str):
+            raise TypeError("not a text")
+        saved = json.loads(text)
+        if not isinstance(saved, dict):
+            raise TypeError("not a JSON object of settings")
+        return TrainConfig.from_dict(saved)
+    except RecursionError:
+        why = "nested too deeply to be settings"
+    except (UserError, TypeError, ValueError, OverflowError) as exc:
+        why = " ".join(str(exc).split())[:200]
+    if problems is not None:
+        problems.append(f"{where(settings, 'run/config')} cannot be used ({why}); not opened")
+    return None

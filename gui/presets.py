@@ -16,13 +16,20 @@ tests and portable installs use). One file::
 
 ``start``: "train" trains as soon as the run is built, "paused" waits for Play, and a checkpoint
 opens on that learner (a shipped file name, or a path) with a fresh optimiser, paused.
+
+A user's preset file is read defensively: one that is not a regular file (a FIFO, a device, a
+folder) is never opened, and one that cannot be used is skipped with a one-line reason naming it.
+A saved preset's file name keeps its title's letters, in any script (``slug``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -39,6 +46,11 @@ CONTROLS = ("step", "reset", "new_seed", "smoothing", "log_y", "export", "resamp
 USER_GROUP = "Your presets"
 DEFAULT_PRESET = "what-maml-learns"  # the first start opens it
 _ENV_SETTINGS_DIR = "INNERLOOP_SETTINGS_DIR"  # as gui.settings (not imported: that module needs Qt)
+MAX_PRESET_BYTES = 1 << 20  # a preset is a few hundred bytes; a larger file is not one
+NAME_BYTES = 120  # a saved preset's file name (without ".json"), in UTF-8 bytes: well below the usual 255
+# What reading a preset's settings can raise besides UserError: a wrong type (TypeError), a number
+# too large for a float (OverflowError), nesting deeper than Python's recursion (RecursionError).
+_SETTING_ERRORS = (UserError, TypeError, ValueError, OverflowError, RecursionError)
 
 
 class PresetError(UserError):
@@ -117,8 +129,8 @@ def parse_preset(data, *, path: Path | None = None, user: bool = False) -> Prese
                     order=order, path=path, user=user)
     try:
         preset.config()
-    except (UserError, TypeError) as exc:
-        raise PresetError(f"{where}: its settings are not usable: {exc}") from None
+    except _SETTING_ERRORS as exc:
+        raise PresetError(f"{where}: its settings are not usable: {_brief(exc)}") from None
     if start is StartMode.CHECKPOINT and not preset.checkpoint_file().is_file():
         raise PresetError(f"{where}: no learner file {checkpoint!r}")
     return preset
@@ -140,21 +152,66 @@ def _names(value, allowed: tuple[str, ...], key: str, where: str) -> list[str]:
 
 def read_preset(path: str | Path, *, user: bool = False) -> Preset:
     path = Path(path)
+    text = read_regular_text(path, MAX_PRESET_BYTES, what="preset")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise PresetError(f"preset {path}: not readable JSON ({exc})") from None
-    return parse_preset(data, path=path, user=user)
+        data = json.loads(text)
+    except RecursionError:
+        raise PresetError(f"preset {path}: nested too deeply to be a preset") from None
+    except ValueError as exc:
+        raise PresetError(f"preset {path}: not readable JSON ({_brief(exc)})") from None
+    try:
+        return parse_preset(data, path=path, user=user)
+    except RecursionError:
+        raise PresetError(f"preset {path}: nested too deeply to be a preset") from None
+
+
+def read_regular_text(path: Path, limit: int, *, what: str = "preset") -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes, else PresetError naming it.
+
+    Anything else is never opened for reading: a FIFO would wait forever for a writer, a device
+    (``/dev/zero``) would never end. The check is repeated on the opened file, in case it was
+    swapped in between.
+    """
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise PresetError(f"{what} {path}: not a regular file (a FIFO, a folder or a device); not opened")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise PresetError(f"{what} {path}: not a regular file; not read")
+            data = file.read(limit + 1)
+    except OSError as exc:
+        raise PresetError(f"{what} {path}: cannot be read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise PresetError(f"{what} {path}: larger than {limit:,} bytes, too large to be a {what}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PresetError(f"{what} {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _brief(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message on one short line (a huge or deeply nested value is cut)."""
+    try:
+        text = " ".join(str(exc).split())
+    except (ValueError, RecursionError):  # str() of a number past 4300 digits, or of a very deep value
+        text = type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _read_folder(folder: Path, *, user: bool) -> tuple[list[Preset], list[str]]:
-    """Every preset file of a folder, and a message for each file that could not be used."""
+    """Every preset file of a folder, and a one-line message for each file that could not be used."""
     presets, problems = [], []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+    if not folder.is_dir():
+        if user and (folder.exists() or folder.is_symlink()):
+            problems.append(f"presets folder {folder}: not a folder; none of your presets could be read")
+        return presets, problems
+    for path in sorted(folder.glob("*.json")):
         try:
             presets.append(read_preset(path, user=user))
         except PresetError as exc:
-            problems.append(str(exc))
+            problems.append(f"{exc}; skipped")
     return presets, problems
 
 
@@ -183,7 +240,8 @@ def user_presets() -> tuple[dict[str, Preset], list[str]]:
     """The user's own presets (a name of a built-in one is skipped), and what could not be read."""
     presets, problems = _read_folder(user_presets_dir(), user=True)
     kept = [p for p in presets if p.name not in PRESETS]
-    problems += [f"preset {p.path}: the name {p.name!r} is a built-in preset's" for p in presets if p not in kept]
+    problems += [f"preset {p.path}: the name {p.name!r} is a built-in preset's; skipped"
+                 for p in presets if p not in kept]
     return _sorted(kept), problems
 
 
@@ -209,17 +267,45 @@ def get_preset(name: str) -> Preset:
 
 
 def slug(title: str) -> str:
-    """A file and command-line name from a title: "My lesson!" -> "my-lesson"."""
-    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "preset"
+    """A file and command-line name from a title, keeping its letters in any script.
+
+    "My lesson!" -> "my-lesson", "Μάθημα πρώτο" -> "μάθημα-πρώτο", "日本語のレッスン" stays as it is.
+    Letters, marks and digits are kept (lower case); anything else (spaces, punctuation, path
+    separators, control characters) becomes one "-". A name longer than ``NAME_BYTES`` in UTF-8,
+    or one with no letter at all, gets a short hash of the whole title, so two titles that share
+    their first 120 bytes (or have no letters) still get two files.
+    """
+    text = unicodedata.normalize("NFC", title.strip()).lower()
+    kept = "".join(c if unicodedata.category(c)[0] in "LMN" else "-" for c in text)
+    name = re.sub(r"-{2,}", "-", kept).strip("-")
+    digest = hashlib.sha256(title.strip().encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    if not name:
+        return f"preset-{digest}"
+    if len(name.encode("utf-8")) <= NAME_BYTES:
+        return name
+    head = name.encode("utf-8")[:NAME_BYTES - len(digest) - 1].decode("utf-8", "ignore")  # never half a letter
+    return f"{head.rstrip('-')}-{digest}"
+
+
+def user_preset_file(name: str) -> Path:
+    """Where the user's preset ``name`` is saved."""
+    return user_presets_dir() / f"{name}.json"
+
+
+def saved_name(title: str) -> str:
+    """The name (and file stem) a preset saved under ``title`` gets."""
+    name = slug(title)
+    return f"{name}-mine" if name in PRESETS else name
 
 
 def save_user_preset(title: str, config: TrainConfig, *, narrative: str = "", description: str = "",
                      views: tuple[str, ...] = DEFAULT_VIEWS, hidden: tuple[str, ...] = (),
                      checkpoint: str | Path | None = None) -> Preset:
-    """Write a preset of these settings to the user's folder (replacing one of the same name); return it."""
-    name = slug(title)
-    if name in PRESETS:
-        name += "-mine"
+    """Write a preset of these settings to the user's folder (replacing one of the same name); return it.
+
+    The window asks before replacing (``gui.preset_menu``); this writes.
+    """
+    name = saved_name(title)
     settings = config.to_dict()
     settings.pop("data_dir", None)  # a machine's own path: the app adds its remembered one
     if checkpoint is not None:
@@ -233,8 +319,8 @@ def save_user_preset(title: str, config: TrainConfig, *, narrative: str = "", de
                     group=USER_GROUP)
     folder = user_presets_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{name}.json"
-    scratch = target.with_suffix(".json.tmp")
+    target = user_preset_file(name)
+    scratch = folder / f"{name}.json.tmp"  # not *.json: never read as a preset, even half-written
     scratch.write_text(json.dumps(preset.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(scratch, target)  # never a half-written preset
     return read_preset(target, user=True)

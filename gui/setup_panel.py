@@ -1,4 +1,9 @@
-"""The setup panel: every setting of a run, typed or picked, read back as a checked ``TrainConfig``."""
+"""The setup panel: every setting of a run, typed or picked, read back as a checked ``TrainConfig``.
+
+Its ranges are the engine's (``engine.config``: counts below ``COUNT_LIMIT``, seeds below
+``SEED_LIMIT``), so any config the engine accepts (a CLI run, a remembered one, a preset) is shown
+as it is, and Reset or a preset saved from it uses exactly that.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from dataclasses import replace
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QLabel,
@@ -20,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.catalog import ALGORITHMS, DATASETS, PROTOCOLS_BY_DATASET, models_for
-from engine.config import TrainConfig, default_config
+from engine.config import COUNT_LIMIT, SEED_LIMIT, TrainConfig, default_config
 from engine.data.protocols import PROTOCOLS
 from engine.errors import ConfigError
 from gui.learner_choices import CHOICES_BY_KEY, LearnerChoice, choices_for, key_for, unused_reason
@@ -29,6 +35,7 @@ from gui.presets import PRESETS, Preset, find_preset
 CUSTOM_PRESET = "(custom)"
 # What a change of learner brings from that learner's published defaults; the rest is kept.
 FAMILY_FIELDS = ("protocol", "queries", "meta_batch", "meta_lr", "model", "hidden")
+MOST = COUNT_LIMIT - 1  # the largest count the engine takes (ways, meta-batch, iterations ...)
 
 
 def cuda_available() -> bool:
@@ -47,6 +54,30 @@ def _spin(low: int, high: int, tip: str) -> QSpinBox:
     box.setGroupSeparatorShown(True)
     box.setKeyboardTracking(True)
     return box
+
+
+class WholeNumberBox(QDoubleSpinBox):
+    """A spin box for whole numbers beyond QSpinBox's 32-bit signed range (a seed up to 2**32 - 1).
+
+    A double holds every whole number up to 2**53 exactly; ``value()`` gives an int.
+    """
+
+    def __init__(self, low: int, high: int, tip: str) -> None:
+        super().__init__()
+        self.setDecimals(0)
+        self.setRange(low, high)
+        self.setToolTip(tip)
+        self.setGroupSeparatorShown(True)
+        self.setKeyboardTracking(True)
+
+    def value(self) -> int:  # QDoubleSpinBox.value, as a whole number
+        return int(round(super().value()))
+
+
+def show_rate(value: float) -> str:
+    """A learning rate as short text that reads back as exactly the same number."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
 
 
 def _combo(items, tip: str) -> QComboBox:
@@ -103,9 +134,9 @@ class SetupPanel(QScrollArea):
         self.protocol = QComboBox()
         self.protocol.setToolTip("Which characters train, validate and test; numbers from different protocols "
                                  "are not comparable")
-        self.ways = _spin(1, 100, "N: classes per task")
-        self.shots = _spin(1, 100, "K: labelled examples per class (the support set)")
-        self.queries = _spin(1, 100, "Q: query examples per class, on which the adapted learner is scored")
+        self.ways = _spin(1, MOST, "N: classes per task")
+        self.shots = _spin(1, MOST, "K: labelled examples per class (the support set)")
+        self.queries = _spin(1, MOST, "Q: query examples per class, on which the adapted learner is scored")
         form.addRow("dataset", self.dataset)
         form.addRow("protocol", self.protocol)
         form.addRow("N ways", self.ways)
@@ -118,13 +149,13 @@ class SetupPanel(QScrollArea):
         self.algo = QComboBox()
         self.model = QComboBox()
         self.model.setToolTip("The network; each learner has its own")
-        self.inner_steps = _spin(1, 50, "Inner gradient steps during meta-training")
-        self.test_steps = _spin(1, 100, "Inner steps at validation and in the per-step view")
+        self.inner_steps = _spin(1, MOST, "Inner gradient steps during meta-training")
+        self.test_steps = _spin(1, MOST, "Inner steps at validation and in the per-step view")
         self.inner_lr = QLineEdit()
         self.inner_lr.setToolTip("α, the inner-loop (adaptation) step size; can be changed while training")
         self.meta_lr = QLineEdit()
         self.meta_lr.setToolTip("β, the Adam step size of the meta-update; can be changed while training")
-        self.meta_batch = _spin(1, 512, "Tasks per meta-update")
+        self.meta_batch = _spin(1, MOST, "Tasks per meta-update")
         form.addRow("algorithm", self.algo)
         form.addRow("model", self.model)
         form.addRow("inner steps", self.inner_steps)
@@ -141,17 +172,18 @@ class SetupPanel(QScrollArea):
 
         run = QGroupBox("Run")
         form = QFormLayout(run)
-        self.iterations = _spin(1, 10_000_000, "Meta-iterations before the run completes")
-        self.split_every = _spin(0, 100_000, "Every this many iterations, measure the meta-gradient's first-order "
-                                             "part and Hessian term separately (0: never)")
-        self.val_every = _spin(0, 1_000_000, "Validate every this many iterations (0: never)")
-        self.val_tasks = _spin(1, 10_000, "Validation tasks per validation")
+        self.iterations = _spin(1, MOST, "Meta-iterations before the run completes")
+        self.split_every = _spin(0, MOST, "Every this many iterations, measure the meta-gradient's first-order "
+                                          "part and Hessian term separately (0: never)")
+        self.val_every = _spin(0, MOST, "Validate every this many iterations (0: never)")
+        self.val_tasks = _spin(1, MOST, "Validation tasks per validation")
         self.device = QComboBox()
         self.device.addItem("auto", "auto")
         self.device.addItem("CPU", "cpu")
         if cuda_available():
             self.device.addItem("CUDA", "cuda")
-        self.seed = _spin(0, 2**31 - 1, "Seed of the initial weights and of the task stream; Reset keeps it")
+        self.seed = WholeNumberBox(0, SEED_LIMIT - 1, "Seed of the initial weights and of the task stream; "
+                                                      "Reset keeps it")
         form.addRow("iterations", self.iterations)
         form.addRow("split ∇ every", self.split_every)
         form.addRow("validate every", self.val_every)
@@ -241,8 +273,8 @@ class SetupPanel(QScrollArea):
             self.queries.setValue(config.queries)
             self.inner_steps.setValue(config.inner_steps)
             self.test_steps.setValue(config.test_inner_steps)
-            self.inner_lr.setText(f"{config.inner_lr:g}")
-            self.meta_lr.setText(f"{config.meta_lr:g}")
+            self.inner_lr.setText(show_rate(config.inner_lr))
+            self.meta_lr.setText(show_rate(config.meta_lr))
             self.meta_batch.setValue(config.meta_batch)
             self.iterations.setValue(config.iterations or 1_000_000)
             self.split_every.setValue(config.hessian_split_every)
@@ -277,7 +309,8 @@ class SetupPanel(QScrollArea):
                 label.setToolTip("" if reason is None else reason)
 
     def set_seed(self, seed: int) -> None:
-        self.seed.setValue(seed)
+        """Show ``seed``; one past the largest seed is 0 again (as "New seed" counts on)."""
+        self.seed.setValue(seed % SEED_LIMIT)
 
     def set_presets(self, presets: Iterable[Preset]) -> None:
         """The presets the combo offers (titles shown, names as data), keeping the one selected."""
