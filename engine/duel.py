@@ -36,11 +36,21 @@ def queries_per_class(ways: int, queries: int = QUERIES_PER_ROUND) -> int:
     return max(1, math.ceil(queries / ways))
 
 
+LAKE_PROTOCOL = "lake"  # the protocol of the published human figure (Lake et al. 2015)
+
+
 def learner_checkpoint(folder: Path, ways: int, shots: int = SHOTS) -> Path | None:
-    """The Omniglot ``ways``-way ``shots``-shot learner in ``folder`` (``omniglot-*-20w1s-*.pt``), MAML first."""
+    """The Omniglot ``ways``-way ``shots``-shot learner in ``folder`` (``omniglot-PROTOCOL-20w1s-ALGO.pt``):
+    one trained on Lake's protocol first (the game then plays the human figure's kind of task), MAML first."""
     found = sorted(Path(folder).glob(f"omniglot-*-{ways}w{shots}s-*.pt"),
-                   key=lambda p: (not p.stem.endswith("-maml"), p.name))
+                   key=lambda p: (not p.stem.startswith(f"omniglot-{LAKE_PROTOCOL}-"), not p.stem.endswith("-maml"),
+                                  p.name))
     return found[0] if found else None
+
+
+def within_one_alphabet(protocol: str) -> bool:
+    """Whether a round's characters share one alphabet: under Lake's protocol, as in the human figure."""
+    return protocol == LAKE_PROTOCOL
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.duel import QUERIES_PER_ROUND, SEED, SHOTS, DuelRound, learner_checkpoint, queries_per_class, sample_round
+from engine.duel import (QUERIES_PER_ROUND, SEED, SHOTS, DuelRound, learner_checkpoint, queries_per_class, sample_round,
+                         within_one_alphabet)
 from engine.errors import UserError
 from gui.you_vs_learner_text import no_learner_text
 from gui.single_job import SingleJob, failure_sentence
@@ -51,7 +52,8 @@ def draw_round(ways: int, index: int, *, checkpoint_dir: Path, shelf: LearnerShe
         learner = None
     protocol = learner.config.protocol if learner is not None else GAME_PROTOCOL
     sampler = make_sampler("omniglot", split="test", protocol=protocol, ways=ways, shots=SHOTS,
-                           queries=queries_per_class(ways, queries), data_dir=data_dir)
+                           queries=queries_per_class(ways, queries), data_dir=data_dir,
+                           within_alphabet=within_one_alphabet(protocol))
     return sample_round(sampler, index, seed=seed, queries=queries, learner=learner, learner_note=note)
 
 

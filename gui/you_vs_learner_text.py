@@ -9,7 +9,7 @@ split, and under ``finn`` each class turned by a random quarter turn).
 
 from __future__ import annotations
 
-from engine.duel import Answer, LearnerAnswers, Tally
+from engine.duel import Answer, LearnerAnswers, Tally, within_one_alphabet
 from engine.data.protocols import PROTOCOLS
 
 HUMAN_ERROR = 4.5  # %, Lake, Salakhutdinov, Tenenbaum 2015 (Science), 20-way within-alphabet one-shot
@@ -25,6 +25,10 @@ def human_figure() -> str:
 
 def protocol_difference(ways: int, protocol: str) -> str:
     """How the game's tasks differ from the ones behind the human figure, in words."""
+    if within_one_alphabet(protocol) and ways == HUMAN_WAYS:
+        return ("The same kind of task as the human figure: 20 characters of one alphabet, upright, from the "
+                "evaluation alphabets that neither you nor the learner has seen (Lake's protocol); the figure "
+                "comes from 20 fixed runs of such tasks, this game draws new ones.")
     rotation = PROTOCOLS[protocol].rotation if protocol in PROTOCOLS else "none"
     turned = (" and each character is turned by a random quarter turn" if rotation == "per_task" else
               " and every quarter turn is a class of its own" if rotation == "as_classes" else "")
@@ -42,6 +46,8 @@ def story(ways: int, protocol: str | None, learner: LearnerAnswers | None, *,
           plays_alone: bool = False) -> str:
     """The view's opening paragraph (rich text) for the mode shown."""
     split = f"the test split of the <b>{protocol}</b> protocol" if protocol else "the test split"
+    if protocol and within_one_alphabet(protocol):
+        split += ", all its characters from one alphabet"
     head = (f"Can you learn a new character from one drawing? Each round is a <b>{ways}-way 1-shot</b> task from "
             f"{split}: characters neither you nor the learner has seen, one drawing of each, numbered "
             f"1–{ways}. For each new drawing, pick its character: click its drawing or type its number. ")

@@ -29,7 +29,7 @@ from engine.data.sources import evaluation_sampler
 from engine.learner_io import load_meta_learner
 
 SHIPPED = ("omniglot-finn-5w1s-maml.pt", "omniglot-finn-5w1s-finetune.pt", "omniglot-cs330-3w1s-mann.pt",
-           "omniglot-finn-20w1s-maml.pt", "sinusoid-10shot-maml.pt")
+           "omniglot-finn-20w1s-maml.pt", "omniglot-lake-20w1s-maml.pt", "sinusoid-10shot-maml.pt")
 QUERIES_PER_CLASS = 1
 README_MARKER = "`assets/checkpoints/` ships learners"  # the README table tests/test_readme_figures.py holds to this file
 SEED = 0

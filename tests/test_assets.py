@@ -15,6 +15,7 @@ from engine.learner_io import load_meta_learner
 
 @pytest.mark.parametrize("name, mib", [("omniglot-finn-5w1s-maml.pt", 2), ("sinusoid-10shot-maml.pt", 2),
                                        ("omniglot-cs330-3w1s-mann.pt", 2), ("omniglot-finn-20w1s-maml.pt", 2),
+                                       ("omniglot-lake-20w1s-maml.pt", 2),
                                        ("omniglot-finn-5w1s-finetune.pt", 6)])  # its pre-training head
 def test_assets_are_small_and_name_the_command_that_made_them(name, mib):
     path = checkpoint_path(name)
@@ -66,7 +67,8 @@ def test_sinusoid_asset_adapts_in_one_step_as_its_figure_says():
 
 @pytest.mark.omniglot
 @pytest.mark.parametrize("name, tasks", [("omniglot-finn-5w1s-maml.pt", 100), ("omniglot-finn-5w1s-finetune.pt", 600),
-                                         ("omniglot-cs330-3w1s-mann.pt", 600), ("omniglot-finn-20w1s-maml.pt", 60)])
+                                         ("omniglot-cs330-3w1s-mann.pt", 600), ("omniglot-finn-20w1s-maml.pt", 60),
+                                         ("omniglot-lake-20w1s-maml.pt", 60)])
 def test_omniglot_asset_reaches_its_published_figure_on_other_test_tasks(name, tasks, omniglot_dir, omniglot_arrays):
     config, figure, metrics = scored(name, tasks, seed=11, data_dir=omniglot_dir)
     floor = figure["accuracy"] - margin(figure["accuracy_ci95"], tasks)
@@ -74,6 +76,20 @@ def test_omniglot_asset_reaches_its_published_figure_on_other_test_tasks(name, t
                                            f"{figure['accuracy']:.4f} − {SIGMAS}σ margin = {floor:.4f}")
     if config.uses_inner_loop:  # before adaptation θ guesses: chance is 1/N
         assert metrics.accuracy[0] < 1.5 / config.ways + 0.1
+
+
+@pytest.mark.omniglot
+def test_the_lake_learner_reaches_its_within_alphabet_figure_on_unseen_characters(omniglot_dir, omniglot_arrays):
+    """The README's figure beside the human one: Lake's evaluation alphabets, every task within one alphabet."""
+    name, tasks = "omniglot-lake-20w1s-maml.pt", 60
+    shipped = next(run for run in json.loads((Path(__file__).resolve().parents[1] / "docs" / "lake-20way.json")
+                                              .read_text())["runs"] if run["shipped"])["within_alphabet"]
+    config, learner, _ = load_meta_learner(checkpoint_path(name))
+    assert (config.protocol, config.ways, config.train_within_alphabet) == ("lake", 20, 0.5)
+    sampler = make_sampler("omniglot", split="test", protocol="lake", ways=20, shots=1, queries=1,
+                           data_dir=omniglot_dir, within_alphabet=True)
+    metrics = evaluate(learner, sampler, tasks=tasks, seed=11)
+    assert metrics.accuracy[-1] >= shipped["accuracy"] - margin(shipped["accuracy_ci95"], tasks)
 
 
 def test_lessons_quote_the_shipped_learners_per_query_figure():

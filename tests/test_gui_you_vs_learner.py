@@ -217,3 +217,18 @@ def test_the_preset_opens_the_game_docked_on_the_shipped_learner(qtbot, make_win
     qtbot.mouseClick(game.choices.tiles[game.game.round.truth(0)], Qt.MouseButton.LeftButton)
     assert game.scores.you_score.text() == "1 / 1 correct · 100%"
     game.shutdown()
+
+
+def test_twenty_way_mode_plays_the_lake_learner_on_the_human_figures_kind_of_task(qtbot, view, shelf):
+    """With a learner trained on Lake's protocol (finn's 20-way learner beside it), the 20-way rounds are
+    drawn within one alphabet of Lake's evaluation set, as the human figure was measured."""
+    for name in ("omniglot-finn-20w1s-maml.pt", "omniglot-lake-20w1s-maml.pt"):
+        shutil.copy(checkpoint_path(name), shelf / name)
+    assert learner_checkpoint(shelf, 20).name == "omniglot-lake-20w1s-maml.pt"
+    with qtbot.waitSignal(view.round_shown, timeout=ROUND_TIMEOUT_MS):
+        qtbot.mouseClick(view.mode_buttons.button(20), Qt.MouseButton.LeftButton)
+    duel_round = view.game.round
+    assert duel_round.ways == 20 and duel_round.learner is not None and duel_round.task.protocol == "lake"
+    assert len({info.alphabet for info in duel_round.task.support_info}) == 1
+    assert view.scores.difference.text().startswith("The same kind of task as the human figure")
+    assert "all its characters from one alphabet" in view.story.text()

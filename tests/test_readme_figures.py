@@ -466,11 +466,34 @@ def check_train_answering(text: str, data: dict) -> None:
     out.verify()
 
 
+def check_lake(text: str, data: dict) -> None:
+    source = "docs/lake-20way.json"
+    table = table_after(text, data["readme_table_after"])
+    out = Mismatches(table.name, source)
+    matched = []
+    for run in data["runs"]:
+        row = find_row(table, "half within one alphabet" if run["train_within_alphabet"] else "any alphabet")
+        matched.append(row)
+        name = run["run"]
+        out.check(name, "run", plain(row[1]), f"{run['minutes']} min, {count(run['iteration'])} it")
+        out.check(name, "within one alphabet", plain(row[2]),
+                  pct_ci(run["within_alphabet"]["accuracy"], run["within_alphabet"]["accuracy_ci95"]))
+        out.check(name, "any alphabet", plain(row[3]),
+                  pct_ci(run["any_alphabet"]["accuracy"], run["any_alphabet"]["accuracy_ci95"]))
+        assert run["excluded_seen_characters"] == 0 and run["held_out_characters"] == 659, "scored on unseen characters"
+    assert_all_rows_backed(table, matched, source)
+    shipped = next(run for run in data["runs"] if run["shipped"])
+    error = f"{100 * (1 - shipped['within_alphabet']['accuracy']):.1f}% of within-alphabet answers"
+    out.check_text(paragraph_with(text, "The shipped learner errs on"), error, "error rate")
+    out.verify()
+
+
 SHIPPED_ROWS = {  # checkpoint → the README row's opening words
     "omniglot-finn-5w1s-maml.pt": ("MAML, Omniglot 5-way 1-shot, `finn`",),
     "omniglot-finn-5w1s-finetune.pt": ("fine-tuning baseline, Omniglot 5-way 1-shot",),
     "omniglot-cs330-3w1s-mann.pt": ("MANN, external memory, Omniglot 3-way 1-shot",),
     "omniglot-finn-20w1s-maml.pt": ("MAML, Omniglot 20-way 1-shot, `finn`",),
+    "omniglot-lake-20w1s-maml.pt": ("MAML, Omniglot 20-way 1-shot, `lake`",),
     "sinusoid-10shot-maml.pt": ("MAML, sinusoid 10-shot",),
 }
 
@@ -478,6 +501,7 @@ SHIPPED_ROWS = {  # checkpoint → the README row's opening words
 CHECKS: dict[str, tuple[str, Callable[[str, dict], None]]] = {
     "shipped learners, per query and transductive": ("answering.json", check_answering),
     "meta-training per query": ("train-answering.json", check_train_answering),
+    "lake's one-shot task": ("lake-20way.json", check_lake),
     "time to accuracy": ("time-to-accuracy.json", check_time_to_accuracy),
     "step speed": ("bench-maml-cpu.json", check_step_speed),
     "black-box results": ("blackbox-results.json", check_blackbox),
@@ -499,6 +523,8 @@ def test_readme_shows_the_numbers_its_file_holds(what: str) -> None:
 
 
 EDITS = [  # (check, README text as it is, an edited number)
+    ("lake's one-shot task", "**66.77 ± 1.10%**", "**67.77 ± 1.10%**"),
+    ("lake's one-shot task", "errs on 33.2% of", "errs on 23.2% of"),
     ("meta-training per query", "| 94.23 ± 0.88% |", "| 94.32 ± 0.88% |"),
     ("meta-training per query", "+1.27 ± 0.83 points", "+1.72 ± 0.83 points"),
     ("shipped learners, per query and transductive", "| 95.77 ± 0.72% |", "| 97.50 ± 0.57% |"),
