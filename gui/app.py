@@ -9,7 +9,7 @@
 without opening a window; a preset file of the user's that cannot be used is named on stderr and
 skipped. ``--preset`` takes a name or a title.
 
-The screenshot mode works offscreen (``QT_QPA_PLATFORM=offscreen``): it builds the run, trains
+The screenshot mode works offscreen (it picks ``QT_QPA_PLATFORM=offscreen`` itself): it builds the run, trains
 for ``--run-for`` seconds, pauses, waits for the per-step trace of the paused state, saves the
 main window as a PNG and exits 0 (2 on a bad option, 1 if the picture could not be written or
 the window showed an error, which is printed; the picture is written all the same).
@@ -27,6 +27,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from engine.allocator import keep_freed_memory
+from gui.display_check import choose_platform, display_problem
 from gui.presets import DEFAULT_PRESET, PRESETS, find_preset, user_presets
 from gui.settings import report
 
@@ -152,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         except KeyError as exc:
             report(user_presets()[1])  # perhaps the one asked for is among the files skipped
             parser.error(str(exc.args[0]))
+    choose_platform(os.environ, screenshot=args.screenshot is not None)
+    problem = None if QApplication.instance() else display_problem(os.environ)
+    if problem is not None:
+        print(f"innerloop: {problem}", file=sys.stderr)
+        return 2
     _size_torch_threads(args.threads)
     keep_freed_memory()
     app = QApplication.instance() or QApplication(sys.argv[:1])
