@@ -25,6 +25,7 @@ from PIL import Image
 
 from engine.data.image_prep import open_image, to_gray_on_white
 from engine.errors import DataError
+from engine.run_log import sync_folder
 
 QUERY_FILE = "query.png"
 _SUPPORT = re.compile(r"^class(\d+)-drawing(\d+)\.png$")
@@ -86,7 +87,7 @@ def save_drawing_set(folder: str | Path, drawings: DrawingSet) -> list[Path]:
     for old in folder.iterdir():
         if _ours(old) and old.name not in wanted and (old.is_symlink() or old.is_file()):
             old.unlink()  # a link is removed, never its target
-    _sync_folder(folder)
+    sync_folder(folder)
     return [folder / name for name in encoded]
 
 
@@ -110,20 +111,6 @@ def _write_beside(target: Path, data: bytes) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return tmp
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the renames durable where the platform allows it (not on Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _read(path: Path) -> Image.Image:

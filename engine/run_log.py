@@ -102,7 +102,7 @@ def write_atomically(path: str | Path, data: bytes) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    _fsync_folder(path.parent)
+    sync_folder(path.parent)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -145,7 +145,8 @@ class MetricsLog:
         self.close()
 
 
-def _fsync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
+    """Make renames in ``folder`` durable where the platform allows it (not on Windows)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
