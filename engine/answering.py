@@ -37,11 +37,11 @@ def transduction_of(learner) -> str:
     """How ``learner`` would use the other queries when they are answered together ("" if never): its
     algorithm's declaration (``engine.catalog``), unless its network has nothing that could (MAML's
     sinusoid MLP has no batch norm)."""
-    from engine.catalog import ALGORITHMS
+    from engine.learners.registry import LEARNERS
 
     if not getattr(learner, "can_be_transductive", True):
         return ""
-    return ALGORITHMS[learner.config.algo].transduction
+    return LEARNERS[learner.config.algo].transduction
 
 
 def is_transductive(learner, answering: Answering) -> bool:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.algorithms.learner import MetaLearner
+from engine.learners.seam import MetaLearner
 from engine.answering import Answering
 from engine.config import TrainConfig
 from engine.data.image_prep import drawings_to_batch

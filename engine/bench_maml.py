@@ -4,7 +4,7 @@ The reference is the per-task ``torch.autograd.grad`` loop that peer libraries (
 higher, the original MAML ports) use; both compute the same meta-gradient (tests check it).
 Reported per case: vmap, the task loop on one thread of tasks (torch's intra-op threads inside
 each operation), the task loop with the tasks shared among the threads (one single-threaded torch
-each; ``engine.algorithms.task_workers``), the reference at torch's thread count, the path Inner
+each; ``engine.learners.common.task_workers``), the reference at torch's thread count, the path Inner
 Loop picks for that shape, and the reference's time over the picked path's. Milliseconds per
 meta-iteration (forward, inner loop and outer backward, the metrics Inner Loop logs; no optimiser
 step), best of a few repeats, all measured in one process so the ratios are fair.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from engine.algorithms.maml import Maml, meta_gradient_loop
+from engine.learners.maml.maml import Maml, meta_gradient_loop
 from engine.bench_args import check_repeats
 from engine.models import build_model
 from engine.tasks import TaskBatch

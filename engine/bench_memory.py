@@ -43,7 +43,7 @@ def _batch(device: torch.device, shots: int):
 
 
 def _maml(device: torch.device):
-    from engine.algorithms.maml import Maml
+    from engine.learners.maml.maml import Maml
     from engine.models.factory import build_model
 
     torch.manual_seed(0)

@@ -19,6 +19,7 @@ import torch
 from engine.checkpoint_schema import check_structure
 from engine.errors import CheckpointError
 from engine.json_nesting import loads_shallow
+from engine.learners.registry import ALIASES
 
 FORMAT = "innerloop-checkpoint"
 VERSION = 2  # 2: the config names the learner family (algo) and first order is a flag of MAML
@@ -82,8 +83,9 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
     """Version 1 spelled first-order MAML as its own algorithm, ``fomaml``; the weights are unchanged."""
     config = from_json_text(data["config"], "config")
-    if isinstance(config, dict) and config.get("algo") == "fomaml":
-        config = {**config, "algo": "maml", "first_order": True}
+    if isinstance(config, dict) and config.get("algo") in ALIASES:
+        name, changes = ALIASES[config["algo"]]
+        config = {**config, **changes, "algo": name}
     return {**data, "config": to_json_text(config), "version": VERSION}
 
 

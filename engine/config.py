@@ -1,19 +1,23 @@
 """The settings of a training run, checked before anything is built.
 
 One flat record, grouped by the catalogue (``engine.catalog.SETTINGS``): every learner reads the
-task and run settings; each family reads its own (MAML's inner loop, MANN's LSTM width) and
-ignores the others'. ``default_config(dataset, algo=...)`` gives each family its published
-starting point.
+task and run settings; each learner reads its own (MAML's inner loop, MANN's LSTM width; its spec
+lists them) and ignores the others'. ``default_config(dataset, algo=...)`` gives each learner its
+published starting point (its spec's ``defaults``).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields, replace
+from typing import TYPE_CHECKING
 
-from engine.catalog import (ALGORITHM_ALIASES, ALGORITHMS, DATASETS, DEVICES, PROTOCOLS_BY_DATASET, models_for,
-                            settings_for)
+from engine.catalog import DATASETS, DEVICES, PROTOCOLS_BY_DATASET, models_for, settings_for, task_kind
+from engine.learners.registry import ALIASES, LEARNERS
 from engine.errors import ConfigError
+
+if TYPE_CHECKING:
+    from engine.learners.spec import LearnerSpec
 
 SEED_LIMIT = 2**32  # numpy and torch seeds are unsigned 32-bit numbers
 COUNT_LIMIT = 2**31  # whole-number settings (ways, meta-batch, iterations, ...) stay below it: what a GUI spin box holds
@@ -21,7 +25,7 @@ COUNT_LIMIT = 2**31  # whole-number settings (ways, meta-batch, iterations, ...)
 
 @dataclass(frozen=True)
 class TrainConfig:
-    algo: str = "maml"  # a name in engine.catalog.ALGORITHMS ("fomaml" is read as maml + first_order)
+    algo: str = "maml"  # a name in engine.learners.registry.LEARNERS ("fomaml" is read as maml + first_order)
     dataset: str = "omniglot"
     protocol: str = "finn"
     ways: int = 5
@@ -58,34 +62,34 @@ class TrainConfig:
     data_dir: str | None = None
 
     def __post_init__(self) -> None:
-        if self.algo in ALGORITHM_ALIASES:
-            algo, changes = ALGORITHM_ALIASES[self.algo]
+        if self.algo in ALIASES:
+            algo, changes = ALIASES[self.algo]
             object.__setattr__(self, "algo", algo)
             for name, value in changes.items():
                 object.__setattr__(self, name, value)
 
     @property
+    def spec(self) -> LearnerSpec:
+        """What the product knows of this run's learner (``engine.learners.spec``)."""
+        return LEARNERS[self.algo]
+
+    @property
     def family(self) -> str:
-        return ALGORITHMS[self.algo].family
+        return self.spec.family
 
     @property
     def kind(self) -> str:
-        return "regression" if self.dataset == "sinusoid" else "classification"
+        return task_kind(self.dataset)
 
     @property
     def uses_inner_loop(self) -> bool:
-        return self.algo in ("maml", "reptile")
+        return self.spec.inner_loop
 
     def label(self) -> str:
         """A short human label, e.g. for a curve's legend."""
         task = (f"sinusoid {self.shots}-shot" if self.dataset == "sinusoid"
                 else f"{self.dataset}/{self.protocol} {self.ways}-way {self.shots}-shot")
-        if self.algo == "maml":
-            order = "1st-order" if self.first_order else "2nd-order"
-            return f"MAML {order} · {task} · α={self.inner_lr:g} · {self.inner_steps} step(s)"
-        if self.uses_inner_loop:
-            return f"{ALGORITHMS[self.algo].label} · {task} · α={self.inner_lr:g} · {self.inner_steps} step(s)"
-        return f"{ALGORITHMS[self.algo].label} · {task} · {self.model}"
+        return self.spec.run_label(self, task)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -103,17 +107,18 @@ class TrainConfig:
         return cls(**data).validated()
 
     def with_changes(self, **changes) -> "TrainConfig":
-        if changes.get("algo") in ALGORITHM_ALIASES:
-            algo, implied = ALGORITHM_ALIASES[changes["algo"]]
+        if changes.get("algo") in ALIASES:
+            algo, implied = ALIASES[changes["algo"]]
             changes = {**implied, **changes, "algo": algo}
-        elif changes.get("algo") == "maml" and "first_order" not in changes:
-            changes["first_order"] = False  # "maml" alone means second order
+        elif changes.get("algo") in LEARNERS:  # a learner named alone means its own entry ("maml": second order)
+            entry = next(e for e in LEARNERS[changes["algo"]].menu_entries() if e.key == changes["algo"])
+            changes = {**entry.changes, **changes}
         return replace(self, **changes).validated()
 
     def validated(self) -> "TrainConfig":
         """Return self, or raise ConfigError naming the first bad setting."""
-        if self.algo not in ALGORITHMS:
-            names = (*ALGORITHMS, *ALGORITHM_ALIASES)
+        if self.algo not in LEARNERS:
+            names = (*LEARNERS, *ALIASES)
             raise ConfigError(f"unknown algorithm {self.algo!r}; choose one of {', '.join(names)}")
         if self.device not in DEVICES:
             raise ConfigError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
@@ -161,10 +166,10 @@ class TrainConfig:
             raise ConfigError("give --iterations or --minutes (or both)")
         models = models_for(self.algo, self.dataset)
         if not models:
-            raise ConfigError(f"{ALGORITHMS[self.algo].label} classifies images; it cannot regress the "
+            raise ConfigError(f"{self.spec.label} classifies images; it cannot regress the "
                               f"{self.dataset} (use MAML there)")
         if self.model not in models:
-            raise ConfigError(f"{ALGORITHMS[self.algo].label} on {self.dataset} uses --model "
+            raise ConfigError(f"{self.spec.label} on {self.dataset} uses --model "
                               f"{' or '.join(models)}, not {self.model!r}")
         return self
 
@@ -190,37 +195,20 @@ def _below_count_limit(name: str, value: int) -> None:
         raise ConfigError(f"{name.replace('_', '-')} must be at most {COUNT_LIMIT - 1:,}, got {value!r}")
 
 
-# Each learner's starting point, from its paper or the CS330 homework (see REFERENCES.md).
-_FAMILY_DEFAULTS = {
-    # Finn et al. draw K query images per class for Omniglot (1 for 1-shot). With 15, as before, each
-    # iteration cost about 5x more on a CPU for less accuracy per minute (scripts/time_to_accuracy.py).
-    "maml": dict(queries=1),
-    "mann": dict(protocol="cs330", queries=1, meta_batch=128, meta_lr=1e-3, model="lstm", hidden=128),
-    "snail": dict(protocol="finn", queries=1, meta_batch=32, meta_lr=5e-4, model="snail"),
-    # Nichol et al.: 5 inner steps, 5 tasks per meta-batch. Their inner loop is Adam at 1e-3; ours is
-    # plain SGD, at MAML's 5-step rate (Finn et al.'s 20-way Omniglot: 5 steps of 0.1), so K·α = 0.5 is
-    # close to MAML's one step of 0.4. Reptile is first order by construction (no Hessian term to show).
-    "reptile": dict(inner_steps=5, inner_lr=0.1, meta_batch=5, first_order=True),
-    # Pre-training sees every image of a task batch as one labelled minibatch (32 x 5 x 4 = 640 images);
-    # the new head starts at the class prototypes and takes 20 steps of 0.5 on the support loss.
-    "finetune": dict(queries=3, meta_batch=32, meta_lr=1e-3, test_inner_steps=20, inner_lr=0.5),
-}
-
-
 def default_config(dataset: str, **overrides) -> TrainConfig:
     """The published settings for a dataset and learner (``algo`` in overrides), with overrides."""
     algo = overrides.get("algo", "maml")
-    algo = ALGORITHM_ALIASES.get(algo, (algo, {}))[0]
+    algo = ALIASES.get(algo, (algo, {}))[0]
+    spec = LEARNERS.get(algo)
     if dataset == "sinusoid":
         base = TrainConfig(dataset="sinusoid", protocol="finn-sinusoid", ways=1, shots=10, queries=10,
                            inner_lr=0.01, meta_lr=1e-3, meta_batch=25, model="mlp", inner_steps=1,
                            test_inner_steps=1, val_tasks=600)
-        if algo == "reptile":  # its inner loop needs several steps to differ from joint training
-            base = replace(base, algo=algo, inner_steps=5, test_inner_steps=5, first_order=True)
+        base = replace(base, algo=algo, **(spec.sinusoid_defaults if spec else {}))
     else:
         base = TrainConfig(dataset=dataset, protocol="glyphs" if dataset == "glyphs" else "finn")
-        family = dict(_FAMILY_DEFAULTS.get(algo, {}))
+        own = dict(spec.defaults if spec else {})
         if dataset == "glyphs":
-            family.pop("protocol", None)
-        base = replace(base, algo=algo, **family)
+            own.pop("protocol", None)
+        base = replace(base, algo=algo, **own)
     return base.with_changes(**overrides)

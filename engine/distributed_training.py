@@ -21,27 +21,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine import distributed
-from engine.algorithms.learner import MetaLearner, StepReport
+from engine import distributed, rank_watch
+from engine.learners.seam import MetaLearner, StepReport
 from engine.config import TrainConfig
 from engine.distributed import World
 from engine.errors import ConfigError
 from engine.snapshots import ValidationResult
+from engine.learners.registry import LEARNERS
 from engine.tasks import TaskBatch
 from engine.training import Trainer
 
-# Learners whose tasks do not meet inside a meta-step. The black-box learners and the fine-tuning
-# baseline batch-normalise over all images of the meta-batch (and MANN/SNAIL shuffle the batch from
-# one random stream), so P slices of it would not compute what the whole does.
-SPLITTABLE = ("maml", "reptile")
-
-
 def check_splittable(config: TrainConfig, world: World) -> None:
-    """A clear error, before anything is built, for a run that P processes cannot share exactly."""
-    if config.algo not in SPLITTABLE:
+    """A clear error, before anything is built, for a run that P processes cannot share exactly (a learner
+    whose tasks meet inside a meta-step: its spec's ``splits_over_processes`` is False)."""
+    if not config.spec.splits_over_processes:
+        splittable = " and ".join(spec.label for spec in LEARNERS.values() if spec.splits_over_processes)
         raise ConfigError(f"{config.algo} cannot be trained on several processes: it batch-normalises over the "
                           "whole meta-batch, so its slices would not add up to one process's step; "
-                          f"train it in one process (several processes serve {' and '.join(SPLITTABLE)})")
+                          f"train it in one process (several processes serve {splittable})")
     if config.meta_batch % world.size:
         raise ConfigError(f"--meta-batch {config.meta_batch} does not split evenly over {world.size} processes; "
                           f"give a multiple of {world.size}")
@@ -70,7 +67,7 @@ class RankShareLearner:
 
     def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False) -> StepReport:
         share = rows_of(batch, self.world)
-        if diagnostics and self.inner.config.algo == "maml":  # the split is measured on the averaged gradient
+        if diagnostics and self.inner.measures_hessian_split:  # the split is measured on the averaged gradient
             report = self.inner.meta_step(share, diagnostics=True, combine=distributed.average_tensors)
         else:
             report = self.inner.meta_step(share, diagnostics=diagnostics)
@@ -93,6 +90,7 @@ class DistributedTrainer(Trainer):
         if world is None:
             raise ConfigError("a distributed run needs torchrun's RANK, WORLD_SIZE and LOCAL_RANK "
                               "(and a world of 2 or more)")
+        rank_watch.watch(world, run_dir if world.is_main else None)  # stop, with one line, when the agent dies
         check_splittable(config.validated(), world)
         distributed.pick_local_device(world, config.device)
         self.world = world

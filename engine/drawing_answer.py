@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from engine.algorithms.blackbox import BlackBoxLearner
-from engine.algorithms.episodes import gather_items
-from engine.algorithms.learner import MetaLearner
+from engine.learners.common.blackbox import BlackBoxLearner
+from engine.learners.common.episodes import gather_items
+from engine.learners.seam import MetaLearner
 from engine.data.image_prep import drawings_to_batch
 from engine.drawing import MIN_INK, ink_fraction
 from engine.errors import ConfigError, UserError

@@ -95,9 +95,9 @@ class DuelRound:
 
 
 def learner_answers(learner, task: Task, order: tuple[int, ...], steps: int | None = None) -> LearnerAnswers:
-    """Adapt ``learner`` (an ``engine.algorithms.learner.MetaLearner``) once to the task's support set and
+    """Adapt ``learner`` (an ``engine.learners.seam.MetaLearner``) once to the task's support set and
     answer all its queries in one batch; keep the answers to the queries in ``order``."""
-    from engine.catalog import ALGORITHMS
+    from engine.learners.registry import LEARNERS
 
     config = learner.config
     if config.ways != task.ways:
@@ -106,7 +106,7 @@ def learner_answers(learner, task: Task, order: tuple[int, ...], steps: int | No
     adapted = learner.adapt(task.x_support, task.y_support, steps=steps)
     proba = learner.predict_proba(adapted, task.x_query).numpy()
     picks = proba.argmax(-1)
-    return LearnerAnswers(ALGORITHMS[config.algo].label, steps,
+    return LearnerAnswers(LEARNERS[config.algo].label, steps,
                           tuple(int(picks[i]) for i in order), tuple(float(proba[i, picks[i]]) for i in order))
 
 

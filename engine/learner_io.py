@@ -7,7 +7,8 @@ from typing import Any
 
 import torch
 
-from engine.algorithms.learner import MetaLearner, build_learner
+from engine.learners.seam import MetaLearner
+from engine.learners.registry import build_learner
 from engine.checkpoints import checkpoint_config, from_json_text, load_checkpoint
 from engine.config import TrainConfig
 from engine.errors import CheckpointError

@@ -22,9 +22,8 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from torch.func import grad
 
-from engine.algorithms.learner import MetaLearner
+from engine.learners.seam import MetaLearner
 from engine.snapshots import RecipeStep, TrainingSnapshot
 from engine.tasks import TaskBatch
 
@@ -69,56 +68,18 @@ def first_task(batch: TaskBatch, kind: str) -> dict:
 
 
 def adapted_predictions(learner: MetaLearner, batch: TaskBatch) -> dict:
-    """What the learner makes of the first task: its queries answered before and after adaptation."""
-    c = learner.config
-    x_s, y_s, x_q = batch.x_support[0], batch.y_support[0], batch.x_query[0]
+    """What the learner makes of the first task: its queries answered before and after adaptation
+    (``before_and_after``, each learner's own), as plain arrays."""
+    x_s, y_s, x_q, y_q = batch.x_support[0], batch.y_support[0], batch.x_query[0], batch.y_query[0]
     module = learner.module
     was_training = module.training
+    grid = torch.linspace(-5.0, 5.0, GRID, device=x_q.device).unsqueeze(-1)
     try:
         with torch.no_grad():
-            if c.uses_inner_loop:
-                return _inner_loop_predictions(learner, x_s, y_s, x_q, batch.y_query[0])
-            if c.algo == "finetune":
-                k = c.test_inner_steps
-                before = learner.predict_proba(learner.adapt(x_s, y_s, steps=0), x_q)
-                after = learner.predict_proba(learner.adapt(x_s, y_s), x_q)
-                return dict(before_label="prototype head on the pre-trained features θ",
-                            after_label=f"adapted parameters φ: the new head after {k} step{'s' * (k != 1)} "
-                                        "on the support set (at test time only)",
-                            query_probs_before=_numpy(before), query_probs_after=_numpy(after))
-            read = learner.adapt(x_s, y_s)  # black box: φ = f_θ(support set), the support set in reading order
-            nothing = tuple(part[:, :0] for part in read)
-            before, after = learner.predict_proba(nothing, x_q), learner.predict_proba(read, x_q)
-            return dict(before_label="meta-parameters θ, before reading any support item",
-                        after_label=f"adapted φ: after reading the {y_s.numel()} support items",
-                        query_probs_before=_numpy(before), query_probs_after=_numpy(after))
+            shown = learner.before_and_after(x_s, y_s, x_q, y_q, grid)
     finally:
         module.train(was_training)
-
-
-def _inner_loop_predictions(learner, x_s, y_s, x_q, y_q) -> dict:
-    c, maml = learner.config, learner.maml
-    k = c.inner_steps
-    theta = {name: p.detach() for name, p in maml.theta().items()}
-    if c.algo == "reptile":  # as Reptile meta-trains: one pass over support and query examples in k minibatches
-        x, y = learner.training_examples(x_s, y_s, x_q, y_q)
-        phi = theta
-        for xb, yb in zip(torch.tensor_split(x, k), torch.tensor_split(y, k)):
-            phi = maml.inner_step(phi, grad(maml.loss_at)(phi, xb, yb))
-        on = "minibatches of the support and query examples (as Reptile meta-trains)"
-    else:
-        phi = learner.adapt(x_s, y_s, steps=k).phi
-        on = "the support set"
-    shown = dict(before_label="meta-parameters θ",
-                 after_label=f"adapted parameters φ: {k} gradient step{'s' * (k != 1)} on {on}")
-    out_before, out_after = maml.answer(theta, x_s, x_q), maml.answer(phi, x_s, x_q)
-    if c.kind == "classification":
-        return dict(shown, query_probs_before=_numpy(out_before.softmax(-1)),
-                    query_probs_after=_numpy(out_after.softmax(-1)))
-    grid = torch.linspace(-5.0, 5.0, GRID, device=x_q.device).unsqueeze(-1)
-    return dict(shown, query_pred_before=_numpy(out_before[:, 0]), query_pred_after=_numpy(out_after[:, 0]),
-                x_grid=_numpy(grid[:, 0]), y_grid_before=_numpy(maml.forward_with(theta, grid)[:, 0]),
-                y_grid_after=_numpy(maml.forward_with(phi, grid)[:, 0]))
+    return {key: value if isinstance(value, str) else _numpy(value) for key, value in shown.items()}
 
 
 def update_theta(learner: MetaLearner, batch: TaskBatch,

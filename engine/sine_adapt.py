@@ -21,6 +21,7 @@ from engine.checkpoints import load_checkpoint
 from engine.data.sinusoid import AMPLITUDE, PHASE, X_RANGE
 from engine.errors import ConfigError
 from engine.learner_io import learner_from_checkpoint
+from engine.learners.maml import spec as maml_spec
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def load_sine_learner(path: str | Path, name: str) -> SineLearner:
     """A sinusoid MAML learner file (its θ, α and test steps), read safely."""
     data = load_checkpoint(path)
     config, learner, iteration = learner_from_checkpoint(data)
-    if config.dataset != "sinusoid" or config.algo != "maml":
+    if config.dataset != "sinusoid" or config.spec is not maml_spec.SPEC:
         raise ConfigError(f"{path} holds a {config.algo} learner for {config.dataset}, not a sinusoid MAML network")
     return sine_learner_from_module(learner.maml.net, name, learner.inner_lr(), config.test_inner_steps,
                                     iteration=iteration, note=str(data.get("note", "")))

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 
 from engine.errors import ConfigError
+from engine.learners.finetune import spec as finetune_spec
+from engine.learners.maml import spec as maml_spec
 from engine.snapshots import AdaptationTrace
 from engine.tasks import Task
 
@@ -39,7 +41,7 @@ class StartingPoint:
     title: str  # e.g. "Meta-trained θ (MAML)"
     start: str  # "meta-parameters θ" or "pre-trained parameters"
     adapts: str  # which layers move, by which rule and step size
-    learner: object  # an engine.algorithms.learner.MetaLearner with ``trace``
+    learner: object  # an engine.learners.seam.MetaLearner with ``trace``
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def network_layers(module: torch.nn.Module) -> tuple[str, ...]:
 
 def random_learner(config, seed: int = RANDOM_SEED):
     """The learner ``config`` names with θ freshly initialised from torch seed ``seed`` (global RNG untouched)."""
-    from engine.algorithms.learner import LEARNER_CONSTRUCTION, build_learner
+    from engine.learners.registry import LEARNER_CONSTRUCTION, build_learner
 
     with LEARNER_CONSTRUCTION, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -123,7 +125,7 @@ def load_starting_points(checkpoint_dir: str | Path, *, random_seed: int = RANDO
     folder = Path(checkpoint_dir)
     config, maml, _ = load_meta_learner(folder / MAML_FILE, "cpu")
     ft_config, finetune, _ = load_meta_learner(folder / FINETUNE_FILE, "cpu")
-    if config.algo != "maml" or ft_config.algo != "finetune":
+    if config.spec is not maml_spec.SPEC or ft_config.spec is not finetune_spec.SPEC:
         raise ConfigError(f"{MAML_FILE} must hold MAML and {FINETUNE_FILE} the fine-tuning baseline")
     if (config.ways, config.shots, config.protocol) != (ft_config.ways, ft_config.shots, ft_config.protocol):
         raise ConfigError("the MAML and fine-tuning checkpoints were trained on different tasks")

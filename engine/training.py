@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.algorithms.evaluation import StepMetrics, evaluate
-from engine.algorithms.learner import LEARNER_CONSTRUCTION, build_learner, grad_norm
+from engine.learners.common.evaluation import StepMetrics, evaluate
+from engine.learners.seam import grad_norm
+from engine.learners.registry import LEARNER_CONSTRUCTION, build_learner
 from engine.catalog import settings_for
 from engine.checkpoints import (CHECKPOINT_NAME, checkpoint_config, from_json_text, load_checkpoint, save_checkpoint,
                                 to_json_text)

@@ -37,7 +37,8 @@ from gui.chart_words import chart_words
 from gui.curve_items import PointSeries, SmoothedCurve, list_in_legend
 from gui.history import RunHistory, write_csv
 from gui.reference_line import make_reference_line, show_comparison
-from gui.references import Reference, compare_with_published
+from engine.learners.published import Reference
+from gui.references import compare_with_published
 from gui.smoothing import beta_from_slider
 
 MAX_OVERLAYS = 4

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from superqt.utils import create_worker
 
 from assets import checkpoint_path
-from engine.algorithms.learner import MetaLearner
+from engine.learners.seam import MetaLearner
 from engine.config import TrainConfig
 from engine.drawing_answer import DrawingAnswer, EmptyDrawingError, answer_drawings, check_drawings
 from engine.drawing_folder import load_drawing_set, save_drawing_set

@@ -1,22 +1,23 @@
-"""The learner menu, built from the engine's catalogue: which entries a dataset offers, what each
+"""The learner menu, built from the learners' registry: which entries a dataset offers, what each
 entry means as config fields, and which settings a learner does not read (and why).
 
-An entry's key is what the menu stores: an algorithm name of ``engine.catalog.ALGORITHMS`` or one of
-``ALGORITHM_ALIASES`` (``fomaml``: MAML with ``first_order``). MAML is listed twice, second order
-then first order, because the two are what the lecture compares.
+An entry's key is what the menu stores: a learner's name or one of its aliases (``fomaml``: MAML with
+``first_order``); a learner's spec lists its entries (MAML twice, second order then first order,
+because the two are what the lecture compares).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.catalog import ALGORITHM_ALIASES, ALGORITHMS, BLACK_BOX, SETTINGS_BY_NAME, settings_for
+from engine.catalog import SETTINGS_BY_NAME, settings_for
 from engine.config import TrainConfig
+from engine.learners.registry import LEARNERS
 
 
 @dataclass(frozen=True)
 class LearnerChoice:
-    key: str  # the menu's data: an algorithm or an alias
+    key: str  # the menu's data: a learner or an alias
     text: str
     tooltip: str
     algo: str
@@ -24,19 +25,9 @@ class LearnerChoice:
 
 
 def _choices() -> tuple[LearnerChoice, ...]:
-    out = []
-    for algo in ALGORITHMS.values():
-        if algo.name == "maml":
-            out.append(LearnerChoice("maml", f"{algo.label}, second order",
-                                     f"{algo.summary}. Second order: the Hessian term is kept.", "maml", False))
-            for alias, (target, changes) in ALGORITHM_ALIASES.items():
-                if target == "maml" and changes == {"first_order": True}:
-                    out.append(LearnerChoice(alias, f"{algo.label}, first order",
-                                             f"{algo.summary}. First order: the Hessian term is dropped.",
-                                             "maml", True))
-        else:
-            out.append(LearnerChoice(algo.name, algo.label, f"{algo.summary} ({algo.family})", algo.name, False))
-    return tuple(out)
+    return tuple(LearnerChoice(entry.key, entry.text, entry.tooltip, spec.name,
+                               bool(entry.changes.get("first_order", False)))
+                 for spec in LEARNERS.values() for entry in spec.menu_entries())
 
 
 LEARNER_CHOICES = _choices()
@@ -46,14 +37,12 @@ CHOICES_BY_KEY = {c.key: c for c in LEARNER_CHOICES}
 def choices_for(dataset: str) -> tuple[LearnerChoice, ...]:
     """The entries a dataset offers: the sinusoid only those that can regress (MAML, Reptile)."""
     regression = dataset == "sinusoid"
-    return tuple(c for c in LEARNER_CHOICES if ALGORITHMS[c.algo].regression or not regression)
+    return tuple(c for c in LEARNER_CHOICES if LEARNERS[c.algo].regression or not regression)
 
 
 def key_for(config: TrainConfig) -> str:
     """The menu entry that shows ``config``'s learner (first-order MAML shows as such)."""
-    if config.algo == "maml" and config.first_order:
-        return next(c.key for c in LEARNER_CHOICES if c.algo == "maml" and c.first_order)
-    return config.algo
+    return config.spec.menu_key(config)
 
 
 def unused_reason(setting: str, algo: str) -> str | None:
@@ -61,8 +50,7 @@ def unused_reason(setting: str, algo: str) -> str | None:
     if setting in {s.name for s in settings_for(algo)}:
         return None
     algos = SETTINGS_BY_NAME[setting].algos
-    readers = " and ".join(ALGORITHMS[a].label for a in algos)
-    learner = ALGORITHMS[algo]
-    why = (" It adapts by reading the support set as a sequence, not by gradient steps: there is no inner "
-           "loop, no inner learning rate and no Hessian term." if learner.family == BLACK_BOX else "")
-    return f"Not used by {learner.label}; only {readers} {'read' if len(algos) > 1 else 'reads'} it.{why}"
+    readers = " and ".join(LEARNERS[a].label for a in algos)
+    learner = LEARNERS[algo]
+    return (f"Not used by {learner.label}; only {readers} {'read' if len(algos) > 1 else 'reads'} it."
+            f"{learner.why_no_inner_loop}")

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.catalog import BLACK_BOX
+from engine.learners.spec import Family
 from engine.config import TrainConfig
 from engine.errors import UserError
 from engine.snapshots import AdaptationTrace, SequenceTrace
@@ -346,7 +346,7 @@ class MainWindow(QMainWindow):
         return self.trace_views.currentWidget().trace
 
     def show_trace_view(self, config: TrainConfig) -> None:
-        black_box = config.family == BLACK_BOX
+        black_box = config.family == Family.BLACK_BOX
         view = self.sequence_view if black_box else self.steps_view
         if view is self.trace_views.currentWidget():
             return

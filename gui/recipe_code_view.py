@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
-from engine.recipe_code import Listing
+from engine.learners.listing import Listing
 from gui import theme
 
 MARKS = {0: "  ", 1: "① ", 2: "② ", 3: "③ ", 4: "④ "}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from engine.config import TrainConfig
+from engine.learners.registry import learner_spec
 from engine.snapshots import RecipeStep
 
 STORY = ("Every meta-learner follows one recipe: <b>(1)</b> sample a task, <b>(2)</b> sample its disjoint support "
@@ -28,12 +30,7 @@ NEXT_WORDS = ("sample a task", "split support / query", "compute φ", "update θ
 
 def objective_words(algo: str, kind: str) -> str:
     """What the number of step 4 is, for this learner."""
-    if algo == "reptile":
-        return "Reptile's loss (each task's support and query examples, after its inner loop)"
-    if algo == "finetune":
-        return "pre-training loss (every image of the batch, over all training classes)"
-    loss = "MSE" if kind == "regression" else "loss"
-    return f"meta-loss (query {loss} after adaptation, mean over the batch)"
+    return learner_spec(algo).recipe.objective.format(loss="MSE" if kind == "regression" else "loss")
 
 
 def update_headline(step: RecipeStep) -> str:
@@ -62,35 +59,22 @@ def tensor_name(name: str) -> str:
     return name.removeprefix("net.")
 
 
-def step_note(step: RecipeStep | None, algo: str, first_order: bool, inner_lr: float | None) -> str:
-    """What the step just run did, in the engine, for this learner (None: before the first step)."""
+def step_note(step: RecipeStep | None, config: TrainConfig, inner_lr: float | None) -> str:
+    """What the step just run did, in the engine, for ``config``'s learner (None: before the first step)."""
     if step is None:
         return ("<b>Nothing run yet.</b> The four steps run the run's <i>next</i> meta-iteration, on the batch its own "
                 "random generator draws next: the iteration Play would have made, counted in its curves.")
-    black_box = algo in ("mann", "snail")
+    spec = config.spec
     if step.phase == 1:
         return (f"<b>Step 1 ran.</b> The run drew its next meta-batch of {step.meta_batch} tasks with its own sampler "
                 "and random generator. Each task has its own classes, labelled 0..N−1 afresh, so no label means "
                 "anything across tasks: the learner must learn them from the support set.")
     if step.phase == 2:
-        extra = {"reptile": " Reptile then joins the two sets: in meta-training it adapts on both (its authors train "
-                            "1-shot Omniglot on more shots than it is tested on).",
-                 "finetune": " The fine-tuning baseline does not use the split in training: every image is an "
-                             "ordinary training example over all training classes."}.get(algo, "")
+        extra = spec.recipe.split_note
         return ("<b>Step 2 ran.</b> Support and query images of a class are different drawings (disjoint sets): the "
                 "learner adapts on the support set and is scored on the query set, as it will be at test time." + extra)
     if step.phase == 3:
-        if black_box:
-            what = ("φ is not a set of weights: it is the activations that carry the support set to the queries. "
-                    "Left: the answers before any support item was read; right: after reading them all.")
-        elif algo == "finetune":
-            what = ("There is no φ in this learner's training; shown is what it does at test time: a new N-way head "
-                    "fitted on the support set on top of the pre-trained features θ.")
-        else:
-            lr = f" with α = {inner_lr:g}" if inner_lr is not None else ""
-            order = ("treated as constants (first order)" if first_order or algo == "reptile"
-                     else "kept in the graph, so step 4 differentiates through them (second order)")
-            what = (f"φ = θ − α ∇θ L(θ, 𝒟ᵗʳ), gradient steps{lr}; their gradients are {order}.")
+        what = spec.phi_words(config, inner_lr)
         return ("<b>Step 3 ran</b> on the first task, without touching θ. " + what
                 + " In step 4 the same computation runs for every task of the batch.")
     return ("<b>Step 4 ran.</b> θ took one Adam step on the gradient of the whole batch and the run counted the "
@@ -100,16 +84,8 @@ def step_note(step: RecipeStep | None, algo: str, first_order: bool, inner_lr: f
 
 def symbols_html(algo: str, current: int) -> str:
     """The recipe in the lecture's symbols, for this learner; the step just run in bold on a highlight."""
-    if algo in ("mann", "snail"):
-        adapt, update = "φᵢ = f<sub>θ</sub>(𝒟ᵢᵗʳ)  (read, not optimised)", "θ ← θ − β ∇θ Σᵢ L(φᵢ, 𝒟ᵢᵗˢ)"
-    elif algo == "reptile":
-        adapt = "φᵢ = θ after K SGD steps on 𝒟ᵢᵗʳ ∪ 𝒟ᵢᵗˢ"
-        update = "θ ← θ + ε (meanᵢ φᵢ − θ)  (with Adam)"
-    elif algo == "finetune":
-        adapt = "none in training; at test time a new head on 𝒟ᵢᵗʳ"
-        update = "θ ← θ − β ∇θ L(θ, all images, all training classes)"
-    else:
-        adapt, update = "φᵢ = θ − α ∇θ L(θ, 𝒟ᵢᵗʳ)", "θ ← θ − β ∇θ Σᵢ L(φᵢ, 𝒟ᵢᵗˢ)"
+    words = learner_spec(algo).recipe
+    adapt, update = words.adapt_symbols, words.update_symbols
     rows = ("𝒯ᵢ ~ p(𝒯)", "𝒟ᵢᵗʳ, 𝒟ᵢᵗˢ ~ 𝒯ᵢ, disjoint", adapt, update)
     lines = []
     for step, text in enumerate(rows, start=1):

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import TrainConfig
-from engine.recipe_code import STEP_TITLES, Listing, listing_for
+from engine.learners.listing import Listing
+from engine.recipe_code import STEP_TITLES, listing_for
 from engine.snapshots import RecipeStep
 from gui import theme
 from gui.images import EnlargedImage, ImageTile
@@ -256,8 +257,7 @@ class RecipeView(QWidget):
         self.status.setText(status)
         current = 0 if self.shown is None or self._interrupted() else self.shown.phase
         config = s.config if s is not None else TrainConfig()
-        note = step_note(self.shown if current else None, config.algo, config.first_order,
-                         config.inner_lr if config.uses_inner_loop else None)
+        note = step_note(self.shown if current else None, config, config.inner_lr if config.uses_inner_loop else None)
         if note != self.note.text():
             self.note.setText(note)
         symbols = symbols_html(config.algo, current)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.catalog import ALGORITHMS
+from engine.learners.registry import LEARNERS
 from engine.snapshots import SequenceTrace
 from gui.attention_map import AttentionMap
 from gui.episode_strip import EpisodeStrip
@@ -164,7 +164,7 @@ class SequenceView(QWidget):
         self.attention.set_attention(trace.attention[p, block], trace.support_images, trace.support_labels,
                                      trace.query_images, trace.query_labels)
         read = f"all {items} items read" if p == items else f"{p} of {items} items read"
-        self.attention_title.setText(f"<b>{ALGORITHMS[trace.algo].label} attention</b>, {read}")
+        self.attention_title.setText(f"<b>{LEARNERS[trace.algo].label} attention</b>, {read}")
 
     def _show_prefix(self, p: int) -> None:
         trace = self.trace

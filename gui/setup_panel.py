@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.catalog import ALGORITHMS, DATASETS, PROTOCOLS_BY_DATASET, models_for
+from engine.catalog import DATASETS, PROTOCOLS_BY_DATASET, models_for
+from engine.learners.registry import LEARNERS
 from engine.config import COUNT_LIMIT, SEED_LIMIT, TrainConfig, default_config
 from engine.data.protocols import PROTOCOLS
 from engine.errors import ConfigError
@@ -296,7 +297,7 @@ class SetupPanel(QScrollArea):
         self.algo.setToolTip(learner.tooltip)
         unused = [label.text() for name, box, form, _ in self._family_controls
                   if unused_reason(name, learner.algo) and (label := form.labelForField(box)) is not None]
-        self.family_note.setText(f"{ALGORITHMS[learner.algo].label} does not use {', '.join(unused)} "
+        self.family_note.setText(f"{LEARNERS[learner.algo].label} does not use {', '.join(unused)} "
                                  f"(greyed; hover for why)." if unused else "")
         self.family_note.setVisible(bool(unused))
         for name, box, form, tip in self._family_controls:

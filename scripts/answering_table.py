@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from assets import checkpoint_path
-from engine.algorithms.evaluation import evaluate, mean_ci95
+from engine.learners.common.evaluation import evaluate, mean_ci95
 from engine.answering import Answering, answering_words
 from engine.commands.json_out import finite_or_none
 from engine.cpu_threads import governor_for

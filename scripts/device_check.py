@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import torch
 
-from engine.algorithms.maml import Maml, meta_gradient_loop
+from engine.learners.maml.maml import Maml, meta_gradient_loop
 from engine.data.sources import make_sampler
 from engine.models.factory import build_model
 from engine.tasks import TaskBatch

@@ -21,7 +21,7 @@ import time
 
 import torch
 
-from engine.algorithms.evaluation import evaluate
+from engine.learners.common.evaluation import evaluate
 from engine.allocator import keep_freed_memory
 from engine.commands.json_out import finite_or_none
 from engine.config import default_config

@@ -27,8 +27,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assets import checkpoint_path  # noqa: E402
-from engine.algorithms.evaluation import evaluate  # noqa: E402
-from engine.algorithms.learner import build_learner  # noqa: E402
+from engine.learners.common.evaluation import evaluate  # noqa: E402
+from engine.learners.registry import build_learner  # noqa: E402
 from engine.checkpoints import load_checkpoint, save_checkpoint  # noqa: E402
 from engine.config import TrainConfig  # noqa: E402
 from engine.data.sources import make_sampler  # noqa: E402

@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from assets import checkpoint_path
-from engine.algorithms.learner import build_learner
+from engine.learners.registry import build_learner
 from engine.answering import Answering, answering_words, is_transductive
 from engine.api import load_learner
-from engine.catalog import ALGORITHMS
+from engine.learners.registry import LEARNERS
 from engine.config import default_config
 from engine.data.sources import make_sampler
 from engine.errors import ConfigError
@@ -41,7 +41,7 @@ def learner_for(algo: str):
     return learner
 
 
-@pytest.mark.parametrize("algo", list(ALGORITHMS))
+@pytest.mark.parametrize("algo", list(LEARNERS))
 def test_per_query_answers_do_not_change_when_queries_are_added_or_reordered(algo):
     learner = learner_for(algo)
     t = task()
@@ -54,7 +54,7 @@ def test_per_query_answers_do_not_change_when_queries_are_added_or_reordered(alg
     torch.testing.assert_close(reordered, together[order], rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("algo", list(ALGORITHMS))
+@pytest.mark.parametrize("algo", list(LEARNERS))
 def test_per_query_scores_of_a_query_are_the_same_with_other_queries_beside_it(algo):
     """score() per query: a task's per-query accuracy is the mean of its queries scored one task each."""
     learner = learner_for(algo)
@@ -67,7 +67,7 @@ def test_per_query_scores_of_a_query_are_the_same_with_other_queries_beside_it(a
     torch.testing.assert_close(whole, torch.stack(per_query, 1).mean(1))
 
 
-@pytest.mark.parametrize("algo", [a for a, spec in ALGORITHMS.items() if spec.transduction])
+@pytest.mark.parametrize("algo", [a for a, spec in LEARNERS.items() if spec.transduction])
 def test_transductive_learners_do_use_the_other_queries_when_asked_to(algo):
     """The per-query tests above could not fail if no learner ever looked at other queries: these do."""
     learner = learner_for(algo)

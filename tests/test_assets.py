@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assets import checkpoint_path
-from engine.algorithms.evaluation import evaluate
+from engine.learners.common.evaluation import evaluate
 from engine.checkpoints import load_checkpoint
 from engine.data.sources import make_sampler
 from engine.learner_io import load_meta_learner

@@ -5,8 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.algorithms.episodes import homework_arrays, homework_order, label_inputs
-from engine.algorithms.learner import build_learner
+from engine.learners.common.episodes import homework_arrays, homework_order, label_inputs
+from engine.learners.registry import build_learner
 from engine.config import default_config
 from engine.data.sources import make_sampler
 from engine.models.snail import AttentionBlock, SnailNet

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.algorithms.learner import build_learner
+from engine.learners.registry import build_learner
 from engine.checkpoints import save_checkpoint, to_json_text
 from engine.cli import main
 from engine.config import TrainConfig, default_config

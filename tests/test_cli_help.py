@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.catalog import ALGORITHMS, MODELS_BY_FAMILY
+from engine.learners.registry import LEARNERS
 from engine.cli import build_parser, main
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -64,8 +64,8 @@ def test_eval_explains_tasks_and_seed(capsys):
 
 def test_train_model_help_lists_each_learners_networks(capsys):
     entry = _entry(_help(capsys, "train"), "--model MODEL")
-    for (algo, _kind), models in MODELS_BY_FAMILY.items():
-        label = ALGORITHMS[algo].label
+    for spec, models in ((spec, models) for spec in LEARNERS.values() for models in spec.models.values()):
+        label = spec.label
         assert label in entry, f"--model does not name {label}"
         after = entry[entry.index(label):]
         for model in models:
@@ -74,7 +74,7 @@ def test_train_model_help_lists_each_learners_networks(capsys):
 
 def test_top_level_help_names_every_learner(capsys):
     text = _help(capsys)
-    for algo in ALGORITHMS.values():
+    for algo in LEARNERS.values():
         assert algo.label in text, f"innerloop-cli --help leaves out {algo.label}"
 
 
@@ -97,7 +97,7 @@ def test_metagrad_on_a_checkpoint_prints_no_jit_warning(tmp_path):
 def test_the_exact_hessian_hides_no_other_warning(monkeypatch):
     """Only the ``torch.jit.script`` message is silenced, and only while the Hessian is built: another
     warning raised meanwhile still shows, and the process's warning filters are as they were."""
-    from engine.algorithms.maml import Maml
+    from engine.learners.maml.maml import Maml
     from engine.models.mlp import MLP
     from engine.second_order import hessian
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from engine.algorithms.maml import Maml
+from engine.learners.maml.maml import Maml
 from engine.second_order.decomposition import decompose, hvp, trajectory_hvps
 from engine.tasks import TaskBatch
 from tiny_maml import make_batch, tiny_maml

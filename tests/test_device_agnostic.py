@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.algorithms.learner import build_learner
-from engine.catalog import ALGORITHMS
+from engine.learners.registry import build_learner
+from engine.learners.registry import LEARNERS
 from engine.config import default_config
 from engine.data.sources import make_sampler
 
@@ -33,7 +33,7 @@ def meta_reads(monkeypatch):
 
 # MANN orders each episode by its labels' values (the homework's format), which a meta tensor does
 # not have; its network is covered by the black-box forward test below.
-@pytest.mark.parametrize("algo", [a for a in ALGORITHMS if a != "mann"])
+@pytest.mark.parametrize("algo", [a for a in LEARNERS if a != "mann"])
 @pytest.mark.parametrize("diagnostics", [False, True])
 def test_every_learner_meta_step_runs_on_the_batch_device(meta_reads, algo, diagnostics):
     config = default_config("glyphs", algo=algo, meta_batch=2, queries=2, inner_steps=2)

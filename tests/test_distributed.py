@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from engine import cpu_threads
-from engine.algorithms.learner import build_learner
+from engine.learners.registry import build_learner
 from engine.cli import main
 from engine.config import default_config
 from engine.cpu_threads import ThreadGovernor, governor_for

@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.algorithms.learner import build_learner
+from engine.learners.registry import build_learner
 from engine.config import default_config
 from engine.data.sources import make_sampler, train_label_count
 from engine.training import Trainer

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.algorithms.maml import Maml
+from engine.learners.maml.maml import Maml
 from engine.cli import main
 from engine.config import TrainConfig
 from engine.models.mlp import MLP

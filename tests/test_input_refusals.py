@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from assets import checkpoint_path
-from engine.algorithms.episodes import homework_order
+from engine.learners.common.episodes import homework_order
 from engine.api import load_learner
 from engine.cli import main
 from engine.data.image_prep import MAX_ASPECT, drawings_to_batch

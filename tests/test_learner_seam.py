@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.algorithms.learner import build_learner
+from engine.learners.registry import build_learner
 from engine.api import load_learner
-from engine.catalog import ALGORITHMS, SETTINGS, models_for, settings_for
+from engine.catalog import SETTINGS, models_for, settings_for
+from engine.learners.registry import LEARNERS
 from engine.checkpoints import load_checkpoint, save_checkpoint, to_json_text
 from engine.cli import build_parser, main
 from engine.config import TrainConfig, default_config
@@ -36,7 +37,7 @@ def test_fomaml_is_a_spelling_of_first_order_maml():
 
 
 def test_every_algorithm_builds_trains_scores_and_traces_through_the_seam():
-    for algo in ALGORITHMS:
+    for algo in LEARNERS:
         config = tiny(algo)
         assert config.model in models_for(algo, "glyphs")
         events = list(Trainer(config).run())
@@ -173,7 +174,7 @@ def test_train_classes_limits_the_meta_training_characters():
 
 
 def test_build_learner_puts_theta_on_the_device_it_is_given():
-    for algo in ALGORITHMS:
+    for algo in LEARNERS:
         learner = build_learner(tiny(algo), "cpu")
         assert all(p.device.type == "cpu" for p in learner.module.parameters())
 

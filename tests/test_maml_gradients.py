@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from engine.algorithms.maml import Maml, meta_gradient_loop
+from engine.learners.maml.maml import Maml, meta_gradient_loop
 from engine.answering import Answering
 from engine.models.batch_stat_norm import BatchStatNorm2d
 from engine.tasks import TaskBatch
@@ -189,7 +189,7 @@ def test_batch_stat_norm_matches_torch_batch_norm_forward():
 @pytest.mark.parametrize("steps", [1, 3])
 def test_recomputed_inner_steps_give_the_same_meta_gradient_as_the_reference_loop(steps):
     """Checkpointing each inner step (memory for time) changes no number: float64, second order."""
-    from engine.algorithms.maml import meta_gradient_loop
+    from engine.learners.maml.maml import meta_gradient_loop
     from engine.data.sources import make_sampler
     from engine.models.factory import build_model
     from engine.tasks import TaskBatch

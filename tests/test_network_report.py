@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.algorithms.maml import Maml
+from engine.learners.maml.maml import Maml
 from engine.config import default_config
 from engine.errors import ConfigError
 from engine.models.mlp import MLP
@@ -122,7 +122,7 @@ def test_black_box_checkpoint_is_refused_in_words():
 
 
 def test_live_split_records_the_cosine_of_the_decomposition():
-    from engine.algorithms.maml_learner import MamlLearner
+    from engine.learners.maml.learner import MamlLearner
     from engine.data.sources import make_sampler
     from gui.history import RunHistory
 

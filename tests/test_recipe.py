@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.algorithms.maml import meta_gradient_loop
+from engine.learners.maml.maml import meta_gradient_loop
 from engine.answering import Answering
 from engine.config import default_config
 from engine.controls import TrainingControls

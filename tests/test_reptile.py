@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.algorithms.learner import build_learner
-from engine.algorithms.reptile import ReptileLearner
-from engine.catalog import ALGORITHMS, models_for, settings_for
+from engine.learners.registry import build_learner
+from engine.learners.reptile.learner import ReptileLearner
+from engine.catalog import models_for, settings_for
+from engine.learners.registry import LEARNERS
 from engine.cli import main
 from engine.config import default_config
 from engine.data.sources import make_sampler
@@ -143,7 +144,7 @@ def test_trainer_runs_reptile_on_glyphs_through_the_seam():
 
 
 def test_catalogue_config_and_cli_know_reptile(tmp_path, capsys):
-    assert ALGORITHMS["reptile"].family == "optimization-based"
+    assert LEARNERS["reptile"].family == "optimization-based"
     assert models_for("reptile", "omniglot") == ("conv4", "conv4-pool")
     assert models_for("reptile", "sinusoid") == ("mlp",)
     reads = {s.name for s in settings_for("reptile")}

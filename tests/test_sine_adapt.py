@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from assets import checkpoint_path
-from engine.algorithms.evaluation import evaluate
+from engine.learners.common.evaluation import evaluate
 from engine.checkpoints import load_checkpoint
 from engine.data.sinusoid import AMPLITUDE, PHASE, X_RANGE
 from engine.data.sources import make_sampler

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from engine.algorithms.maml import Maml
+from engine.learners.maml.maml import Maml
 from engine.models.conv4 import Conv4
 from engine.tasks import TaskBatch
 

@@ -39,7 +39,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.algorithms.evaluation import evaluate
+    from engine.learners.common.evaluation import evaluate
     from engine.data.sources import evaluation_sampler
     from engine.learner_io import load_meta_learner
     from engine.training import resolve_device
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                                answering=answering, progress=progress)
         last = metrics.to_json()["steps"][-1]
         rows.append({"run": str(path), "learner": config.label(), "algo": config.algo,
-                     "first_order": config.first_order if config.algo == "maml" else None,
+                     "first_order": config.first_order if "first_order" in config.spec.reads else None,
                      "trained_protocol": config.protocol, "iteration": iteration, "stage": last["stage"],
                      "transductive": is_transductive(learner, answering),
                      "answering": answering_words(learner, answering),

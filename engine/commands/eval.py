@@ -36,7 +36,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.algorithms.evaluation import evaluate
+    from engine.learners.common.evaluation import evaluate
     from engine.data.sources import evaluation_sampler
     from engine.errors import ConfigError
     from engine.learner_io import load_meta_learner

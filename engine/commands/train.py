@@ -25,7 +25,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.catalog import ALGORITHM_ALIASES, ALGORITHMS, SETTINGS, SETTINGS_BY_NAME, settings_for
+from engine.catalog import SETTINGS, SETTINGS_BY_NAME, settings_for
+from engine.learners.registry import ALIASES, LEARNERS
 from engine.config import default_config
 from engine.cpu_threads import THREADS_HELP, governor_for
 from engine.disk_errors import writing
@@ -51,12 +52,12 @@ def _flag(setting) -> str:
 
 
 def add_parser(subparsers) -> None:
-    learners = ", ".join(a.label for a in ALGORITHMS.values())
+    learners = ", ".join(a.label for a in LEARNERS.values())
     p = subparsers.add_parser("train", help=f"meta-train a learner headless: {learners}",
                               description="Meta-train a learner (second-order MAML by default). Unset options "
                                           "take the published values for the dataset and learner.")
     for setting in SETTINGS:
-        users = "" if set(setting.algos) == set(ALGORITHMS) else f" [{', '.join(setting.algos)}]"
+        users = "" if set(setting.algos) == set(LEARNERS) else f" [{', '.join(setting.algos)}]"
         if setting.type is bool:
             p.add_argument(_flag(setting), dest=setting.name, action="store_true", default=None,
                            help=setting.help + users)
@@ -80,7 +81,7 @@ def _config_from_args(args: argparse.Namespace):
     foreign = [_flag(SETTINGS_BY_NAME[name]) for name in given if name not in readers]
     if foreign:
         raise ConfigError(f"{', '.join(foreign)} {'is' if len(foreign) == 1 else 'are'} not read by "
-                          f"{ALGORITHMS[config.algo].label}; leave {'it' if len(foreign) == 1 else 'them'} out")
+                          f"{LEARNERS[config.algo].label}; leave {'it' if len(foreign) == 1 else 'them'} out")
     if args.minutes is not None and args.iterations is None:
         given["iterations"] = None
     return default_config(dataset, **given)
@@ -261,8 +262,8 @@ def _resume_changes(args: argparse.Namespace, checkpoint: Path) -> tuple[dict, d
     stored = checkpoint_config(data)
     live_names = {s.name for s in settings_for(stored.algo) if s.live}
     given = {s.name: getattr(args, s.name) for s in SETTINGS if getattr(args, s.name) is not None}
-    if given.get("algo") in ALGORITHM_ALIASES:
-        algo, implied = ALGORITHM_ALIASES[given["algo"]]
+    if given.get("algo") in ALIASES:
+        algo, implied = ALIASES[given["algo"]]
         given = {**implied, **given, "algo": algo}
     fixed = [name for name, value in given.items()
              if name not in _RESUMABLE | live_names and value != getattr(stored, name)]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from engine.algorithms.maml import Maml, Params
+from engine.learners.maml.maml import Maml, Params
 from engine.tasks import TaskBatch
 
 

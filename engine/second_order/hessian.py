@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch.func import functional_call, hessian
 
-from engine.algorithms.losses import task_loss
-from engine.algorithms.maml import Maml, Params
+from engine.learners.common.losses import task_loss
+from engine.learners.maml.maml import Maml, Params
 from engine.second_order.decomposition import hvp
 
 # torch.func.hessian runs forward-mode AD, whose first use in a process loads torch's jvp decompositions;

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.algorithms.maml import Maml
+from engine.learners.maml.maml import Maml
 from engine.config import TrainConfig
 from engine.errors import ConfigError
 from engine.second_order.decomposition import decompose

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from engine.algorithms.maml import Maml
+from engine.learners.maml.maml import Maml
 from engine.tasks import TaskBatch
 
 _STATUS = Path("/proc/self/status")

@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from engine.algorithms.losses import accuracy, task_loss
-from engine.algorithms.task_workers import split_tasks
+from engine.learners.common.losses import accuracy, task_loss
+from engine.learners.common.task_workers import split_tasks
 from engine.answering import Answering
 from engine.models.activation_layout import channels_last_activations
 from engine.models.batch_stat_norm import first_derivatives_only
 from engine.tasks import TaskBatch
 
 if TYPE_CHECKING:
-    from engine.algorithms.maml import Maml, Params
+    from engine.learners.maml.maml import Maml, Params
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import torch
 from torch.func import vmap
 
-from engine.algorithms.learner import StepReport, TaskScores, grad_norm
-from engine.algorithms.losses import accuracy, task_loss
-from engine.algorithms.maml import Maml
-from engine.algorithms.task_workers import split_tasks
-from engine.algorithms.trace import adaptation_trace
+from engine.learners.seam import StepReport, TaskScores, grad_norm
+from engine.learners.common.losses import accuracy, task_loss
+from engine.learners.maml.maml import Maml
+from engine.learners.common.task_workers import split_tasks
+from engine.learners.common.trace import adaptation_trace
 from engine.answering import Answering
-from engine.catalog import ALGORITHMS
+from engine.learners.registry import LEARNERS
 from engine.config import TrainConfig
 from engine.errors import ConfigError
 from engine.models import build_model
@@ -34,6 +34,8 @@ class AdaptedParams:
 
 class MamlLearner:
     """θ in ``module`` (a ``Maml``); the inner loop is ``Maml.trajectory``."""
+
+    measures_hessian_split = True  # ``meta_step(diagnostics=True)`` splits the meta-gradient (``combine`` too)
 
     def __init__(self, config: TrainConfig, device: torch.device | str = "cpu") -> None:
         self.config, self.kind, self.device = config, config.kind, torch.device(device)
@@ -147,11 +149,30 @@ class MamlLearner:
 
     def set_live(self, name: str, value: float, *, restoring: bool = False) -> None:
         if name != "inner_lr":
-            raise ConfigError(f"{ALGORITHMS[self.config.algo].label} cannot change {name} while it runs")
+            raise ConfigError(f"{LEARNERS[self.config.algo].label} cannot change {name} while it runs")
         self.maml.set_inner_lr(value, reset_learned=not restoring)
 
     def inner_lr(self) -> float:
         return self.maml.inner_lr
+
+    # -- the recipe's step 3 ----------------------------------------------------------------------
+    def recipe_phi(self, x_s, y_s, x_q, y_q) -> tuple[dict[str, torch.Tensor], str]:
+        """φ as meta-training computes it for one task (no gradient to θ), and on what it adapted."""
+        return self.adapt(x_s, y_s, steps=self.config.inner_steps).phi, "the support set"
+
+    def before_and_after(self, x_s, y_s, x_q, y_q, grid: torch.Tensor) -> dict:
+        """The task's queries answered at θ and at φ (classification: probabilities; regression: the
+        predictions, and the curves over ``grid``), with what each side is, for the recipe's step 3."""
+        maml, k = self.maml, self.config.inner_steps
+        theta = {name: p.detach() for name, p in maml.theta().items()}
+        phi, on = self.recipe_phi(x_s, y_s, x_q, y_q)
+        shown = dict(before_label="meta-parameters θ",
+                     after_label=f"adapted parameters φ: {k} gradient step{'s' * (k != 1)} on {on}")
+        out_before, out_after = maml.answer(theta, x_s, x_q), maml.answer(phi, x_s, x_q)
+        if self.kind == "classification":
+            return dict(shown, query_probs_before=out_before.softmax(-1), query_probs_after=out_after.softmax(-1))
+        return dict(shown, query_pred_before=out_before[:, 0], query_pred_after=out_after[:, 0], x_grid=grid[:, 0],
+                    y_grid_before=maml.forward_with(theta, grid)[:, 0], y_grid_after=maml.forward_with(phi, grid)[:, 0])
 
 
 def _stage_scores(maml, phis, x_s: torch.Tensor, x_q: torch.Tensor, y_q: torch.Tensor, classify: bool,

@@ -4,7 +4,7 @@ Second order (the default) differentiates through every inner gradient, so the m
 holds the Hessian-vector products ∇²L_s(φ_k)·v; first order treats the inner gradients as
 constants. Small tasks of a meta-batch are processed together with ``torch.func.vmap`` (the
 inner gradient is ``torch.func.grad``, which stays differentiable for the outer backward pass);
-larger ones one at a time, shared among CPU threads (``engine.algorithms.maml_step``).
+larger ones one at a time, shared among CPU threads (``engine.learners.maml.maml_step``).
 ``meta_gradient_loop`` is the plain per-task ``torch.autograd.grad`` loop that peer libraries
 use; it is the reference in tests and benchmarks.
 
@@ -21,9 +21,9 @@ from torch import nn
 from torch.func import functional_call, grad_and_value, vmap
 from torch.utils.checkpoint import checkpoint
 
-from engine.algorithms.losses import accuracy, task_loss
-from engine.algorithms.maml_step import MetaStep, run_meta_step
-from engine.algorithms.task_workers import TaskWorkers, replica_for
+from engine.learners.common.losses import accuracy, task_loss
+from engine.learners.maml.maml_step import MetaStep, run_meta_step
+from engine.learners.common.task_workers import TaskWorkers, replica_for
 from engine.answering import Answering
 from engine.models.batch_stat_norm import BatchStatNorm2d, first_derivatives_only, statistics_from_first
 from engine.tasks import TaskBatch
@@ -136,7 +136,7 @@ class Maml(nn.Module):
 
         ``autograd`` (one task at a time, θ requiring grad) differentiates with
         ``torch.autograd.grad`` instead of ``torch.func``, whose transforms must not run in two
-        threads at once (``engine.algorithms.task_workers`` runs tasks on several). Same numbers.
+        threads at once (``engine.learners.common.task_workers`` runs tasks on several). Same numbers.
         """
         if recompute and not first_order:
             return self._recomputed_trajectory(params, x_s, y_s, steps)
@@ -218,7 +218,7 @@ class Maml(nn.Module):
     def task_workers_for(self, batch: TaskBatch) -> int:
         """How many threads share a meta-batch's tasks: torch's thread count, for image tasks on a CPU.
 
-        Each worker then runs torch single-threaded (``engine.algorithms.task_workers``); the
+        Each worker then runs torch single-threaded (``engine.learners.common.task_workers``); the
         sinusoid MLP's tasks are too small to pay for a thread's hand-off, and a GPU runs them all at once.
         """
         if batch.x_support.dim() <= 3 or batch.x_support.device.type != "cpu":

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.algorithms.learner import StepReport, TaskScores
+from engine.learners.seam import StepReport, TaskScores
 from engine.answering import Answering
 from engine.config import TrainConfig
 from engine.data.sources import train_label_count
@@ -34,6 +34,8 @@ SCALE = 10.0  # logits = SCALE · cos(feature, class weight) for the prototype h
 
 
 class FineTuneLearner:
+    measures_hessian_split = False
+
     def __init__(self, config: TrainConfig, device: torch.device | str = "cpu") -> None:
         self.config, self.kind, self.device = config, config.kind, torch.device(device)
         self.labels = train_label_count(config.dataset, config.protocol, config.train_classes)
@@ -119,6 +121,15 @@ class FineTuneLearner:
         head, x_support = adapted
         with torch.no_grad():
             return (self.query_features(x_support, x_query.to(self.device), answering) @ head.T).softmax(-1).cpu()
+
+    def before_and_after(self, x_s, y_s, x_q, y_q, grid=None) -> dict:
+        """The recipe's step 3: the queries answered by the prototype head and by the fitted head."""
+        k = self.config.test_inner_steps
+        return dict(before_label="prototype head on the pre-trained features θ",
+                    after_label=f"adapted parameters φ: the new head after {k} step{'s' * (k != 1)} "
+                                "on the support set (at test time only)",
+                    query_probs_before=self.predict_proba(self.adapt(x_s, y_s, steps=0), x_q),
+                    query_probs_after=self.predict_proba(self.adapt(x_s, y_s), x_q))
 
     def set_live(self, name: str, value: float, *, restoring: bool = False) -> None:
         if name != "inner_lr":

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from engine.algorithms.blackbox import BlackBoxLearner
-from engine.algorithms.episodes import homework_order, label_inputs
+from engine.learners.common.blackbox import BlackBoxLearner
+from engine.learners.common.episodes import homework_order, label_inputs
 from engine.config import TrainConfig
 from engine.models.mann import MannNet
 from engine.models.memory_mann import MemoryMannNet

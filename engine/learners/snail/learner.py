@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from engine.algorithms.blackbox import BlackBoxLearner
-from engine.algorithms.episodes import label_inputs
+from engine.learners.common.blackbox import BlackBoxLearner
+from engine.learners.common.episodes import label_inputs
 from engine.config import TrainConfig
 from engine.models.snail import SnailNet
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from engine.algorithms.learner import MetaLearner
+from engine.learners.seam import MetaLearner
 from engine.answering import Answering
 
 

@@ -30,11 +30,11 @@ on those examples before and after its inner loop. At test time (scoring, traces
 from __future__ import annotations
 
 import torch
-from torch.func import grad_and_value, vmap
+from torch.func import grad, grad_and_value, vmap
 
-from engine.algorithms.learner import StepReport
-from engine.algorithms.losses import accuracy, task_loss
-from engine.algorithms.maml_learner import MamlLearner
+from engine.learners.seam import StepReport
+from engine.learners.common.losses import accuracy, task_loss
+from engine.learners.maml.learner import MamlLearner
 from engine.config import TrainConfig
 from engine.errors import ConfigError
 from engine.tasks import Task, TaskBatch, stack_tasks
@@ -42,6 +42,8 @@ from engine.tasks import Task, TaskBatch, stack_tasks
 
 class ReptileLearner(MamlLearner):
     """θ in ``module`` (a ``Maml``, first order by construction; no learned inner rates)."""
+
+    measures_hessian_split = False
 
     def __init__(self, config: TrainConfig, device: torch.device | str = "cpu") -> None:
         if config.learn_inner_lr:
@@ -102,3 +104,12 @@ class ReptileLearner(MamlLearner):
         xs = torch.cat([per_class(x_s), per_class(x_q)], dim=1).transpose(0, 1)
         ys = torch.cat([per_class(y_s), per_class(y_q)], dim=1).transpose(0, 1)
         return xs.reshape(-1, *x.shape[1:]), ys.reshape(-1)
+
+    def recipe_phi(self, x_s, y_s, x_q, y_q) -> tuple[dict[str, torch.Tensor], str]:
+        """As Reptile meta-trains: one pass over the support and query examples in K minibatches."""
+        maml, k = self.maml, self.config.inner_steps
+        x, y = self.training_examples(x_s, y_s, x_q, y_q)
+        phi = {name: p.detach() for name, p in maml.theta().items()}
+        for xb, yb in zip(torch.tensor_split(x, k), torch.tensor_split(y, k)):
+            phi = maml.inner_step(phi, grad(maml.loss_at)(phi, xb, yb))
+        return phi, "minibatches of the support and query examples (as Reptile meta-trains)"

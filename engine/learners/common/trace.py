@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.algorithms.losses import accuracy, task_loss
-from engine.algorithms.maml import Maml
+from engine.learners.common.losses import accuracy, task_loss
+from engine.learners.maml.maml import Maml
 from engine.answering import Answering
 from engine.snapshots import AdaptationTrace
 from engine.tasks import Task

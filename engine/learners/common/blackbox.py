@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.algorithms.episodes import gather_items, random_order
-from engine.algorithms.learner import StepReport, TaskScores
+from engine.learners.common.episodes import gather_items, random_order
+from engine.learners.seam import StepReport, TaskScores
 from engine.answering import Answering, transduction_of
 from engine.config import TrainConfig
 from engine.errors import ConfigError
@@ -30,6 +30,7 @@ SCORE_SEED = 20_180_101
 
 class BlackBoxLearner:
     algo = ""
+    measures_hessian_split = False
     shuffle_support_in_training = False
 
     def __init__(self, config: TrainConfig, module: nn.Module, device: torch.device | str) -> None:
@@ -122,6 +123,15 @@ class BlackBoxLearner:
         with torch.no_grad():
             logits, _ = self.answers(x_s, y_s, x_query.to(self.device)[None], answering)
         return logits[0].softmax(-1).cpu()
+
+    def before_and_after(self, x_s, y_s, x_q, y_q, grid=None) -> dict:
+        """The recipe's step 3: φ = f_θ(support set); the queries answered before reading any support
+        item and after reading them all."""
+        read = self.adapt(x_s, y_s)
+        nothing = tuple(part[:, :0] for part in read)
+        return dict(before_label="meta-parameters θ, before reading any support item",
+                    after_label=f"adapted φ: after reading the {y_s.numel()} support items",
+                    query_probs_before=self.predict_proba(nothing, x_q), query_probs_after=self.predict_proba(read, x_q))
 
     def set_live(self, name: str, value: float, *, restoring: bool = False) -> None:
         raise ConfigError(f"{self.algo} has no live setting {name}")

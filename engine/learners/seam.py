@@ -1,4 +1,4 @@
-"""The seam every meta-learner plugs into, and the one factory that builds them.
+"""The seam every meta-learner plugs into (``engine.learners.registry`` builds them).
 
 The training loop, evaluation, checkpoints and the views talk to a ``MetaLearner`` only:
 
@@ -15,8 +15,6 @@ The training loop, evaluation, checkpoints and the views talk to a ``MetaLearner
 """
 
 from __future__ import annotations
-
-import threading
 
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -54,6 +52,7 @@ class MetaLearner(Protocol):
     config: TrainConfig
     kind: str
     module: nn.Module
+    measures_hessian_split: bool  # ``meta_step(diagnostics=True)`` splits its meta-gradient (MAML)
 
     def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False) -> StepReport: ...
 
@@ -71,47 +70,14 @@ class MetaLearner(Protocol):
         """``[Q, N]`` class probabilities of the queries, given what ``adapt`` returned; per query, no
         row depends on the other queries."""
 
+    def before_and_after(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor, y_q: torch.Tensor,
+                         grid: torch.Tensor) -> dict:
+        """One task's queries answered before and after adaptation, and what each side is (the recipe's
+        step 3; regression also draws the curves over ``grid``)."""
+
     def set_live(self, name: str, value: float, *, restoring: bool = False) -> None:
         """A live setting changed while a run plays, or (``restoring``) the value a saved run had, which
         must not reset what the learner learned (Meta-SGD's per-parameter rates)."""
-
-
-# Building a learner draws its initial θ from torch's process-wide generator. A seeded build
-# (``torch.manual_seed`` then ``build_learner``: a run's θ, the stepper's random start) must not
-# interleave with a build in another thread (the app loads checkpoints and starts runs from
-# background threads), or its θ depends on timing. Every build holds this lock; seeded ones
-# hold it around the seeding too.
-LEARNER_CONSTRUCTION = threading.RLock()
-
-
-def build_learner(config: TrainConfig, device: torch.device | str = "cpu") -> MetaLearner:
-    """The learner a config names, its θ initialised from the current torch seed, on ``device``."""
-    with LEARNER_CONSTRUCTION:
-        return _build_learner(config, device)
-
-
-def _build_learner(config: TrainConfig, device: torch.device | str) -> MetaLearner:
-    if config.algo == "maml":
-        from engine.algorithms.maml_learner import MamlLearner
-
-        return MamlLearner(config, device)
-    if config.algo == "mann":
-        from engine.algorithms.mann import MannLearner
-
-        return MannLearner(config, device)
-    if config.algo == "snail":
-        from engine.algorithms.snail import SnailLearner
-
-        return SnailLearner(config, device)
-    if config.algo == "reptile":
-        from engine.algorithms.reptile import ReptileLearner
-
-        return ReptileLearner(config, device)
-    if config.algo == "finetune":
-        from engine.algorithms.finetune import FineTuneLearner
-
-        return FineTuneLearner(config, device)
-    raise AssertionError(f"validated configs name a known algorithm, not {config.algo!r}")
 
 
 def grad_norm(tensors) -> float:

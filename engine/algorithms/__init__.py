@@ -1,1 +1,0 @@
-"""Meta-learning algorithms: MAML (second and first order, Meta-SGD) and its adaptation traces."""

@@ -1,0 +1,3 @@
+from engine.learners.finetune.spec import SPEC
+
+__all__ = ["SPEC"]

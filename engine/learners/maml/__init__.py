@@ -1,0 +1,3 @@
+from engine.learners.maml.spec import SPEC
+
+__all__ = ["SPEC"]

@@ -1,0 +1,3 @@
+from engine.learners.mann.spec import SPEC
+
+__all__ = ["SPEC"]

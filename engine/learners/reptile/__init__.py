@@ -1,0 +1,3 @@
+from engine.learners.reptile.spec import SPEC
+
+__all__ = ["SPEC"]

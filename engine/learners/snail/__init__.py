@@ -1,0 +1,3 @@
+from engine.learners.snail.spec import SPEC
+
+__all__ = ["SPEC"]

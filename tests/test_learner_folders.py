@@ -1,0 +1,74 @@
+"""A learner is one folder plus one registry line: nothing outside ``engine/learners/`` decides by a learner's
+name, and every registered learner's folder holds what the product reads of it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from engine.catalog import SETTINGS, SETTINGS_BY_NAME, settings_for
+from engine.config import default_config
+from engine.learners.registry import ALIASES, LEARNERS, build_learner, learner_spec
+from engine.learners.spec import Family, LearnerSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+# The same pattern as the project's before-stop check: a comparison of a name-like field with a learner's name.
+NAME_SWITCH = re.compile(r"(algo|algorithm|family|name)[a-z_.]* *(==|!=|in) *\(?[\"'](maml|fomaml|mann|snail|reptile|"
+                         r"finetune|anil|imaml|protonet)")
+
+
+def _sources(*wings: str):
+    for wing in wings:
+        yield from sorted((ROOT / wing).rglob("*.py"))
+
+
+def test_no_code_outside_the_learners_folders_switches_on_a_learners_name():
+    learners = ROOT / "engine" / "learners"
+    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+             for path in _sources("engine", "gui") if learners not in path.parents
+             for number, line in enumerate(path.read_text().splitlines(), start=1) if NAME_SWITCH.search(line)]
+    assert not found, "knowledge of one learner outside its folder:\n" + "\n".join(found)
+
+
+def test_the_pattern_catches_a_switch():
+    assert NAME_SWITCH.search('if config.algo == "maml":')
+    assert NAME_SWITCH.search("black_box = algo in ('mann', 'snail')")
+    assert not NAME_SWITCH.search("if config.spec.inner_loop:")
+
+
+@pytest.mark.parametrize("name", list(LEARNERS))
+def test_each_learner_is_one_folder_with_its_learner_and_its_spec(name):
+    folder = ROOT / "engine" / "learners" / name
+    assert (folder / "learner.py").is_file() and (folder / "spec.py").is_file()
+    spec = LEARNERS[name]
+    assert isinstance(spec, LearnerSpec) and spec.name == name
+    assert type(spec).__module__ == f"engine.learners.{name}.spec"
+    assert isinstance(spec.family, Family) and spec.label and spec.summary and spec.models
+
+
+@pytest.mark.parametrize("name", list(LEARNERS))
+def test_a_spec_describes_what_its_learner_does(name):
+    spec = LEARNERS[name]
+    dataset = "sinusoid" if "classification" not in spec.models else "glyphs"
+    config = default_config(dataset, algo=name, iterations=1)
+    learner = build_learner(config)
+    assert type(learner).__module__ == f"engine.learners.{name}.learner"
+    assert config.model == spec.models[config.kind][0]
+    for setting, value in spec.defaults.items():
+        if setting != "protocol":  # glyphs has its one protocol
+            assert getattr(config, setting) == value, setting
+    assert set(spec.reads) <= set(SETTINGS_BY_NAME)
+    assert {s.name for s in settings_for(name)} >= set(spec.reads)
+    listing = spec.listing(kind=config.kind)
+    assert listing.lines and len(listing.how) == 4
+    assert spec.menu_key(config) in {entry.key for entry in spec.menu_entries()}
+
+
+def test_every_learner_specific_setting_has_a_reader_and_aliases_name_learners():
+    for setting in SETTINGS:
+        assert setting.algos, f"no learner reads {setting.name}"
+    for alias, (name, changes) in ALIASES.items():
+        assert learner_spec(alias) is LEARNERS[name]
+        assert set(changes) <= set(SETTINGS_BY_NAME)
