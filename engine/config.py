@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from engine.learners.spec import LearnerSpec
 
 SEED_LIMIT = 2**32  # numpy and torch seeds are unsigned 32-bit numbers
+RATE_LIMIT = 1e6  # learning rates: far above any that trains, far below float32's overflow
 COUNT_LIMIT = 2**31  # whole-number settings (ways, meta-batch, iterations, ...) stay below it: what a GUI spin box holds
 
 
@@ -150,12 +151,15 @@ class TrainConfig:
         for name in ("val_every", "checkpoint_every", "hessian_split_every"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ConfigError(f"{name.replace('_', '-')} must be 0 (never) or a positive whole number, got {value!r}")
+                raise ConfigError(f"{name.replace('_', '-')} must be 0 (never) or a positive whole number, "
+                                  f"got {value!r}", name)
             _below_count_limit(name, value)
         for name in ("inner_lr", "meta_lr"):
             value = getattr(self, name)
             if not _is_number(value) or not math.isfinite(value) or value <= 0:
-                raise ConfigError(f"{name.replace('_', '-')} must be a positive number, got {value!r}")
+                raise ConfigError(f"{name.replace('_', '-')} must be a positive number, got {value!r}", name)
+            if value > RATE_LIMIT:  # Adam's and the inner step's float32 arithmetic overflows long before 1e39
+                raise ConfigError(f"{name.replace('_', '-')} must be at most {RATE_LIMIT:g}, got {value!r}", name)
         if self.iterations is not None:
             _positive_int("iterations", self.iterations)
         if self.minutes is not None and not (_is_number(self.minutes) and math.isfinite(self.minutes)
@@ -186,13 +190,13 @@ def _is_number(value) -> bool:
 
 def _positive_int(name: str, value) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ConfigError(f"{name.replace('_', '-')} must be a positive whole number, got {value!r}")
+        raise ConfigError(f"{name.replace('_', '-')} must be a positive whole number, got {value!r}", name)
     _below_count_limit(name, value)
 
 
 def _below_count_limit(name: str, value: int) -> None:
     if value >= COUNT_LIMIT:
-        raise ConfigError(f"{name.replace('_', '-')} must be at most {COUNT_LIMIT - 1:,}, got {value!r}")
+        raise ConfigError(f"{name.replace('_', '-')} must be at most {COUNT_LIMIT - 1:,}, got {value!r}", name)
 
 
 def default_config(dataset: str, **overrides) -> TrainConfig:

@@ -8,6 +8,15 @@ Setting changes are queued and applied by the engine between iterations, never m
 from __future__ import annotations
 
 import threading
+from enum import Enum
+
+
+class Turn(Enum):
+    """What the training generator does next (``Controls.wait_turn``)."""
+
+    RUN = "run"  # one meta-iteration
+    STOP = "stop"  # end the run
+    REQUESTS = "requests"  # paused, and a trace, checkpoint or recipe step was asked for: serve it, ask again
 
 
 class TrainingControls:
@@ -93,25 +102,21 @@ class TrainingControls:
             self._cond.notify_all()
 
     # -- the engine's side ----------------------------------------------------------------
-    def wait_turn(self) -> str:
-        """Block until there is something to do between iterations, and say what.
-
-        ``"run"``: run one meta-iteration. ``"stop"``: end the run. ``"requests"``: a trace,
-        checkpoint or recipe step was asked for while paused; serve it (``take_*``) and call again.
-        """
+    def wait_turn(self) -> Turn:
+        """Block until there is something to do between iterations, and say what (``Turn``)."""
         with self._cond:
             while (self._paused and self._steps_allowed == 0 and not self._stopped
                    and not self._trace_requested and not self._checkpoint_requests
                    and not self._recipe_requests):
                 self._cond.wait(timeout=0.5)
             if self._stopped:
-                return "stop"
+                return Turn.STOP
             if not self._paused:
-                return "run"
+                return Turn.RUN
             if self._steps_allowed > 0:
                 self._steps_allowed -= 1
-                return "run"
-            return "requests"
+                return Turn.RUN
+            return Turn.REQUESTS
 
     def take_changes(self) -> dict[str, float]:
         with self._cond:

@@ -10,7 +10,13 @@ class DataError(UserError):
 
 
 class ConfigError(UserError):
-    """A setting is out of range or the combination cannot be served."""
+    """A setting is out of range or the combination cannot be served; ``field``: the setting it is about
+    (a ``TrainConfig`` field, e.g. ``"inner_lr"``), so a form can mark that control; None when it is the
+    combination."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class MissingSplitError(ConfigError):

@@ -7,9 +7,21 @@ compared in a test without touching autograd.
 from __future__ import annotations
 
 import math
+from enum import Enum
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+
+
+class StopReason(str, Enum):
+    """Why a run ended (a ``str``, so it prints and compares as its word)."""
+
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    DIVERGED = "diverged"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -166,7 +178,7 @@ class RunFinished:
     """The last event of a run: why it ended."""
 
     iteration: int
-    reason: str  # "completed", "stopped" or "diverged"
+    reason: StopReason
     message: str
     checkpoint: str | None = None
     extra: dict = field(default_factory=dict)

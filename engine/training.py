@@ -32,7 +32,7 @@ from engine.catalog import settings_for
 from engine.checkpoints import (CHECKPOINT_NAME, checkpoint_config, from_json_text, load_checkpoint, save_checkpoint,
                                 to_json_text)
 from engine.config import TrainConfig
-from engine.controls import TrainingControls
+from engine.controls import TrainingControls, Turn
 from engine.cpu_threads import ThreadGovernor
 from engine.data.sources import make_sampler
 from engine.disk_errors import writing
@@ -40,8 +40,7 @@ from engine.errors import CheckpointError, ConfigError, DivergenceError, Missing
 from engine.finite_state import LastFiniteState, non_finite_entries
 from engine.memory_budget import check_task_batch_fits
 from engine.weights import describe_state_dict_mismatch
-from engine.snapshots import (AdaptationTrace, RecipeStep, RunFinished, SequenceTrace, TrainingSnapshot,
-                              ValidationResult)
+from engine.snapshots import (AdaptationTrace, RecipeStep, RunFinished, SequenceTrace, StopReason, TrainingSnapshot, ValidationResult)
 from engine.stop_signals import held
 from engine.tasks import TaskBatch
 
@@ -190,15 +189,15 @@ class Trainer:
         started = time.perf_counter()
         while not self._done(started):
             turn = controls.wait_turn()
-            if turn == "stop":
+            if turn is Turn.STOP:
                 yield from self._serve_requests()  # a save asked for just before stop still happens
-                yield from self._finish("stopped", f"stopped at iteration {self.iteration}")
+                yield from self._finish(StopReason.STOPPED, f"stopped at iteration {self.iteration}")
                 return
             diverged = yield from self._serve_requests()
             if diverged is not None:
                 yield diverged
                 return
-            if turn == "requests":
+            if turn is Turn.REQUESTS:
                 continue
             changes = controls.take_changes()
             if changes:
@@ -213,9 +212,9 @@ class Trainer:
                 return
             yield from self._complete(snap)
         yield from self._serve_requests()  # e.g. the trace a view asked for when it opened a finished run
-        yield from self._finish("completed", f"completed {self.iteration} iterations")
+        yield from self._finish(StopReason.COMPLETED, f"completed {self.iteration} iterations")
 
-    def _finish(self, reason: str, message: str) -> Iterator[Event]:
+    def _finish(self, reason: StopReason, message: str) -> Iterator[Event]:
         """The end of a run that completed or was stopped: its checkpoint, and with ``validate_at_end`` a
         validation of its last iteration when that one went unvalidated. The checkpoint is written before
         the validation too, so a second stop signal meanwhile loses nothing but the validation."""
@@ -276,7 +275,7 @@ class Trainer:
         message = (f"diverged at iteration {snap.iteration}: {what}; θ was not updated. "
                    "Lower the inner or meta learning rate."
                    + (f" Saved the last good θ (iteration {self.iteration}): {kept}" if kept else ""))
-        return RunFinished(snap.iteration, "diverged", message, kept)
+        return RunFinished(snap.iteration, StopReason.DIVERGED, message, kept)
 
     def _serve_requests(self) -> Iterator[Event]:
         """Serve what was asked for between iterations; returns a RunFinished if a recipe's update diverged."""

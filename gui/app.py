@@ -27,9 +27,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from engine.allocator import keep_freed_memory
-from gui.display_check import choose_platform, display_problem
-from gui.presets import DEFAULT_PRESET, PRESETS, find_preset, user_presets
-from gui.settings import report
+from gui.shell.display_check import choose_platform, display_problem
+from gui.shell.presets import DEFAULT_PRESET, PRESETS, find_preset, user_presets
+from gui.shell.settings import report
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Inner Loop")
     app.setOrganizationName("InnerLoop")
-    from gui.main_window import MainWindow
+    from gui.shell.main_window import MainWindow
     from gui.theme import apply_theme
 
     apply_theme(app)

@@ -66,7 +66,7 @@ STYLESHEET = stylesheet()
 def apply_theme(app: QApplication, *, presenter: bool = False) -> None:
     """Fusion style, a light palette, a readable base font and matching plot colours.
 
-    ``presenter``: the same look with larger type and higher contrast (see gui.presenter).
+    ``presenter``: the same look with larger type and higher contrast (see gui.shell.presenter).
     """
     app.setStyle("Fusion")
     palette = QPalette()

@@ -21,7 +21,7 @@ TIMEOUT_S = 120.0
 
 def main(checkpoint: str, out: str, size: str = "1600x1000") -> int:
     app = QApplication(sys.argv[:1])
-    from gui.main_window import MainWindow
+    from gui.shell.main_window import MainWindow
     from gui.theme import apply_theme
 
     apply_theme(app)

@@ -65,7 +65,7 @@ def make_window(qtbot):
     """``make_window(config=..., **kwargs)`` -> a shown MainWindow; closed and checked for leaks at the end."""
     from PySide6.QtCore import QThreadPool
 
-    from gui.main_window import MainWindow
+    from gui.shell.main_window import MainWindow
     from gui.theme import apply_theme
     from PySide6.QtWidgets import QApplication
 

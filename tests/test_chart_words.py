@@ -1,7 +1,7 @@
 """What the training charts call things, per learner (pure text, no Qt)."""
 
 from engine.config import default_config
-from gui.chart_words import chart_words
+from gui.charts.chart_words import chart_words
 
 
 def test_each_family_is_named_for_what_it_measures():

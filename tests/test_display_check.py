@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from gui.display_check import XCB_LIBRARIES, choose_platform, display_problem
+from gui.shell.display_check import XCB_LIBRARIES, choose_platform, display_problem
 
 ALL_THERE = {name: f"lib{name}.so" for name in XCB_LIBRARIES}.get
 

@@ -26,7 +26,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from engine.config import TrainConfig, default_config
-from gui.presets import DEFAULT_PRESET, PRESETS, user_presets
+from gui.shell.presets import DEFAULT_PRESET, PRESETS, user_presets
 
 GOOD = {"name": "my-good-one", "title": "My good one", "settings": {"dataset": "sinusoid", "meta_batch": 2}}
 HUGE = ["2147483648", "100000000000", "18446744073709551616", "1" + "0" * 400, "1" + "0" * 5000]  # JSON texts
@@ -155,7 +155,7 @@ def _skip_unsupported(case) -> None:
 
 @pytest.fixture(scope="module")
 def panel(qapp):
-    from gui.setup_panel import SetupPanel
+    from gui.run.setup_panel import SetupPanel
 
     return SetupPanel()
 
@@ -226,7 +226,7 @@ def test_the_app_starts_and_names_each_bad_preset(qtbot, make_window, settings_d
     bad = _fill_with_bad_presets(settings_dir)
     with _FifoGuard(settings_dir):
         window = make_window()
-    from gui.main_window import NOTICE_PROBLEMS
+    from gui.shell.main_window import NOTICE_PROBLEMS
 
     listed = window.notice.text.toolTip().splitlines()  # all of them; the notice shows the first few
     assert window.notice.isVisible() and len(window.notice.text.text().splitlines()) == NOTICE_PROBLEMS + 1

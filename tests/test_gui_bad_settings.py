@@ -19,7 +19,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from engine.config import default_config
-from gui.presets import DEFAULT_PRESET, PRESETS, user_presets
+from gui.shell.presets import DEFAULT_PRESET, PRESETS, user_presets
 
 GOOD = {"name": "my-good-one", "title": "My good one", "settings": {"dataset": "sinusoid", "meta_batch": 2,
                                                                    "val_every": 0, "device": "cpu"}}

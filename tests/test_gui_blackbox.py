@@ -36,7 +36,7 @@ def _legend(plot) -> list[str]:
 
 
 def test_mann_chosen_in_the_panel_shows_its_answer_forming(qtbot, make_window, tiny_glyphs):
-    from gui.main_window import SEQUENCE_TITLE
+    from gui.shell.main_window import SEQUENCE_TITLE
 
     window = make_window(tiny_glyphs)
     wait_built(qtbot, window)
@@ -142,7 +142,7 @@ def test_snail_after_maml_attention_rows_sum_to_one_and_runs_share_the_axes(qtbo
 
 
 def test_learner_menu_comes_from_the_catalogue(qtbot):
-    from gui.setup_panel import SetupPanel
+    from gui.run.setup_panel import SetupPanel
 
     panel = SetupPanel()
     qtbot.addWidget(panel)
@@ -171,9 +171,9 @@ def test_learner_menu_comes_from_the_catalogue(qtbot):
 
 
 def test_first_order_config_round_trips_through_the_panel(qtbot):
-    from gui.curves import CurvesView
-    from gui.history import RunHistory
-    from gui.setup_panel import SetupPanel
+    from gui.charts.curves import CurvesView
+    from gui.run.history import RunHistory
+    from gui.run.setup_panel import SetupPanel
 
     panel = SetupPanel()
     qtbot.addWidget(panel)
@@ -194,7 +194,7 @@ def test_first_order_config_round_trips_through_the_panel(qtbot):
 
 
 def test_the_default_attention_block_is_the_one_that_looks_at_support_items():
-    from gui.sequence_view import sharpest_block
+    from gui.task_views.sequence_view import sharpest_block
 
     weights = np.zeros((3, 2, 4))
     weights[0] = [[0.3, 0.3, 0.2, 0.2], [0.2, 0.3, 0.3, 0.2]]  # diffuse
@@ -204,8 +204,8 @@ def test_the_default_attention_block_is_the_one_that_looks_at_support_items():
 
 
 def test_the_fine_tuning_baseline_is_charted_as_pre_training(qtbot):
-    from gui.curves import CurvesView
-    from gui.history import RunHistory
+    from gui.charts.curves import CurvesView
+    from gui.run.history import RunHistory
 
     config = default_config("glyphs", algo="finetune", ways=3)
     curves = CurvesView()
@@ -217,8 +217,8 @@ def test_the_fine_tuning_baseline_is_charted_as_pre_training(qtbot):
 
 
 def test_reptile_charts_its_direction_not_a_meta_gradient(qtbot):
-    from gui.curves import CurvesView
-    from gui.history import RunHistory
+    from gui.charts.curves import CurvesView
+    from gui.run.history import RunHistory
 
     config = default_config("glyphs", algo="reptile", ways=3)
     curves = CurvesView()

@@ -23,7 +23,7 @@ from engine.data.image_prep import drawings_to_batch
 from engine.data.omniglot_archive import decode_png
 from engine.drawing_answer import answer_drawings
 from engine.drawing_folder import QUERY_FILE, support_file
-from gui.drawing_answer_table import PROBABILITY
+from gui.lessons.draw_your_own.answer_table import PROBABILITY
 
 ANSWER_TIMEOUT_MS = 60_000
 
@@ -104,7 +104,7 @@ def _stage_names(view) -> list[str]:
 def view(qtbot):
     from PySide6.QtWidgets import QApplication
 
-    from gui.draw_your_own_view import DrawYourOwnView
+    from gui.lessons.draw_your_own.view import DrawYourOwnView
     from gui.theme import apply_theme
 
     torch.set_num_threads(1)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 from engine.second_order import quadratic, sine_world
 from engine.second_order.quadratic import Bowl, QuadraticTask
 
-DEFAULT_TASKS = [  # gui.second_order_worlds.default_quadratic_world(), written out independently
+DEFAULT_TASKS = [  # gui.lessons.second_order.worlds.default_quadratic_world(), written out independently
     (np.array([[2.3, 0.9], [0.9, 0.8]]), [1.6, 1.2], np.array([[1.2, 0.0], [0.0, 1.2]]), [1.9, 2.0]),
     (np.array([[1.9, 0.6], [0.6, 0.9]]), [-1.8, 0.6], np.array([[1.1, -0.2], [-0.2, 1.2]]), [-1.4, 1.5]),
     (np.array([[2.0, 0.2], [0.2, 0.7]]), [0.4, -1.9], np.array([[1.2, 0.0], [0.0, 1.1]]), [1.2, -1.4]),
@@ -44,7 +44,7 @@ def engine_tasks(tasks):
 
 @pytest.fixture
 def explorer(qtbot):
-    from gui.second_order_view import SecondOrderView
+    from gui.lessons.second_order.view import SecondOrderView
     from gui.theme import apply_theme
 
     apply_theme(QApplication.instance())

@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from gui.history import CSV_COLUMNS, RunHistory, Table, write_csv
-from gui.smoothing import beta_from_slider, debiased_ema, ema_extend
+from gui.run.history import CSV_COLUMNS, RunHistory, Table, write_csv
+from gui.charts.smoothing import beta_from_slider, debiased_ema, ema_extend
 
 
 def _recurrence(x, beta):
@@ -74,6 +74,6 @@ def test_csv_has_one_row_per_iteration(tmp_path):
 
 
 def test_round_axis_limits():
-    from gui.chart_ranges import nice_upper
+    from gui.charts.chart_ranges import nice_upper
 
     assert [nice_upper(v) for v in (10, 11, 21, 294, 1001)] == [10, 12, 25, 300, 1200]

@@ -39,7 +39,7 @@ def engine_accuracy(omniglot_dir):
 
 @pytest.fixture
 def view(qtbot, omniglot_dir):
-    from gui.inner_loop_stepper_view import InnerLoopStepperView
+    from gui.lessons.stepper.view import InnerLoopStepperView
     from gui.theme import apply_theme
 
     apply_theme(QApplication.instance())
@@ -142,7 +142,7 @@ def test_new_task_shows_another_task_at_the_same_step(qtbot, view, engine_accura
 
 
 def test_without_omniglot_the_view_says_how_to_get_it(qtbot, tmp_path):
-    from gui.inner_loop_stepper_view import InnerLoopStepperView
+    from gui.lessons.stepper.view import InnerLoopStepperView
 
     empty = tmp_path / "no-data"
     empty.mkdir()

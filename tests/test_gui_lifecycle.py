@@ -119,7 +119,7 @@ def test_missing_omniglot_offers_the_data_dialog(qtbot, make_window, tmp_path, m
 def test_data_dialog_download_progress_and_cancel(qtbot):
     import threading
 
-    from gui.data_dialog import DataDialog
+    from gui.shell.data_dialog import DataDialog
 
     gate = threading.Event()
     calls = []

@@ -24,7 +24,7 @@ JOB_TIMEOUT_MS = 180_000
 
 @pytest.fixture
 def panel(qtbot):
-    from gui.network_hessian_panel import NetworkHessianPanel
+    from gui.lessons.network_hessian.panel import NetworkHessianPanel
     from gui.theme import apply_theme
 
     apply_theme(QApplication.instance())
@@ -151,7 +151,7 @@ def test_the_live_run_hands_its_theta_over_and_its_splits_are_drawn(qtbot, make_
 
 
 def test_snapshot_cosine_reaches_the_history():
-    from gui.history import RunHistory
+    from gui.run.history import RunHistory
 
     history = RunHistory("run")
     history.add(TrainingSnapshot(iteration=1, wall_time=0.1, meta_loss=1.0, pre_loss=1.0, pre_accuracy=None,

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from gui.presets import PRESETS, slug
+from gui.shell.presets import PRESETS, slug
 
 NAME_BYTES = 120  # a file name's stem, in UTF-8 bytes: far below the 255 of common file systems
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 from engine.checkpoints import load_checkpoint
 from engine.config import TrainConfig
 from gui import theme
-from gui.presets import PRESETS, StartMode, all_presets
+from gui.shell.presets import PRESETS, StartMode, all_presets
 
 LESSONS = ("What MAML learns (sinusoid)", "One inner step on Omniglot", "Do we need the Hessian?",
            "Black-box vs optimization-based", "Train MAML live on Omniglot")

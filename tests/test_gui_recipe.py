@@ -87,7 +87,7 @@ def _four_steps(qtbot, window, view, *, ways: int, shots: int, queries: int) -> 
 
 
 def test_the_view_tells_its_story_before_any_run(qtbot):
-    from gui.recipe_view import RecipeView
+    from gui.lessons.recipe.view import RecipeView
     from gui.theme import apply_theme
 
     apply_theme(QApplication.instance())

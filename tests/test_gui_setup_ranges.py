@@ -28,7 +28,7 @@ def _retype(qtbot, box, text: str) -> None:
 
 
 def test_the_panels_ranges_are_the_engines(qtbot):
-    from gui.setup_panel import SetupPanel
+    from gui.run.setup_panel import SetupPanel
 
     panel = SetupPanel()
     qtbot.addWidget(panel)

@@ -24,7 +24,7 @@ FILES = ("sinusoid-10shot-maml.pt", "sinusoid-10shot-joint.pt")
 
 @pytest.fixture
 def view(qtbot):
-    from gui.sine_playground_view import SinePlaygroundView
+    from gui.lessons.sine_playground.view import SinePlaygroundView
     from gui.theme import apply_theme
 
     apply_theme(QApplication.instance())

@@ -116,8 +116,8 @@ def _run(info=None, outcome=None, playing=False):
 
 def test_the_transport_is_one_function_of_the_runs_state():
     from engine.snapshots import RunFinished
-    from gui.transport_state import RunPhase, transport_state
-    from gui.worker import SessionFailed
+    from gui.run.transport_state import RunPhase, transport_state
+    from gui.run.worker import SessionFailed
 
     built = object()
     # (run, phase, Play reads Pause, Step enabled, label)

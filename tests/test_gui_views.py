@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from engine.config import default_config
-from gui.history import CSV_COLUMNS
+from gui.run.history import CSV_COLUMNS
 
 
 def _train(qtbot, window, iterations: int) -> None:
@@ -135,7 +135,7 @@ def test_task_view_captions_resample_and_enlarge(qtbot, make_window, tiny_glyphs
 
 
 def test_smoothing_slider_and_log_axis(qtbot, make_window, tiny_sinusoid):
-    from gui.smoothing import debiased_ema
+    from gui.charts.smoothing import debiased_ema
 
     window = make_window(tiny_sinusoid)
     wait_built(qtbot, window)
@@ -191,7 +191,7 @@ def test_a_figure_measured_otherwise_is_named_not_drawn(qtbot, make_window, tiny
 
 
 def test_which_figures_are_measured_like_the_run():
-    from gui.references import compare_with_published
+    from gui.charts.references import compare_with_published
 
     finn = default_config("omniglot", ways=5, shots=1, test_inner_steps=10, val_every=500)
     assert compare_with_published(finn).drawn  # the paper's 10 steps at test
@@ -206,7 +206,7 @@ def test_which_figures_are_measured_like_the_run():
 
 
 def test_reference_lookup():
-    from gui.references import published_figure
+    from gui.charts.references import published_figure
 
     maml = published_figure(default_config("omniglot", ways=5, shots=1))
     assert (maml.value, maml.ci95, maml.protocol) == (98.7, 0.4, "finn")

@@ -35,7 +35,7 @@ def shelf(tmp_path):
 @pytest.fixture
 def view(qtbot, shelf, omniglot_dir):
     from gui.theme import apply_theme
-    from gui.you_vs_learner_view import YouVsLearnerView
+    from gui.lessons.you_vs_learner.view import YouVsLearnerView
 
     apply_theme(QApplication.instance())
     widget = YouVsLearnerView(checkpoint_dir=shelf, seed=SEED)
@@ -181,7 +181,7 @@ def test_twenty_way_mode_without_a_twenty_way_learner(qtbot, view):
 
 
 def test_a_mismatched_checkpoint_is_not_passed_off_as_a_twenty_way_learner(shelf, omniglot_dir):
-    from gui.you_vs_learner_jobs import LearnerShelf, draw_round
+    from gui.lessons.you_vs_learner.jobs import LearnerShelf, draw_round
 
     shutil.copy(MAML_5W, shelf / "omniglot-finn-20w1s-maml.pt")  # a 5-way learner under a 20-way name
     duel_round = draw_round(20, 1, checkpoint_dir=shelf, shelf=LearnerShelf(), data_dir=str(omniglot_dir))
@@ -190,7 +190,7 @@ def test_a_mismatched_checkpoint_is_not_passed_off_as_a_twenty_way_learner(shelf
 
 
 def test_without_omniglot_the_view_says_how_to_get_it(qtbot, tmp_path, shelf):
-    from gui.you_vs_learner_view import YouVsLearnerView
+    from gui.lessons.you_vs_learner.view import YouVsLearnerView
 
     empty = tmp_path / "no-data"
     empty.mkdir()

@@ -72,3 +72,18 @@ def test_every_learner_specific_setting_has_a_reader_and_aliases_name_learners()
     for alias, (name, changes) in ALIASES.items():
         assert learner_spec(alias) is LEARNERS[name]
         assert set(changes) <= set(SETTINGS_BY_NAME)
+
+
+def test_control_flow_results_are_enums_that_still_read_as_words():
+    import json
+
+    from engine.controls import TrainingControls, Turn
+    from engine.snapshots import RunFinished, StopReason
+
+    controls = TrainingControls()
+    assert controls.wait_turn() is Turn.RUN
+    controls.stop()
+    assert controls.wait_turn() is Turn.STOP
+    finished = RunFinished(3, StopReason.DIVERGED, "nan")
+    assert finished.reason == "diverged" and f"{finished.reason}" == "diverged"
+    assert json.dumps({"reason": finished.reason}) == '{"reason": "diverged"}'

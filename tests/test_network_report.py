@@ -124,7 +124,7 @@ def test_black_box_checkpoint_is_refused_in_words():
 def test_live_split_records_the_cosine_of_the_decomposition():
     from engine.learners.maml.learner import MamlLearner
     from engine.data.sources import make_sampler
-    from gui.history import RunHistory
+    from gui.run.history import RunHistory
 
     config = default_config("sinusoid", meta_batch=3, device="cpu")
     torch.manual_seed(0)

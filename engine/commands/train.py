@@ -35,7 +35,8 @@ from engine.metric_thinning import MetricThinner
 from engine.paths import check_writable_dir
 from engine.run_lock import hold_run_folder
 from engine.run_log import METRICS_NAME, MetricsLog, remove_stale_temp_files, trim_to_iteration, write_atomically
-from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, TrainingSnapshot, ValidationResult
+from engine.snapshots import (AdaptationTrace, RunFinished, SequenceTrace, StopReason, TrainingSnapshot,
+                              ValidationResult)
 from engine.stop_signals import Interrupted, StopSignals
 
 # engine.checkpoints and engine.distributed need torch: they are imported where a run needs them, so that
@@ -232,7 +233,7 @@ def _follow(trainer) -> int:
     """A rank other than 0: train its share, silently; the exit status agrees with rank 0's."""
     for event in trainer.run():
         if isinstance(event, RunFinished):
-            return 1 if event.reason == "diverged" else 0
+            return 1 if event.reason is StopReason.DIVERGED else 0
     return 0
 
 
@@ -329,15 +330,15 @@ def _train(trainer, run_dir: Path, *, quiet: bool, stops: StopSignals | None = N
                     bar.set_postfix_str(f"loss {event.meta_loss:.3f} {post} {last_val}".strip(), refresh=False)
                     bar.update(1)
                 elif isinstance(event, RunFinished):
-                    for row in thinner.finish(diverged=event.reason == "diverged"):
+                    for row in thinner.finish(diverged=event.reason is StopReason.DIVERGED):
                         log.append(row)
                     bar.close()
-                    if event.reason == "stopped" and stops is not None and stops.received:
+                    if event.reason is StopReason.STOPPED and stops is not None and stops.received:
                         print(f"stopped by {stops.name} at iteration {event.iteration}; checkpoint: "
                               f"{event.checkpoint} (continue with --resume {run_dir})", file=sys.stderr)
                         return 128 + stops.received
                     print(f"{event.message}; checkpoint: {event.checkpoint}", file=sys.stderr)
-                    return 1 if event.reason == "diverged" else 0
+                    return 1 if event.reason is StopReason.DIVERGED else 0
                 elif isinstance(event, (AdaptationTrace, SequenceTrace)):
                     pass
         finally:

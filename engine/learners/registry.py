@@ -8,11 +8,16 @@ all read the spec.
 from __future__ import annotations
 
 import threading
-
-import torch
+from typing import TYPE_CHECKING
 
 from engine.learners import finetune, maml, mann, reptile, snail
 from engine.learners.spec import LearnerSpec
+
+if TYPE_CHECKING:
+    import torch
+
+    from engine.config import TrainConfig
+    from engine.learners.seam import MetaLearner
 
 LEARNERS: dict[str, LearnerSpec] = {spec.name: spec for spec in (
     maml.SPEC,
@@ -40,7 +45,7 @@ def learner_spec(name: str) -> LearnerSpec:
 LEARNER_CONSTRUCTION = threading.RLock()
 
 
-def build_learner(config, device: torch.device | str = "cpu"):
+def build_learner(config: TrainConfig, device: torch.device | str = "cpu") -> MetaLearner:
     """The learner a config names, its θ initialised from the current torch seed, on ``device``."""
     with LEARNER_CONSTRUCTION:
         return learner_spec(config.algo).build(config, device)
