@@ -8,6 +8,9 @@ The process group uses gloo on CPU and NCCL on CUDA devices, ``LOCAL_RANK`` choo
 DistributedDataParallel cannot serve MAML (its reducer hooks do not survive the double
 backward through the inner loop), so the ranks average θ's ``.grad`` themselves after the
 meta-step, as learn2learn's distributed examples do: one flat buffer, one all-reduce.
+
+A collective that fails because another rank is gone (gloo's "Connection reset by peer") raises one
+line's worth instead (``engine.rank_watch``), and each rank stops when its torchrun agent dies.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from engine import rank_watch
 from engine.errors import ConfigError
 
 
@@ -76,7 +80,18 @@ def join(device: torch.device) -> None:
 
 def leave() -> None:
     if dist.is_initialized():
-        dist.destroy_process_group()
+        try:
+            dist.destroy_process_group()
+        except RuntimeError:  # the other ranks are gone already: nothing is left to leave
+            pass
+
+
+def _collective(op, *args, **kwargs):
+    """``op`` (a ``dist`` collective); its failure, a rank gone, becomes one line (``rank_watch.peer_lost``)."""
+    try:
+        return op(*args, **kwargs)
+    except RuntimeError as exc:  # gloo's and NCCL's errors (DistBackendError is one)
+        raise rank_watch.peer_lost(exc) from None
 
 
 def _comm_device() -> torch.device:
@@ -87,7 +102,7 @@ def _comm_device() -> torch.device:
 def broadcast_module(module: nn.Module) -> None:
     """Overwrite every rank's parameters and buffers with rank 0's."""
     for tensor in (*module.parameters(), *module.buffers()):
-        dist.broadcast(tensor.data, src=0)  # once per run: one call per tensor keeps each dtype
+        _collective(dist.broadcast, tensor.data, src=0)  # once per run: one call per tensor keeps each dtype
 
 
 def average_gradients(parameters: Iterable[nn.Parameter]) -> None:
@@ -100,7 +115,7 @@ def average_tensors(tensors: list[torch.Tensor]) -> None:
     if not tensors:
         return
     flat = torch.cat([t.reshape(-1) for t in tensors])
-    dist.all_reduce(flat)
+    _collective(dist.all_reduce, flat)
     flat /= dist.get_world_size()
     _unflatten_into(flat, tensors)
 
@@ -111,7 +126,7 @@ def average_floats(values: list[float | None]) -> list[float | None]:
     if not present:
         return list(values)
     flat = torch.tensor([values[i] for i in present], dtype=torch.float64, device=_comm_device())
-    dist.all_reduce(flat)
+    _collective(dist.all_reduce, flat)
     means = (flat / dist.get_world_size()).tolist()
     out = list(values)
     for i, mean in zip(present, means):
@@ -122,7 +137,7 @@ def average_floats(values: list[float | None]) -> list[float | None]:
 def any_rank(flag: bool) -> bool:
     """True on every rank when it is true on any: a decision all ranks must take together."""
     value = torch.tensor([int(flag)], device=_comm_device())
-    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    _collective(dist.all_reduce, value, op=dist.ReduceOp.MAX)
     return bool(value.item())
 
 

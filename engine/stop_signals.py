@@ -89,3 +89,19 @@ def held() -> Iterator[None]:
         _held -= 1
     if _held == 0 and _active is not None:
         _active._raise_pending()
+
+
+def received() -> int | None:
+    """The stop signal the active ``StopSignals`` has recorded, if any (None outside one)."""
+    return _active.received if _active is not None else None
+
+
+def ignore_from_now(signum: int) -> None:
+    """Ignore ``signum`` for the rest of this process, also once the active ``StopSignals`` exits: for a
+    process already on its way out, whose one line must not be cut (a torchrun rank whose peers are
+    gone, which torchrun then sends SIGTERM). Does nothing outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signum, signal.SIG_IGN)
+    if _active is not None and signum in _active._previous:
+        _active._previous[signum] = signal.SIG_IGN
