@@ -26,11 +26,11 @@ import numpy as np
 import torch
 
 from engine.learners.seam import MetaLearner
-from engine.answering import Answering
-from engine.config import TrainConfig
+from engine.core.answering import Answering
+from engine.core.config import TrainConfig
 from engine.data.image_prep import drawings_to_batch
-from engine.errors import ConfigError
-from engine.learner_io import load_meta_learner
+from engine.core.errors import ConfigError
+from engine.run.learner_io import load_meta_learner
 
 
 def _checked_steps(steps) -> int | None:

@@ -15,8 +15,8 @@ import argparse
 import importlib
 import sys
 
-from engine.allocator import keep_freed_memory
-from engine.errors import UserError
+from engine.runtime.allocator import keep_freed_memory
+from engine.core.errors import UserError
 
 COMMANDS = ("data", "tasks", "train", "eval", "compare", "export", "bench", "metagrad")
 

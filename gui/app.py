@@ -26,7 +26,7 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from engine.allocator import keep_freed_memory
+from engine.runtime.allocator import keep_freed_memory
 from gui.shell.display_check import choose_platform, display_problem
 from gui.shell.presets import DEFAULT_PRESET, PRESETS, find_preset, user_presets
 from gui.shell.settings import report

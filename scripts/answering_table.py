@@ -22,11 +22,11 @@ import torch
 
 from assets import checkpoint_path
 from engine.learners.common.evaluation import evaluate, mean_ci95
-from engine.answering import Answering, answering_words
+from engine.core.answering import Answering, answering_words
 from engine.commands.json_out import finite_or_none
-from engine.cpu_threads import governor_for
+from engine.runtime.cpu_threads import governor_for
 from engine.data.sources import evaluation_sampler
-from engine.learner_io import load_meta_learner
+from engine.run.learner_io import load_meta_learner
 
 SHIPPED = ("omniglot-finn-5w1s-maml.pt", "omniglot-finn-5w1s-finetune.pt", "omniglot-cs330-3w1s-mann.pt",
            "omniglot-finn-20w1s-maml.pt", "omniglot-lake-20w1s-maml.pt", "sinusoid-10shot-maml.pt")

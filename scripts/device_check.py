@@ -18,7 +18,7 @@ import torch
 from engine.learners.maml.maml import Maml, meta_gradient_loop
 from engine.data.sources import make_sampler
 from engine.models.factory import build_model
-from engine.tasks import TaskBatch
+from engine.core.tasks import TaskBatch
 
 
 def gradients(maml: Maml, batch: TaskBatch, steps: int, first_order: bool, path: str) -> list[torch.Tensor]:

@@ -22,13 +22,13 @@ import time
 import torch
 
 from engine.learners.common.evaluation import evaluate
-from engine.allocator import keep_freed_memory
+from engine.runtime.allocator import keep_freed_memory
 from engine.commands.json_out import finite_or_none
-from engine.config import default_config
-from engine.cpu_threads import governor_for
+from engine.core.config import default_config
+from engine.runtime.cpu_threads import governor_for
 from engine.data.sources import make_sampler
-from engine.snapshots import RunFinished
-from engine.training import Trainer
+from engine.core.snapshots import RunFinished
+from engine.run.training import Trainer
 
 
 def main() -> int:

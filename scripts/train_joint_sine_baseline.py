@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from assets import checkpoint_path  # noqa: E402
 from engine.learners.common.evaluation import evaluate  # noqa: E402
 from engine.learners.registry import build_learner  # noqa: E402
-from engine.checkpoints import load_checkpoint, save_checkpoint  # noqa: E402
-from engine.config import TrainConfig  # noqa: E402
+from engine.run.checkpoints import load_checkpoint, save_checkpoint  # noqa: E402
+from engine.core.config import TrainConfig  # noqa: E402
 from engine.data.sources import make_sampler  # noqa: E402
-from engine.learner_io import load_meta_learner  # noqa: E402
+from engine.run.learner_io import load_meta_learner  # noqa: E402
 
 MAML_FILE = "sinusoid-10shot-maml.pt"
 OUT_FILE = "sinusoid-10shot-joint.pt"

@@ -12,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-from engine.config import TrainConfig, default_config  # noqa: E402
+from engine.core.config import TrainConfig, default_config  # noqa: E402
 
 __all__ = ["tiny_sinusoid", "tiny_glyphs", "settings_dir", "make_window", "wait_built", "wait_trace_shown",
            "counter_value",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import engine.allocator as allocator
+import engine.runtime.allocator as allocator
 import engine.cli as cli
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -19,7 +19,7 @@ _CHURN = """
 import resource, sys
 import torch
 if sys.argv[1] == "keep":
-    from engine.allocator import keep_freed_memory
+    from engine.runtime.allocator import keep_freed_memory
     print(keep_freed_memory())
 def churn():
     blocks = [torch.ones(1024 * 1024 + 4096 * i) for i in range(40)]  # about 160 MiB in all

@@ -2,7 +2,7 @@
 
 Every learner, per query (the default of ``score``, ``predict_proba``, ``eval``, ``compare`` and the
 API), answers each query from the support set and that query alone; transductively, the learners
-that declare a transduction (``engine.catalog.Algorithm.transduction``) use the other queries.
+that declare a transduction (``engine.core.catalog.Algorithm.transduction``) use the other queries.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import torch
 
 from assets import checkpoint_path
 from engine.learners.registry import build_learner
-from engine.answering import Answering, answering_words, is_transductive
+from engine.core.answering import Answering, answering_words, is_transductive
 from engine.api import load_learner
 from engine.learners.registry import LEARNERS
-from engine.config import default_config
+from engine.core.config import default_config
 from engine.data.sources import make_sampler
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 from engine.models.batch_stat_norm import BatchStatNorm2d, statistics_from_first
-from engine.tasks import TaskBatch
+from engine.core.tasks import TaskBatch
 
 
 def tiny(algo: str, **kw):

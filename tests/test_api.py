@@ -5,11 +5,11 @@ import pytest
 from PIL import Image
 
 from engine.api import load_learner
-from engine.config import TrainConfig
+from engine.core.config import TrainConfig
 from engine.data.image_prep import drawings_to_batch, prepare_drawing
 from engine.data.sources import make_sampler
-from engine.errors import ConfigError, DataError
-from engine.training import Trainer
+from engine.core.errors import ConfigError, DataError
+from engine.run.training import Trainer
 
 
 @pytest.fixture(scope="module")

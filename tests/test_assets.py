@@ -8,9 +8,9 @@ import pytest
 
 from assets import checkpoint_path
 from engine.learners.common.evaluation import evaluate
-from engine.checkpoints import load_checkpoint
+from engine.run.checkpoints import load_checkpoint
 from engine.data.sources import make_sampler
-from engine.learner_io import load_meta_learner
+from engine.run.learner_io import load_meta_learner
 
 
 @pytest.mark.parametrize("name, mib", [("omniglot-finn-5w1s-maml.pt", 2), ("sinusoid-10shot-maml.pt", 2),

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.bench_memory import measure_in_fresh_process
+from engine.bench.memory import measure_in_fresh_process
 
 linux_peak = pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(),
                                 reason="peak resident memory is read from Linux's /proc")

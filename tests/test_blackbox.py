@@ -7,10 +7,10 @@ import torch.nn.functional as F
 
 from engine.learners.common.episodes import homework_arrays, homework_order, label_inputs
 from engine.learners.registry import build_learner
-from engine.config import default_config
+from engine.core.config import default_config
 from engine.data.sources import make_sampler
 from engine.models.snail import AttentionBlock, SnailNet
-from engine.tasks import TaskBatch
+from engine.core.tasks import TaskBatch
 
 
 def glyph_config(algo, **kw):

@@ -1,6 +1,6 @@
 """What the training charts call things, per learner (pure text, no Qt)."""
 
-from engine.config import default_config
+from engine.core.config import default_config
 from gui.charts.chart_words import chart_words
 
 

@@ -3,11 +3,11 @@
 import pytest
 import torch
 
-from engine.checkpoints import load_checkpoint, save_checkpoint, to_json_text
+from engine.run.checkpoints import load_checkpoint, save_checkpoint, to_json_text
 from engine.cli import main
-from engine.config import default_config
-from engine.errors import CheckpointError
-from engine.training import Trainer
+from engine.core.config import default_config
+from engine.core.errors import CheckpointError
+from engine.run.training import Trainer
 
 
 @pytest.fixture(scope="module")

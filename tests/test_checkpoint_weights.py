@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.checkpoints import load_checkpoint, save_checkpoint
+from engine.run.checkpoints import load_checkpoint, save_checkpoint
 from engine.cli import main
-from engine.errors import CheckpointError
+from engine.core.errors import CheckpointError
 
 ASSETS = Path(__file__).parents[1] / "assets" / "checkpoints"
 SINE = "sinusoid-10shot-maml.pt"
@@ -52,7 +52,7 @@ DAMAGE = {
 @pytest.mark.parametrize("damage", DAMAGE)
 def test_loading_refuses_bad_weights_naming_the_tensor(tmp_path, shipped, name, damage):
     from engine.api import load_learner
-    from engine.learner_io import load_meta_learner
+    from engine.run.learner_io import load_meta_learner
 
     change, words = DAMAGE[damage]
     run, source = _damaged(tmp_path, shipped, name, change)
@@ -86,7 +86,7 @@ def test_eval_export_and_compare_answer_bad_weights_with_one_line(tmp_path, caps
 
 
 def test_a_good_shipped_checkpoint_still_loads_with_its_integer_batch_norm_counters():
-    from engine.learner_io import load_meta_learner
+    from engine.run.learner_io import load_meta_learner
 
     data = load_checkpoint(ASSETS / "omniglot-cs330-3w1s-mann.pt")
     assert any(not v.is_floating_point() for v in data["model"].values())  # num_batches_tracked
@@ -107,8 +107,8 @@ def test_a_bad_counter_is_refused_too(tmp_path):
 
 @pytest.fixture(scope="module")
 def meta_sgd_state():
-    from engine.config import default_config
-    from engine.training import Trainer
+    from engine.core.config import default_config
+    from engine.run.training import Trainer
 
     trainer = Trainer(default_config("sinusoid", iterations=1, val_every=0, meta_batch=2, learn_inner_lr=True))
     list(trainer.run())
@@ -116,7 +116,7 @@ def meta_sgd_state():
 
 
 def test_learned_inner_learning_rates_must_be_finite(meta_sgd_state, tmp_path):
-    from engine.learner_io import load_meta_learner
+    from engine.run.learner_io import load_meta_learner
 
     name = next(k for k in meta_sgd_state["model"] if k.startswith("inner_lrs."))
     for value, words in ((float("nan"), "NaN"), (float("-inf"), "infinite")):

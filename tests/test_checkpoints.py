@@ -5,11 +5,11 @@ import pickle
 import pytest
 import torch
 
-from engine.checkpoints import load_checkpoint, save_checkpoint
-from engine.config import TrainConfig
-from engine.errors import CheckpointError
-from engine.learner_io import load_meta_learner
-from engine.training import Trainer
+from engine.run.checkpoints import load_checkpoint, save_checkpoint
+from engine.core.config import TrainConfig
+from engine.core.errors import CheckpointError
+from engine.run.learner_io import load_meta_learner
+from engine.run.training import Trainer
 
 
 @pytest.fixture

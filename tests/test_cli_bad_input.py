@@ -13,10 +13,10 @@ import pytest
 import torch
 
 from engine.learners.registry import build_learner
-from engine.checkpoints import save_checkpoint, to_json_text
+from engine.run.checkpoints import save_checkpoint, to_json_text
 from engine.cli import main
-from engine.config import TrainConfig, default_config
-from engine.errors import ConfigError
+from engine.core.config import TrainConfig, default_config
+from engine.core.errors import ConfigError
 
 COMMANDS_DIR = Path(__file__).resolve().parents[1] / "engine" / "commands"
 FAST = ["--iterations", "1", "--meta-batch", "1", "--queries", "1", "--val-every", "0", "--quiet"]
@@ -78,7 +78,7 @@ def test_negative_threads_are_refused(tmp_path, capsys, command):
 
 @pytest.mark.parametrize("bad", ["file", "/proc/innerloop-run", "under-a-file"])
 def test_check_writable_dir_refuses_files_and_unwritable_places(tmp_path, bad):
-    from engine.paths import check_writable_dir
+    from engine.run.paths import check_writable_dir
 
     (tmp_path / "file").write_text("not a folder")
     path = {"file": tmp_path / "file", "under-a-file": tmp_path / "file" / "run"}.get(bad, Path(bad))
@@ -88,7 +88,7 @@ def test_check_writable_dir_refuses_files_and_unwritable_places(tmp_path, bad):
 
 
 def test_check_writable_dir_accepts_new_and_existing_folders_and_leaves_no_trace(tmp_path):
-    from engine.paths import check_writable_dir
+    from engine.run.paths import check_writable_dir
 
     check_writable_dir(tmp_path / "a" / "b", "--out")
     check_writable_dir(tmp_path, "--out")
@@ -120,7 +120,7 @@ def test_a_meta_batch_beyond_memory_is_refused_before_anything_is_allocated(tmp_
 
 
 def test_memory_check_compares_the_batch_with_available_memory(monkeypatch):
-    from engine import memory_budget
+    from engine.runtime import memory_budget
 
     config = default_config("glyphs", iterations=1, queries=15)  # 5-way, 1 + 15 images per class, 28x28
     one_task = 5 * 16 * (28 * 28 * 4 + 8)
@@ -136,7 +136,7 @@ def test_memory_check_compares_the_batch_with_available_memory(monkeypatch):
 
 
 def test_available_memory_is_read_from_the_system():
-    from engine.memory_budget import available_bytes
+    from engine.runtime.memory_budget import available_bytes
 
     free = available_bytes()
     assert free is None or free > 0
@@ -185,7 +185,7 @@ def test_eval_names_the_offending_parameter_and_both_shapes(tmp_path, capsys):
 
 
 def test_describe_state_dict_mismatch():
-    from engine.weights import describe_state_dict_mismatch
+    from engine.run.weights import describe_state_dict_mismatch
 
     module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
     good = module.state_dict()
@@ -252,8 +252,8 @@ def test_bench_refuses_counts_and_durations_that_make_no_sense(capsys, bad):
 
 
 def test_bench_functions_refuse_zero_repeats_and_seconds():
-    from engine.bench_maml import CASES, bench_maml
-    from engine.bench_sampling import bench_sampling
+    from engine.bench.maml import CASES, bench_maml
+    from engine.bench.sampling import bench_sampling
 
     with pytest.raises(ConfigError):
         bench_maml(CASES[-1], first_order=True, device=torch.device("cpu"), repeats=0)

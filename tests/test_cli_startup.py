@@ -20,12 +20,12 @@ _PROBE = """
 import json, sys
 from engine.cli import build_parser, main
 build_parser()
-after_parser = sorted(m for m in ("torch", "engine.tasks", "engine.training") if m in sys.modules)
+after_parser = sorted(m for m in ("torch", "engine.core.tasks", "engine.run.training") if m in sys.modules)
 try:
     main({argv!r})
 except SystemExit as exc:
     code = exc.code
-after_main = sorted(m for m in ("torch", "engine.tasks", "engine.training") if m in sys.modules)
+after_main = sorted(m for m in ("torch", "engine.core.tasks", "engine.run.training") if m in sys.modules)
 print(json.dumps({{"after_parser": after_parser, "after_main": after_main, "code": code}}), file=sys.stderr)
 """
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.config import RATE_LIMIT, TrainConfig
-from engine.errors import ConfigError
+from engine.core.config import RATE_LIMIT, TrainConfig
+from engine.core.errors import ConfigError
 
 
 @pytest.mark.parametrize("field, value", [("inner_lr", -1.0), ("meta_lr", 0.0), ("inner_lr", float("nan")),

@@ -5,8 +5,8 @@ import os
 import pytest
 import torch
 
-from engine import cpu_threads
-from engine.cpu_threads import ThreadGovernor, governor_for
+from engine.runtime import cpu_threads
+from engine.runtime.cpu_threads import ThreadGovernor, governor_for
 
 
 class FakeMachine:

@@ -8,7 +8,7 @@ from torch import nn
 
 from engine.learners.maml.maml import Maml
 from engine.second_order.decomposition import decompose, hvp, trajectory_hvps
-from engine.tasks import TaskBatch
+from engine.core.tasks import TaskBatch
 from tiny_maml import make_batch, tiny_maml
 
 torch.set_num_threads(1)

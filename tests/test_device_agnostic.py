@@ -13,7 +13,7 @@ import torch
 
 from engine.learners.registry import build_learner
 from engine.learners.registry import LEARNERS
-from engine.config import default_config
+from engine.core.config import default_config
 from engine.data.sources import make_sampler
 
 ENGINE = Path(__file__).resolve().parents[1] / "engine"
@@ -47,7 +47,7 @@ def test_every_learner_meta_step_runs_on_the_batch_device(meta_reads, algo, diag
 
 @pytest.mark.parametrize("model", ["lstm", "conv-lstm", "memory-lstm"])
 def test_mann_networks_run_on_the_batch_device(model):
-    from engine.catalog import models_for
+    from engine.core.catalog import models_for
 
     assert model in models_for("mann", "glyphs")
     config = default_config("glyphs", algo="mann", model=model, ways=3)

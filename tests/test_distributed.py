@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 import torch
 
-from engine import cpu_threads
+from engine.runtime import cpu_threads
 from engine.learners.registry import build_learner
 from engine.cli import main
-from engine.config import default_config
-from engine.cpu_threads import ThreadGovernor, governor_for
+from engine.core.config import default_config
+from engine.runtime.cpu_threads import ThreadGovernor, governor_for
 from engine.data.sources import make_sampler
-from engine.distributed import World, torchrun_world
-from engine.distributed_training import check_splittable, rows_of
-from engine.errors import ConfigError
-from engine.tasks import TaskBatch
+from engine.run.distributed import World, torchrun_world
+from engine.run.distributed_training import check_splittable, rows_of
+from engine.core.errors import ConfigError
+from engine.core.tasks import TaskBatch
 
 FAST = ["--dataset", "sinusoid", "--meta-batch", "4", "--val-every", "2", "--val-tasks", "10",
         "--checkpoint-every", "2", "--hessian-split-every", "2", "--quiet", "--threads", "1"]

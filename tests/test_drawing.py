@@ -12,13 +12,13 @@ from PIL import Image
 
 from assets import checkpoint_path
 from engine.data.image_prep import drawings_to_batch
-from engine.drawing import CANVAS, MIN_INK, PEN_RADIUS, Drawing, has_enough_ink, ink_fraction, render
-from engine.drawing_answer import EmptyDrawingError, answer_drawings, check_drawings
-from engine.drawing_examples import EXAMPLE_QUERY_CLASS, example_query, example_support
-from engine.drawing_folder import DrawingSet, load_drawing_set, save_drawing_set, support_file
-from engine.errors import ConfigError, DataError
-from engine.learner_io import load_meta_learner
-from engine.tasks import Task
+from engine.lessons.drawing import CANVAS, MIN_INK, PEN_RADIUS, Drawing, has_enough_ink, ink_fraction, render
+from engine.lessons.drawing_answer import EmptyDrawingError, answer_drawings, check_drawings
+from engine.lessons.drawing_examples import EXAMPLE_QUERY_CLASS, example_query, example_support
+from engine.lessons.drawing_folder import DrawingSet, load_drawing_set, save_drawing_set, support_file
+from engine.core.errors import ConfigError, DataError
+from engine.run.learner_io import load_meta_learner
+from engine.core.tasks import Task
 
 MAML = "omniglot-finn-5w1s-maml.pt"
 MANN = "omniglot-cs330-3w1s-mann.pt"

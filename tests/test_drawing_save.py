@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.drawing import render
-from engine.drawing_examples import example_query, example_support
-from engine.drawing_folder import QUERY_FILE, DrawingSet, load_drawing_set, save_drawing_set, support_file
+from engine.lessons.drawing import render
+from engine.lessons.drawing_examples import example_query, example_support
+from engine.lessons.drawing_folder import QUERY_FILE, DrawingSet, load_drawing_set, save_drawing_set, support_file
 
 
 def _old_set() -> DrawingSet:

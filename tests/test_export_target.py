@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.checkpoints import load_checkpoint
+from engine.run.checkpoints import load_checkpoint
 from engine.cli import main
-from engine.config import default_config
-from engine.training import Trainer
+from engine.core.config import default_config
+from engine.run.training import Trainer
 
 
 @pytest.fixture(scope="module")

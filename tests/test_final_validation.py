@@ -10,9 +10,9 @@ import re
 import torch
 
 from engine.cli import main
-from engine.controls import TrainingControls
-from engine.snapshots import RunFinished, TrainingSnapshot
-from engine.training import Trainer
+from engine.run.controls import TrainingControls
+from engine.core.snapshots import RunFinished, TrainingSnapshot
+from engine.run.training import Trainer
 
 SINE = ["--dataset", "sinusoid", "--meta-batch", "2", "--val-tasks", "4", "--threads", "1", "--quiet"]
 GLYPHS = ["--dataset", "glyphs", "--ways", "2", "--queries", "1", "--meta-batch", "1", "--val-tasks", "4",
@@ -87,7 +87,7 @@ def test_a_resumed_run_validates_its_new_last_iteration(tmp_path, capsys):
 def test_a_stopped_trainer_validates_before_its_checkpoint(tmp_path):
     """The Stop button (or a stop signal, which the command line turns into the same stop): the iteration
     in progress ends, is validated, and only then is the checkpoint written."""
-    from engine.config import default_config
+    from engine.core.config import default_config
 
     config = default_config("sinusoid", iterations=100, meta_batch=2, val_every=50, val_tasks=4, checkpoint_every=0)
     controls = TrainingControls()
@@ -110,7 +110,7 @@ def test_a_stopped_trainer_validates_before_its_checkpoint(tmp_path):
 
 def test_an_app_trainer_is_not_held_up_by_a_validation_at_its_end(tmp_path):
     """The app's Stop stays immediate: validating at the end is the command line's choice."""
-    from engine.config import default_config
+    from engine.core.config import default_config
 
     config = default_config("sinusoid", iterations=2, meta_batch=2, val_every=50, val_tasks=4)
     events = list(Trainer(config).run())

@@ -6,9 +6,9 @@ import torch
 import torch.nn.functional as F
 
 from engine.learners.registry import build_learner
-from engine.config import default_config
+from engine.core.config import default_config
 from engine.data.sources import make_sampler, train_label_count
-from engine.training import Trainer
+from engine.run.training import Trainer
 
 
 def config(**kw):
@@ -21,7 +21,7 @@ def config(**kw):
 @pytest.mark.parametrize("rotation", ["none", "per_task"])
 def test_class_ids_name_the_character_as_turned(rotation):
     from engine.data.class_pool import ClassPool, base_classes
-    from engine.task_sampler import ClassificationTaskSampler
+    from engine.data.task_sampler import ClassificationTaskSampler
 
     rng = np.random.default_rng(0)
     images = (rng.random((6, 4, 28, 28)) * 255).astype(np.uint8)

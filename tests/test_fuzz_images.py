@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 
 from engine.cli import main
 from engine.data.image_prep import MAX_ASPECT, drawings_to_batch
-from engine.errors import ConfigError, DataError, UserError
+from engine.core.errors import ConfigError, DataError, UserError
 from engine.second_order.quadratic_spec import MAX_NESTING, read_quadratic_spec
 
 SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
@@ -228,13 +228,13 @@ def test_json_nested_within_the_limit_gets_the_field_checks(tmp_path, capsys, fi
 
 
 # The same family against the project's other JSON readers: each refuses the nesting itself
-# (engine.json_nesting.loads_shallow) instead of letting a RecursionError escape.
+# (engine.core.json_nesting.loads_shallow) instead of letting a RecursionError escape.
 
 
 @pytest.mark.parametrize("field", ["config", "history", "learning_rates"])
 def test_a_checkpoint_field_nested_too_deeply_is_a_checkpoint_error(tmp_path, field):
     from assets import checkpoint_path
-    from engine.checkpoints import load_checkpoint, save_checkpoint
+    from engine.run.checkpoints import load_checkpoint, save_checkpoint
 
     data = load_checkpoint(checkpoint_path("sinusoid-10shot-maml.pt"))
     payload = {k: v for k, v in data.items() if k not in ("format", "version")}
@@ -244,7 +244,7 @@ def test_a_checkpoint_field_nested_too_deeply_is_a_checkpoint_error(tmp_path, fi
 
 
 def test_a_metrics_line_nested_too_deeply_is_counted_as_a_bad_line(tmp_path):
-    from engine.run_log import read_rows
+    from engine.run.run_log import read_rows
 
     path = tmp_path / "metrics.jsonl"
     path.write_text('{"iteration": 1}\n' + _nest(100_000, "list", True, None) + "\n")

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine.checkpoints import load_checkpoint, save_checkpoint, to_json_text
+from engine.run.checkpoints import load_checkpoint, save_checkpoint, to_json_text
 from engine.cli import main
-from engine.config import default_config
-from engine.errors import UserError
-from engine.training import Trainer
+from engine.core.config import default_config
+from engine.core.errors import UserError
+from engine.run.training import Trainer
 
 WRONG_VALUES = [None, True, -1, 0, 2**70, 1.5, float("nan"), float("inf"), "abc", "", [1, 2], {"a": 1},
                 torch.zeros(3), torch.zeros(2, 2, dtype=torch.float64)]
@@ -97,7 +97,7 @@ def _jsonable(value):
 
 
 def _learner(path):
-    from engine.learner_io import load_meta_learner
+    from engine.run.learner_io import load_meta_learner
     return load_meta_learner(path)
 
 

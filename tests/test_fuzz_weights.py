@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.checkpoints import load_checkpoint, save_checkpoint
+from engine.run.checkpoints import load_checkpoint, save_checkpoint
 from engine.cli import main
-from engine.errors import CheckpointError
+from engine.core.errors import CheckpointError
 
 SMALL = Path(__file__).parents[1] / "assets" / "checkpoints" / "sinusoid-10shot-maml.pt"
 NON_FINITE = {"nan": (float("nan"), "NaN"), "+inf": (float("inf"), "infinite"),

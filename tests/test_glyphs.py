@@ -12,7 +12,7 @@ import pytest
 
 from engine.data.glyphs import SPLIT_SIZES, alphabet_name, generate_glyphs, glyph_pool
 from engine.data.sources import make_sampler
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 
 
 def digest(images: np.ndarray) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from engine.config import default_config
+from engine.core.config import default_config
 from gui.shell.presets import DEFAULT_PRESET, PRESETS, user_presets
 
 GOOD = {"name": "my-good-one", "title": "My good one", "settings": {"dataset": "sinusoid", "meta_batch": 2,

@@ -7,9 +7,9 @@ from gui_conftest import *  # noqa: F401,F403
 import numpy as np
 from PySide6.QtCore import Qt
 
-from engine.catalog import models_for
-from engine.config import default_config
-from engine.snapshots import SequenceTrace
+from engine.core.catalog import models_for
+from engine.core.config import default_config
+from engine.core.snapshots import SequenceTrace
 
 
 def _train(qtbot, window, iterations: int) -> None:

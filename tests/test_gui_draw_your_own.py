@@ -21,8 +21,8 @@ from assets import checkpoint_path
 from engine.api import load_learner
 from engine.data.image_prep import drawings_to_batch
 from engine.data.omniglot_archive import decode_png
-from engine.drawing_answer import answer_drawings
-from engine.drawing_folder import QUERY_FILE, support_file
+from engine.lessons.drawing_answer import answer_drawings
+from engine.lessons.drawing_folder import QUERY_FILE, support_file
 from gui.lessons.draw_your_own.answer_table import PROBABILITY
 
 ANSWER_TIMEOUT_MS = 60_000

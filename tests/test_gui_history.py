@@ -55,7 +55,7 @@ def test_table_stays_bounded_and_evenly_thinned():
 
 
 def test_csv_has_one_row_per_iteration(tmp_path):
-    from engine.snapshots import TrainingSnapshot, ValidationResult
+    from engine.core.snapshots import TrainingSnapshot, ValidationResult
 
     run = RunHistory("a run")
     for i in (1, 2, 3):

@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from assets import CHECKPOINTS
-from engine.stepper import SEED, STEPS, load_starting_points, stepper_sampler, task_rng
-from engine.tasks import stack_tasks
+from engine.lessons.stepper import SEED, STEPS, load_starting_points, stepper_sampler, task_rng
+from engine.core.tasks import stack_tasks
 
 TASK_TIMEOUT_MS = 180_000
 KEYS = ("meta", "pretrained", "random")

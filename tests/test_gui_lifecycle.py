@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from engine.config import default_config
+from engine.core.config import default_config
 
 
 def test_closing_mid_run_stops_the_worker_and_saves(qtbot, make_window, tiny_sinusoid, tmp_path):

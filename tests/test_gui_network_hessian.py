@@ -12,11 +12,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from assets import checkpoint_path
-from engine.checkpoints import from_json_text, load_checkpoint, save_checkpoint, to_json_text
+from engine.run.checkpoints import from_json_text, load_checkpoint, save_checkpoint, to_json_text
 from engine.data.sources import make_sampler
-from engine.learner_io import load_meta_learner
+from engine.run.learner_io import load_meta_learner
 from engine.second_order.decomposition import decompose
-from engine.snapshots import TrainingSnapshot
+from engine.core.snapshots import TrainingSnapshot
 
 SINUSOID = checkpoint_path("sinusoid-10shot-maml.pt")
 JOB_TIMEOUT_MS = 180_000

@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from engine.checkpoints import load_checkpoint
-from engine.config import TrainConfig
+from engine.run.checkpoints import load_checkpoint
+from engine.core.config import TrainConfig
 from gui import theme
 from gui.shell.presets import PRESETS, StartMode, all_presets
 

@@ -12,8 +12,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from engine.cli import main as cli
-from engine.config import COUNT_LIMIT, SEED_LIMIT, default_config
-from engine.errors import ConfigError
+from engine.core.config import COUNT_LIMIT, SEED_LIMIT, default_config
+from engine.core.errors import ConfigError
 
 BIG = dict(seed=3_000_000_000, meta_batch=1000)  # beyond the panel's old ranges (2**31 - 1 and 512)
 

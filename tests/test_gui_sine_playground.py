@@ -16,8 +16,8 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from assets import checkpoint_path
-from engine.checkpoints import load_checkpoint
-from engine.learner_io import load_meta_learner
+from engine.run.checkpoints import load_checkpoint
+from engine.run.learner_io import load_meta_learner
 
 FILES = ("sinusoid-10shot-maml.pt", "sinusoid-10shot-joint.pt")
 

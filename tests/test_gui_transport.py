@@ -115,7 +115,7 @@ def _run(info=None, outcome=None, playing=False):
 
 
 def test_the_transport_is_one_function_of_the_runs_state():
-    from engine.snapshots import RunFinished
+    from engine.core.snapshots import RunFinished
     from gui.run.transport_state import RunPhase, transport_state
     from gui.run.worker import SessionFailed
 

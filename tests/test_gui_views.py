@@ -10,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from engine.config import default_config
+from engine.core.config import default_config
 from gui.run.history import CSV_COLUMNS
 
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from assets import checkpoint_path
 from engine.api import load_learner
 from engine.data.sources import make_sampler
-from engine.duel import learner_checkpoint, round_rng
+from engine.lessons.duel import learner_checkpoint, round_rng
 
 MAML_5W = checkpoint_path("omniglot-finn-5w1s-maml.pt")
 ROUND_TIMEOUT_MS = 180_000

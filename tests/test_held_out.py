@@ -9,11 +9,11 @@ import pytest
 
 from assets import checkpoint_path
 from engine.cli import main
-from engine.config import TrainConfig, default_config
+from engine.core.config import TrainConfig, default_config
 from engine.data.class_pool import ClassPool, base_classes
 from engine.data.held_out import held_out_pool
 from engine.data.sources import evaluation_sampler
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 
 
 def pool(names: list[tuple[str, str]], rotation: str = "none") -> ClassPool:

@@ -9,12 +9,12 @@ import torch
 
 from engine.learners.maml.maml import Maml
 from engine.cli import main
-from engine.config import TrainConfig
+from engine.core.config import TrainConfig
 from engine.models.mlp import MLP
 from engine.second_order.hessian import exact_hessian, top_eigenvalues
 from engine.second_order.order_cost import order_cost
-from engine.tasks import TaskBatch
-from engine.training import Trainer
+from engine.core.tasks import TaskBatch
+from engine.run.training import Trainer
 
 
 def tiny_mlp(seed=0):

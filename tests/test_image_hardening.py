@@ -11,11 +11,11 @@ import pytest
 from PIL import Image, ImageDraw
 
 from engine.api import load_learner
-from engine.config import TrainConfig
+from engine.core.config import TrainConfig
 from engine.data.image_prep import drawings_to_batch
 from engine.data.omniglot_archive import decode_members, decode_png
-from engine.errors import ConfigError, DataError
-from engine.training import Trainer
+from engine.core.errors import ConfigError, DataError
+from engine.run.training import Trainer
 
 SIZE = 105
 

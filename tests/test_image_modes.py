@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from engine.data.image_prep import drawings_to_batch, to_gray_on_white
-from engine.drawing_folder import load_drawing_set
+from engine.lessons.drawing_folder import load_drawing_set
 
 SIZE = 60
 TOLERANCE = 2 / 255  # LANCZOS of values that differ by one rounding step

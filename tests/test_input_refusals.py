@@ -22,8 +22,8 @@ from engine.learners.common.episodes import homework_order
 from engine.api import load_learner
 from engine.cli import main
 from engine.data.image_prep import MAX_ASPECT, drawings_to_batch
-from engine.drawing_folder import load_drawing_set
-from engine.errors import ConfigError, DataError
+from engine.lessons.drawing_folder import load_drawing_set
+from engine.core.errors import ConfigError, DataError
 from engine.second_order.quadratic_spec import MAX_NESTING, read_quadratic_spec
 
 SAME_SHOTS = "this learner reads support sets with the same number of drawings per class"

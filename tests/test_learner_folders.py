@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.catalog import SETTINGS, SETTINGS_BY_NAME, settings_for
-from engine.config import default_config
+from engine.core.catalog import SETTINGS, SETTINGS_BY_NAME, settings_for
+from engine.core.config import default_config
 from engine.learners.registry import ALIASES, LEARNERS, build_learner, learner_spec
 from engine.learners.spec import Family, LearnerSpec
 
@@ -77,8 +77,8 @@ def test_every_learner_specific_setting_has_a_reader_and_aliases_name_learners()
 def test_control_flow_results_are_enums_that_still_read_as_words():
     import json
 
-    from engine.controls import TrainingControls, Turn
-    from engine.snapshots import RunFinished, StopReason
+    from engine.run.controls import TrainingControls, Turn
+    from engine.core.snapshots import RunFinished, StopReason
 
     controls = TrainingControls()
     assert controls.wait_turn() is Turn.RUN

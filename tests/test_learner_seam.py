@@ -8,16 +8,16 @@ import torch
 
 from engine.learners.registry import build_learner
 from engine.api import load_learner
-from engine.catalog import SETTINGS, models_for, settings_for
+from engine.core.catalog import SETTINGS, models_for, settings_for
 from engine.learners.registry import LEARNERS
-from engine.checkpoints import load_checkpoint, save_checkpoint, to_json_text
+from engine.run.checkpoints import load_checkpoint, save_checkpoint, to_json_text
 from engine.cli import build_parser, main
-from engine.config import TrainConfig, default_config
+from engine.core.config import TrainConfig, default_config
 from engine.data.sources import make_sampler
-from engine.errors import ConfigError
-from engine.learner_io import load_meta_learner
-from engine.tasks import TaskBatch
-from engine.training import Trainer
+from engine.core.errors import ConfigError
+from engine.run.learner_io import load_meta_learner
+from engine.core.tasks import TaskBatch
+from engine.run.training import Trainer
 
 
 def tiny(algo, **kw):
@@ -181,7 +181,7 @@ def test_build_learner_puts_theta_on_the_device_it_is_given():
 
 @pytest.mark.parametrize("algo", ["mann", "snail"])
 def test_black_box_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(algo, tmp_path):
-    from engine.snapshots import RunFinished, TrainingSnapshot
+    from engine.core.snapshots import RunFinished, TrainingSnapshot
 
     trainer = Trainer(tiny(algo, iterations=20, val_every=0, checkpoint_every=1), run_dir=tmp_path)
     sample = trainer.train_sampler.sample_batch
@@ -232,7 +232,7 @@ def test_a_seeded_build_gets_the_same_theta_while_another_thread_builds_learners
     other learners in background threads (they draw from torch's process-wide generator too)."""
     import threading
 
-    from engine.stepper import random_learner
+    from engine.lessons.stepper import random_learner
 
     config = tiny("maml")
     reference = [p.detach().clone() for p in random_learner(config, seed=3).module.parameters()]

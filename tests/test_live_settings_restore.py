@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from engine.config import default_config
-from engine.training import Trainer
+from engine.core.config import default_config
+from engine.run.training import Trainer
 
 
 def meta_sgd(tmp_path, iterations: int = 30) -> Trainer:
@@ -62,7 +62,7 @@ def test_a_live_change_of_a_meta_sgd_run_sets_every_learned_rate_to_it(tmp_path)
 def test_a_checkpoint_from_before_train_answering_existed_keeps_its_transductive_objective(tmp_path):
     """New runs meta-train per query; a resumed older run keeps the objective it was trained with."""
     from assets import checkpoint_path
-    from engine.learner_io import load_meta_learner
+    from engine.run.learner_io import load_meta_learner
 
     config, _, _ = load_meta_learner(checkpoint_path("omniglot-finn-5w1s-maml.pt"))
     assert config.train_answering == "transductive"

@@ -7,9 +7,9 @@ import torch
 from torch import nn
 
 from engine.learners.maml.maml import Maml, meta_gradient_loop
-from engine.answering import Answering
+from engine.core.answering import Answering
 from engine.models.batch_stat_norm import BatchStatNorm2d
-from engine.tasks import TaskBatch
+from engine.core.tasks import TaskBatch
 from tiny_maml import make_batch, tiny_maml
 
 
@@ -139,8 +139,8 @@ def test_the_faster_path_is_chosen_by_task_size_not_by_timing():
 
 
 def test_hessian_split_adds_up_and_vanishes_for_first_order():
-    from engine.config import TrainConfig
-    from engine.training import Trainer
+    from engine.core.config import TrainConfig
+    from engine.run.training import Trainer
 
     config = TrainConfig(dataset="sinusoid", protocol="finn-sinusoid", ways=1, shots=5, queries=5,
                          model="mlp", inner_lr=0.05, meta_batch=4, iterations=3, val_every=0,
@@ -192,7 +192,7 @@ def test_recomputed_inner_steps_give_the_same_meta_gradient_as_the_reference_loo
     from engine.learners.maml.maml import meta_gradient_loop
     from engine.data.sources import make_sampler
     from engine.models.factory import build_model
-    from engine.tasks import TaskBatch
+    from engine.core.tasks import TaskBatch
 
     torch.manual_seed(0)
     maml = Maml(build_model("conv4", 3), "classification", 0.4).double()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from engine.cli import main
-from engine.metric_thinning import BURST_ROWS, ROWS_PER_SECOND, MetricThinner
+from engine.run.metric_thinning import BURST_ROWS, ROWS_PER_SECOND, MetricThinner
 
 
 def _row(iteration: int, seconds_per_iteration: float, **extra) -> dict:

@@ -9,14 +9,14 @@ import pytest
 import torch
 
 from engine.learners.maml.maml import Maml
-from engine.config import default_config
-from engine.errors import ConfigError
+from engine.core.config import default_config
+from engine.core.errors import ConfigError
 from engine.models.mlp import MLP
 from engine.second_order.decomposition import decompose
 from engine.second_order.hessian import exact_hessian, top_eigenvalues
 from engine.second_order.network_report import checkpoint_report, network_report
-from engine.snapshots import TrainingSnapshot
-from engine.tasks import TaskBatch
+from engine.core.snapshots import TrainingSnapshot
+from engine.core.tasks import TaskBatch
 from tiny_maml import make_batch, tiny_maml
 
 torch.set_num_threads(1)

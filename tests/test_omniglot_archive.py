@@ -12,7 +12,7 @@ from PIL import Image
 from engine.data.omniglot import describe_omniglot, load_omniglot
 from engine.data.omniglot_archive import decode_png, index_split
 from engine.data.omniglot_locate import SplitSource
-from engine.errors import DataError
+from engine.core.errors import DataError
 
 
 def _source(path, name="images_background"):

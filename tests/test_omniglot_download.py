@@ -15,7 +15,7 @@ from engine.data import omniglot_download
 from engine.data.omniglot import load_omniglot
 from engine.data.omniglot_download import Cancelled, RemoteFile, download_file
 from engine.data.omniglot_locate import omniglot_cache_dir
-from engine.errors import DataError
+from engine.core.errors import DataError
 
 PAYLOAD = bytes(range(256)) * 1000  # 256 kB, several read chunks
 PAYLOAD_MD5 = hashlib.md5(PAYLOAD).hexdigest()

@@ -6,7 +6,7 @@ import pytest
 
 from engine.data.omniglot import describe_omniglot, load_omniglot
 from engine.data.omniglot_locate import cache_root, locate, omniglot_cache_dir
-from engine.errors import DataError
+from engine.core.errors import DataError
 
 
 @pytest.fixture

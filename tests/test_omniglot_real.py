@@ -115,7 +115,7 @@ def test_small_background_is_used_when_the_full_one_is_missing(omniglot_dir, tmp
 
 
 def test_truncated_zip_is_a_clear_data_error(omniglot_dir, tmp_path, fresh_cache):
-    from engine.errors import DataError
+    from engine.core.errors import DataError
 
     target = tmp_path / "images_background_small1.zip"
     shutil.copyfile(omniglot_dir / "images_background_small1.zip", target)

@@ -7,7 +7,7 @@ import pytest
 
 from engine.data.omniglot_arrays import OmniglotArrays
 from engine.data.protocols import ALL_CHARACTERS, PROTOCOLS, class_pool, get_protocol, split_characters
-from engine.errors import ConfigError, DataError
+from engine.core.errors import ConfigError, DataError
 
 BACKGROUND, EVALUATION = 964, 659
 

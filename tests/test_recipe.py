@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from engine.learners.maml.maml import meta_gradient_loop
-from engine.answering import Answering
-from engine.config import default_config
-from engine.controls import TrainingControls
-from engine.snapshots import RecipeStep, RunFinished, TrainingSnapshot
-from engine.training import Trainer
+from engine.core.answering import Answering
+from engine.core.config import default_config
+from engine.run.controls import TrainingControls
+from engine.core.snapshots import RecipeStep, RunFinished, TrainingSnapshot
+from engine.run.training import Trainer
 
 
 def glyphs(algo="maml", **changes):

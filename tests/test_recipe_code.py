@@ -4,9 +4,9 @@ meta-gradient and move θ as ``Trainer.train_step`` does, for every learner."""
 import pytest
 import torch
 
-from engine.config import default_config
-from engine.recipe_code import STEP_TITLES, listing_for, listing_namespace
-from engine.training import Trainer
+from engine.core.config import default_config
+from engine.lessons.recipe_code import STEP_TITLES, listing_for, listing_namespace
+from engine.run.training import Trainer
 
 CASES = {
     "maml": dict(algo="maml"),

@@ -8,15 +8,15 @@ import torch
 
 from engine.learners.registry import build_learner
 from engine.learners.reptile.learner import ReptileLearner
-from engine.catalog import models_for, settings_for
+from engine.core.catalog import models_for, settings_for
 from engine.learners.registry import LEARNERS
 from engine.cli import main
-from engine.config import default_config
+from engine.core.config import default_config
 from engine.data.sources import make_sampler
-from engine.errors import ConfigError
-from engine.snapshots import AdaptationTrace, RunFinished
-from engine.tasks import TaskBatch
-from engine.training import Trainer
+from engine.core.errors import ConfigError
+from engine.core.snapshots import AdaptationTrace, RunFinished
+from engine.core.tasks import TaskBatch
+from engine.run.training import Trainer
 
 torch.set_num_threads(1)
 

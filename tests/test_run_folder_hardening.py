@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from engine import run_log
+from engine.run import run_log
 from engine.cli import main
-from engine.training import Trainer
+from engine.run.training import Trainer
 
 FAST = ["--dataset", "sinusoid", "--meta-batch", "2", "--val-every", "0", "--checkpoint-every", "2", "--quiet"]
 
@@ -98,8 +98,8 @@ def test_a_folder_with_a_log_but_no_checkpoint_is_refused(tmp_path, capsys):
 
 
 def test_divergence_before_the_first_checkpoint_keeps_the_last_good_theta(tmp_path):
-    from engine.config import default_config
-    from engine.snapshots import RunFinished, TrainingSnapshot
+    from engine.core.config import default_config
+    from engine.core.snapshots import RunFinished, TrainingSnapshot
 
     config = default_config("sinusoid", iterations=50, val_every=0, checkpoint_every=0, meta_batch=2)
     trainer = Trainer(config, run_dir=tmp_path)

@@ -11,13 +11,13 @@ import torch
 
 from assets import checkpoint_path
 from engine.learners.common.evaluation import evaluate
-from engine.checkpoints import load_checkpoint
+from engine.run.checkpoints import load_checkpoint
 from engine.data.sinusoid import AMPLITUDE, PHASE, X_RANGE
 from engine.data.sources import make_sampler
-from engine.errors import ConfigError
-from engine.learner_io import load_meta_learner
+from engine.core.errors import ConfigError
+from engine.run.learner_io import load_meta_learner
 from engine.models.conv4 import Conv4
-from engine.sine_adapt import (SineAdapter, grid_mse, load_sine_learner, random_sine_task, sine_learner_from_module,
+from engine.lessons.sine_adapt import (SineAdapter, grid_mse, load_sine_learner, random_sine_task, sine_learner_from_module,
                                sine_wave)
 
 FILES = ("sinusoid-10shot-maml.pt", "sinusoid-10shot-joint.pt")

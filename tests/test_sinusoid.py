@@ -11,7 +11,7 @@ import torch
 
 from engine.data.sinusoid import AMPLITUDE, GRID_POINTS, PHASE, X_RANGE, SinusoidTaskSampler
 from engine.data.sources import make_sampler
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 
 
 def fit_sine(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""The inner-loop stepper's trajectories (engine.stepper): the numbers it shows at k = 0 and k = 10 are the
+"""The inner-loop stepper's trajectories (engine.lessons.stepper): the numbers it shows at k = 0 and k = 10 are the
 learners' own, measured independently through ``learner.score`` and the public ``engine.api``; ‖φ_k − θ‖ is
 0 at k = 0, grows for the layers each learner adapts and stays 0 for the ones it freezes."""
 
@@ -10,10 +10,10 @@ import torch
 
 from assets import CHECKPOINTS, checkpoint_path
 from engine.api import load_learner
-from engine.errors import ConfigError
-from engine.stepper import (FINETUNE_FILE, MAML_FILE, STEPS, load_starting_points, random_learner,
+from engine.core.errors import ConfigError
+from engine.lessons.stepper import (FINETUNE_FILE, MAML_FILE, STEPS, load_starting_points, random_learner,
                             readable_change, readable_layer, step_through, stepper_sampler)
-from engine.tasks import stack_tasks
+from engine.core.tasks import stack_tasks
 
 LAYERS = ("conv 1", "conv 2", "conv 3", "conv 4", "head")
 

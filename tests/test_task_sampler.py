@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from engine.data.class_pool import ClassPool, base_classes
-from engine.errors import ConfigError
-from engine.task_sampler import ClassificationTaskSampler
-from engine.tasks import stack_tasks
+from engine.core.errors import ConfigError
+from engine.data.task_sampler import ClassificationTaskSampler
+from engine.core.tasks import stack_tasks
 
 N, K, Q = 5, 2, 3
 
@@ -326,7 +326,7 @@ def test_real_omniglot_finn_tasks(omniglot_arrays, omniglot_dir):
 
 
 def test_bench_sampling_counts_tasks(pool):
-    from engine.bench_sampling import bench_sampling
+    from engine.bench.sampling import bench_sampling
 
     calls = []
 

@@ -1,6 +1,6 @@
 """``innerloop-cli tasks``: a PNG of one seeded task; bad input is one line and exit status 2.
 
-Also the picture itself (engine.task_render): its header, captions and layout.
+Also the picture itself (engine.data.task_render): its header, captions and layout.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from PIL import Image
 
 from engine.cli import main
 from engine.data.sources import make_sampler
-from engine.task_render import caption_lines, header_lines, render_task, save_png
-from engine.tasks import ImageInfo
+from engine.data.task_render import caption_lines, header_lines, render_task, save_png
+from engine.core.tasks import ImageInfo
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

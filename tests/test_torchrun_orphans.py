@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.checkpoints import CHECKPOINT_NAME, load_checkpoint
+from engine.run.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from engine.cli import main
 
 pytestmark = [

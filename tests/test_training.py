@@ -5,10 +5,10 @@ import threading
 
 import pytest
 
-from engine.config import TrainConfig
-from engine.controls import TrainingControls
-from engine.snapshots import AdaptationTrace, RunFinished, TrainingSnapshot
-from engine.training import Trainer
+from engine.core.config import TrainConfig
+from engine.run.controls import TrainingControls
+from engine.core.snapshots import AdaptationTrace, RunFinished, TrainingSnapshot
+from engine.run.training import Trainer
 
 TIMING = {"wall_time", "iterations_per_second"}
 

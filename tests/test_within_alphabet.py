@@ -7,7 +7,7 @@ import pytest
 
 from engine.cli import main
 from engine.data.sources import make_sampler
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 
 
 def _alphabets(task):
@@ -90,8 +90,8 @@ def test_a_fraction_of_meta_training_tasks_within_one_alphabet():
 
 
 def test_train_within_alphabet_is_a_setting_the_trainer_reads(tmp_path):
-    from engine.config import default_config
-    from engine.training import Trainer
+    from engine.core.config import default_config
+    from engine.run.training import Trainer
 
     config = default_config("glyphs", ways=5, iterations=1, val_every=0, checkpoint_every=0, device="cpu",
                             train_within_alphabet=1.0)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 
-from engine.allocator import keep_freed_memory
-from engine.bench_args import check_repeats, check_seconds
+from engine.runtime.allocator import keep_freed_memory
+from engine.bench.args import check_repeats, check_seconds
 from engine.commands.json_out import print_json
-from engine.cpu_threads import THREADS_HELP, governor_for
+from engine.runtime.cpu_threads import THREADS_HELP, governor_for
 
 
 def add_parser(subparsers) -> None:
@@ -32,7 +32,7 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from engine.training import resolve_device
+    from engine.run.training import resolve_device
 
     check_repeats(args.repeats)
     check_seconds(args.seconds)
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
                     "torch": torch.__version__, "device": str(device), "allocator": keep_freed_memory(),
                     "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None}}
     if "maml" in args.what:
-        from engine.bench_maml import CASES, bench_maml
+        from engine.bench.maml import CASES, bench_maml
 
         rows = results["maml"] = []
         if not args.json:
@@ -60,16 +60,16 @@ def run(args: argparse.Namespace) -> int:
                           f"{r['task_loop_shared_ms']:7.1f}  reference loop {r['reference_loop_ms']:7.1f} ms"
                           f"  → {r['chosen']}: {r['chosen_ms']:.1f} ms, ×{r['speedup']:.2f}", flush=True)
     if "memory" in args.what:
-        from engine.bench_memory import bench_memory, print_table
+        from engine.bench.memory import bench_memory, print_table
         from engine.commands.metagrad_checkpoint import _steps_list
 
         results["memory"] = bench_memory(_steps_list(args.steps_list))
         if not args.json:
             print_table(results["memory"])
     if "sampling" in args.what:
-        from engine.bench_sampling import bench_sampling
+        from engine.bench.sampling import bench_sampling
         from engine.data.sources import make_sampler
-        from engine.errors import UserError
+        from engine.core.errors import UserError
 
         rows = results["sampling"] = []
         for dataset, protocol in (("glyphs", "glyphs"), ("omniglot", "finn")):
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
                           f"{rate:10,.0f} tasks/s", flush=True)
     if "data" in args.what:
         from engine.data.bench_data import bench_omniglot
-        from engine.errors import ConfigError
+        from engine.core.errors import ConfigError
 
         data_dir = args.data_dir or os.environ.get("INNERLOOP_DATA")
         if not data_dir:
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"omniglot first decode {d['first_load_s']:.2f} s, cached load {d['cached_load_s']:.3f} s "
                   f"({d['images']} images)")
     if "contention" in args.what:
-        from engine.bench_contention import bench_contention
+        from engine.bench.contention import bench_contention
 
         c = results["contention"] = bench_contention(args.seconds)
         if not args.json:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from engine.answering import Answering, answering_words, is_transductive
+from engine.core.answering import Answering, answering_words, is_transductive
 from engine.commands.json_out import print_json
 from engine.commands.scoring import add_scoring_arguments, progress_bar
-from engine.config import check_seed
-from engine.cpu_threads import THREADS_HELP, governor_for
-from engine.errors import ConfigError
+from engine.core.config import check_seed
+from engine.runtime.cpu_threads import THREADS_HELP, governor_for
+from engine.core.errors import ConfigError
 
 
 def add_parser(subparsers) -> None:
@@ -41,8 +41,8 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from engine.learners.common.evaluation import evaluate
     from engine.data.sources import evaluation_sampler
-    from engine.learner_io import load_meta_learner
-    from engine.training import resolve_device
+    from engine.run.learner_io import load_meta_learner
+    from engine.run.training import resolve_device
 
     if args.tasks <= 0 or args.queries <= 0:
         raise ConfigError("--tasks and --queries must be positive whole numbers")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.commands.json_out import print_json
-from engine.errors import DataError
+from engine.core.errors import DataError
 
 _ORIGINS = {"argument": "from --data-dir", "INNERLOOP_DATA": "from INNERLOOP_DATA", "cache": "the user cache"}
 

@@ -6,8 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
-from engine.errors import ConfigError, UserError
-from engine.paths import check_writable_file
+from engine.core.errors import ConfigError, UserError
+from engine.run.paths import check_writable_file
 
 
 def add_parser(subparsers) -> None:
@@ -24,8 +24,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.checkpoints import checkpoint_file, from_json_text, load_checkpoint, save_checkpoint, to_json_text
-    from engine.learner_io import learner_from_checkpoint
+    from engine.run.checkpoints import checkpoint_file, from_json_text, load_checkpoint, save_checkpoint, to_json_text
+    from engine.run.learner_io import learner_from_checkpoint
 
     if args.history_rows < 1:
         raise ConfigError(f"--history-rows must be 1 or more, got {args.history_rows}")

@@ -17,8 +17,8 @@ import math
 import numpy as np
 
 from engine.commands.json_out import print_json
-from engine.config import check_seed
-from engine.cpu_threads import THREADS_HELP, governor_for
+from engine.core.config import check_seed
+from engine.runtime.cpu_threads import THREADS_HELP, governor_for
 from engine.second_order.directions import MetaDirections
 from engine.second_order.quadratic import meta_directions
 from engine.second_order.quadratic_spec import read_quadratic_spec

@@ -15,10 +15,10 @@ import numpy as np
 import torch
 
 from engine.commands.json_out import print_json
-from engine.cpu_threads import governor_for
+from engine.runtime.cpu_threads import governor_for
 from engine.data.sources import make_sampler
-from engine.errors import ConfigError
-from engine.learner_io import load_meta_learner
+from engine.core.errors import ConfigError
+from engine.run.learner_io import load_meta_learner
 from engine.second_order.decomposition import decompose
 from engine.second_order.hessian import exact_hessian, top_eigenvalues
 from engine.second_order.order_cost import order_cost
@@ -37,7 +37,7 @@ def _steps_list(text: str) -> list[int]:
 
 
 def run_checkpoint(args: argparse.Namespace) -> int:
-    from engine.training import resolve_device
+    from engine.run.training import resolve_device
 
     if args.tasks <= 0 or args.eigenvalues <= 0:
         raise ConfigError("--tasks and --eigenvalues must be positive whole numbers")

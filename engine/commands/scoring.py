@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from engine.answering import ANSWERING_HELP, Answering
+from engine.core.answering import ANSWERING_HELP, Answering
 
 
 def add_scoring_arguments(p: argparse.ArgumentParser) -> None:

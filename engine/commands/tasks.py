@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.catalog import DATASETS
+from engine.core.catalog import DATASETS
 from engine.data.protocols import PROTOCOLS, SPLITS, get_protocol
-from engine.errors import ConfigError, UserError
+from engine.core.errors import ConfigError, UserError
 
 MAX_SCALE = 8
 
@@ -70,7 +70,7 @@ def _check(args: argparse.Namespace) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from engine.data.sources import make_sampler
-    from engine.task_render import render_task, save_png
+    from engine.data.task_render import render_task, save_png
 
     out = _check(args)
     sampler = make_sampler(args.dataset, split=args.split, protocol=args.protocol, ways=args.ways,

@@ -1,16 +1,16 @@
 """``innerloop-cli train``: the headless trainer (config.json, metrics.jsonl, checkpoint.pt).
 
 ``metrics.jsonl`` holds every row of a slow run and about five a second of a fast one, always the
-first, the last and every validation (``engine.metric_thinning``). A run that validates ends with its
+first, the last and every validation (``engine.run.metric_thinning``). A run that validates ends with its
 last iteration validated: when its last periodic validation is older, it validates once more before its
 last checkpoint and prints one line with the result.
 
 Started by torchrun with several processes, each is one rank of the run
-(``engine.distributed_training``); rank 0 alone checks and writes the run folder and prints.
+(``engine.run.distributed_training``); rank 0 alone checks and writes the run folder and prints.
 
-The writer holds the run folder's lock (``engine.run_lock``) for its life, so a second writer is
+The writer holds the run folder's lock (``engine.run.run_lock``) for its life, so a second writer is
 refused. SIGINT and SIGTERM stop the run after the iteration in progress, with a checkpoint
-(``engine.stop_signals``); a second signal stops it at once, leaving the last checkpoint whole. A new
+(``engine.run.stop_signals``); a second signal stops it at once, leaving the last checkpoint whole. A new
 run that ends before its first checkpoint (a full disk, a refused setting, an early signal) leaves
 its folder as it found it, so a retry is not blocked.
 """
@@ -25,24 +25,24 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.catalog import SETTINGS, SETTINGS_BY_NAME, settings_for
+from engine.core.catalog import SETTINGS, SETTINGS_BY_NAME, settings_for
 from engine.learners.registry import ALIASES, LEARNERS
-from engine.config import default_config
-from engine.cpu_threads import THREADS_HELP, governor_for
-from engine.disk_errors import writing
-from engine.errors import ConfigError
-from engine.metric_thinning import MetricThinner
-from engine.paths import check_writable_dir
-from engine.run_lock import hold_run_folder
-from engine.run_log import METRICS_NAME, MetricsLog, remove_stale_temp_files, trim_to_iteration, write_atomically
-from engine.snapshots import (AdaptationTrace, RunFinished, SequenceTrace, StopReason, TrainingSnapshot,
+from engine.core.config import default_config
+from engine.runtime.cpu_threads import THREADS_HELP, governor_for
+from engine.run.disk_errors import writing
+from engine.core.errors import ConfigError
+from engine.run.metric_thinning import MetricThinner
+from engine.run.paths import check_writable_dir
+from engine.run.run_lock import hold_run_folder
+from engine.run.run_log import METRICS_NAME, MetricsLog, remove_stale_temp_files, trim_to_iteration, write_atomically
+from engine.core.snapshots import (AdaptationTrace, RunFinished, SequenceTrace, StopReason, TrainingSnapshot,
                               ValidationResult)
-from engine.stop_signals import Interrupted, StopSignals
+from engine.run.stop_signals import Interrupted, StopSignals
 
-# engine.checkpoints and engine.distributed need torch: they are imported where a run needs them, so that
+# engine.run.checkpoints and engine.run.distributed need torch: they are imported where a run needs them, so that
 # building the parser (``innerloop-cli --help``) does not wait for torch.
 if TYPE_CHECKING:
-    from engine.distributed import World
+    from engine.run.distributed import World
 
 # Spelled differently on the command line than the config field (kept from earlier versions).
 _FLAG_NAMES = {"learn_inner_lr": "--meta-sgd"}
@@ -89,7 +89,7 @@ def _config_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.distributed import leave, torchrun_world
+    from engine.run.distributed import leave, torchrun_world
 
     world = torchrun_world()
     try:
@@ -100,12 +100,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, world: World | None) -> int:
-    from engine.checkpoints import CHECKPOINT_NAME
+    from engine.run.checkpoints import CHECKPOINT_NAME
 
     if world is None:
-        from engine.training import Trainer
+        from engine.run.training import Trainer
     else:
-        from engine.distributed_training import DistributedTrainer as Trainer
+        from engine.run.distributed_training import DistributedTrainer as Trainer
     main = world is None or world.is_main
     governor = governor_for(args.threads, ranks_here=world.local_size if world else 1)
     governor.choose()
@@ -186,7 +186,7 @@ class _NewRunFolder:
         self._close(failed=exc_type is not None)
 
     def _close(self, *, failed: bool) -> None:
-        from engine.checkpoints import CHECKPOINT_NAME
+        from engine.run.checkpoints import CHECKPOINT_NAME
 
         try:
             if failed and self.claimed and not (self.folder / CHECKPOINT_NAME).exists():
@@ -221,7 +221,7 @@ def _interrupted(exc: KeyboardInterrupt, run_dir: Path, trainer) -> int:
 
 
 def _saved_iteration(run_dir: Path) -> int | None:
-    from engine.checkpoints import CHECKPOINT_NAME, load_checkpoint
+    from engine.run.checkpoints import CHECKPOINT_NAME, load_checkpoint
 
     try:
         return int(load_checkpoint(run_dir / CHECKPOINT_NAME).get("iteration", 0))
@@ -238,7 +238,7 @@ def _follow(trainer) -> int:
 
 
 def _refuse_used_folder(run_dir: Path) -> None:
-    from engine.checkpoints import CHECKPOINT_NAME
+    from engine.run.checkpoints import CHECKPOINT_NAME
 
     if (run_dir / CHECKPOINT_NAME).exists():
         raise ConfigError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --out")
@@ -257,7 +257,7 @@ _RESUMABLE = {"iterations", "minutes", "val_every", "val_tasks", "checkpoint_eve
 def _resume_changes(args: argparse.Namespace, checkpoint: Path) -> tuple[dict, dict]:
     """The settings given with ``--resume``, split into config changes and live learning rates;
     a setting the run cannot change (dataset, ways, ...) is refused when it differs from the run's."""
-    from engine.checkpoints import checkpoint_config, load_checkpoint
+    from engine.run.checkpoints import checkpoint_config, load_checkpoint
 
     data = load_checkpoint(checkpoint)
     stored = checkpoint_config(data)

@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.data.class_pool import ClassPool, base_classes
 from engine.data.glyph_strokes import alphabet_style, glyph_program, render_drawings
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 
 GLYPH_SEED = 20171103  # fixed: changing it changes every glyph
 SPLIT_SIZES = {"train": 400, "val": 100, "test": 200}

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.config import TrainConfig
+from engine.core.config import TrainConfig
 from engine.data.class_pool import ClassPool
-from engine.errors import ConfigError, MissingSplitError
+from engine.core.errors import ConfigError, MissingSplitError
 
 
 @dataclass(frozen=True)

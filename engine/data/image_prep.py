@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image, ImageChops
 
 from engine.data.omniglot_arrays import IMAGE_SIZE
-from engine.errors import DataError
+from engine.core.errors import DataError
 
 ImageLike = "str | Path | Image.Image | np.ndarray"
 

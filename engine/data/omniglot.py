@@ -66,7 +66,7 @@ from engine.data.omniglot_locate import (
     locate,
     omniglot_cache_dir,
 )
-from engine.errors import DataError
+from engine.core.errors import DataError
 
 __all__ = ["load_omniglot", "describe_omniglot", "Cancelled"]
 

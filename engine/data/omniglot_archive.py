@@ -24,7 +24,7 @@ from engine.data.image_prep import open_image, prepare_drawing
 from engine.data.omniglot_arrays import DRAWINGS_PER_CHARACTER, IMAGE_SIZE
 from engine.data.omniglot_locate import SplitSource
 from engine.data.worker_guard import exit_with_parent
-from engine.errors import DataError
+from engine.core.errors import DataError
 
 _DRAWING_NAME = re.compile(r"^(\d{4})_(\d{2})\.png$")
 _FIX_HINT = "get a fresh copy (`innerloop-cli data --download`) or point --data-dir at the official zips"

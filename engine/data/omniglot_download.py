@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol, Union
 
-from engine.errors import DataError, UserError
+from engine.core.errors import DataError, UserError
 
 Progress = Callable[[int, int, str], None]
 

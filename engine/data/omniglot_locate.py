@@ -17,7 +17,7 @@ from pathlib import Path
 
 import platformdirs
 
-from engine.errors import DataError
+from engine.core.errors import DataError
 
 ENV_DATA = "INNERLOOP_DATA"
 ENV_CACHE = "INNERLOOP_CACHE"

@@ -11,7 +11,7 @@ import numpy as np
 
 from engine.data.class_pool import ClassPool, base_classes
 from engine.data.omniglot_arrays import OmniglotArrays
-from engine.errors import ConfigError, DataError, MissingSplitError
+from engine.core.errors import ConfigError, DataError, MissingSplitError
 
 # The character shuffle of the finn/vinyals/cs330 splits is fixed, so every machine and every
 # run gets the same characters in each split.

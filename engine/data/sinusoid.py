@@ -11,8 +11,8 @@ import math
 import numpy as np
 import torch
 
-from engine.errors import ConfigError
-from engine.tasks import Task, TaskBatch
+from engine.core.errors import ConfigError
+from engine.core.tasks import Task, TaskBatch
 
 AMPLITUDE = (0.1, 5.0)
 PHASE = (0.0, math.pi)

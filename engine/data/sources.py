@@ -9,8 +9,8 @@ from typing import Protocol as TypingProtocol
 
 import numpy as np
 
-from engine.errors import ConfigError
-from engine.tasks import Task, TaskBatch
+from engine.core.errors import ConfigError
+from engine.core.tasks import Task, TaskBatch
 
 DATASETS = ("omniglot", "glyphs", "sinusoid")
 
@@ -65,7 +65,7 @@ def make_sampler(dataset: str, *, split: str = "train", protocol: str = "finn", 
 
         return SinusoidTaskSampler(shots, queries, split)
     if dataset == "omniglot":
-        from engine.task_sampler import ClassificationTaskSampler
+        from engine.data.task_sampler import ClassificationTaskSampler
 
         pool = _omniglot_pool(data_dir, download, protocol, split).without(exclude)
         if classes is not None:
@@ -74,7 +74,7 @@ def make_sampler(dataset: str, *, split: str = "train", protocol: str = "finn", 
                                          protocol=protocol, split=split, within_alphabet=within_alphabet)
     if dataset == "glyphs":
         from engine.data.glyphs import glyph_pool
-        from engine.task_sampler import ClassificationTaskSampler
+        from engine.data.task_sampler import ClassificationTaskSampler
 
         pool = glyph_pool(split).without(exclude)
         if classes is not None:

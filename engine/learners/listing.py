@@ -1,5 +1,5 @@
 """A learner's code listing: one meta-iteration as short, runnable PyTorch, each line tagged with its
-recipe step (``engine.recipe_code``: the steps, and the names a listing reads)."""
+recipe step (``engine.lessons.recipe_code``: the steps, and the names a listing reads)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from engine.learners.spec import LearnerSpec
 if TYPE_CHECKING:
     import torch
 
-    from engine.config import TrainConfig
+    from engine.core.config import TrainConfig
     from engine.learners.seam import MetaLearner
 
 LEARNERS: dict[str, LearnerSpec] = {spec.name: spec for spec in (

@@ -6,7 +6,7 @@ The training loop, evaluation, checkpoints and the views talk to a ``MetaLearner
   measured (``StepReport``); the trainer owns the optimiser and takes the step;
 - ``score(batch, answering=...)`` measures held-out tasks without training (``TaskScores``: one
   column per "stage", the inner steps 0..K for MAML, the final answer for a black-box learner),
-  each query answered alone or the queries together (``engine.answering``);
+  each query answered alone or the queries together (``engine.core.answering``);
 - ``trace(task)`` is the record a view draws of one task;
 - ``adapt(x_s, y_s)`` then ``predict_proba(adapted, x_q)`` serve one task (the public API);
 - ``set_live(name, value)`` takes a setting that may change while a run plays (``restoring``: the
@@ -22,10 +22,10 @@ from typing import Protocol
 import torch
 from torch import nn
 
-from engine.answering import Answering
-from engine.config import TrainConfig
-from engine.snapshots import AdaptationTrace, SequenceTrace
-from engine.tasks import Task, TaskBatch
+from engine.core.answering import Answering
+from engine.core.config import TrainConfig
+from engine.core.snapshots import AdaptationTrace, SequenceTrace
+from engine.core.tasks import Task, TaskBatch
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
-    from engine.config import TrainConfig
+    from engine.core.config import TrainConfig
     from engine.learners.listing import Listing
     from engine.learners.published import Reference
     from engine.learners.seam import MetaLearner
@@ -63,12 +63,12 @@ class LearnerSpec:
     family: Family
     summary: str
     models: dict[str, tuple[str, ...]]  # task kind ("classification", "regression") -> network names
-    reads: tuple[str, ...] = ()  # the learner-specific settings it reads (``engine.catalog.SETTINGS``)
-    defaults: dict = {}  # its published starting point on image datasets (``engine.config.default_config``)
+    reads: tuple[str, ...] = ()  # the learner-specific settings it reads (``engine.core.catalog.SETTINGS``)
+    defaults: dict = {}  # its published starting point on image datasets (``engine.core.config.default_config``)
     sinusoid_defaults: dict = {}  # changes to the sinusoid's starting point
     aliases: dict[str, dict] = {}  # old spellings -> the config changes they imply (e.g. fomaml)
     # How its answer for one query can depend on the other queries when they are answered together
-    # (``engine.answering``); "" when it never does.
+    # (``engine.core.answering``); "" when it never does.
     transduction: str = ""
     inner_loop: bool = False  # adapts by gradient steps on the support set (inner steps, α)
     # Its tasks never meet inside a meta-step, so P processes can each take a slice of the meta-batch

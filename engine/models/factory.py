@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 from engine.models.conv4 import Conv4
 from engine.models.mlp import MLP
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from engine.learners.maml.maml import Maml, Params
-from engine.tasks import TaskBatch
+from engine.core.tasks import TaskBatch
 
 
 @dataclass(frozen=True)

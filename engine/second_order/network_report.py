@@ -20,11 +20,11 @@ import numpy as np
 import torch
 
 from engine.learners.maml.maml import Maml
-from engine.config import TrainConfig
-from engine.errors import ConfigError
+from engine.core.config import TrainConfig
+from engine.core.errors import ConfigError
 from engine.second_order.decomposition import decompose
 from engine.second_order.hessian import TopEigenvalues, exact_hessian, top_eigenvalues
-from engine.tasks import TaskBatch
+from engine.core.tasks import TaskBatch
 
 EXACT_LIMIT = 4000  # parameters: up to this size the full Hessian is built (P² float64 numbers)
 NEGATIVE_BELOW = -1e-6  # an exact eigenvalue under this counts as negative
@@ -121,9 +121,9 @@ class CheckpointReport:
 def checkpoint_report(path: str | Path, *, tasks: int = 16, seed: int = 0, eigenvalues: int = 5,
                       data_dir: str | None = None, device: torch.device | str = "cpu") -> CheckpointReport:
     """``network_report`` of the learner saved at ``path`` on ``tasks`` training tasks of its own protocol."""
-    from engine.checkpoints import from_json_text, load_checkpoint
+    from engine.run.checkpoints import from_json_text, load_checkpoint
     from engine.data.sources import make_sampler
-    from engine.learner_io import load_meta_learner
+    from engine.run.learner_io import load_meta_learner
 
     if tasks < 1:
         raise ConfigError(f"tasks must be a positive whole number, got {tasks}")

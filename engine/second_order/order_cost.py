@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from engine.learners.maml.maml import Maml
-from engine.tasks import TaskBatch
+from engine.core.tasks import TaskBatch
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")

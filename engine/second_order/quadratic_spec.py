@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import ConfigError
-from engine.json_nesting import nesting_depth
+from engine.core.errors import ConfigError
+from engine.core.json_nesting import nesting_depth
 from engine.second_order.quadratic import Bowl, QuadraticTask
 
 SPEC_NESTING = 6  # the spec, tasks, a task, a side, A, a row

@@ -5,7 +5,7 @@
 Presses the left button on a support point of the MAML plot and drags it along a loop over the
 plot, one pointer move per frame, as mouse events sent to the plot (offscreen unless a display is
 set). A frame is the time from sending the move to the end of the event processing it causes: both
-learners adapted by K inner steps (``engine.sine_adapt``), the MSEs, the curves' and points' new
+learners adapted by K inner steps (``engine.lessons.sine_adapt``), the MSEs, the curves' and points' new
 data, the labels, and the repaint. Reports p50 / p99 / max per frame in wall time (the goal: p99 ≤
 50 ms on a 2-core CPU), the same in this process's CPU time (what the frame costs, without the time
 other processes held the cores), and how many frames painted.

@@ -39,8 +39,8 @@ def _config(preset: str, device: str):
 
 def headless_segment(config, seconds: float) -> dict:
     """Iterations per second of ``Trainer.run()`` with nothing else in the process doing work."""
-    from engine.snapshots import TrainingSnapshot
-    from engine.training import Trainer
+    from engine.core.snapshots import TrainingSnapshot
+    from engine.run.training import Trainer
 
     trainer = Trainer(config)
     run = trainer.run()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.config import TrainConfig
+from engine.core.config import TrainConfig
 
 
 def learner_name(config: TrainConfig) -> str:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import TrainConfig
+from engine.core.config import TrainConfig
 from gui import theme
 from gui.charts import curve_export
 from gui.charts.chart_area import TimedGraphics, vertical_scroll

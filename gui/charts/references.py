@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.learners.published import Reference, steps_text
-from engine.config import TrainConfig
+from engine.core.config import TrainConfig
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.snapshots import TrainingSnapshot, ValidationResult
+from engine.core.snapshots import TrainingSnapshot, ValidationResult
 
 STEP_COLUMNS = ("iteration", "wall_time", "meta_loss", "pre_loss", "pre_accuracy", "post_accuracy",
                 "grad_norm", "inner_lr", "meta_lr", "iterations_per_second")

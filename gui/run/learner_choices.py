@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.catalog import SETTINGS_BY_NAME, settings_for
-from engine.config import TrainConfig
+from engine.core.catalog import SETTINGS_BY_NAME, settings_for
+from engine.core.config import TrainConfig
 from engine.learners.registry import LEARNERS
 
 

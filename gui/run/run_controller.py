@@ -15,10 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.catalog import LIVE_SETTINGS, settings_for
-from engine.config import TrainConfig
-from engine.errors import ConfigError
-from engine.snapshots import AdaptationTrace, RunFinished, SequenceTrace, StopReason
+from engine.core.catalog import LIVE_SETTINGS, settings_for
+from engine.core.config import TrainConfig
+from engine.core.errors import ConfigError
+from engine.core.snapshots import AdaptationTrace, RunFinished, SequenceTrace, StopReason
 from gui.shell.notice import Topic
 from gui.run.worker import SessionFailed, SessionReady, TrainingSession
 

@@ -1,6 +1,6 @@
 """The setup panel: every setting of a run, typed or picked, read back as a checked ``TrainConfig``.
 
-Its ranges are the engine's (``engine.config``: counts below ``COUNT_LIMIT``, seeds below
+Its ranges are the engine's (``engine.core.config``: counts below ``COUNT_LIMIT``, seeds below
 ``SEED_LIMIT``), so any config the engine accepts (a CLI run, a remembered one, a preset) is shown
 as it is, and Reset or a preset saved from it uses exactly that.
 """
@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.catalog import DATASETS, PROTOCOLS_BY_DATASET, models_for
+from engine.core.catalog import DATASETS, PROTOCOLS_BY_DATASET, models_for
 from engine.learners.registry import LEARNERS
-from engine.config import COUNT_LIMIT, SEED_LIMIT, TrainConfig, default_config
+from engine.core.config import COUNT_LIMIT, SEED_LIMIT, TrainConfig, default_config
 from engine.data.protocols import PROTOCOLS
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 from gui.run.learner_choices import CHOICES_BY_KEY, LearnerChoice, choices_for, key_for, unused_reason
 from gui.shell.presets import PRESETS, Preset, find_preset
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QThreadPool
 from superqt.utils import create_worker
 
-from engine.errors import DataError, UserError
+from engine.core.errors import DataError, UserError
 
 
 class SingleJob(QObject):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from engine.snapshots import RunFinished
+from engine.core.snapshots import RunFinished
 from gui.run.worker import SessionFailed
 
 

@@ -24,10 +24,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 from superqt.utils import GeneratorWorker, create_worker
 
-from engine.config import TrainConfig
-from engine.controls import TrainingControls
-from engine.errors import DataError, UserError
-from engine.snapshots import AdaptationTrace, RecipeStep, RunFinished, SequenceTrace, TrainingSnapshot
+from engine.core.config import TrainConfig
+from engine.run.controls import TrainingControls
+from engine.core.errors import DataError, UserError
+from engine.core.snapshots import AdaptationTrace, RecipeStep, RunFinished, SequenceTrace, TrainingSnapshot
 from gui.run.history import RunHistory
 from gui.run.inbox import Inbox
 
@@ -76,7 +76,7 @@ def _engine_events(session: "TrainingSession", after: threading.Event | None):
             after.wait()
         if session.controls.stopped:
             return
-        from engine.training import Trainer  # torch is imported here, off the GUI thread's path
+        from engine.run.training import Trainer  # torch is imported here, off the GUI thread's path
 
         try:
             if session.resume_from is not None:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
-from engine.errors import UserError
+from engine.core.errors import UserError
 
 DOWNLOAD_MB = 16
 DIALOG_WIDTH = 600

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine.learners.spec import Family
-from engine.config import TrainConfig
-from engine.errors import UserError
-from engine.snapshots import AdaptationTrace, SequenceTrace
+from engine.core.config import TrainConfig
+from engine.core.errors import UserError
+from engine.core.snapshots import AdaptationTrace, SequenceTrace
 from gui.charts.curves import DEFAULT_SMOOTHING, CurvesView
 from gui.shell.data_dialog import DataDialog
 from gui.shell.lazy_views import BY_KEY as LAZY_VIEWS_BY_KEY

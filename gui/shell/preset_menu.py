@@ -16,8 +16,8 @@ from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu, QMessageBox
 
-from engine.config import TrainConfig
-from engine.errors import UserError
+from engine.core.config import TrainConfig
+from engine.core.errors import UserError
 from gui.shell.preset_dialog import SavePresetDialog
 from gui.shell.presets import (Preset, PresetError, StartMode, all_presets, find_preset, read_preset, save_user_preset,
                          saved_name, user_preset_file, user_presets)

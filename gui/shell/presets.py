@@ -35,8 +35,8 @@ from enum import Enum
 from pathlib import Path
 
 from assets import ASSETS, CHECKPOINTS, checkpoint_path
-from engine.config import TrainConfig, default_config
-from engine.errors import UserError
+from engine.core.config import TrainConfig, default_config
+from engine.core.errors import UserError
 from gui.shell.lazy_views import LAZY_VIEW_KEYS
 
 BUILTIN_DIR = ASSETS / "presets"

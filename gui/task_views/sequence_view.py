@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.learners.registry import LEARNERS
-from engine.snapshots import SequenceTrace
+from engine.core.snapshots import SequenceTrace
 from gui.task_views.attention_map import AttentionMap
 from gui.task_views.episode_strip import EpisodeStrip
 from gui.widgets.images import EnlargedImage

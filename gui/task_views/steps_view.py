@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.snapshots import AdaptationTrace
+from engine.core.snapshots import AdaptationTrace
 from gui import theme
 from gui.widgets.probability_grid import ProbabilityGrid
 from gui.charts.small_plots import small_plot, step_marker

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.snapshots import AdaptationTrace, SequenceTrace
+from engine.core.snapshots import AdaptationTrace, SequenceTrace
 from gui import theme
 from gui.widgets.images import EnlargedImage, ImageTile
 

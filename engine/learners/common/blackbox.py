@@ -4,7 +4,7 @@ A subclass provides the network (``module``), the order in which it reads a supp
 (``reading_order``) and ``query_logits(x_s, y_s, x_q)``: the logits of every query after reading
 the support items in the given order. Training, scoring, the API and the trace are written here
 once. A learner that reads the queries in sequence (MANN) would answer a later query knowing the
-earlier ones; per query (``engine.answering``, the default outside training) each query is read
+earlier ones; per query (``engine.core.answering``, the default outside training) each query is read
 after the support set on its own sequence. In training the queries (and, where the learner asks for it, the support items) are
 shuffled with torch's seeded generator; scoring and traces use a fixed generator of their own, so
 they never disturb the training stream.
@@ -19,11 +19,11 @@ from torch import nn
 
 from engine.learners.common.episodes import gather_items, random_order
 from engine.learners.seam import StepReport, TaskScores
-from engine.answering import Answering, transduction_of
-from engine.config import TrainConfig
-from engine.errors import ConfigError
-from engine.snapshots import SequenceTrace
-from engine.tasks import Task, TaskBatch
+from engine.core.answering import Answering, transduction_of
+from engine.core.config import TrainConfig
+from engine.core.errors import ConfigError
+from engine.core.snapshots import SequenceTrace
+from engine.core.tasks import Task, TaskBatch
 
 SCORE_SEED = 20_180_101
 

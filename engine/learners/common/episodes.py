@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 
 
 def homework_order(y_support: torch.Tensor) -> torch.Tensor:

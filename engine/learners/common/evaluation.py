@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from engine.learners.seam import MetaLearner
-from engine.answering import Answering
+from engine.core.answering import Answering
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from engine.learners.spec import Family, LearnerSpec, RecipeWords
 
 if TYPE_CHECKING:
-    from engine.config import TrainConfig
+    from engine.core.config import TrainConfig
 
 
 class InnerLoopSpec(LearnerSpec):

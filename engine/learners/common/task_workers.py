@@ -25,7 +25,7 @@ from typing import TypeVar
 import torch
 from torch import nn
 
-from engine.tasks import TaskBatch
+from engine.core.tasks import TaskBatch
 
 R = TypeVar("R")
 

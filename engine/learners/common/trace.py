@@ -7,9 +7,9 @@ import torch
 
 from engine.learners.common.losses import accuracy, task_loss
 from engine.learners.maml.maml import Maml
-from engine.answering import Answering
-from engine.snapshots import AdaptationTrace
-from engine.tasks import Task
+from engine.core.answering import Answering
+from engine.core.snapshots import AdaptationTrace
+from engine.core.tasks import Task
 
 
 def _layer(name: str) -> str:

@@ -10,7 +10,7 @@ support set: it starts as the class prototypes (the mean normalised feature of e
 cosine classifier with scale ``SCALE``), then takes ``test_inner_steps`` gradient steps of size
 ``inner_lr`` on the support cross-entropy. Stage 0 is the prototype head. Batch norm normalises the
 support set with its own statistics; a query per query with the support set's, or transductively
-with the query set's (``engine.answering``), as MAML's does.
+with the query set's (``engine.core.answering``), as MAML's does.
 All layers could be fine-tuned too; this baseline fits the head only.
 """
 
@@ -21,14 +21,14 @@ import torch
 import torch.nn.functional as F
 
 from engine.learners.seam import StepReport, TaskScores
-from engine.answering import Answering
-from engine.config import TrainConfig
+from engine.core.answering import Answering
+from engine.core.config import TrainConfig
 from engine.data.sources import train_label_count
-from engine.errors import ConfigError
+from engine.core.errors import ConfigError
 from engine.models import build_model
 from engine.models.batch_stat_norm import statistics_from_first
-from engine.snapshots import AdaptationTrace
-from engine.tasks import Task, TaskBatch
+from engine.core.snapshots import AdaptationTrace
+from engine.core.tasks import Task, TaskBatch
 
 SCALE = 10.0  # logits = SCALE · cos(feature, class weight) for the prototype head
 

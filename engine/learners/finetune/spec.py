@@ -8,7 +8,7 @@ from engine.learners.listing import Listing, parse_listing
 from engine.learners.spec import Family, LearnerSpec, RecipeWords
 
 if TYPE_CHECKING:
-    from engine.config import TrainConfig
+    from engine.core.config import TrainConfig
 
 _LISTING = """
 1| batch = sampler.sample_batch(meta_batch, rng)  # B tasks

@@ -13,15 +13,15 @@ from engine.learners.common.losses import accuracy, task_loss
 from engine.learners.maml.maml import Maml
 from engine.learners.common.task_workers import split_tasks
 from engine.learners.common.trace import adaptation_trace
-from engine.answering import Answering
+from engine.core.answering import Answering
 from engine.learners.registry import LEARNERS
-from engine.config import TrainConfig
-from engine.errors import ConfigError
+from engine.core.config import TrainConfig
+from engine.core.errors import ConfigError
 from engine.models import build_model
 from engine.models.activation_layout import channels_last_activations
 from engine.models.batch_stat_norm import first_derivatives_only
-from engine.snapshots import AdaptationTrace
-from engine.tasks import Task, TaskBatch, stack_tasks
+from engine.core.snapshots import AdaptationTrace
+from engine.core.tasks import Task, TaskBatch, stack_tasks
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class MamlLearner:
     def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False,
                   combine: Callable[[list[torch.Tensor]], None] | None = None) -> StepReport:
         """``combine``: replaces θ's gradients and their first-order part, in place, by their means over
-        the processes of a run (``engine.distributed_training``), before the diagnostics measure them."""
+        the processes of a run (``engine.run.distributed_training``), before the diagnostics measure them."""
         c = self.config
         step = self.maml.meta_step(batch, c.inner_steps, first_order=c.first_order, split_hessian=diagnostics,
                                    recompute=c.recompute, answering=Answering(c.train_answering))

@@ -24,9 +24,9 @@ from torch.utils.checkpoint import checkpoint
 from engine.learners.common.losses import accuracy, task_loss
 from engine.learners.maml.maml_step import MetaStep, run_meta_step
 from engine.learners.common.task_workers import TaskWorkers, replica_for
-from engine.answering import Answering
+from engine.core.answering import Answering
 from engine.models.batch_stat_norm import BatchStatNorm2d, first_derivatives_only, statistics_from_first
-from engine.tasks import TaskBatch
+from engine.core.tasks import TaskBatch
 
 Params = dict[str, torch.Tensor]
 

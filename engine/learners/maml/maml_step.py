@@ -16,10 +16,10 @@ import torch
 
 from engine.learners.common.losses import accuracy, task_loss
 from engine.learners.common.task_workers import split_tasks
-from engine.answering import Answering
+from engine.core.answering import Answering
 from engine.models.activation_layout import channels_last_activations
 from engine.models.batch_stat_norm import first_derivatives_only
-from engine.tasks import TaskBatch
+from engine.core.tasks import TaskBatch
 
 if TYPE_CHECKING:
     from engine.learners.maml.maml import Maml, Params

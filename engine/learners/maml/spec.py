@@ -9,7 +9,7 @@ from engine.learners.published import Reference
 from engine.learners.spec import MenuEntry
 
 if TYPE_CHECKING:
-    from engine.config import TrainConfig
+    from engine.core.config import TrainConfig
 
 # (ways, shots) -> (value, ci95), Omniglot under Finn et al.'s protocol
 _MAML_FINN = {(5, 1): (98.7, 0.4), (5, 5): (99.9, 0.1), (20, 1): (95.8, 0.3), (20, 5): (98.9, 0.2)}

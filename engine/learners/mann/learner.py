@@ -11,7 +11,7 @@ import torch
 
 from engine.learners.common.blackbox import BlackBoxLearner
 from engine.learners.common.episodes import homework_order, label_inputs
-from engine.config import TrainConfig
+from engine.core.config import TrainConfig
 from engine.models.mann import MannNet
 from engine.models.memory_mann import MemoryMannNet
 

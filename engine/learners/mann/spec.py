@@ -9,7 +9,7 @@ from engine.learners.published import Reference
 from engine.learners.spec import Family, LearnerSpec
 
 if TYPE_CHECKING:
-    from engine.config import TrainConfig
+    from engine.core.config import TrainConfig
 
 _CS330_TARGETS = {2: 90.0, 3: 80.0, 4: 70.0}  # 1-shot homework targets (≈)
 

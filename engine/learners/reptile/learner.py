@@ -35,9 +35,9 @@ from torch.func import grad, grad_and_value, vmap
 from engine.learners.seam import StepReport
 from engine.learners.common.losses import accuracy, task_loss
 from engine.learners.maml.learner import MamlLearner
-from engine.config import TrainConfig
-from engine.errors import ConfigError
-from engine.tasks import Task, TaskBatch, stack_tasks
+from engine.core.config import TrainConfig
+from engine.core.errors import ConfigError
+from engine.core.tasks import Task, TaskBatch, stack_tasks
 
 
 class ReptileLearner(MamlLearner):

@@ -8,7 +8,7 @@ from engine.learners.common.inner_loop_spec import InnerLoopSpec
 from engine.learners.spec import RecipeWords
 
 if TYPE_CHECKING:
-    from engine.config import TrainConfig
+    from engine.core.config import TrainConfig
 
 
 class ReptileSpec(InnerLoopSpec):

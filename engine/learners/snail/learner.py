@@ -11,7 +11,7 @@ import torch
 
 from engine.learners.common.blackbox import BlackBoxLearner
 from engine.learners.common.episodes import label_inputs
-from engine.config import TrainConfig
+from engine.core.config import TrainConfig
 from engine.models.snail import SnailNet
 
 

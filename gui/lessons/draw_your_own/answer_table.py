@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
 )
 
-from engine.drawing_answer import DrawingAnswer
+from engine.lessons.drawing_answer import DrawingAnswer
 from gui import theme
 from gui.widgets.images import to_pixmap
 from gui.widgets.task_view import class_colour

@@ -1,7 +1,7 @@
 """One cell of the "draw your own" grid: a canvas to draw a character on with the mouse, its
 caption, what the network will read of it (the 28×28 input), and Undo / Clear.
 
-The canvas shows the rendered drawing itself (``engine.drawing.render``, 105×105, scaled up), so
+The canvas shows the rendered drawing itself (``engine.lessons.drawing.render``, 105×105, scaled up), so
 what the student sees is what the network is given, pen width included.
 """
 
@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from engine.drawing import Drawing, model_input, render
+from engine.lessons.drawing import Drawing, model_input, render
 from gui import theme
 from gui.widgets.images import to_pixmap
 

@@ -10,10 +10,10 @@ from PIL import Image
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QWidget
 
-from engine.drawing import Drawing
-from engine.drawing_answer import cell_name
-from engine.drawing_examples import example_query, example_support
-from engine.drawing_folder import DrawingSet
+from engine.lessons.drawing import Drawing
+from engine.lessons.drawing_answer import cell_name
+from engine.lessons.drawing_examples import example_query, example_support
+from engine.lessons.drawing_folder import DrawingSet
 from gui import theme
 from gui.lessons.draw_your_own.cell import DrawingCell
 from gui.widgets.task_view import class_colour

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.config import TrainConfig
-from engine.drawing_answer import DrawingAnswer
+from engine.core.config import TrainConfig
+from engine.lessons.drawing_answer import DrawingAnswer
 from gui.charts.chart_words import learner_name
 
 

@@ -5,8 +5,8 @@ another drawing of one of them. Classify adapts a shipped meta-learner to the dr
 query's class probabilities at every stage: after each of MAML's inner steps (θ, φ_1, …, φ_K), or
 after each support item a black-box learner reads. It opens on an example task, already answered.
 
-The drawings go through the training data's preparation (``engine.drawing.render``, then
-``engine.data.image_prep``); the answer comes from ``engine.drawing_answer`` in a background thread.
+The drawings go through the training data's preparation (``engine.lessons.drawing.render``, then
+``engine.data.image_prep``); the answer comes from ``engine.lessons.drawing_answer`` in a background thread.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from superqt.utils import create_worker
 
 from assets import checkpoint_path
 from engine.learners.seam import MetaLearner
-from engine.config import TrainConfig
-from engine.drawing_answer import DrawingAnswer, EmptyDrawingError, answer_drawings, check_drawings
-from engine.drawing_folder import load_drawing_set, save_drawing_set
-from engine.errors import UserError
-from engine.learner_io import load_meta_learner
+from engine.core.config import TrainConfig
+from engine.lessons.drawing_answer import DrawingAnswer, EmptyDrawingError, answer_drawings, check_drawings
+from engine.lessons.drawing_folder import load_drawing_set, save_drawing_set
+from engine.core.errors import UserError
+from engine.run.learner_io import load_meta_learner
 from gui.lessons.draw_your_own.text import choice_text, choice_tooltip, headline_html, note_text, story_html
 from gui.lessons.draw_your_own.answer_table import AnswerTable
 from gui.lessons.draw_your_own.grid import DrawingGrid

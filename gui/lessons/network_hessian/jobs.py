@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.config import TrainConfig
+from engine.core.config import TrainConfig
 from engine.second_order.network_report import NetworkReport
 from gui.lessons.network_hessian.source import Handover
 from gui.run.single_job import SingleJob
@@ -39,7 +39,7 @@ def compute_report(source: str | Path | Handover, *, tasks: int = TASKS, seed: i
     """Run in a worker thread: wait for θ if handed over, then the report (the handed-over file is removed)."""
     import torch
 
-    from engine.cpu_threads import governor_for
+    from engine.runtime.cpu_threads import governor_for
     from engine.second_order.network_report import checkpoint_report
 
     started = time.perf_counter()

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from assets import checkpoint_path
-from engine.config import TrainConfig
-from engine.errors import UserError
+from engine.core.config import TrainConfig
+from engine.core.errors import UserError
 from gui import theme
 from gui.run.history import RunHistory
 from gui.lessons.network_hessian.charts import SpectrumCharts, SplitCharts
@@ -129,7 +129,7 @@ class NetworkHessianPanel(QWidget):
 
     def open_checkpoint(self, path: str | Path) -> bool:
         """Show the saved history of the checkpoint at ``path`` and take θ from it; False (and why) if unreadable."""
-        from engine.checkpoints import checkpoint_config, from_json_text, load_checkpoint
+        from engine.run.checkpoints import checkpoint_config, from_json_text, load_checkpoint
 
         path = Path(path)
         try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from engine.errors import UserError
+from engine.core.errors import UserError
 
 HANDOVER_TIMEOUT_S = 600.0  # a slow Omniglot iteration on a busy CPU can take a while
 

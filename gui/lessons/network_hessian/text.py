@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from engine.config import TrainConfig
+from engine.core.config import TrainConfig
 from engine.second_order.network_report import EXACT_LIMIT, HESSIAN_AT, NetworkReport
 
 STORY = ("A trained network at its <b>meta-parameters θ</b>. MAML's meta-gradient is the <b>first-order part</b> "

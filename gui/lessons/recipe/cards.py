@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from engine.recipe_code import STEP_TITLES
+from engine.lessons.recipe_code import STEP_TITLES
 from gui import theme
 
 CARD = "QFrame#recipeCard {{ background: {bg}; border: {width}px solid {border}; border-radius: 6px; }}"

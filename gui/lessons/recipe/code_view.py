@@ -1,4 +1,4 @@
-"""One meta-iteration's code (``engine.recipe_code``), the lines of the step just run highlighted.
+"""One meta-iteration's code (``engine.lessons.recipe_code``), the lines of the step just run highlighted.
 
 Each line carries its recipe step in a gutter (①..④); ``highlight(step)`` marks that step's lines.
 Read back what is shown with ``highlighted_lines()``.

@@ -7,7 +7,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from engine.snapshots import RecipeStep
+from engine.core.snapshots import RecipeStep
 from gui import theme
 from gui.widgets.images import to_pixmap
 from gui.lessons.recipe.task_stage import points_plot

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from engine.snapshots import RecipeStep
+from engine.core.snapshots import RecipeStep
 from gui import theme
 from gui.widgets.images import ImageTile
 from gui.widgets.task_view import class_colour

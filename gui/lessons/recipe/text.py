@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from engine.config import TrainConfig
+from engine.core.config import TrainConfig
 from engine.learners.registry import learner_spec
-from engine.snapshots import RecipeStep
+from engine.core.snapshots import RecipeStep
 
 STORY = ("Every meta-learner follows one recipe: <b>(1)</b> sample a task, <b>(2)</b> sample its disjoint support "
          "and query sets, <b>(3)</b> compute the <b>adapted parameters φ</b> (an inner loop for MAML and Reptile; "

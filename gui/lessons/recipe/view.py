@@ -1,7 +1,7 @@
 """The general recipe, step by step: one meta-iteration of the live run in its four steps.
 
 Top, the recipe as four cards (the step just run highlighted); left, the code of one meta-iteration of
-the run's learner (``engine.recipe_code``), the lines of that step highlighted; right, what each step
+the run's learner (``engine.lessons.recipe_code``), the lines of that step highlighted; right, what each step
 produced on the run's real batch: the task's classes, its support and query sets, the first task's
 queries answered before (θ) and after (φ) adaptation, and the update of θ. "Recipe step" asks the
 engine for the next step (``TrainingSession.request_recipe_step``, served between iterations while
@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import TrainConfig
+from engine.core.config import TrainConfig
 from engine.learners.listing import Listing
-from engine.recipe_code import STEP_TITLES, listing_for
-from engine.snapshots import RecipeStep
+from engine.lessons.recipe_code import STEP_TITLES, listing_for
+from engine.core.snapshots import RecipeStep
 from gui import theme
 from gui.widgets.images import EnlargedImage, ImageTile
 from gui.lessons.recipe.cards import RecipeCards

@@ -6,7 +6,7 @@ meta-trained so that a step or two fits a new wave); right, the joint-training b
 one regressor to the pooled points of many waves, no inner loop). Each plot shows θ's curve
 (dashed), φ_K's curve (solid), and the MSE of both against the true wave on a dense grid.
 
-Every redraw adapts both learners in one numpy call (``engine.sine_adapt``, about a millisecond for
+Every redraw adapts both learners in one numpy call (``engine.lessons.sine_adapt``, about a millisecond for
 K = 10), then gives the existing curves new data; nothing is loaded or built after start-up.
 """
 
@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from assets import checkpoint_path
 from engine.data.sinusoid import X_RANGE
-from engine.errors import UserError
-from engine.sine_adapt import SineAdapter, grid_mse, load_sine_learner, random_sine_task, sine_wave
+from engine.core.errors import UserError
+from engine.lessons.sine_adapt import SineAdapter, grid_mse, load_sine_learner, random_sine_task, sine_wave
 from gui import theme
 from gui.lessons.sine_playground.controls import MAX_STEPS, PlaygroundControls
 from gui.lessons.sine_playground.plot import AFTER_COLOUR, BEFORE_COLOUR, POINT_COLOUR, WAVE_COLOUR, LearnerPlot

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from engine.stepper import ColumnTrajectory, StepperTask
+from engine.lessons.stepper import ColumnTrajectory, StepperTask
 from gui import theme
 from gui.lessons.stepper.grid import QueryPredictionGrid
 from gui.lessons.stepper.text import accuracy_text, change_title, loss_text, start_text

@@ -2,7 +2,7 @@
 
 One job at a time in a pool of its own. The first job loads the shipped learners and the random θ (then kept)
 and reads Omniglot's test split; every job draws its task and runs the whole trajectory k = 0..10 of each
-start (``engine.stepper.step_through``), so stepping in the view is instant. ``ready`` carries a
+start (``engine.lessons.stepper.step_through``), so stepping in the view is instant. ``ready`` carries a
 ``StepperTask`` (plain numbers and a Task); ``failed`` a sentence for the person.
 """
 
@@ -25,14 +25,14 @@ class StartShelf:
 
     def starts(self):
         if self._starts is None:
-            from engine.stepper import load_starting_points
+            from engine.lessons.stepper import load_starting_points
 
             self._starts = load_starting_points(self.checkpoint_dir)
         return self._starts
 
     def sampler(self, data_dir: str | None):
         if data_dir not in self._samplers:
-            from engine.stepper import stepper_sampler
+            from engine.lessons.stepper import stepper_sampler
 
             config = self.starts()[0].learner.config
             self._samplers[data_dir] = stepper_sampler(config.protocol, config.ways, data_dir=data_dir)
@@ -41,7 +41,7 @@ class StartShelf:
 
 def compute_task(shelf: StartShelf, index: int, seed: int, data_dir: str | None):
     """Run in the worker thread: task ``index`` of ``seed`` and the trajectories of every start on it."""
-    from engine.stepper import step_through
+    from engine.lessons.stepper import step_through
 
     return step_through(shelf.starts(), shelf.sampler(data_dir), index, seed=seed)
 

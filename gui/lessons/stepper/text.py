@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.stepper import FINETUNE_FILE, MAML_FILE, RANDOM_SEED, ColumnTrajectory, StepperTask
+from engine.lessons.stepper import FINETUNE_FILE, MAML_FILE, RANDOM_SEED, ColumnTrajectory, StepperTask
 
 SHORT_NAMES = {"meta": "meta-trained θ", "pretrained": "pre-trained classifier", "random": "random θ"}
 

@@ -18,7 +18,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from assets import CHECKPOINTS
-from engine.stepper import SEED, STEPS, StepperTask
+from engine.lessons.stepper import SEED, STEPS, StepperTask
 from gui import theme
 from gui.widgets.images import to_pixmap
 from gui.lessons.stepper.column import StepperColumn

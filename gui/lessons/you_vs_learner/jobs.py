@@ -12,9 +12,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.duel import (QUERIES_PER_ROUND, SEED, SHOTS, DuelRound, learner_checkpoint, queries_per_class, sample_round,
+from engine.lessons.duel import (QUERIES_PER_ROUND, SEED, SHOTS, DuelRound, learner_checkpoint, queries_per_class, sample_round,
                          within_one_alphabet)
-from engine.errors import UserError
+from engine.core.errors import UserError
 from gui.lessons.you_vs_learner.text import no_learner_text
 from gui.run.single_job import SingleJob, failure_sentence
 
@@ -29,7 +29,7 @@ class LearnerShelf:
 
     def get(self, path: Path):
         if path not in self._learners:
-            from engine.learner_io import load_meta_learner
+            from engine.run.learner_io import load_meta_learner
 
             self._learners[path] = load_meta_learner(path, "cpu")[1]
         return self._learners[path]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
-from engine.duel import DuelGame
+from engine.lessons.duel import DuelGame
 from gui import theme
 from gui.lessons.you_vs_learner.text import human_figure, learner_title, protocol_difference, round_text, score_text
 

@@ -9,7 +9,7 @@ split, and under ``finn`` each class turned by a random quarter turn).
 
 from __future__ import annotations
 
-from engine.duel import Answer, LearnerAnswers, Tally, within_one_alphabet
+from engine.lessons.duel import Answer, LearnerAnswers, Tally, within_one_alphabet
 from engine.data.protocols import PROTOCOLS
 
 HUMAN_ERROR = 4.5  # %, Lake, Salakhutdinov, Tenenbaum 2015 (Science), 20-way within-alphabet one-shot

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from assets import CHECKPOINTS
-from engine.duel import SEED, DuelGame, DuelRound, Phase
+from engine.lessons.duel import SEED, DuelGame, DuelRound, Phase
 from gui import theme
 from gui.widgets.choice_tiles import ChoiceGrid
 from gui.lessons.you_vs_learner.scoreboard import Scoreboard
