@@ -28,16 +28,17 @@ def _touch(path: Path, age_s: float) -> Path:
 
 def test_stale_cache_temp_files_are_removed_on_the_next_load(tiny_omniglot):
     folder = decoded_dir()
-    stale = [_touch(folder / f"omniglot28-{_KEY}.npy.k3j_x9q1.tmp", 600),
-             _touch(folder / f"omniglot28-{_KEY}.json.ab12cd34.tmp", 600)]
-    live = _touch(folder / f"omniglot28-{_KEY}.npy.zz99yy88.tmp", 1)  # another process writing now
+    stale = [_touch(folder / f".omniglot28-{_KEY}.npy.k3j_x9q1.tmp", 600),
+             _touch(folder / f".omniglot28-{_KEY}.json.ab12cd34.tmp", 600),
+             _touch(folder / f"omniglot28-{_KEY}.npy.k3j_x9q1.tmp", 600)]  # an earlier version's name
+    live = _touch(folder / f".omniglot28-{_KEY}.npy.zz99yy88.tmp", 1)  # another process writing now
     foreign = [_touch(folder / "notes.tmp", 600), _touch(folder / "other.npy.k3j_x9q1.tmp", 600),
                _touch(folder / f"omniglot28-{_KEY}.npy", 600)]
     load_omniglot(tiny_omniglot)
     assert not any(p.exists() for p in stale)
     assert live.exists() and all(p.exists() for p in foreign)
     # also when the load is served from the cache
-    again = _touch(folder / f"omniglot28-{_KEY}.npy.q1w2e3r4.tmp", 600)
+    again = _touch(folder / f".omniglot28-{_KEY}.npy.q1w2e3r4.tmp", 600)
     load_omniglot(tiny_omniglot)
     assert not again.exists()
 

@@ -4,9 +4,7 @@ written through."""
 
 from __future__ import annotations
 
-import builtins
 import errno
-import io
 import os
 from pathlib import Path
 
@@ -42,51 +40,32 @@ def _same_drawings(a: DrawingSet, b: DrawingSet) -> bool:
 
 
 class _FullDisk:
-    """Files opened for writing in ``folder`` share ``room`` bytes; the write that crosses it writes what
-    still fits (as a real disk does) and raises OSError(ENOSPC), as does every later one."""
+    """Writes to files in ``folder`` share ``room`` bytes; the write that crosses it writes what still fits
+    (as a real disk does) and raises OSError(ENOSPC), as does every later one. Installed over ``os.write``,
+    the one call every file Inner Loop writes goes through (``engine.core.atomic_files``)."""
 
     def __init__(self, folder: Path, room: int) -> None:
         self.folder, self.room, self.failures = folder.resolve(), room, 0
-        self._open = builtins.open
+        self._write = os.write
 
-    def _inside(self, file) -> bool:
-        if isinstance(file, int):
-            try:
-                file = os.readlink(f"/proc/self/fd/{file}")
-            except OSError:
-                return True
-        return Path(os.fsdecode(file)).resolve().parent == self.folder
+    def _inside(self, fd: int) -> bool:
+        try:
+            return Path(os.readlink(f"/proc/self/fd/{fd}")).parent == self.folder
+        except OSError:
+            return True
 
-    def open(self, file, mode="r", *args, **kwargs):
-        handle = self._open(file, mode, *args, **kwargs)
-        if any(flag in mode for flag in "wax+") and self._inside(file):
-            return _Limited(handle, self)
-        return handle
-
-
-class _Limited:
-    def __init__(self, handle, disk: _FullDisk) -> None:
-        self._handle, self._disk = handle, disk
-
-    def write(self, data) -> int:
+    def write(self, fd: int, data) -> int:
+        if not self._inside(fd):
+            return self._write(fd, data)
         data = bytes(data)
-        if len(data) > self._disk.room:
-            self._handle.write(data[:self._disk.room])
-            self._handle.flush()
-            self._disk.room = 0
-            self._disk.failures += 1
+        if len(data) > self.room:
+            if self.room:
+                self._write(fd, data[:self.room])
+            self.room = 0
+            self.failures += 1
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        self._disk.room -= len(data)
-        return self._handle.write(data)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._handle.close()
-
-    def __getattr__(self, name):
-        return getattr(self._handle, name)
+        self.room -= len(data)
+        return self._write(fd, data)
 
 
 @pytest.mark.parametrize("room_in_files", [0.5, 1.5, 4.5])
@@ -96,8 +75,7 @@ def test_a_full_disk_midway_leaves_the_old_set_whole_and_no_temporary_files(tmp_
     before = _snapshot(tmp_path)
     one_file = len(before[support_file(0, 0)])
     disk = _FullDisk(tmp_path, int(room_in_files * one_file))
-    monkeypatch.setattr(builtins, "open", disk.open)
-    monkeypatch.setattr(io, "open", disk.open)
+    monkeypatch.setattr(os, "write", disk.write)
     with pytest.raises(OSError) as info:
         save_drawing_set(tmp_path, _new_set())
     monkeypatch.undo()
@@ -109,8 +87,7 @@ def test_a_full_disk_midway_leaves_the_old_set_whole_and_no_temporary_files(tmp_
 def test_after_a_failed_save_the_next_one_succeeds(tmp_path, monkeypatch):
     save_drawing_set(tmp_path, _old_set())
     disk = _FullDisk(tmp_path, 100)
-    monkeypatch.setattr(builtins, "open", disk.open)
-    monkeypatch.setattr(io, "open", disk.open)
+    monkeypatch.setattr(os, "write", disk.write)
     with pytest.raises(OSError):
         save_drawing_set(tmp_path, _new_set())
     monkeypatch.undo()

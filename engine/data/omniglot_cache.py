@@ -14,13 +14,13 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
+from engine.core.atomic_files import temp_pattern, write_atomically
 from engine.data.omniglot_arrays import DRAWINGS_PER_CHARACTER, IMAGE_SIZE, OmniglotArrays
 from engine.data.omniglot_locate import SplitSource, omniglot_cache_dir
 
@@ -125,21 +125,12 @@ def load_cached(key: str, cache_dir: str | Path | None = None) -> OmniglotArrays
         return None
 
 
-def _write_atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def remove_stale_temps(cache_dir: str | Path | None = None) -> None:
-    """Delete the temporary files of ``_write_atomic`` that a killed process left behind."""
+    """Delete the temporary files of ``write_atomically`` that a killed process left behind."""
     folder, now = decoded_dir(cache_dir), time.time()
-    for pattern in (f"{_PREFIX}*.npy.*.tmp", f"{_PREFIX}*.json.*.tmp"):
+    # ours (``engine.core.atomic_files``), and those of earlier versions, named without the leading dot
+    patterns = [temp_pattern(f"{_PREFIX}*.{kind}") for kind in ("npy", "json")]
+    for pattern in patterns + [f"{_PREFIX}*.npy.*.tmp", f"{_PREFIX}*.json.*.tmp"]:
         for tmp in folder.glob(pattern):
             try:
                 if now - tmp.stat().st_mtime > STALE_TEMP_S:
@@ -163,8 +154,8 @@ def save_cached(key: str, arrays: OmniglotArrays, sources: Iterable[SplitSource]
         "splits": list(arrays.splits), "alphabets": list(arrays.alphabets),
         "characters": list(arrays.characters), "drawers": np.asarray(arrays.drawers).tolist(),
     }
-    _write_atomic(npy, lambda f: np.save(f, np.ascontiguousarray(arrays.images), allow_pickle=False))
-    _write_atomic(js, lambda f: f.write(json.dumps(meta).encode("utf-8")))
+    write_atomically(npy, lambda f: np.save(f, np.ascontiguousarray(arrays.images), allow_pickle=False))
+    write_atomically(js, json.dumps(meta).encode("utf-8"))
     _prune(npy.parent, keep={npy.name, js.name})
     return npy
 

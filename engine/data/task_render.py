@@ -10,15 +10,16 @@ A sinusoid task is drawn as a plot: the true curve, the K support points, the qu
 
 from __future__ import annotations
 
+import io
 import math
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from engine.core.atomic_files import write_atomically
 from engine.core.tasks import ImageInfo, Task
 
 BACKGROUND = (250, 250, 246)
@@ -275,16 +276,6 @@ def _render_regression(task: Task, scale: int) -> Image.Image:
 
 def save_png(image: Image.Image, path: str | os.PathLike[str]) -> Path:
     """Write ``image`` as PNG to ``path`` atomically: a temporary file beside it, then a rename."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            image.save(handle, format="PNG")
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return target
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return write_atomically(path, buffer.getbuffer())

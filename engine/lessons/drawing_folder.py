@@ -17,7 +17,6 @@ import errno
 import io
 import os
 import re
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from PIL import Image
 
 from engine.data.image_prep import open_image, to_gray_on_white
 from engine.core.errors import DataError
-from engine.run.run_log import sync_folder
+from engine.core.atomic_files import stage_beside, sync_folder
 
 QUERY_FILE = "query.png"
 _SUPPORT = re.compile(r"^class(\d+)-drawing(\d+)\.png$")
@@ -77,7 +76,7 @@ def save_drawing_set(folder: str | Path, drawings: DrawingSet) -> list[Path]:
     temporary: dict[str, Path] = {}
     try:
         for name, data in encoded.items():
-            temporary[name] = _write_beside(folder / name, data)
+            temporary[name] = stage_beside(folder / name, data)
         for name, tmp in list(temporary.items()):
             os.replace(tmp, folder / name)  # a link named ``name`` is replaced, its target untouched
             del temporary[name]
@@ -95,22 +94,6 @@ def _png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     to_gray_on_white(image).save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def _write_beside(target: Path, data: bytes) -> Path:
-    """``data`` in a new hidden file next to ``target`` (created, never opened through a link), synced;
-    the file is removed again if writing fails."""
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
-    handle = open(tmp, "xb")  # "x": a file this call creates, so never a link's target nor another's file
-    try:
-        with handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
 
 
 def _read(path: Path) -> Image.Image:

@@ -10,6 +10,7 @@ import torch
 from engine.learners.seam import MetaLearner
 from engine.learners.registry import build_learner
 from engine.run.checkpoints import checkpoint_config, from_json_text, load_checkpoint
+from engine.core.catalog import settings_for
 from engine.core.config import TrainConfig
 from engine.core.errors import CheckpointError
 from engine.run.weights import describe_state_dict_mismatch
@@ -25,14 +26,28 @@ def learner_from_checkpoint(data: dict[str, Any], device: torch.device | str = "
     """``(config, learner, iteration)`` of checkpoint contents already read by ``load_checkpoint``."""
     config = checkpoint_config(data)
     learner = build_learner(config, device)
-    try:
-        learner.module.load_state_dict(data["model"])
-    except (RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        reason = describe_state_dict_mismatch(learner.module, data["model"]) if isinstance(data["model"], dict) else ""
-        reason = reason or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CheckpointError(f"checkpoint weights do not fit its own config: {reason}") from None
-    rates = from_json_text(data.get("learning_rates", "{}"), "learning_rates")
-    if "inner_lr" in rates and config.uses_inner_loop:
-        learner.set_live("inner_lr", rates["inner_lr"], restoring=True)
+    restore_weights(learner.module, data["model"])
+    for name, value in saved_live_settings(data, config).items():
+        if name != "meta_lr":  # the outer optimiser's: not the learner's own
+            learner.set_live(name, value, restoring=True)
     learner.module.eval()
     return config, learner, int(data.get("iteration", 0))
+
+
+def restore_weights(module: torch.nn.Module, state: Any,
+                    problem: str = "checkpoint weights do not fit its own config") -> None:
+    """Load a checkpoint's ``model`` into ``module`` (every restore goes through here), or a
+    ``CheckpointError`` naming the first tensor that does not fit."""
+    try:
+        module.load_state_dict(state)
+    except (RuntimeError, KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        reason = describe_state_dict_mismatch(module, state) if isinstance(state, dict) else ""
+        reason = reason or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CheckpointError(f"{problem}: {reason}") from None
+
+
+def saved_live_settings(data: dict[str, Any], config: TrainConfig) -> dict[str, float]:
+    """The live settings (learning rates) a checkpoint saved, those its learner reads."""
+    rates = from_json_text(data.get("learning_rates", "{}"), "learning_rates")
+    live = {s.name for s in settings_for(config.algo) if s.live}
+    return {name: value for name, value in rates.items() if name in live}

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.core import atomic_files
 from engine.run.disk_errors import writing
 from engine.core.json_nesting import loads_shallow
 from engine.run.stop_signals import held
@@ -84,37 +84,12 @@ def trim_to_iteration(path: str | Path, iteration: int) -> LogTrim:
 
 
 def write_atomically(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to a new file beside ``path``, fsync it, then replace ``path`` with it.
+    """Replace a run-folder file by ``data``, all or nothing (``engine.core.atomic_files``).
 
     A signal meanwhile waits for the end (``engine.run.stop_signals.held``); a disk that refuses the
     write raises a one-line ``DiskWriteError`` naming ``path``, and leaves ``path`` as it was."""
-    path = Path(path)
     with held(), writing(path):
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            try:
-                _write_all(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    sync_folder(path.parent)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        atomic_files.write_atomically(path, data)
 
 
 _APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
@@ -131,7 +106,7 @@ class MetricsLog:
 
     def append(self, row: dict) -> None:
         with writing(self.path):
-            _write_all(self._fd, (json.dumps(row) + "\n").encode("utf-8"))
+            atomic_files.write_all(self._fd, (json.dumps(row) + "\n").encode("utf-8"))
 
     def close(self) -> None:
         if self._fd is not None:
@@ -143,20 +118,6 @@ class MetricsLog:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
-
-
-def sync_folder(folder: Path) -> None:
-    """Make renames in ``folder`` durable where the platform allows it (not on Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def remove_stale_temp_files(folder: str | Path, *, older_than_s: float = STALE_AFTER_S) -> list[Path]:

@@ -29,19 +29,16 @@ from engine.learners.common.evaluation import StepMetrics, evaluate
 from engine.learners.seam import grad_norm
 from engine.learners.registry import LEARNER_CONSTRUCTION, build_learner
 from engine.core.catalog import settings_for
-from engine.run.checkpoints import (CHECKPOINT_NAME, checkpoint_config, from_json_text, load_checkpoint, save_checkpoint,
-                                to_json_text)
+from engine.run.checkpoints import CHECKPOINT_NAME
 from engine.core.config import TrainConfig
 from engine.run.controls import TrainingControls, Turn
 from engine.runtime.cpu_threads import ThreadGovernor
 from engine.data.sources import make_sampler
-from engine.run.disk_errors import writing
-from engine.core.errors import CheckpointError, ConfigError, DivergenceError, MissingSplitError
+from engine.core.errors import ConfigError, MissingSplitError
 from engine.run.finite_state import LastFiniteState, non_finite_entries
+from engine.run.run_checkpoint import CheckpointedRun, names_of
 from engine.runtime.memory_budget import check_task_batch_fits
-from engine.run.weights import describe_state_dict_mismatch
 from engine.core.snapshots import (AdaptationTrace, RecipeStep, RunFinished, SequenceTrace, StopReason, TrainingSnapshot, ValidationResult)
-from engine.run.stop_signals import held
 from engine.core.tasks import TaskBatch
 
 Event = TrainingSnapshot | AdaptationTrace | SequenceTrace | RecipeStep | RunFinished
@@ -56,7 +53,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-class Trainer:
+class Trainer(CheckpointedRun):
     """One meta-training run: model, optimiser, samplers, RNG state and metric history."""
 
     def __init__(self, config: TrainConfig, *, controls: TrainingControls | None = None,
@@ -270,7 +267,7 @@ class Trainer:
         elif not math.isfinite(snap.grad_norm):
             what = f"the meta-gradient norm became {snap.grad_norm}"
         else:
-            what = f"the update left {_names(self.broken)} non-finite"
+            what = f"the update left {names_of(self.broken)} non-finite"
         kept = self._keep_last_good(snap)
         message = (f"diverged at iteration {snap.iteration}: {what}; θ was not updated. "
                    "Lower the inner or meta learning rate."
@@ -325,96 +322,3 @@ class Trainer:
         self.iteration = bad.iteration - 1
         self.wall_time = self.history[-1]["wall_time"] if self.history else 0.0
         return self._save_if_run_dir()
-
-    # -- checkpoints ------------------------------------------------------------------------------
-    def state(self) -> dict:
-        return {
-            "config": to_json_text(self.config.to_dict()),
-            "iteration": self.iteration,
-            "wall_time": self.wall_time,
-            "model": {k: v.detach().cpu() for k, v in self.learner.module.state_dict().items()},
-            "optimizer": self.optimizer.state_dict(),
-            "rng_numpy": to_json_text(self.rng.bit_generator.state),
-            "rng_torch": torch.get_rng_state(),
-            "history": to_json_text(self.history),
-            "learning_rates": to_json_text(self.live),
-            "display_draws": self._display_draws,
-        }
-
-    def save(self, path: str | Path) -> Path:
-        """Write the checkpoint atomically, whole even when a stop signal comes meanwhile; a full disk
-        is one line naming ``path``. A state holding a NaN or an infinity is never written."""
-        broken = non_finite_entries(self.learner.module)
-        if broken:
-            raise DivergenceError(f"not saved to {path}: {_names(broken)} holds values that are not finite")
-        with held(), writing(path):
-            return save_checkpoint(path, self.state())
-
-    @classmethod
-    def resume(cls, path: str | Path, *, controls: TrainingControls | None = None,
-               run_dir: str | Path | None = None, governor: ThreadGovernor | None = None,
-               **overrides) -> "Trainer":
-        """Continue a run from its checkpoint; ``overrides`` may extend iterations or minutes."""
-        data = load_checkpoint(path)
-        config = checkpoint_config(data)
-        if overrides:
-            config = config.with_changes(**overrides)
-        trainer = cls(config, controls=controls, run_dir=run_dir, governor=governor)
-        trainer.load_state(data)
-        return trainer
-
-    @classmethod
-    def from_learner(cls, path: str | Path, *, controls: TrainingControls | None = None,
-                     run_dir: str | Path | None = None, governor: ThreadGovernor | None = None,
-                     **overrides) -> "Trainer":
-        """Start from a learner file's θ (e.g. a shipped checkpoint, which holds no optimiser state):
-        its settings, weights, iteration count and metric history, with a fresh optimiser and the
-        task stream of its seed. A classroom demo opens on a trained learner this way."""
-        data = load_checkpoint(path)
-        config = checkpoint_config(data)
-        if overrides:
-            config = config.with_changes(**overrides)
-        trainer = cls(config, controls=controls, run_dir=run_dir, governor=governor)
-        try:
-            trainer.learner.module.load_state_dict(data["model"])
-        except (RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
-            raise CheckpointError("checkpoint weights do not fit its own config: "
-                                  + _mismatch(trainer.learner.module, data["model"], exc)) from None
-        trainer.iteration = int(data.get("iteration", 0))
-        trainer.wall_time = float(data.get("wall_time", 0.0))
-        trainer.history = from_json_text(data.get("history", "[]"), "history")
-        rates = from_json_text(data.get("learning_rates", "{}"), "learning_rates")
-        trainer.set_learning_rates(restoring=True, **{k: v for k, v in rates.items() if k in trainer.live})
-        return trainer
-
-    def load_state(self, data: dict) -> None:
-        missing = [k for k in ("optimizer", "rng_numpy", "rng_torch", "history", "learning_rates") if k not in data]
-        if missing:
-            raise CheckpointError(f"this file holds a learner without its training state ({', '.join(missing)}); "
-                                  "it can be evaluated or used, not resumed")
-        try:
-            self.learner.module.load_state_dict(data["model"])
-            self.optimizer.load_state_dict(data["optimizer"])
-        except (RuntimeError, KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
-            raise CheckpointError("checkpoint does not fit this model: "
-                                  + _mismatch(self.learner.module, data["model"], exc)) from None
-        self.iteration = int(data["iteration"])
-        self.wall_time = float(data["wall_time"])
-        self.rng.bit_generator.state = from_json_text(data["rng_numpy"], "rng_numpy")
-        torch.set_rng_state(data["rng_torch"])
-        self.history = from_json_text(data["history"], "history")
-        self._display_draws = int(data.get("display_draws", 0))
-        if self._display_draws:
-            self.display_task = self._draw_display_task()
-        rates = from_json_text(data["learning_rates"], "learning_rates")
-        self.set_learning_rates(restoring=True, **rates)
-
-
-def _names(entries: list[str]) -> str:
-    shown = ", ".join(entries[:2])
-    return shown + (f" and {len(entries) - 2} more" if len(entries) > 2 else "")
-
-
-def _mismatch(module: torch.nn.Module, state: dict, exc: Exception) -> str:
-    """The first parameter that does not fit, with both shapes; else the first line of torch's error."""
-    return describe_state_dict_mismatch(module, state) or (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -114,3 +114,15 @@ def list_in_legend(plot: pg.PlotItem, entries: list, extra: list = ()) -> None:
             plot.legend.addItem(series.smooth if isinstance(series, SmoothedCurve) else series.curve, name)
     for item, name in extra:
         plot.legend.addItem(item, name)
+
+
+def shown_values(*curves: SmoothedCurve) -> list[np.ndarray]:
+    """The y values the curves draw now (smoothed, and raw where shown): what a y axis must fit."""
+    out = []
+    for curve in curves:
+        items = [curve.smooth] + ([curve.raw] if curve.raw.isVisible() else [])
+        for item in items:
+            y = item.yData
+            if y is not None and len(y):
+                out.append(y)
+    return out

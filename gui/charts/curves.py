@@ -34,7 +34,8 @@ from gui.charts import curve_export
 from gui.charts.chart_area import TimedGraphics, vertical_scroll
 from gui.charts.chart_ranges import nice_upper, settled_y_range
 from gui.charts.chart_words import chart_words
-from gui.charts.curve_items import PointSeries, SmoothedCurve, list_in_legend
+from gui.charts.curve_items import PointSeries, SmoothedCurve, list_in_legend, shown_values
+from gui.charts.live_line import Smoothed, live_line
 from gui.run.history import RunHistory, write_csv
 from gui.charts.reference_line import make_reference_line, show_comparison
 from engine.learners.published import Reference
@@ -318,7 +319,7 @@ class CurvesView(QWidget):
         steps, beta, log = run.steps, self.beta, self.log_y.isChecked()
         self.meta_loss.update(x, steps.column("meta_loss"), beta=beta, stride=steps.stride, log=log)
         self.pre_loss.update(x, steps.column("pre_loss"), beta=beta, stride=steps.stride, log=log)
-        self._settle_y_range(self.loss_plot, *self._shown_values(self.meta_loss, self.pre_loss),
+        self._settle_y_range(self.loss_plot, *shown_values(self.meta_loss, self.pre_loss),
                              *self._overlay_values(self.loss_plot))
 
     def _draw_performance(self, run: RunHistory, x: np.ndarray) -> None:
@@ -339,19 +340,8 @@ class CurvesView(QWidget):
             curve.update(xs, splits.column(column), beta=self.beta, stride=splits.stride, log=log)
             curve.smooth.setSymbol("o" if 0 < len(xs) < 30 else None)  # a lone measurement stays visible
             curve.smooth.setSymbolSize(6)
-        self._settle_y_range(self.grad_plot, *self._shown_values(self.grad_norm, self.grad_first, self.grad_hessian),
+        self._settle_y_range(self.grad_plot, *shown_values(self.grad_norm, self.grad_first, self.grad_hessian),
                              *self._overlay_values(self.grad_plot))
-
-    @staticmethod
-    def _shown_values(*curves: SmoothedCurve) -> list[np.ndarray]:
-        out = []
-        for curve in curves:
-            items = [curve.smooth] + ([curve.raw] if curve.raw.isVisible() else [])
-            for item in items:
-                y = item.yData
-                if y is not None and len(y):
-                    out.append(y)
-        return out
 
     def _overlay_values(self, plot: pg.PlotItem) -> list[np.ndarray]:
         return [c.smooth.yData for o in self.overlays for c, _, _ in o.curves
@@ -372,32 +362,10 @@ class CurvesView(QWidget):
                              log=log and column != "post_accuracy")
 
     def _update_live(self, run: RunHistory) -> None:
-        steps = run.steps
-        if len(steps) == 0:
-            self.live.setText("No meta-iteration yet: press Play (Space) or Step (→).")
-            return
+        last = Smoothed(self.meta_loss.last_smoothed, self.pre_loss.last_smoothed, self.pre_acc.last_smoothed,
+                        self.post_acc.last_smoothed, self.grad_norm.last_smoothed)
         before = self.config is None or self.config.uses_inner_loop  # black-box learners have no "before"
-        parts = [f"<b>it {int(steps.last('iteration')):,}</b>",
-                 f"meta-loss <b>{self.meta_loss.last_smoothed:.4g}</b>"
-                 + (f" (before adaptation {self.pre_loss.last_smoothed:.4g})" if before else "")]
-        if self._is_classification():
-            parts.append(f"query acc {self.pre_acc.last_smoothed:.1f}% → <b>{self.post_acc.last_smoothed:.1f}%</b>"
-                         if before else f"query acc <b>{self.post_acc.last_smoothed:.1f}%</b>")
-        parts.append(f"‖∇‖ {self.grad_norm.last_smoothed:.3g}")
-        if len(run.splits):
-            parts.append(f"first-order {run.splits.last('grad_norm_first_order'):.3g}, "
-                         f"<span style='color:{theme.VERMILLION}'>Hessian term "
-                         f"{run.splits.last('grad_norm_hessian'):.3g}</span>")
-        val = run.validation
-        if len(val):
-            it = int(val.last("iteration"))
-            if self._is_classification():
-                parts.append(f"<span style='color:{theme.GREEN}'>validation <b>{100 * val.last('val_accuracy'):.1f} ± "
-                             f"{100 * val.last('val_accuracy_ci95'):.1f}%</b> @ {it:,}</span>")
-            else:
-                parts.append(f"<span style='color:{theme.GREEN}'>validation MSE <b>{val.last('val_loss'):.3f} ± "
-                             f"{val.last('val_loss_ci95'):.3f}</b> @ {it:,}</span>")
-        self.live.setText(" · ".join(parts))
+        self.live.setText(live_line(run, last, before=before, classify=self._is_classification()))
 
     def _on_smoothing(self, position: int) -> None:
         beta = beta_from_slider(position)

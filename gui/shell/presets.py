@@ -35,6 +35,7 @@ from enum import Enum
 from pathlib import Path
 
 from assets import ASSETS, CHECKPOINTS, checkpoint_path
+from engine.core.atomic_files import write_atomically
 from engine.core.config import TrainConfig, default_config
 from engine.core.errors import UserError
 from gui.shell.lazy_views import LAZY_VIEW_KEYS
@@ -320,9 +321,8 @@ def save_user_preset(title: str, config: TrainConfig, *, narrative: str = "", de
     folder = user_presets_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = user_preset_file(name)
-    scratch = folder / f"{name}.json.tmp"  # not *.json: never read as a preset, even half-written
-    scratch.write_text(json.dumps(preset.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(scratch, target)  # never a half-written preset
+    # never a half-written preset; the temporary file is hidden and not *.json, so never read as one
+    write_atomically(target, (json.dumps(preset.to_json(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return read_preset(target, user=True)
 
 
