@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.core.catalog import SETTINGS, SETTINGS_BY_NAME, settings_for
@@ -87,3 +88,30 @@ def test_control_flow_results_are_enums_that_still_read_as_words():
     finished = RunFinished(3, StopReason.DIVERGED, "nan")
     assert finished.reason == "diverged" and f"{finished.reason}" == "diverged"
     assert json.dumps({"reason": finished.reason}) == '{"reason": "diverged"}'
+
+
+@pytest.mark.parametrize("name", [n for n, spec in LEARNERS.items() if "classification" in spec.models])
+def test_stage_answers_end_where_the_public_api_answers(name):
+    """The drawing view's stage-by-stage answers (the learner's own) end on what ``adapt`` + ``predict_proba``
+    answer, and each query's row does not depend on the other queries."""
+    import torch
+
+    from engine.data.sources import make_sampler
+
+    config = default_config("glyphs", algo=name, iterations=1, ways=3, test_inner_steps=2)
+    torch.manual_seed(0)
+    learner = build_learner(config)
+    if not hasattr(learner, "stage_answers"):
+        pytest.skip(f"{spec_label(name)} has no stages to replay")
+    task = make_sampler("glyphs", protocol="glyphs", ways=3, shots=2, queries=2).sample(np.random.default_rng(1))
+    answers = learner.stage_answers(task.x_support, task.y_support, task.x_query)
+    assert answers.probs.shape[1:] == (task.x_query.shape[0], config.ways)
+    assert len(answers.stages) == answers.probs.shape[0] > 1
+    api = learner.predict_proba(learner.adapt(task.x_support, task.y_support), task.x_query).numpy()
+    np.testing.assert_allclose(answers.probs[-1], api, atol=1e-5)
+    alone = learner.stage_answers(task.x_support, task.y_support, task.x_query[:1])
+    np.testing.assert_allclose(alone.probs[:, 0], answers.probs[:, 0], atol=1e-5)
+
+
+def spec_label(name: str) -> str:
+    return LEARNERS[name].label

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -37,6 +38,17 @@ class StepReport:
     pre_accuracy: float | None
     post_accuracy: float | None
     diagnostics: dict[str, float] = field(default_factory=dict)  # e.g. MAML's Hessian split
+
+
+@dataclass(frozen=True)
+class StageAnswers:
+    """The queries' class probabilities ``probs [S, Q, N]`` at each stage of adaptation: after inner step
+    0..K (``by_steps``) or after reading 0..P support items (``stages`` names each, e.g. "step 2" or
+    "read class 3"); each query answered on its own."""
+
+    stages: tuple[str, ...]
+    probs: np.ndarray
+    by_steps: bool
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,10 @@ class MetaLearner(Protocol):
                       answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
         """``[Q, N]`` class probabilities of the queries, given what ``adapt`` returned; per query, no
         row depends on the other queries."""
+
+    def stage_answers(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor) -> StageAnswers:
+        """One support set's queries answered at each stage of adaptation, without labels for the queries
+        (a drawing a student made has none). Optional: learners without stages do not have it."""
 
     def before_and_after(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor, y_q: torch.Tensor,
                          grid: torch.Tensor) -> dict:

@@ -1,8 +1,8 @@
 """A meta-learner's answer to a task a student drew, stage by stage.
 
-MAML: the query's class probabilities at φ_0 = θ, φ_1, …, φ_K (the one trajectory, K = the
-learner's test steps). A black-box learner: after reading 0, 1, …, P support items, in the order it
-reads them (its growing prefixes, as ``BlackBoxLearner.trace`` does for a sampled task).
+The learner's own ``stage_answers``: MAML's class probabilities at φ_0 = θ, φ_1, …, φ_K (the one
+trajectory, K = the learner's test steps); a black-box learner's after reading 0, 1, …, P support
+items, in the order it reads them (its growing prefixes, as its ``trace`` does for a sampled task).
 
 Why not ``learner.trace(task)``: a trace needs the query's true label (for its loss and accuracy).
 The query is answered on its own (``Maml.answer``, per query: batch norm takes the support
@@ -23,8 +23,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from engine.learners.common.blackbox import BlackBoxLearner
-from engine.learners.common.episodes import gather_items
+from engine.learners.common.episodes import support_item_name
 from engine.learners.seam import MetaLearner
 from engine.data.image_prep import drawings_to_batch
 from engine.lessons.drawing import MIN_INK, ink_fraction
@@ -60,8 +59,8 @@ class DrawingAnswer:
 
 
 def cell_name(label: int, shot: int, shots: int) -> str:
-    """How the view captions a support cell, and so how an error names it."""
-    return f"class {label + 1}" if shots == 1 else f"class {label + 1}, drawing {shot + 1}"
+    """How the view captions a support cell, and so how an error names it (as the learners name what they read)."""
+    return support_item_name(label, shot, shots)
 
 
 def check_drawings(support: Sequence[Sequence[Image.Image | None]], query: Image.Image | None) -> None:
@@ -90,40 +89,12 @@ def answer_drawings(learner: MetaLearner, support: Sequence[Sequence[Image.Image
     device = getattr(learner, "device", torch.device("cpu"))
     x_s, x_q = x[:-1].to(device), x[-1:].to(device)
     y_s = torch.arange(ways, device=device).repeat_interleave(shots)
-    black_box = isinstance(learner, BlackBoxLearner)
-    if black_box:
-        stages, probs = _by_reading(learner, x_s, y_s, x_q)
-    elif hasattr(learner, "maml"):
-        stages, probs = _by_steps(learner, x_s, y_s, x_q)
-    else:
-        raise ConfigError(f"{learner.config.algo} has no per-stage answer here; choose MAML or a black-box learner")
-    probs = probs.astype(np.float64)
-    return DrawingAnswer(learner.config.algo, ways, stages, probs / probs.sum(1, keepdims=True),
-                         x[:, 0].numpy(), not black_box)
+    if not hasattr(learner, "stage_answers"):
+        raise ConfigError(f"{learner.config.spec.label} has no per-stage answer here; choose MAML or a "
+                          "black-box learner")
+    answers = learner.stage_answers(x_s, y_s, x_q)
+    probs = answers.probs[:, -1].astype(np.float64)
+    return DrawingAnswer(learner.config.algo, ways, answers.stages, probs / probs.sum(1, keepdims=True),
+                         x[:, 0].numpy(), answers.by_steps)
 
 
-def _by_steps(learner, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor) -> tuple[tuple[str, ...], np.ndarray]:
-    maml = learner.maml
-    steps = learner.config.test_inner_steps
-    theta = {k: v.detach() for k, v in maml.theta().items()}
-    with torch.no_grad():
-        path = maml.trajectory(theta, x_s, y_s, steps, first_order=True)
-        rows = [maml.answer(phi, x_s, x_q)[-1].softmax(-1).cpu().numpy() for phi in path.phis]
-    stages = ("θ (no step)",) + tuple(f"step {k}" for k in range(1, steps + 1))
-    return stages, np.stack(rows)
-
-
-def _by_reading(learner: BlackBoxLearner, x_s: torch.Tensor, y_s: torch.Tensor,
-                x_q: torch.Tensor) -> tuple[tuple[str, ...], np.ndarray]:
-    learner.module.eval()
-    order = learner.reading_order(y_s[None])
-    xs, ys = gather_items(x_s[None], order), gather_items(y_s[None], order)
-    rows = []
-    with torch.no_grad():
-        for p in range(xs.shape[1] + 1):
-            logits, _ = learner.query_logits(xs[:, :p], ys[:, :p], x_q[None])
-            rows.append(logits[0, 0].softmax(-1).cpu().numpy())
-    shots = x_s.shape[0] // learner.ways
-    read = [cell_name(int(c), int(k), shots) for c, k in
-            zip(ys[0].tolist(), [int(order[0, i]) % shots for i in range(xs.shape[1])])]
-    return ("nothing read",) + tuple(f"read {name}" for name in read), np.stack(rows)

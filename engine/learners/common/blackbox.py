@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.learners.common.episodes import gather_items, random_order
-from engine.learners.seam import StepReport, TaskScores
+from engine.learners.common.episodes import gather_items, random_order, support_item_name
+from engine.learners.seam import StageAnswers, StepReport, TaskScores
 from engine.core.answering import Answering, transduction_of
 from engine.core.config import TrainConfig
 from engine.core.errors import ConfigError
@@ -123,6 +123,22 @@ class BlackBoxLearner:
         with torch.no_grad():
             logits, _ = self.answers(x_s, y_s, x_query.to(self.device)[None], answering)
         return logits[0].softmax(-1).cpu()
+
+    def stage_answers(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor) -> StageAnswers:
+        """The queries' probabilities after reading 0, 1, …, P support items, in the order it reads them
+        (its growing prefixes, as ``trace`` does for a sampled task)."""
+        self.module.eval()
+        order = self.reading_order(y_s[None])
+        xs, ys = gather_items(x_s[None], order), gather_items(y_s[None], order)
+        rows = []
+        with torch.no_grad():
+            for p in range(xs.shape[1] + 1):
+                logits, _ = self.answers(xs[:, :p], ys[:, :p], x_q[None], Answering.PER_QUERY)
+                rows.append(logits[0].softmax(-1).cpu().numpy())
+        shots = x_s.shape[0] // self.ways
+        read = [support_item_name(int(c), int(order[0, i]) % shots, shots) for i, c in enumerate(ys[0].tolist())]
+        return StageAnswers(("nothing read",) + tuple(f"read {name}" for name in read), np.stack(rows),
+                            by_steps=False)
 
     def before_and_after(self, x_s, y_s, x_q, y_q, grid=None) -> dict:
         """The recipe's step 3: φ = f_θ(support set); the queries answered before reading any support

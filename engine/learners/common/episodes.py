@@ -73,3 +73,8 @@ def homework_arrays(x_support: torch.Tensor, y_support: torch.Tensor, x_query: t
     inputs = targets.clone()
     inputs[-1] = 0
     return images, inputs, targets, q_order
+
+
+def support_item_name(label: int, shot: int, shots: int) -> str:
+    """How a support item is called to a reader: its class, and its drawing when there are several."""
+    return f"class {label + 1}" if shots == 1 else f"class {label + 1}, drawing {shot + 1}"

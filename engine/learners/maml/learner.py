@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch.func import vmap
 
-from engine.learners.seam import StepReport, TaskScores, grad_norm
+from engine.learners.seam import StageAnswers, StepReport, TaskScores, grad_norm
 from engine.learners.common.losses import accuracy, task_loss
 from engine.learners.maml.maml import Maml
 from engine.learners.common.task_workers import split_tasks
@@ -154,6 +155,16 @@ class MamlLearner:
 
     def inner_lr(self) -> float:
         return self.maml.inner_lr
+
+    def stage_answers(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor) -> StageAnswers:
+        """The queries' probabilities at φ_0 = θ, φ_1, …, φ_K (the one trajectory, K = the test steps)."""
+        maml, steps = self.maml, self.config.test_inner_steps
+        theta = {k: v.detach() for k, v in maml.theta().items()}
+        with torch.no_grad():
+            path = maml.trajectory(theta, x_s, y_s, steps, first_order=True)
+            probs = [maml.answer(phi, x_s, x_q).softmax(-1).cpu().numpy() for phi in path.phis]
+        stages = ("θ (no step)",) + tuple(f"step {k}" for k in range(1, steps + 1))
+        return StageAnswers(stages, np.stack(probs), by_steps=True)
 
     # -- the recipe's step 3 ----------------------------------------------------------------------
     def recipe_phi(self, x_s, y_s, x_q, y_q) -> tuple[dict[str, torch.Tensor], str]:

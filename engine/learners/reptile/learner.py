@@ -1,7 +1,7 @@
 """Reptile (Nichol, Achiam & Schulman 2018) behind the learner seam.
 
-Per task, K plain SGD steps on the support set from φ_0 = θ (``Maml.trajectory``, first order: no
-graph is kept), then θ moves toward the adapted parameters:
+Per task, K plain SGD steps from φ_0 = θ (``adapt_on_examples``: one pass over the task's support and
+query examples in K minibatches, first order, no graph kept), then θ moves toward the adapted parameters:
 
     θ ← θ + ε · mean_tasks(φ_K − θ).
 
@@ -30,7 +30,7 @@ on those examples before and after its inner loop. At test time (scoring, traces
 from __future__ import annotations
 
 import torch
-from torch.func import grad, grad_and_value, vmap
+from torch.func import grad, vmap
 
 from engine.learners.seam import StepReport
 from engine.learners.common.losses import accuracy, task_loss
@@ -60,17 +60,12 @@ class ReptileLearner(MamlLearner):
 
         ``diagnostics`` (MAML's Hessian split) does not apply: there is no Hessian term.
         """
-        maml, steps, classify = self.maml, self.config.inner_steps, self.kind == "classification"
+        maml, classify = self.maml, self.kind == "classification"
         theta = {k: v.detach() for k, v in maml.theta().items()}
-
-        support_step = grad_and_value(maml.loss_at)
 
         def per_task(x_s, y_s, x_q, y_q):
             x, y = self.training_examples(x_s, y_s, x_q, y_q)
-            phi = theta
-            for chunk_x, chunk_y in zip(torch.tensor_split(x, steps), torch.tensor_split(y, steps)):
-                grads, _ = support_step(phi, chunk_x, chunk_y)
-                phi = maml.inner_step(phi, grads)
+            phi = self.adapt_on_examples(theta, x, y)
             out, pre = maml.forward_with(phi, x), maml.forward_with(theta, x)
             losses = torch.stack([task_loss(maml.kind, out, y), task_loss(maml.kind, pre, y)])
             accs = torch.stack([accuracy(out, y), accuracy(pre, y)]) if classify else losses
@@ -105,11 +100,17 @@ class ReptileLearner(MamlLearner):
         ys = torch.cat([per_class(y_s), per_class(y_q)], dim=1).transpose(0, 1)
         return xs.reshape(-1, *x.shape[1:]), ys.reshape(-1)
 
+    def adapt_on_examples(self, theta: dict[str, torch.Tensor], x: torch.Tensor,
+                          y: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Reptile's inner loop: one pass over ``x, y`` in K consecutive minibatches, a plain SGD step each."""
+        maml, steps = self.maml, self.config.inner_steps
+        phi = theta
+        for chunk_x, chunk_y in zip(torch.tensor_split(x, steps), torch.tensor_split(y, steps)):
+            phi = maml.inner_step(phi, grad(maml.loss_at)(phi, chunk_x, chunk_y))
+        return phi
+
     def recipe_phi(self, x_s, y_s, x_q, y_q) -> tuple[dict[str, torch.Tensor], str]:
         """As Reptile meta-trains: one pass over the support and query examples in K minibatches."""
-        maml, k = self.maml, self.config.inner_steps
-        x, y = self.training_examples(x_s, y_s, x_q, y_q)
-        phi = {name: p.detach() for name, p in maml.theta().items()}
-        for xb, yb in zip(torch.tensor_split(x, k), torch.tensor_split(y, k)):
-            phi = maml.inner_step(phi, grad(maml.loss_at)(phi, xb, yb))
-        return phi, "minibatches of the support and query examples (as Reptile meta-trains)"
+        theta = {name: p.detach() for name, p in self.maml.theta().items()}
+        return (self.adapt_on_examples(theta, *self.training_examples(x_s, y_s, x_q, y_q)),
+                "minibatches of the support and query examples (as Reptile meta-trains)")
