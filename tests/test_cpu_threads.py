@@ -113,3 +113,24 @@ def test_a_thread_count_within_the_cores_is_kept_and_not_remarked(machine, monke
     monkeypatch.setattr(cpu_threads, "_said", set(), raising=False)
     assert governor_for(2).choose().reason == "asked for"
     assert capsys.readouterr().err == ""
+
+
+def test_niced_neighbours_leave_their_cores_to_a_normal_priority_run():
+    """/proc/stat's cpu line: user nice system idle iowait irq softirq steal. Two nice-19 jobs kept both
+    cores busy (all their time in the nice column); our run at priority 0 takes the cores from them."""
+    fields = ["0", "200", "0", "0", "0", "0", "0", "0"]  # 2 s of niced work on 2 cores over 1 s (100 Hz)
+    busy, total = cpu_threads.busy_and_total(fields, count_nice=False)
+    assert (busy, total) == (0.0, 200 / cpu_threads._TICKS)
+    busy, total = cpu_threads.busy_and_total(fields, count_nice=True)  # a niced run of our own competes
+    assert busy == total == 200 / cpu_threads._TICKS
+    mixed = ["100", "100", "0", "0", "0", "0", "0", "0"]  # one ordinary job, one niced
+    assert cpu_threads.busy_and_total(mixed, count_nice=False)[0] == 100 / cpu_threads._TICKS
+
+
+def test_the_governor_reads_its_own_priority(monkeypatch):
+    monkeypatch.setattr(cpu_threads._PROC_STAT.__class__, "read_text",
+                        lambda self: "cpu  0 200 0 0 0 0 0 0 0 0\n")
+    monkeypatch.setattr(cpu_threads, "_own_niceness", lambda: 0)
+    assert cpu_threads._machine_busy_seconds()[0] == 0.0
+    monkeypatch.setattr(cpu_threads, "_own_niceness", lambda: 19)
+    assert cpu_threads._machine_busy_seconds()[0] == 200 / cpu_threads._TICKS

@@ -1,13 +1,15 @@
 """Training speed on a busy machine: quiet vs one other process spinning on a core, in one run.
 
-Three measurements of the same training step (MAML, 5-way 1-shot, 15 queries, meta-batch 32 on
-glyphs, which have Omniglot's shapes and need no data): the machine quiet (torch's default
-threads), loaded with torch's default threads, and loaded with the ``ThreadGovernor``'s choice.
-The ratio loaded/quiet is what a user on a busy laptop keeps.
+Measurements of the same training step (MAML, 5-way 1-shot, 15 queries, meta-batch 32 on glyphs,
+which have Omniglot's shapes and need no data): the machine quiet (torch's default threads), loaded
+with torch's default threads, and loaded with the ``ThreadGovernor``'s choice; then with a nice-19
+spinner instead (a background job that yields its core), with one thread and with the default, and
+the governor's choice there. The ratio loaded/quiet is what a user on a busy laptop keeps.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -50,9 +52,30 @@ def bench_contention(seconds: float = 20.0, *, meta_batch: int = 32, queries: in
         spinner.kill()
         spinner.wait()
         torch.set_num_threads(default_threads)
+    niced = _niced_neighbour(trainer, seconds, default_threads)
     return {"task": f"MAML 2nd order, glyphs 5-way 1-shot {queries}-query, meta-batch {meta_batch}",
             "cores": usable_cores(), "default_threads": default_threads,
             "quiet_it_per_s": quiet, "loaded_default_it_per_s": loaded, "loaded_governed_it_per_s": governed,
             "governed_threads": choice.threads, "governor_reason": choice.reason,
             "iterations": {"quiet": quiet_n, "loaded_default": loaded_n, "loaded_governed": governed_n},
-            "ratio_default": loaded / quiet, "ratio_governed": governed / quiet}
+            "ratio_default": loaded / quiet, "ratio_governed": governed / quiet,
+            **{f"nice19_{key}": value for key, value in niced.items()},
+            "nice19_ratio_one_thread": niced["one_thread_it_per_s"] / quiet,
+            "nice19_ratio_default": niced["default_it_per_s"] / quiet}
+
+
+def _niced_neighbour(trainer: Trainer, seconds: float, default_threads: int) -> dict:
+    """The step rate beside a nice-19 spinner, with one thread and with the default, and what the governor picks."""
+    spinner = subprocess.Popen([sys.executable, "-c", SPIN], preexec_fn=lambda: os.nice(19))
+    try:
+        time.sleep(1.0)
+        torch.set_num_threads(1)
+        one, _ = _rate(trainer, seconds)
+        torch.set_num_threads(default_threads)
+        default, _ = _rate(trainer, seconds)
+        choice = ThreadGovernor().choose(wait_s=1.0)
+    finally:
+        spinner.kill()
+        spinner.wait()
+        torch.set_num_threads(default_threads)
+    return {"one_thread_it_per_s": one, "default_it_per_s": default, "governed_threads": choice.threads}

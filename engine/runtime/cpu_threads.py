@@ -36,14 +36,32 @@ def usable_cores() -> int:
 
 
 def _machine_busy_seconds() -> tuple[float, float] | None:
-    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat.
+
+    Time spent by niced processes (the ``nice`` column) counts as free while this process runs at a
+    higher priority than they do: the kernel gives the core to us at once, so a nice-19 background job
+    must not halve our threads. A niced run of our own competes with them as an equal and counts it busy.
+    """
     try:
         fields = _PROC_STAT.read_text().splitlines()[0].split()[1:]
     except (OSError, IndexError):
         return None
+    return busy_and_total(fields, count_nice=_own_niceness() > 0)
+
+
+def busy_and_total(fields: list[str], *, count_nice: bool) -> tuple[float, float]:
+    """Busy and total seconds from the ``cpu`` line of /proc/stat (user nice system idle iowait irq
+    softirq steal ...)."""
     ticks = [int(v) for v in fields[:8]]
-    idle = ticks[3] + ticks[4]  # idle + iowait
-    return (sum(ticks) - idle) / _TICKS, sum(ticks) / _TICKS
+    free = ticks[3] + ticks[4] + (0 if count_nice else ticks[1])  # idle + iowait (+ nice)
+    return (sum(ticks) - free) / _TICKS, sum(ticks) / _TICKS
+
+
+def _own_niceness() -> int:
+    try:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    except (AttributeError, OSError):
+        return 0
 
 
 def _own_seconds() -> float:
