@@ -67,3 +67,16 @@ def test_a_checkpoint_from_before_train_answering_existed_keeps_its_transductive
     config, _, _ = load_meta_learner(checkpoint_path("omniglot-finn-5w1s-maml.pt"))
     assert config.train_answering == "transductive"
     assert default_config("omniglot").train_answering == "per-query"
+
+
+def test_the_snapshot_reports_the_learners_own_rate_and_the_optimisers():
+    """The live values have one home each (the learner, the optimiser); the trainer keeps no copy."""
+    config = default_config("sinusoid", iterations=3, val_every=0, checkpoint_every=0, device="cpu")
+    trainer = Trainer(config)
+    trainer.learner.set_live("inner_lr", 0.07)  # changed on the learner itself, not through the trainer
+    for group in trainer.optimizer.param_groups:
+        group["lr"] = 0.003
+    snapshot = trainer.train_step()
+    assert snapshot.inner_lr == 0.07 and snapshot.meta_lr == 0.003
+    assert trainer.live == {"inner_lr": 0.07, "meta_lr": 0.003}
+    assert trainer.state()["learning_rates"] == '{"inner_lr": 0.07, "meta_lr": 0.003}'

@@ -91,6 +91,9 @@ class MetaLearner(Protocol):
         """One task's queries answered before and after adaptation, and what each side is (the recipe's
         step 3; regression also draws the curves over ``grid``)."""
 
+    def live_value(self, name: str) -> float:
+        """The current value of a live setting the learner holds (e.g. its inner learning rate)."""
+
     def set_live(self, name: str, value: float, *, restoring: bool = False) -> None:
         """A live setting changed while a run plays, or (``restoring``) the value a saved run had, which
         must not reset what the learner learned (Meta-SGD's per-parameter rates)."""

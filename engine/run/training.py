@@ -89,8 +89,7 @@ class Trainer(CheckpointedRun):
         self.validate_at_end = False
         self._last_snapshot: TrainingSnapshot | None = None  # this session's latest iteration, as yielded
         self._rate: float | None = None  # iterations per second, smoothed
-        # The live settings' current values (those this learner reads), e.g. inner_lr and meta_lr.
-        self.live = {s.name: getattr(c, s.name) for s in settings_for(c.algo) if s.live}
+        self._live_names = tuple(s.name for s in settings_for(c.algo) if s.live)  # e.g. inner_lr, meta_lr
 
     def _draw_display_task(self):
         sampler = self.val_sampler or self.train_sampler
@@ -98,12 +97,18 @@ class Trainer(CheckpointedRun):
         return sampler.sample(np.random.default_rng(seed))
 
     @property
+    def live(self) -> dict[str, float]:
+        """The live settings this learner reads, as they are now: the optimiser's step size and the
+        learner's own values (one place each; nothing here keeps a copy to keep in step)."""
+        return {name: self.meta_lr if name == "meta_lr" else self.learner.live_value(name) for name in self._live_names}
+
+    @property
     def inner_lr(self) -> float | None:
-        return self.live.get("inner_lr")
+        return self.learner.live_value("inner_lr") if "inner_lr" in self._live_names else None
 
     @property
     def meta_lr(self) -> float:
-        return self.live["meta_lr"]
+        return float(self.optimizer.param_groups[0]["lr"])
 
     def _optional_sampler(self, split: str):
         c = self.config
@@ -165,9 +170,8 @@ class Trainer(CheckpointedRun):
         """Apply live settings (``inner_lr``, ``meta_lr``); ones this learner does not read are ignored.
         ``restoring``: the values a checkpoint saved (what the learner learned stays as loaded)."""
         for name, value in values.items():
-            if value is None or name not in self.live:
+            if value is None or name not in self._live_names:
                 continue
-            self.live[name] = float(value)
             if name == "meta_lr":
                 for group in self.optimizer.param_groups:
                     group["lr"] = float(value)

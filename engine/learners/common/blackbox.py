@@ -149,6 +149,9 @@ class BlackBoxLearner:
                     after_label=f"adapted φ: after reading the {y_s.numel()} support items",
                     query_probs_before=self.predict_proba(nothing, x_q), query_probs_after=self.predict_proba(read, x_q))
 
+    def live_value(self, name: str) -> float:
+        raise ConfigError(f"{self.algo} holds no live setting {name}")
+
     def set_live(self, name: str, value: float, *, restoring: bool = False) -> None:
         raise ConfigError(f"{self.algo} has no live setting {name}")
 

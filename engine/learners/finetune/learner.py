@@ -131,6 +131,11 @@ class FineTuneLearner:
                     query_probs_before=self.predict_proba(self.adapt(x_s, y_s, steps=0), x_q),
                     query_probs_after=self.predict_proba(self.adapt(x_s, y_s), x_q))
 
+    def live_value(self, name: str) -> float:
+        if name != "inner_lr":
+            raise ConfigError(f"the fine-tuning baseline holds no live setting {name}")
+        return float(self.head_lr)
+
     def set_live(self, name: str, value: float, *, restoring: bool = False) -> None:
         if name != "inner_lr":
             raise ConfigError(f"the fine-tuning baseline cannot change {name} while it runs")

@@ -156,6 +156,11 @@ class MamlLearner:
     def inner_lr(self) -> float:
         return self.maml.inner_lr
 
+    def live_value(self, name: str) -> float:
+        if name != "inner_lr":
+            raise ConfigError(f"{self.config.spec.label} holds no live setting {name}")
+        return float(self.maml.inner_lr)
+
     def stage_answers(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor) -> StageAnswers:
         """The queries' probabilities at φ_0 = θ, φ_1, …, φ_K (the one trajectory, K = the test steps)."""
         maml, steps = self.maml, self.config.test_inner_steps
