@@ -8,9 +8,9 @@ all read the spec.
 from __future__ import annotations
 
 import threading
+from importlib import import_module
 from typing import TYPE_CHECKING
 
-from engine.learners import finetune, maml, mann, reptile, snail
 from engine.learners.spec import LearnerSpec
 
 if TYPE_CHECKING:
@@ -19,13 +19,18 @@ if TYPE_CHECKING:
     from engine.core.config import TrainConfig
     from engine.learners.seam import MetaLearner
 
-LEARNERS: dict[str, LearnerSpec] = {spec.name: spec for spec in (
-    maml.SPEC,
-    mann.SPEC,
-    snail.SPEC,
-    reptile.SPEC,
-    finetune.SPEC,
-)}
+# The learners' folders under engine/learners/, in menu order: adding a learner is one line here.
+FOLDERS = (
+    "maml",
+    "mann",
+    "snail",
+    "reptile",
+    "finetune",
+    "anil",
+)
+
+LEARNERS: dict[str, LearnerSpec] = {spec.name: spec for spec in
+                                    (import_module(f"engine.learners.{folder}").SPEC for folder in FOLDERS)}
 
 # Spellings kept for old command lines and checkpoints: name -> (learner, changes to the config).
 ALIASES: dict[str, tuple[str, dict]] = {alias: (spec.name, changes)

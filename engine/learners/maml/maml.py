@@ -10,6 +10,11 @@ use; it is the reference in tests and benchmarks.
 
 Meta-SGD (Li et al. 2017) is the option of learning one inner learning rate per parameter
 entry; the rates are meta-parameters then, updated by the outer optimiser.
+
+``adapted`` names the parameters the inner loop steps (None: all of them, MAML). The others are
+meta-learned by the outer loop and enter every φ_k unchanged, as if their inner step size were 0
+(``step_sizes`` says so): ANIL adapts only the head. The inner gradient is then taken with respect
+to the adapted parameters only, so the inner backward pass and its Hessian are theirs alone.
 """
 
 from __future__ import annotations
@@ -67,8 +72,13 @@ class MetaBatchResult:
 class Maml(nn.Module):
     """Holds θ (the network's parameters) and, for Meta-SGD, the learned inner learning rates."""
 
-    def __init__(self, net: nn.Module, kind: str, inner_lr: float, *, learn_inner_lr: bool = False) -> None:
+    def __init__(self, net: nn.Module, kind: str, inner_lr: float, *, learn_inner_lr: bool = False,
+                 adapted: frozenset[str] | None = None) -> None:
         super().__init__()
+        names = {name for name, _ in net.named_parameters()}
+        if adapted is not None and not (adapted and set(adapted) <= names):
+            raise ValueError(f"adapted must name some of the network's parameters, got {sorted(adapted)}")
+        self.adapted = None if adapted is None else frozenset(adapted)
         if kind not in ("classification", "regression"):
             raise ValueError(f"kind must be classification or regression, not {kind!r}")
         self.net, self.kind = net, kind
@@ -86,6 +96,12 @@ class Maml(nn.Module):
         return dict(self.net.named_parameters())
 
     def step_sizes(self) -> dict[str, torch.Tensor | float]:
+        """Each parameter's inner step size; 0 for one the inner loop leaves alone (``adapted``)."""
+        if self.adapted is not None:
+            return {name: rate if name in self.adapted else 0.0 for name, rate in self._rates().items()}
+        return self._rates()
+
+    def _rates(self) -> dict[str, torch.Tensor | float]:
         if self.learn_inner_lr:
             return {name: self.inner_lrs[_key(name)] for name, _ in self.net.named_parameters()}
         return {name: self.inner_lr for name, _ in self.net.named_parameters()}
@@ -119,7 +135,28 @@ class Maml(nn.Module):
 
     def inner_step(self, phi: Params, grads: Params) -> Params:
         lrs = self.step_sizes()
+        if self.adapted is not None:  # the others stay the very tensors they were
+            return {k: phi[k] - lrs[k] * grads[k] if k in self.adapted else phi[k] for k in phi}
         return {k: phi[k] - lrs[k] * grads[k] for k in phi}
+
+    def _adapted_loss(self, moving: Params, fixed: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.loss_at({**fixed, **moving}, x, y)
+
+    def _support_grad_and_value(self, phi: Params, x_s: torch.Tensor,
+                                y_s: torch.Tensor) -> tuple[Params, torch.Tensor]:
+        """∇ of the support loss with respect to the adapted parameters only (``adapted`` is set)."""
+        moving = {k: v for k, v in phi.items() if k in self.adapted}
+        fixed = {k: v for k, v in phi.items() if k not in self.adapted}
+        return grad_and_value(self._adapted_loss)(moving, fixed, x_s, y_s)
+
+    def _all_grads(self, g: Params, zeros: Params) -> Params:
+        """The support gradient a trajectory records: 0 for the parameters the inner loop leaves alone."""
+        return g if self.adapted is None else {**zeros, **g}
+
+    def _frozen_zeros(self, params: Params) -> Params:
+        if self.adapted is None:
+            return {}
+        return {k: torch.zeros_like(v) for k, v in params.items() if k not in self.adapted}
 
     def trajectory(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *,
                    first_order: bool, recompute: bool = False, autograd: bool = False) -> Trajectory:
@@ -143,19 +180,21 @@ class Maml(nn.Module):
         if autograd:
             return self._autograd_trajectory(params, x_s, y_s, steps, first_order=first_order)
         phis, losses, grads = [params], [], []
-        support_step = grad_and_value(self.loss_at)
+        support_step = grad_and_value(self.loss_at) if self.adapted is None else self._support_grad_and_value
+        zeros = self._frozen_zeros(params)
         for _ in range(steps):
             g, loss = support_step(phis[-1], x_s, y_s)
             if first_order:
                 g = {k: v.detach() for k, v in g.items()}
             losses.append(loss)
-            grads.append(g)
+            grads.append(self._all_grads(g, zeros))
             phis.append(self.inner_step(phis[-1], g))
         return Trajectory(phis, losses, grads)
 
     def _autograd_trajectory(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *,
                              first_order: bool) -> Trajectory:
-        names = list(params)
+        names = [n for n in params if self.adapted is None or n in self.adapted]
+        zeros = self._frozen_zeros(params)
         phis, losses, grads = [params], [], []
         for _ in range(steps):
             phi = phis[-1]
@@ -168,7 +207,7 @@ class Maml(nn.Module):
                 flat = torch.autograd.grad(loss, [phi[n] for n in names], create_graph=True)
             g = dict(zip(names, flat))
             losses.append(loss.detach())
-            grads.append(g)
+            grads.append(self._all_grads(g, zeros))
             phis.append(self.inner_step(phi, g))
         return Trajectory(phis, losses, grads)
 
@@ -177,19 +216,20 @@ class Maml(nn.Module):
         # torch.func's grad does not compose with checkpointing's saved-tensor hooks, so each
         # step differentiates with torch.autograd.grad (create_graph: the step stays second order).
         names = list(params)
+        moving = [n for n in names if self.adapted is None or n in self.adapted]
 
         def step(*flat: torch.Tensor) -> tuple[torch.Tensor, ...]:
             phi = dict(zip(names, flat))
             with torch.enable_grad():
                 loss = self.loss_at(phi, x_s, y_s)
-                grads = torch.autograd.grad(loss, flat, create_graph=True)
-            new = self.inner_step(phi, dict(zip(names, grads)))
-            return (*(new[n] for n in names), loss.detach())
+                grads = torch.autograd.grad(loss, [phi[n] for n in moving], create_graph=True)
+            new = self.inner_step(phi, dict(zip(moving, grads)))
+            return (*(new[n] for n in moving), loss.detach())
 
         phis, losses = [params], []
         for _ in range(steps):
             *flat, loss = checkpoint(step, *(phis[-1][n] for n in names), use_reentrant=False)
-            phis.append(dict(zip(names, flat)))
+            phis.append({**phis[-1], **dict(zip(moving, flat))})
             losses.append(loss)
         return Trajectory(phis, losses, [])
 

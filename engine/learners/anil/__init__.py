@@ -1,0 +1,3 @@
+from engine.learners.anil.spec import SPEC
+
+__all__ = ["SPEC"]
