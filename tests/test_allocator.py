@@ -40,6 +40,7 @@ def _faults_per_churn(mode: str, **env: str) -> tuple[int, str]:
 
 
 @glibc_only
+@pytest.mark.slow
 def test_kept_memory_is_reused_without_page_faults():
     default, _ = _faults_per_churn("default")
     kept, said = _faults_per_churn("keep")
@@ -49,6 +50,7 @@ def test_kept_memory_is_reused_without_page_faults():
 
 
 @glibc_only
+@pytest.mark.slow
 def test_a_users_malloc_settings_are_left_alone():
     # A user who asks glibc to trim at 128 KiB gets that: the pages still go back and fault in again.
     faults, said = _faults_per_churn("keep", MALLOC_TRIM_THRESHOLD_="131072")

@@ -69,6 +69,7 @@ def test_sinusoid_asset_adapts_in_one_step_as_its_figure_says():
 @pytest.mark.parametrize("name, tasks", [("omniglot-finn-5w1s-maml.pt", 100), ("omniglot-finn-5w1s-finetune.pt", 600),
                                          ("omniglot-cs330-3w1s-mann.pt", 600), ("omniglot-finn-20w1s-maml.pt", 60),
                                          ("omniglot-lake-20w1s-maml.pt", 60)])
+@pytest.mark.slow
 def test_omniglot_asset_reaches_its_published_figure_on_other_test_tasks(name, tasks, omniglot_dir, omniglot_arrays):
     config, figure, metrics = scored(name, tasks, seed=11, data_dir=omniglot_dir)
     floor = figure["accuracy"] - margin(figure["accuracy_ci95"], tasks)
@@ -79,6 +80,7 @@ def test_omniglot_asset_reaches_its_published_figure_on_other_test_tasks(name, t
 
 
 @pytest.mark.omniglot
+@pytest.mark.slow
 def test_the_lake_learner_reaches_its_within_alphabet_figure_on_unseen_characters(omniglot_dir, omniglot_arrays):
     """The README's figure beside the human one: Lake's evaluation alphabets, every task within one alphabet."""
     name, tasks = "omniglot-lake-20w1s-maml.pt", 60

@@ -11,6 +11,7 @@ linux_peak = pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(),
 
 
 @linux_peak
+@pytest.mark.slow
 def test_recomputation_holds_less_than_second_order_and_first_order_least():
     peaks = {mode: measure_in_fresh_process(10, mode, shots=5)["peak_mib"]
              for mode in ("first", "second", "second+recompute")}

@@ -136,6 +136,7 @@ def test_snail_answers_each_query_from_its_own_sequence():
 
 
 @pytest.mark.parametrize("algo,model", [("mann", "conv-lstm"), ("mann", "memory-lstm"), ("snail", "snail")])
+@pytest.mark.slow
 def test_learner_fits_a_fixed_batch(algo, model):
     """Meta-training steps on one batch drive its query loss down (the learner can learn)."""
     torch.manual_seed(0)

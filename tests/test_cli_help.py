@@ -80,6 +80,7 @@ def test_top_level_help_names_every_learner(capsys):
 
 # --- metagrad and torch.jit.script's deprecation warning ---------------------------------------------
 
+@pytest.mark.slow
 def test_metagrad_on_a_checkpoint_prints_no_jit_warning(tmp_path):
     """The exact Hessian's forward-mode AD loads torch's jvp decompositions, which call the deprecated
     ``torch.jit.script``: not the user's business. Warnings shown as in Python's development mode."""

@@ -95,6 +95,7 @@ omniglot._decode_images([ix], 2, progress, None)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.slow
 def test_decode_workers_exit_when_their_parent_is_killed(tmp_path, fake_omniglot):
     archive = fake_omniglot(tmp_path, "images_background", alphabets=1, characters=100)  # 4 decode jobs
     parent = subprocess.Popen([sys.executable, "-c", _SCRIPT, str(archive)], cwd=REPO_ROOT,

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from gui.shell.display_check import XCB_LIBRARIES, choose_platform, display_problem
 
 ALL_THERE = {name: f"lib{name}.so" for name in XCB_LIBRARIES}.get
@@ -42,6 +44,7 @@ def test_a_screenshot_renders_offscreen_unless_a_platform_is_asked_for():
     assert window == {}
 
 
+@pytest.mark.slow
 def test_the_app_without_a_display_exits_2_with_one_line(tmp_path):
     """The issue's case: a machine with no display and no QT_QPA_PLATFORM aborted with a core dump (134)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
@@ -52,6 +55,7 @@ def test_the_app_without_a_display_exits_2_with_one_line(tmp_path):
                                                 if line.startswith("innerloop: no display")]
 
 
+@pytest.mark.slow
 def test_a_screenshot_needs_no_display_and_no_platform_setting(tmp_path):
     """The issue's case: `innerloop --screenshot` aborted on a machine without a display unless the user set
     QT_QPA_PLATFORM=offscreen; it picks that itself now."""

@@ -39,6 +39,7 @@ def _theta(run) -> dict[str, torch.Tensor]:
     return torch.load(run / "checkpoint.pt", weights_only=False)["model"]
 
 
+@pytest.mark.slow
 def test_two_processes_train_what_one_process_does_and_resume(tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     assert main(["train", *FAST, "--iterations", "5", "--out", str(one)]) == 0

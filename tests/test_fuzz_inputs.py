@@ -101,6 +101,7 @@ def _learner(path):
     return load_meta_learner(path)
 
 
+@pytest.mark.slow
 def test_a_checkpoint_truncated_anywhere_is_refused_in_one_line(good, tmp_path, capsys):
     _, _, raw = good
     offsets = sorted(set(np.linspace(0, len(raw) - 1, 40).astype(int).tolist()) | {1, 2, 10, 100, len(raw) - 1})

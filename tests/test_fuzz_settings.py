@@ -222,6 +222,7 @@ def test_list_presets_lists_the_good_and_names_each_bad_file_once(settings_dir, 
         assert sum(str(path) in line for line in err.splitlines()) == 1, (path, err)
 
 
+@pytest.mark.slow
 def test_the_app_starts_and_names_each_bad_preset(qtbot, make_window, settings_dir, capsys):
     bad = _fill_with_bad_presets(settings_dir)
     with _FifoGuard(settings_dir):
@@ -310,6 +311,7 @@ HARMLESS = {"garbage", "state-variant"}
 
 
 @pytest.mark.parametrize("kind", list(INI_CASES))
+@pytest.mark.slow
 def test_the_app_starts_with_a_bad_settings_file_and_names_it(qtbot, make_window, settings_dir, capsys, kind):
     if kind == "fifo" and not hasattr(os, "mkfifo"):
         pytest.skip("not on this system")

@@ -21,6 +21,8 @@ from PySide6.QtCore import QSettings
 from engine.core.config import default_config
 from gui.shell.presets import DEFAULT_PRESET, PRESETS, user_presets
 
+pytestmark = pytest.mark.slow
+
 GOOD = {"name": "my-good-one", "title": "My good one", "settings": {"dataset": "sinusoid", "meta_batch": 2,
                                                                    "val_every": 0, "device": "cpu"}}
 DEFAULT_TITLE = PRESETS[DEFAULT_PRESET].title

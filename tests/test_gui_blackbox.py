@@ -5,6 +5,7 @@ from __future__ import annotations
 from gui_conftest import *  # noqa: F401,F403
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from engine.core.catalog import models_for
@@ -35,6 +36,7 @@ def _legend(plot) -> list[str]:
     return [label.text for _, label in plot.legend.items]
 
 
+@pytest.mark.slow
 def test_mann_chosen_in_the_panel_shows_its_answer_forming(qtbot, make_window, tiny_glyphs):
     from gui.shell.main_window import SEQUENCE_TITLE
 
@@ -93,6 +95,7 @@ def test_mann_chosen_in_the_panel_shows_its_answer_forming(qtbot, make_window, t
     assert "before adaptation" not in _legend(window.curves.loss_plot)
 
 
+@pytest.mark.slow
 def test_snail_after_maml_attention_rows_sum_to_one_and_runs_share_the_axes(qtbot, make_window, tiny_glyphs):
     window = make_window(tiny_glyphs)
     wait_built(qtbot, window)

@@ -258,6 +258,7 @@ def test_a_canvas_drawing_and_its_png_make_the_same_model_input(qtbot, view, tmp
 
 
 # -- in the window ----------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_the_view_menu_opens_it_in_a_dock_answered(qtbot, make_window):
     window = make_window()
     action = next(a for a in window.menuBar().actions() if a.text() == "&View")

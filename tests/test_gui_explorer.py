@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QApplication
 from engine.second_order import quadratic, sine_world
 from engine.second_order.quadratic import Bowl, QuadraticTask
 
+pytestmark = pytest.mark.slow
+
 DEFAULT_TASKS = [  # gui.lessons.second_order.worlds.default_quadratic_world(), written out independently
     (np.array([[2.3, 0.9], [0.9, 0.8]]), [1.6, 1.2], np.array([[1.2, 0.0], [0.0, 1.2]]), [1.9, 2.0]),
     (np.array([[1.9, 0.6], [0.6, 0.9]]), [-1.8, 0.6], np.array([[1.1, -0.2], [-0.2, 1.2]]), [-1.4, 1.5]),

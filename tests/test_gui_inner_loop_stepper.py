@@ -74,6 +74,7 @@ def click(qtbot, button) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
+@pytest.mark.slow
 def test_it_opens_at_k1_where_the_meta_trained_column_is_right_and_the_random_one_at_chance(view, engine_accuracy):
     accuracy = engine_accuracy(1)
     assert_columns_show(view, accuracy, 1)
@@ -91,6 +92,7 @@ def test_it_opens_at_k1_where_the_meta_trained_column_is_right_and_the_random_on
     assert "Batch norm" in view.footnote.text() and "each of the 10 queries on its own" in view.footnote.text()
 
 
+@pytest.mark.slow
 def test_step_back_and_reset_show_each_steps_numbers(qtbot, view, engine_accuracy):
     accuracy = engine_accuracy(1)
     meta, pretrained, random = (view.columns[key] for key in KEYS)
@@ -126,6 +128,7 @@ def test_step_back_and_reset_show_each_steps_numbers(qtbot, view, engine_accurac
     assert_columns_show(view, accuracy, 1)
 
 
+@pytest.mark.slow
 def test_new_task_shows_another_task_at_the_same_step(qtbot, view, engine_accuracy):
     click(qtbot, view.step_button)
     first = view.support_tiles[0].findChild(type(view.k_label)).pixmap().toImage()
@@ -157,6 +160,7 @@ def test_without_omniglot_the_view_says_how_to_get_it(qtbot, tmp_path):
     widget.shutdown()
 
 
+@pytest.mark.slow
 def test_the_preset_opens_the_view_docked_on_the_shipped_learners(qtbot, make_window, omniglot_dir, engine_accuracy):
     window = make_window(preset="inner-loop-stepper", data_dir=str(omniglot_dir), size=(1600, 1000))
     assert window.narrative.title.text() == "One task, three starting points"

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from engine.core.config import default_config
 
 
+@pytest.mark.slow
 def test_closing_mid_run_stops_the_worker_and_saves(qtbot, make_window, tiny_sinusoid, tmp_path):
     window = make_window(tiny_sinusoid)
     wait_built(qtbot, window)
@@ -52,6 +53,7 @@ def test_closing_mid_run_stops_the_worker_and_saves(qtbot, make_window, tiny_sin
     qtbot.waitUntil(lambda: again.session.iteration == session.iteration + 1, timeout=30_000)
 
 
+@pytest.mark.slow
 def test_cancelling_the_close_keeps_training(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid)
     wait_built(qtbot, window)
@@ -64,6 +66,7 @@ def test_cancelling_the_close_keeps_training(qtbot, make_window, tiny_sinusoid):
     qtbot.waitUntil(lambda: window.session.iteration > reached, timeout=60_000)
 
 
+@pytest.mark.slow
 def test_closing_an_untrained_run_asks_nothing(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid)
     wait_built(qtbot, window)
@@ -72,6 +75,7 @@ def test_closing_an_untrained_run_asks_nothing(qtbot, make_window, tiny_sinusoid
     assert window.session.wait_done(0)
 
 
+@pytest.mark.slow
 def test_divergence_is_a_readable_message(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid.with_changes(inner_lr=1e4, meta_lr=1.0))
     wait_built(qtbot, window)
@@ -84,6 +88,7 @@ def test_divergence_is_a_readable_message(qtbot, make_window, tiny_sinusoid):
     assert window.transport.state.text() == "diverged"
 
 
+@pytest.mark.slow
 def test_missing_omniglot_offers_the_data_dialog(qtbot, make_window, tmp_path, monkeypatch):
     empty = tmp_path / "no-omniglot"
     empty.mkdir()
@@ -154,6 +159,7 @@ def test_data_dialog_download_progress_and_cancel(qtbot):
     qtbot.waitUntil(lambda: not dialog.downloading, timeout=10_000)
 
 
+@pytest.mark.slow
 def test_screenshot_command(qtbot, tmp_path, monkeypatch):
     import torch
 
@@ -183,6 +189,7 @@ def test_bad_option_exits_2(capsys):
     assert "--size must be at least" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_choosing_a_folder_in_the_data_dialog_starts_omniglot(qtbot, make_window, tiny_omniglot, tmp_path,
                                                                 monkeypatch):
     empty = tmp_path / "nothing-here"

@@ -41,6 +41,7 @@ def plain(text: str) -> str:
     return text.replace("\u2011", "-")
 
 
+@pytest.mark.slow
 def test_sinusoid_checkpoint_spectrum_is_computed_and_drawn(qtbot, panel):
     assert panel.open_checkpoint(SINUSOID)
     assert panel.current_source == "file" and panel.compute_button.isEnabled()
@@ -72,6 +73,7 @@ def test_sinusoid_checkpoint_spectrum_is_computed_and_drawn(qtbot, panel):
     assert panel.compute_button.isEnabled() and "Measured at θ" in panel.status.text()
 
 
+@pytest.mark.slow
 def test_a_history_without_splits_says_how_to_record_them(qtbot, panel):
     assert panel.open_checkpoint(SINUSOID)  # trained with hessian_split_every = 0
     qtbot.waitUntil(lambda: panel.split_charts.note.isVisible(), timeout=5_000)
@@ -88,6 +90,7 @@ def _with_history(tmp_path, rows):
     return save_checkpoint(tmp_path / "with-splits.pt", payload)
 
 
+@pytest.mark.slow
 def test_a_history_with_splits_draws_one_point_per_split(qtbot, panel, tmp_path):
     base = from_json_text(load_checkpoint(SINUSOID)["history"], "history")[0]
     rows, recorded = [], {}
@@ -115,6 +118,7 @@ def test_a_history_with_splits_draws_one_point_per_split(qtbot, panel, tmp_path)
     assert "3 cosines derived" in panel.split_charts.caption.text()
 
 
+@pytest.mark.slow
 def test_the_live_run_hands_its_theta_over_and_its_splits_are_drawn(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid.with_changes(hessian_split_every=2))
     wait_built(qtbot, window)

@@ -67,6 +67,7 @@ def _titles(window) -> list[str]:
     return [a.text() for a in window.preset_menu.menu.actions()]
 
 
+@pytest.mark.slow
 def test_non_latin_titles_are_saved_side_by_side(qtbot, make_window, tiny_sinusoid, settings_dir, monkeypatch):
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: pytest.fail("no name is taken: nothing to ask"))
     window = make_window(tiny_sinusoid.with_changes(seed=1))
@@ -83,6 +84,7 @@ def test_non_latin_titles_are_saved_side_by_side(qtbot, make_window, tiny_sinuso
     wait_built(qtbot, window)
 
 
+@pytest.mark.slow
 def test_a_300_character_title_is_saved_whole_under_a_trimmed_name(qtbot, make_window, tiny_sinusoid, settings_dir):
     window = make_window(tiny_sinusoid)
     dialog = _save_as(qtbot, window, LONG)
@@ -95,6 +97,7 @@ def test_a_300_character_title_is_saved_whole_under_a_trimmed_name(qtbot, make_w
 
 
 @pytest.mark.parametrize("answer", ["no", "yes"])
+@pytest.mark.slow
 def test_a_name_already_taken_asks_before_replacing(qtbot, make_window, tiny_sinusoid, settings_dir, monkeypatch,
                                                     answer):
     asked = []
@@ -124,6 +127,7 @@ def test_a_name_already_taken_asks_before_replacing(qtbot, make_window, tiny_sin
     wait_built(qtbot, window)
 
 
+@pytest.mark.slow
 def test_a_built_in_name_still_gets_its_own_file(qtbot, make_window, tiny_sinusoid, settings_dir):
     title = PRESETS["sinusoid-playground"].title  # "Sinusoid playground": its name is the built-in one's
     assert slug(title) in PRESETS

@@ -84,6 +84,7 @@ def test_an_unknown_preset_exits_2_with_the_names(capsys):
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
+@pytest.mark.slow
 def test_every_preset_renders_a_screenshot(qtbot, tmp_path, monkeypatch, request, name):
     import torch
     from PySide6.QtCore import QThreadPool
@@ -105,6 +106,7 @@ def test_every_preset_renders_a_screenshot(qtbot, tmp_path, monkeypatch, request
 
 
 # -- the window -----------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_the_first_start_opens_a_trained_sinusoid_learner(qtbot, make_window):
     window = make_window()  # nothing remembered: a first start
     assert window.narrative.isVisible()
@@ -129,6 +131,7 @@ def test_the_first_start_opens_a_trained_sinusoid_learner(qtbot, make_window):
     assert window.close()
 
 
+@pytest.mark.slow
 def test_switching_presets_changes_the_settings_and_the_story(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid)
     assert not window.narrative.isVisible()  # settings given, no preset: no story
@@ -161,6 +164,7 @@ def test_switching_presets_changes_the_settings_and_the_story(qtbot, make_window
     wait_built(qtbot, window)
 
 
+@pytest.mark.slow
 def test_presenter_mode_enlarges_thickens_hides_and_restores(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid)
     wait_built(qtbot, window)
@@ -193,6 +197,7 @@ def test_presenter_mode_enlarges_thickens_hides_and_restores(qtbot, make_window,
     assert window.transport.new_seed.isVisible() and window.curves.export_button.isVisible()
 
 
+@pytest.mark.slow
 def test_a_preset_chosen_while_presenting_keeps_presenting_and_leaving_shows_its_views(qtbot, make_window,
                                                                                      tiny_sinusoid):
     window = make_window(tiny_sinusoid)
@@ -205,6 +210,7 @@ def test_a_preset_chosen_while_presenting_keeps_presenting_and_leaving_shows_its
     wait_built(qtbot, window)
 
 
+@pytest.mark.slow
 def test_f11_toggles_full_screen(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid)
     _press(qtbot, window, Qt.Key.Key_F11)
@@ -213,6 +219,7 @@ def test_f11_toggles_full_screen(qtbot, make_window, tiny_sinusoid):
     assert not window.windowState() & Qt.WindowState.WindowFullScreen
 
 
+@pytest.mark.slow
 def test_a_saved_user_preset_round_trips(qtbot, make_window, tiny_sinusoid, settings_dir, capsys):
     from gui.app import main
 
@@ -243,6 +250,7 @@ def test_a_saved_user_preset_round_trips(qtbot, make_window, tiny_sinusoid, sett
     wait_built(qtbot, window)
 
 
+@pytest.mark.slow
 def test_the_preset_is_remembered_until_its_settings_are_edited(qtbot, make_window, settings_dir):
     window = make_window()
     _choose(window, PRESETS["glyphs-5way-1shot"].title)

@@ -10,6 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+pytestmark = pytest.mark.slow
+
 STEP_TIMEOUT_MS = 120_000
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from gui_conftest import *  # noqa: F401,F403
 
+import pytest
 from PySide6.QtCore import Qt
+
+pytestmark = pytest.mark.slow
 
 
 def _retype(qtbot, edit, text: str) -> None:

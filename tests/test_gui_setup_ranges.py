@@ -47,6 +47,7 @@ def test_the_panels_ranges_are_the_engines(qtbot):
         default_config("glyphs", seed=SEED_LIMIT)
 
 
+@pytest.mark.slow
 def test_the_largest_seed_can_be_typed_and_new_seed_wraps_to_0(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid)
     _retype(qtbot, window.setup.seed, str(SEED_LIMIT - 1))
@@ -60,6 +61,7 @@ def test_the_largest_seed_can_be_typed_and_new_seed_wraps_to_0(qtbot, make_windo
     wait_built(qtbot, window)
 
 
+@pytest.mark.slow
 def test_a_cli_run_beyond_the_old_ranges_opens_as_it_is_and_reset_keeps_it(qtbot, make_window, tiny_sinusoid,
                                                                             tmp_path, settings_dir, capsys):
     folder = tmp_path / "cli-run"
@@ -83,6 +85,7 @@ def test_a_cli_run_beyond_the_old_ranges_opens_as_it_is_and_reset_keeps_it(qtbot
     wait_built(qtbot, window)
 
 
+@pytest.mark.slow
 def test_a_config_given_at_start_beyond_the_old_ranges_is_shown_as_it_is(qtbot, make_window, tiny_sinusoid):
     config = tiny_sinusoid.with_changes(**BIG, val_tasks=20_000, test_inner_steps=150, inner_lr=0.0123456789)
     window = make_window(config)

@@ -19,6 +19,8 @@ from assets import checkpoint_path
 from engine.run.checkpoints import load_checkpoint
 from engine.run.learner_io import load_meta_learner
 
+pytestmark = pytest.mark.slow
+
 FILES = ("sinusoid-10shot-maml.pt", "sinusoid-10shot-joint.pt")
 
 

@@ -7,6 +7,7 @@ from gui_conftest import *  # noqa: F401,F403
 import csv
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
@@ -21,6 +22,7 @@ def _train(qtbot, window, iterations: int) -> None:
     qtbot.waitUntil(lambda: window.session.settled, timeout=60_000)
 
 
+@pytest.mark.slow
 def test_export_csv_and_png(qtbot, make_window, tiny_sinusoid, tmp_path):
     window = make_window(tiny_sinusoid.with_changes(hessian_split_every=2))
     wait_built(qtbot, window)
@@ -49,6 +51,7 @@ def test_export_csv_and_png(qtbot, make_window, tiny_sinusoid, tmp_path):
     assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml")
 
 
+@pytest.mark.slow
 def test_export_csv_includes_earlier_runs(qtbot, make_window, tiny_sinusoid, tmp_path):
     window = make_window(tiny_sinusoid)
     wait_built(qtbot, window)
@@ -64,6 +67,7 @@ def test_export_csv_includes_earlier_runs(qtbot, make_window, tiny_sinusoid, tmp
     assert [(r["run"], r["iteration"]) for r in rows] == [("1", "1"), ("2", "1"), ("2", "2")]
 
 
+@pytest.mark.slow
 def test_step_slider_changes_the_probabilities_shown(qtbot, make_window, tiny_glyphs):
     window = make_window(tiny_glyphs)
     wait_built(qtbot, window)
@@ -94,6 +98,7 @@ def test_step_slider_changes_the_probabilities_shown(qtbot, make_window, tiny_gl
     np.testing.assert_allclose(grid.probs, trace.query_probs[2])
 
 
+@pytest.mark.slow
 def test_sinusoid_steps_view_draws_the_adapted_curve(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid)
     wait_built(qtbot, window)
@@ -110,6 +115,7 @@ def test_sinusoid_steps_view_draws_the_adapted_curve(qtbot, make_window, tiny_si
     np.testing.assert_allclose(truth, trace.y_grid_true)
 
 
+@pytest.mark.slow
 def test_task_view_captions_resample_and_enlarge(qtbot, make_window, tiny_glyphs):
     window = make_window(tiny_glyphs)
     wait_built(qtbot, window)
@@ -134,6 +140,7 @@ def test_task_view_captions_resample_and_enlarge(qtbot, make_window, tiny_glyphs
     dialog.close()
 
 
+@pytest.mark.slow
 def test_smoothing_slider_and_log_axis(qtbot, make_window, tiny_sinusoid):
     from gui.charts.smoothing import debiased_ema
 
@@ -160,6 +167,7 @@ def test_smoothing_slider_and_log_axis(qtbot, make_window, tiny_sinusoid):
     assert f"it {window.session.iteration}" in curves.live.text()
 
 
+@pytest.mark.slow
 def test_published_figure_is_shown_with_its_protocol(qtbot, make_window, tiny_sinusoid):
     # measured as published: one inner step at validation
     window = make_window(tiny_sinusoid.with_changes(shots=10, test_inner_steps=1, val_every=50))
@@ -172,6 +180,7 @@ def test_published_figure_is_shown_with_its_protocol(qtbot, make_window, tiny_si
     wait_built(qtbot, window)
 
 
+@pytest.mark.slow
 def test_a_figure_measured_otherwise_is_named_not_drawn(qtbot, make_window, tiny_sinusoid):
     """The 1-step published MSE is not drawn over a validation after 5 steps; the chart says why."""
     window = make_window(tiny_sinusoid.with_changes(shots=10, test_inner_steps=1, val_every=50))
@@ -218,6 +227,7 @@ def test_reference_lookup():
     assert published_figure(default_config("sinusoid", shots=20)).value == 0.228
 
 
+@pytest.mark.slow
 def test_hessian_term_is_drawn_next_to_the_first_order_part(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid.with_changes(hessian_split_every=1))
     wait_built(qtbot, window)
@@ -237,6 +247,7 @@ def test_hessian_term_is_drawn_next_to_the_first_order_part(qtbot, make_window, 
     assert "first-order part vs Hessian term" in window.curves.grad_plot.titleLabel.text
 
 
+@pytest.mark.slow
 def test_validation_points_with_confidence_bars(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid.with_changes(val_every=2, val_tasks=3))
     wait_built(qtbot, window)
@@ -254,6 +265,7 @@ def test_validation_points_with_confidence_bars(qtbot, make_window, tiny_sinusoi
     np.testing.assert_allclose(window.curves.val_points.bars.opts["top"], val.column("val_loss_ci95"))
 
 
+@pytest.mark.slow
 def test_omniglot_from_a_named_folder(qtbot, make_window, tiny_omniglot):
     config = default_config("omniglot", protocol="lake", ways=2, shots=1, queries=1, meta_batch=2, val_every=0,
                             test_inner_steps=2, iterations=1000, device="cpu")
@@ -268,6 +280,7 @@ def test_omniglot_from_a_named_folder(qtbot, make_window, tiny_omniglot):
     qtbot.waitUntil(lambda: window.session.iteration == 1, timeout=30_000)
 
 
+@pytest.mark.slow
 def test_charts_keep_a_readable_height_on_a_small_screen(qtbot, make_window, tiny_glyphs):
     # A 1366x768 laptop or projector: the three charts used to share 300 px and drew flat lines.
     window = make_window(tiny_glyphs, size=(1366, 768))

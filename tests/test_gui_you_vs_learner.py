@@ -72,6 +72,7 @@ def key(digit: int) -> Qt.Key:
     return getattr(Qt.Key, f"Key_{digit}")
 
 
+@pytest.mark.slow
 def test_three_rounds_scored_side_by_side(qtbot, view, omniglot_dir):
     assert view.scores.you_score.text() == "0 / 0 correct · –"
     assert view.scores.learner_score.text() == "0 / 0 correct · –"

@@ -62,6 +62,7 @@ def test_lanczos_finds_the_top_of_the_exact_spectrum():
     np.testing.assert_allclose(top.values, exact[:3], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_cost_table_reports_time_and_memory_for_both_orders():
     maml = tiny_mlp()
     x, y = points(n=20)
@@ -82,6 +83,7 @@ def sinusoid_run(tmp_path_factory):
     return run
 
 
+@pytest.mark.slow
 def test_metagrad_checkpoint_reports_split_spectrum_and_cost(sinusoid_run, capsys):
     assert main(["metagrad", "--checkpoint", str(sinusoid_run), "--tasks", "4", "--steps-list", "1,2",
                  "--eigenvalues", "3", "--json"]) == 0

@@ -138,6 +138,7 @@ def test_black_box_reads_a_support_set_in_the_homework_order_whatever_order_it_i
     np.testing.assert_allclose(a.predict_proba(queries), b.predict_proba(queries), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_compare_scores_every_learner_on_the_same_tasks(tmp_path, capsys):
     runs = []
     for algo in ("maml", "mann", "snail"):

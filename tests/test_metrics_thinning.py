@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from engine.cli import main
 from engine.run.metric_thinning import BURST_ROWS, ROWS_PER_SECOND, MetricThinner
 
@@ -60,6 +62,7 @@ def _log(run) -> list[dict]:
     return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_a_long_fast_sinusoid_run_logs_fewer_rows_and_resumes(tmp_path, capsys):
     run = tmp_path / "run"
     flags = ["--dataset", "sinusoid", "--meta-batch", "2", "--val-every", "400", "--val-tasks", "2",

@@ -83,6 +83,7 @@ def test_a_broken_source_is_one_line_and_exit_2(tmp_path, fresh_cache, capsys):
     assert err.count("\n") == 1 and "images_background.zip is not a readable zip" in err
 
 
+@pytest.mark.slow
 def test_the_real_command_line_prints_no_traceback(tmp_path):
     env = {**os.environ, "INNERLOOP_CACHE": str(tmp_path / "cache")}
     env.pop("INNERLOOP_DATA", None)

@@ -169,6 +169,7 @@ def test_a_writer_holds_the_lock_for_its_life_and_names_itself_in_it(tmp_path):
         pass
 
 
+@pytest.mark.slow
 def test_two_real_runs_in_one_folder(tmp_path, capsys):
     """A live run and a second ``--out``/``--resume`` on its folder: the second is refused naming the
     first (before, the resume trimmed the live run's log and both wrote); the log keeps one row per
@@ -289,6 +290,7 @@ def _stop_with(folder: Path, signum: int, *, checkpoint_every: int, times: int =
     (signal.SIGTERM, 1),  # saving every iteration: a signal during a save
     (signal.SIGINT, 1000),  # Ctrl-C: the same
 ], ids=["sigterm", "sigterm-saving", "sigint"])
+@pytest.mark.slow
 def test_a_signal_stops_the_run_cleanly_and_it_resumes(tmp_path, capsys, signum, checkpoint_every):
     folder = tmp_path / "run"
     done = _stop_with(folder, signum, checkpoint_every=checkpoint_every)

@@ -120,6 +120,7 @@ def test_missing_omniglot_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "t.png").exists()
 
 
+@pytest.mark.slow
 def test_as_a_process(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     ok = subprocess.run([sys.executable, "-m", "engine", "tasks", "--queries", "2", "--out", str(tmp_path / "p.png")],

@@ -34,6 +34,7 @@ def test_same_seed_same_metric_stream_and_new_seed_differs():
     assert a[2]["validation"] is not None and a[1]["validation"] is None
 
 
+@pytest.mark.slow
 def test_run_ends_with_completed_and_meta_loss_falls():
     events = list(Trainer(sinusoid_config(iterations=300, val_every=0, inner_lr=0.01, meta_lr=0.01, meta_batch=10)).run())
     assert isinstance(events[-1], RunFinished) and events[-1].reason == "completed"
