@@ -58,6 +58,18 @@ def test_the_newest_row_can_still_take_the_final_validation():
     assert [(r["iteration"], r["validation"]) for r in written] == [(1, None), (2, {"loss": 0.5})]
 
 
+def test_the_row_of_an_iteration_about_to_be_checkpointed_is_written_at_once():
+    """Held back, a killed run's log lost the checkpoint's own row: resumed, it read 1…53, 55."""
+    thinner = MetricThinner()
+    assert [r["iteration"] for r in thinner.offer(_row(1, 0.001))] == []  # held back as usual
+    written = thinner.offer(_row(2, 0.001), durable=True)
+    assert [r["iteration"] for r in written] == [1, 2]  # the checkpoint's row is on disk before the save
+    assert thinner.finish() == []
+    fast = MetricThinner(burst=1)  # thinning under way: a durable row is written all the same
+    rows = [r for i in range(1, 50) for r in fast.offer(_row(i, 1e-6), durable=i == 40)]
+    assert 40 in [r["iteration"] for r in rows]
+
+
 def _log(run) -> list[dict]:
     return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 

@@ -318,7 +318,11 @@ def _train(trainer, run_dir: Path, *, quiet: bool, stops: StopSignals | None = N
                         continue
                     last_iteration = event.iteration
                     if event.iteration % c.log_every == 0 or event.validation is not None:
-                        for row in thinner.offer(event.to_json()):
+                        # the run saves its checkpoint right after this snapshot (not the last iteration's,
+                        # which the run's end may still revise): its row must be on disk first
+                        durable = (bool(c.checkpoint_every) and event.iteration % c.checkpoint_every == 0
+                                   and event.iteration != c.iterations)
+                        for row in thinner.offer(event.to_json(), durable=durable):
                             log.append(row)
                     if event.validation is not None:
                         v = event.validation

@@ -40,10 +40,17 @@ class MetricThinner:
         self._left_out: deque[dict] = deque(maxlen=recent)  # rows thinned out since the last one kept
         self._offered = 0
 
-    def offer(self, row: dict) -> list[dict]:
-        """Take the run's next row; returns the rows to write now (the row before it, when kept)."""
+    def offer(self, row: dict, *, durable: bool = False) -> list[dict]:
+        """Take the run's next row; returns the rows to write now (the row before it, when kept).
+
+        ``durable``: a checkpoint of this iteration is about to be saved, so its row is kept and written
+        now, not held back: a run killed after that save and resumed from it has no gap in its log."""
         ready = self._release()
-        self._newest = (row, self._keeps(row))
+        kept = self._keeps(row)
+        if durable:
+            self._left_out.clear()
+            return ready + [row]
+        self._newest = (row, kept)
         return ready
 
     def revise(self, row: dict) -> list[dict]:
