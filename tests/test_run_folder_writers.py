@@ -355,6 +355,21 @@ def test_a_signal_during_a_save_waits_for_the_save():
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
+def test_a_signal_after_the_run_said_how_it_ended_adds_nothing():
+    """torchrun sends its ranks SIGTERM as it goes: rank 0 printed a second stop line after its first."""
+    from engine.run.stop_signals import StopSignals
+
+    with StopSignals() as stops:
+        stops.cooperative = True
+        os.kill(os.getpid(), signal.SIGTERM)  # the first: recorded, the run stops after its iteration
+        time.sleep(0.05)
+        stops.cooperative = False
+        stops.ended = True  # the run's one line is out
+        os.kill(os.getpid(), signal.SIGTERM)  # raised Interrupted before: a second line
+        time.sleep(0.05)
+    assert stops.received == signal.SIGTERM
+
+
 # -- divergence ------------------------------------------------------------------------------------------
 
 def _non_finite(path: Path) -> list[str]:

@@ -334,6 +334,8 @@ def _train(trainer, run_dir: Path, *, quiet: bool, stops: StopSignals | None = N
                     bar.set_postfix_str(f"loss {event.meta_loss:.3f} {post} {last_val}".strip(), refresh=False)
                     bar.update(1)
                 elif isinstance(event, RunFinished):
+                    if stops is not None:
+                        stops.ended = True  # one line says how the run ended; a later signal (torchrun's) adds none
                     for row in thinner.finish(diverged=event.reason is StopReason.DIVERGED):
                         log.append(row)
                     bar.close()

@@ -34,6 +34,7 @@ class StopSignals:
     def __init__(self) -> None:
         self.received: int | None = None  # the first stop signal, once one came
         self.cooperative = False  # the training loop is running and stops between iterations
+        self.ended = False  # the run has said how it ended: a later signal changes nothing and says nothing
         self._pending: int | None = None
         self._previous: dict[int, object] = {}
 
@@ -61,7 +62,7 @@ class StopSignals:
         first = self.received is None
         if first:
             self.received = signum
-        if first and self.cooperative:
+        if (first and self.cooperative) or self.ended:
             return
         if _held:
             self._pending = signum
