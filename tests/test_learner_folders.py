@@ -115,3 +115,18 @@ def test_stage_answers_end_where_the_public_api_answers(name):
 
 def spec_label(name: str) -> str:
     return LEARNERS[name].label
+
+
+@pytest.mark.parametrize("name", [n for n, spec in LEARNERS.items() if "classification" in spec.models])
+def test_the_spec_says_which_view_draws_the_learners_trace(name):
+    """The app picks the per-task view from the spec before any trace exists: it must match the trace."""
+    import torch
+
+    from engine.core.snapshots import SequenceTrace
+    from engine.data.sources import make_sampler
+
+    config = default_config("glyphs", algo=name, iterations=1, ways=3, test_inner_steps=1)
+    torch.manual_seed(0)
+    learner = build_learner(config)
+    task = make_sampler("glyphs", protocol="glyphs", ways=3, shots=1, queries=1).sample(np.random.default_rng(2))
+    assert isinstance(learner.trace(task), SequenceTrace) == LEARNERS[name].traces_by_reading

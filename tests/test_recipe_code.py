@@ -8,15 +8,13 @@ from engine.core.config import default_config
 from engine.lessons.recipe_code import STEP_TITLES, listing_for, listing_namespace
 from engine.run.training import Trainer
 
-CASES = {
-    "maml": dict(algo="maml"),
+from engine.learners.registry import LEARNERS
+
+CASES = {name: dict(algo=name) for name in LEARNERS} | {  # every registered learner, and MAML's variants
     "fomaml": dict(algo="maml", first_order=True),
     "meta-sgd": dict(algo="maml", learn_inner_lr=True, inner_steps=2),
     "maml-transductive": dict(algo="maml", inner_steps=2, train_answering="transductive"),
     "reptile": dict(algo="reptile", inner_steps=2),
-    "mann": dict(algo="mann"),
-    "snail": dict(algo="snail"),
-    "finetune": dict(algo="finetune"),
 }
 
 
@@ -71,7 +69,7 @@ def test_second_and_first_order_listings_differ_where_the_engine_does():
     assert "graph kept" in second.code and "Hessian" in second.code
 
 
-@pytest.mark.parametrize("algo", ["maml", "reptile", "mann", "snail", "finetune"])
+@pytest.mark.parametrize("algo", list(LEARNERS))
 def test_every_listing_is_short_and_does_all_four_steps_in_order(algo):
     listing = listing_for(algo)
     steps = [s for s, _ in listing.lines if s]

@@ -27,6 +27,7 @@ FOLDERS = (
     "reptile",
     "finetune",
     "anil",
+    "protonet",
 )
 
 LEARNERS: dict[str, LearnerSpec] = {spec.name: spec for spec in

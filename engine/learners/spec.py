@@ -30,6 +30,7 @@ class Family(str, Enum):
     OPTIMIZATION = "optimization-based"
     BLACK_BOX = "black-box"
     BASELINE = "baseline"
+    NON_PARAMETRIC = "non-parametric"
 
     def __str__(self) -> str:
         return self.value
@@ -71,6 +72,9 @@ class LearnerSpec:
     # (``engine.core.answering``); "" when it never does.
     transduction: str = ""
     inner_loop: bool = False  # adapts by gradient steps on the support set (inner steps, α)
+    # Its trace is a ``SequenceTrace`` (the support set read item by item, the app's sequence view);
+    # False: an ``AdaptationTrace`` (stage by stage, the inner-steps view).
+    traces_by_reading: bool = True
     # Its tasks never meet inside a meta-step, so P processes can each take a slice of the meta-batch
     # (torchrun). The black-box learners and the fine-tuning baseline batch-normalise over all images of
     # the meta-batch (MANN/SNAIL also shuffle it from one random stream): their slices would not add up.

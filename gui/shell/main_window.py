@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.learners.spec import Family
 from engine.core.config import TrainConfig
 from engine.core.errors import UserError
 from engine.core.snapshots import AdaptationTrace, SequenceTrace
@@ -346,7 +345,7 @@ class MainWindow(QMainWindow):
         return self.trace_views.currentWidget().trace
 
     def show_trace_view(self, config: TrainConfig) -> None:
-        black_box = config.family == Family.BLACK_BOX
+        black_box = config.spec.traces_by_reading
         view = self.sequence_view if black_box else self.steps_view
         if view is self.trace_views.currentWidget():
             return

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 class InnerLoopSpec(LearnerSpec):
     family = Family.OPTIMIZATION
     inner_loop = True
+    traces_by_reading = False
     splits_over_processes = True
     why_no_inner_loop = ""
     transduction = "batch norm with the query set's statistics"

@@ -37,6 +37,7 @@ class FineTuneSpec(LearnerSpec):
     defaults = dict(queries=3, meta_batch=32, meta_lr=1e-3, test_inner_steps=20, inner_lr=0.5)
     transduction = "batch norm with the query set's statistics"
     why_no_inner_loop = ""
+    traces_by_reading = False  # its trace is the new head's steps
     recipe = RecipeWords(
         "pre-training loss (every image of the batch, over all training classes)",
         " The fine-tuning baseline does not use the split in training: every image is an "

@@ -1,0 +1,3 @@
+from engine.learners.protonet.spec import SPEC
+
+__all__ = ["SPEC"]
