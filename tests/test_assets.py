@@ -15,7 +15,8 @@ from engine.run.learner_io import load_meta_learner
 
 @pytest.mark.parametrize("name, mib", [("omniglot-finn-5w1s-maml.pt", 2), ("sinusoid-10shot-maml.pt", 2),
                                        ("omniglot-cs330-3w1s-mann.pt", 2), ("omniglot-finn-20w1s-maml.pt", 2),
-                                       ("omniglot-lake-20w1s-maml.pt", 2),
+                                       ("omniglot-lake-20w1s-maml.pt", 2), ("omniglot-finn-5w1s-anil.pt", 2),
+                                       ("omniglot-finn-5w1s-protonet.pt", 2),
                                        ("omniglot-finn-5w1s-finetune.pt", 6)])  # its pre-training head
 def test_assets_are_small_and_name_the_command_that_made_them(name, mib):
     path = checkpoint_path(name)
@@ -77,6 +78,22 @@ def test_omniglot_asset_reaches_its_published_figure_on_other_test_tasks(name, t
                                            f"{figure['accuracy']:.4f} − {SIGMAS}σ margin = {floor:.4f}")
     if config.uses_inner_loop:  # before adaptation θ guesses: chance is 1/N
         assert metrics.accuracy[0] < 1.5 / config.ways + 0.1
+
+
+@pytest.mark.omniglot
+@pytest.mark.parametrize("name", ["omniglot-finn-5w1s-anil.pt", "omniglot-finn-5w1s-protonet.pt"])
+@pytest.mark.slow
+def test_the_new_learners_reach_their_per_query_figure_on_other_test_tasks(name, omniglot_dir, omniglot_arrays):
+    """ANIL and the prototypical networks: their figures are in docs/compare-5w1s-learners.json."""
+    data = json.loads((Path(__file__).resolve().parents[1] / "docs" / "compare-5w1s-learners.json").read_text())
+    figure = next(row for row in data["learners"] if row["run"].endswith(name))
+    config, learner, _ = load_meta_learner(checkpoint_path(name))
+    sampler = make_sampler(config.dataset, split="test", protocol=config.protocol, ways=config.ways,
+                           shots=config.shots, queries=data["eval_queries"], data_dir=omniglot_dir)
+    tasks = 200
+    metrics = evaluate(learner, sampler, tasks=tasks, seed=11)
+    floor = figure["accuracy"] - margin(figure["accuracy_ci95"], tasks)
+    assert metrics.accuracy[-1] >= floor, f"{name}: {metrics.accuracy[-1]:.4f} on {tasks} tasks, below {floor:.4f}"
 
 
 @pytest.mark.omniglot
