@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.learners.seam import MetaLearner
 from engine.core.answering import Answering
 from engine.core.config import TrainConfig
-from engine.data.image_prep import drawings_to_batch
 from engine.core.errors import ConfigError
+from engine.data.image_prep import drawings_to_batch
+from engine.learners.seam import MetaLearner
 from engine.run.learner_io import load_meta_learner
 
 
@@ -37,8 +37,9 @@ def _checked_steps(steps) -> int | None:
     """None (the learner's own count) or a whole number of steps, 0 or more."""
     if steps is None:
         return None
-    whole = (isinstance(steps, numbers.Integral)
-             or (isinstance(steps, numbers.Real) and math.isfinite(steps) and float(steps).is_integer()))
+    whole = isinstance(steps, numbers.Integral) or (
+        isinstance(steps, numbers.Real) and math.isfinite(steps) and float(steps).is_integer()
+    )
     if isinstance(steps, bool) or not whole or steps < 0:
         raise ConfigError(f"steps must be a whole number, 0 or more (or None), got {steps!r}")
     return int(steps)
@@ -50,16 +51,24 @@ def _checked_labels(labels) -> list:
         try:
             hash(label)
         except TypeError:
-            raise ConfigError(f"labels must be hashable names such as strings or numbers, "
-                              f"got {label!r} ({type(label).__name__})") from None
+            raise ConfigError(
+                f"labels must be hashable names such as strings or numbers, "
+                f"got {label!r} ({type(label).__name__})"
+            ) from None
     return labels
 
 
 class AdaptedLearner:
     """A learner fitted to one support set, with the class names in label order."""
 
-    def __init__(self, learner: MetaLearner, x_support: torch.Tensor, y_support: torch.Tensor,
-                 classes: list, steps: int | None) -> None:
+    def __init__(
+        self,
+        learner: MetaLearner,
+        x_support: torch.Tensor,
+        y_support: torch.Tensor,
+        classes: list,
+        steps: int | None,
+    ) -> None:
         self._learner, self._x, self._y = learner, x_support, y_support
         self.classes, self.steps = classes, steps
         self._adapted = learner.adapt(x_support, y_support, steps=steps)
@@ -100,8 +109,10 @@ class Learner:
             raise ConfigError(f"{len(images)} images but {len(labels)} labels")
         classes = sorted(set(labels), key=labels.index)
         if len(classes) != self.ways:
-            raise ConfigError(f"this learner was meta-trained for {self.ways}-way tasks; the support set has "
-                              f"{len(classes)} classes")
+            raise ConfigError(
+                f"this learner was meta-trained for {self.ways}-way tasks; the support set has "
+                f"{len(classes)} classes"
+            )
         x = torch.from_numpy(drawings_to_batch(images))
         y = torch.tensor([classes.index(label) for label in labels])
         return AdaptedLearner(self._learner, x, y, classes, steps)

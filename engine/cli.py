@@ -15,8 +15,8 @@ import argparse
 import importlib
 import sys
 
-from engine.runtime.allocator import keep_freed_memory
 from engine.core.errors import UserError
+from engine.runtime.allocator import keep_freed_memory
 
 COMMANDS = ("data", "tasks", "train", "eval", "compare", "export", "bench", "metagrad")
 
@@ -41,8 +41,13 @@ def version() -> str:
 class _VersionAction(argparse.Action):
     """``--version``: argparse's, but the version is looked up only when asked for."""
 
-    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
-                 help="print the version and exit"):
+    def __init__(
+        self,
+        option_strings,
+        dest=argparse.SUPPRESS,
+        default=argparse.SUPPRESS,
+        help="print the version and exit",
+    ):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
@@ -51,7 +56,9 @@ class _VersionAction(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="innerloop-cli", description="Inner Loop, headless: data, tasks, training, evaluation.")
+    parser = _Parser(
+        prog="innerloop-cli", description="Inner Loop, headless: data, tasks, training, evaluation."
+    )
     parser.add_argument("--version", action=_VersionAction)
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMANDS:

@@ -15,10 +15,10 @@ import sys
 import numpy as np
 import torch
 
-from engine.learners.maml.maml import Maml, meta_gradient_loop
-from engine.data.sources import make_sampler
-from engine.models.factory import build_model
 from engine.core.tasks import TaskBatch
+from engine.data.sources import make_sampler
+from engine.learners.maml.maml import Maml, meta_gradient_loop
+from engine.models.factory import build_model
 
 
 def gradients(maml: Maml, batch: TaskBatch, steps: int, first_order: bool, path: str) -> list[torch.Tensor]:
@@ -55,8 +55,11 @@ def main() -> int:
                 ok = err < 1e-9
                 failures += not ok
                 order = "first" if first_order else "second"
-                print(f"{device} K={steps} {order:>6}-order {path:>9}: max relative difference to CPU reference "
-                      f"{err:.2e} {'ok' if ok else 'MISMATCH'}", flush=True)
+                print(
+                    f"{device} K={steps} {order:>6}-order {path:>9}: max relative difference to CPU reference "
+                    f"{err:.2e} {'ok' if ok else 'MISMATCH'}",
+                    flush=True,
+                )
     return 1 if failures else 0
 
 

@@ -23,19 +23,51 @@ TASKS, SEED = 600, 0
 
 def main(out: str) -> None:
     config, learner, iteration = load_meta_learner(CHECKPOINT, "cpu")
-    sampler, held = evaluation_sampler([config], split="test", protocol=config.protocol, queries=config.queries,
-                                       data_dir=None, within_alphabet=False, include_seen=False)
+    sampler, held = evaluation_sampler(
+        [config],
+        split="test",
+        protocol=config.protocol,
+        queries=config.queries,
+        data_dir=None,
+        within_alphabet=False,
+        include_seen=False,
+    )
     rows = {}
     for what, adapted in (("all_layers", None), ("head_only", head_names(learner.maml.net))):
         learner.maml.adapted = adapted
-        metrics = evaluate(learner, sampler, tasks=TASKS, steps=config.test_inner_steps, seed=SEED,
-                           answering=Answering.PER_QUERY)
-        rows[what] = [{k: step[k] for k in ("stage", "accuracy", "accuracy_ci95")} for step in metrics.to_json()["steps"]]
-    Path(out).write_text(json.dumps({
-        "command": f"python scripts/head_only_table.py {out}", "checkpoint": CHECKPOINT, "iteration": iteration,
-        "protocol": config.protocol, "ways": config.ways, "shots": config.shots, "tasks": TASKS, "seed": SEED,
-        "eval_queries": sampler.queries, "answering": "per-query", **held.to_json(),
-        "readme_paragraph": "On the shipped MAML, adapting only the head at test time", **rows}, indent=1) + "\n")
+        metrics = evaluate(
+            learner,
+            sampler,
+            tasks=TASKS,
+            steps=config.test_inner_steps,
+            seed=SEED,
+            answering=Answering.PER_QUERY,
+        )
+        rows[what] = [
+            {k: step[k] for k in ("stage", "accuracy", "accuracy_ci95")}
+            for step in metrics.to_json()["steps"]
+        ]
+    Path(out).write_text(
+        json.dumps(
+            {
+                "command": f"python scripts/head_only_table.py {out}",
+                "checkpoint": CHECKPOINT,
+                "iteration": iteration,
+                "protocol": config.protocol,
+                "ways": config.ways,
+                "shots": config.shots,
+                "tasks": TASKS,
+                "seed": SEED,
+                "eval_queries": sampler.queries,
+                "answering": "per-query",
+                **held.to_json(),
+                "readme_paragraph": "On the shipped MAML, adapting only the head at test time",
+                **rows,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

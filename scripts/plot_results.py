@@ -45,8 +45,10 @@ def data_efficiency(results: str, out: str) -> None:
     _app()
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
     data = json.loads(Path(results).read_text())
-    plot = pg.PlotWidget(title=f"Omniglot 5-way 1-shot, {data['protocol']}: test accuracy ({data['tasks']} tasks, "
-                               f"95% CI) · {data['budget']}")
+    plot = pg.PlotWidget(
+        title=f"Omniglot 5-way 1-shot, {data['protocol']}: test accuracy ({data['tasks']} tasks, "
+        f"95% CI) · {data['budget']}"
+    )
     plot.setLabel("bottom", "meta-training characters (log scale)")
     plot.setLabel("left", "test accuracy %")
     plot.addLegend(offset=(10, 10))
@@ -59,7 +61,9 @@ def data_efficiency(results: str, out: str) -> None:
         y = np.array([100 * r["accuracy"] for r in rows])
         ci = np.array([100 * r["ci95"] for r in rows])
         pen = pg.mkPen(COLORS.get(algo, (0, 0, 0)), width=3)
-        plot.plot(x, y, pen=pen, symbol="o", symbolSize=9, symbolBrush=COLORS.get(algo), name=rows[0]["label"])
+        plot.plot(
+            x, y, pen=pen, symbol="o", symbolSize=9, symbolBrush=COLORS.get(algo), name=rows[0]["label"]
+        )
         plot.addItem(pg.ErrorBarItem(x=x, y=y, top=ci, bottom=ci, beam=0.04, pen=pen))
     low, high = np.log10(min(sizes)), np.log10(max(sizes))
     plot.setXRange(low - 0.1 * (high - low), high + 0.1 * (high - low), padding=0)
@@ -72,15 +76,22 @@ def curve(run_dir: str, out: str, title: str | None) -> None:
 
     _app()
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
-    rows = [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     config = json.loads((Path(run_dir) / "config.json").read_text())
     val = [r for r in rows if r.get("validation")]
     minutes = np.array([r["wall_time"] / 60 for r in val])
     acc = np.array([100 * r["validation"]["accuracy"] for r in val])
     ci = np.array([100 * r["validation"]["accuracy_ci95"] for r in val])
-    plot = pg.PlotWidget(title=title or f"{config['algo']} · {config['dataset']}/{config['protocol']} "
-                                        f"{config['ways']}-way {config['shots']}-shot · validation accuracy "
-                                        f"({val[0]['validation']['tasks']} tasks, 95% CI)")
+    plot = pg.PlotWidget(
+        title=title
+        or f"{config['algo']} · {config['dataset']}/{config['protocol']} "
+        f"{config['ways']}-way {config['shots']}-shot · validation accuracy "
+        f"({val[0]['validation']['tasks']} tasks, 95% CI)"
+    )
     plot.setLabel("bottom", "training time (minutes, validation excluded)")
     plot.setLabel("left", "validation accuracy %")
     plot.showGrid(x=True, y=True, alpha=0.3)
@@ -97,8 +108,10 @@ def minutes(out: str, series: list[str]) -> None:
 
     _app()
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
-    plot = pg.PlotWidget(title="Omniglot 5-way 1-shot (finn), train --dataset omniglot --minutes N: "
-                               "test accuracy, 600 tasks, 95% CI")
+    plot = pg.PlotWidget(
+        title="Omniglot 5-way 1-shot (finn), train --dataset omniglot --minutes N: "
+        "test accuracy, 600 tasks, 95% CI"
+    )
     plot.setLabel("bottom", "training wall time (minutes, validation included)")
     plot.setLabel("left", "test accuracy %")
     plot.addLegend(offset=(10, -10))
@@ -113,8 +126,15 @@ def minutes(out: str, series: list[str]) -> None:
         pen = pg.mkPen(colour, width=3)
         plot.plot(x, y, pen=pen, symbol="o", symbolSize=9, symbolBrush=colour, name=label)
         plot.addItem(pg.ErrorBarItem(x=x, y=y, top=ci, bottom=ci, beam=0.4, pen=pen))
-    goals = pg.ScatterPlotItem([5, 20], [95, 97], symbol="+", size=18, pen=pg.mkPen((0, 0, 0), width=2),
-                               brush=(0, 0, 0), name="goals: 95% at 5 min, 97% at 20 min")
+    goals = pg.ScatterPlotItem(
+        [5, 20],
+        [95, 97],
+        symbol="+",
+        size=18,
+        pen=pg.mkPen((0, 0, 0), width=2),
+        brush=(0, 0, 0),
+        name="goals: 95% at 5 min, 97% at 20 min",
+    )
     plot.addItem(goals)
     plot.setXRange(0, 21, padding=0)
     low = min(float(plot.getViewBox().childrenBounds()[1][0]), 90.0)

@@ -21,14 +21,14 @@ import time
 
 import torch
 
-from engine.learners.common.evaluation import evaluate
-from engine.runtime.allocator import keep_freed_memory
 from engine.commands.json_out import finite_or_none
 from engine.core.config import default_config
-from engine.runtime.cpu_threads import governor_for
-from engine.data.sources import make_sampler
 from engine.core.snapshots import RunFinished
+from engine.data.sources import make_sampler
+from engine.learners.common.evaluation import evaluate
 from engine.run.training import Trainer
+from engine.runtime.allocator import keep_freed_memory
+from engine.runtime.cpu_threads import governor_for
 
 
 def main() -> int:
@@ -58,20 +58,44 @@ def main() -> int:
             state = copy.deepcopy(trainer.learner.module.state_dict())
             saved.append((pending.pop(0), trainer.iteration, state))
             print(f"{saved[-1][0]:g} min: iteration {trainer.iteration}", flush=True)
-    sampler = make_sampler("omniglot", split="test", protocol=config.protocol, ways=config.ways,
-                           shots=config.shots, queries=args.eval_queries, data_dir=config.data_dir)
+    sampler = make_sampler(
+        "omniglot",
+        split="test",
+        protocol=config.protocol,
+        ways=config.ways,
+        shots=config.shots,
+        queries=args.eval_queries,
+        data_dir=config.data_dir,
+    )
     rows = []
     for minutes, iteration, state in saved:
         trainer.learner.module.load_state_dict(state)
-        metrics = evaluate(trainer.learner, sampler, tasks=args.tasks, steps=None, seed=0, device=trainer.device)
+        metrics = evaluate(
+            trainer.learner, sampler, tasks=args.tasks, steps=None, seed=0, device=trainer.device
+        )
         last = metrics.to_json()["steps"][-1]
-        rows.append({"minutes": minutes, "iteration": iteration, "accuracy": last["accuracy"],
-                     "ci95": last["accuracy_ci95"]})
-        print(f"{minutes:g} min ({iteration} iterations): {100 * last['accuracy']:.2f} ± "
-              f"{100 * last['accuracy_ci95']:.2f}% on {args.tasks} test tasks", flush=True)
-    report = {"config": config.to_dict(), "eval_queries": args.eval_queries, "threads": torch.get_num_threads(),
-              "thread_choice": choice.describe() if choice else None, "allocator": allocator,
-              "tasks": args.tasks, "rows": rows}
+        rows.append(
+            {
+                "minutes": minutes,
+                "iteration": iteration,
+                "accuracy": last["accuracy"],
+                "ci95": last["accuracy_ci95"],
+            }
+        )
+        print(
+            f"{minutes:g} min ({iteration} iterations): {100 * last['accuracy']:.2f} ± "
+            f"{100 * last['accuracy_ci95']:.2f}% on {args.tasks} test tasks",
+            flush=True,
+        )
+    report = {
+        "config": config.to_dict(),
+        "eval_queries": args.eval_queries,
+        "threads": torch.get_num_threads(),
+        "thread_choice": choice.describe() if choice else None,
+        "allocator": allocator,
+        "tasks": args.tasks,
+        "rows": rows,
+    }
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(finite_or_none(report), f, indent=2)
     return 0

@@ -27,11 +27,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assets import checkpoint_path  # noqa: E402
+from engine.core.config import TrainConfig  # noqa: E402
+from engine.data.sources import make_sampler  # noqa: E402
 from engine.learners.common.evaluation import evaluate  # noqa: E402
 from engine.learners.registry import build_learner  # noqa: E402
 from engine.run.checkpoints import load_checkpoint, save_checkpoint  # noqa: E402
-from engine.core.config import TrainConfig  # noqa: E402
-from engine.data.sources import make_sampler  # noqa: E402
 from engine.run.learner_io import load_meta_learner  # noqa: E402
 
 MAML_FILE = "sinusoid-10shot-maml.pt"
@@ -73,18 +73,26 @@ def main(argv: list[str] | None = None) -> int:
     test = make_sampler("sinusoid", split="test", shots=config.shots, queries=100)
     learner.module.eval()
     metrics = evaluate(learner, test, tasks=600, steps=1, seed=0)
-    command = " ".join(["python scripts/train_joint_sine_baseline.py", *(argv if argv is not None else sys.argv[1:])])
-    note = (f"{command.strip()} ({os.cpu_count()}-core CPU, 1 torch thread, {args.iterations} iterations, "
-            f"{seconds:.0f} s). "
-            f"Joint-training baseline, not a meta-learner: the sinusoid MLP trained as one regressor on the "
-            f"pooled points of {args.meta_batch} sinusoid tasks per Adam step (lr {args.lr:g}), no inner loop; "
-            f"stored with the MAML checkpoint's config so it adapts the same way (α={config.inner_lr:g}, "
-            f"{config.test_inner_steps} step). Eval 600 tasks, 100 queries: MSE {metrics.loss[0]:.3f} ± "
-            f"{metrics.loss_ci95[0]:.3f} before adapting, {metrics.loss[1]:.3f} ± {metrics.loss_ci95[1]:.3f} "
-            f"after 1 step")
-    payload = {"config": config_text, "model": {k: v.detach().clone() for k, v in
-                                                                   learner.module.state_dict().items()},
-               "iteration": args.iterations, "wall_time": seconds, "note": note}
+    command = " ".join(
+        ["python scripts/train_joint_sine_baseline.py", *(argv if argv is not None else sys.argv[1:])]
+    )
+    note = (
+        f"{command.strip()} ({os.cpu_count()}-core CPU, 1 torch thread, {args.iterations} iterations, "
+        f"{seconds:.0f} s). "
+        f"Joint-training baseline, not a meta-learner: the sinusoid MLP trained as one regressor on the "
+        f"pooled points of {args.meta_batch} sinusoid tasks per Adam step (lr {args.lr:g}), no inner loop; "
+        f"stored with the MAML checkpoint's config so it adapts the same way (α={config.inner_lr:g}, "
+        f"{config.test_inner_steps} step). Eval 600 tasks, 100 queries: MSE {metrics.loss[0]:.3f} ± "
+        f"{metrics.loss_ci95[0]:.3f} before adapting, {metrics.loss[1]:.3f} ± {metrics.loss_ci95[1]:.3f} "
+        f"after 1 step"
+    )
+    payload = {
+        "config": config_text,
+        "model": {k: v.detach().clone() for k, v in learner.module.state_dict().items()},
+        "iteration": args.iterations,
+        "wall_time": seconds,
+        "note": note,
+    }
     path = save_checkpoint(args.out, payload)
     load_meta_learner(path)  # what the playground will read back
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)\n{note}")

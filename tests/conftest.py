@@ -23,6 +23,7 @@ _OMNIGLOT_NAMES = ("images_background.zip", "images_evaluation.zip", "images_bac
 
 # --- the user cache: never the real one ---------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def omniglot_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One cache folder for the whole session, so the real zips are decoded only once."""
@@ -43,6 +44,7 @@ def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 # --- the real data ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def omniglot_dir() -> Path:
@@ -66,6 +68,7 @@ def omniglot_arrays(omniglot_dir: Path, omniglot_cache: Path):
 
 # --- synthetic Omniglot-like sources ----------------------------------------------------------------
 
+
 def _drawing_png(drawer: int) -> bytes:
     """A 105x105 one-bit drawing, white paper, a black bar whose column encodes the drawer."""
     from PIL import Image, ImageDraw
@@ -78,9 +81,16 @@ def _drawing_png(drawer: int) -> bytes:
     return buf.getvalue()
 
 
-def write_fake_omniglot(folder: Path, name: str, *, alphabets: int, characters: int,
-                        drawings: int = 20, as_zip: bool = True,
-                        extra: dict[str, bytes] | None = None) -> Path:
+def write_fake_omniglot(
+    folder: Path,
+    name: str,
+    *,
+    alphabets: int,
+    characters: int,
+    drawings: int = 20,
+    as_zip: bool = True,
+    extra: dict[str, bytes] | None = None,
+) -> Path:
     """Write ``<folder>/<name>.zip`` (or the unpacked ``<folder>/<name>/``) in the official layout.
 
     Characters are spread over the alphabets in turn. ``extra`` adds raw entries: zip member
@@ -118,8 +128,12 @@ def fake_omniglot() -> Callable[..., Path]:
     return write_fake_omniglot
 
 
-TINY_COUNTS = {"images_background": (2, 3), "images_background_small1": (1, 2),
-               "images_background_small2": (1, 1), "images_evaluation": (2, 2)}
+TINY_COUNTS = {
+    "images_background": (2, 3),
+    "images_background_small1": (1, 2),
+    "images_background_small2": (1, 1),
+    "images_evaluation": (2, 2),
+}
 
 
 @pytest.fixture
@@ -128,8 +142,9 @@ def tiny_counts(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[int, int]]:
     from engine.data.omniglot_locate import KNOWN_SOURCES, SourceSpec
 
     for name, (alphabets, characters) in TINY_COUNTS.items():
-        monkeypatch.setitem(KNOWN_SOURCES, name,
-                            SourceSpec(name, KNOWN_SOURCES[name].split, alphabets, characters))
+        monkeypatch.setitem(
+            KNOWN_SOURCES, name, SourceSpec(name, KNOWN_SOURCES[name].split, alphabets, characters)
+        )
     return TINY_COUNTS
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import engine.runtime.allocator as allocator
 import engine.cli as cli
+import engine.runtime.allocator as allocator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 glibc_only = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's (Linux)")
@@ -34,8 +34,14 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) // 5)
 
 def _faults_per_churn(mode: str, **env: str) -> tuple[int, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
-    out = subprocess.run([sys.executable, "-c", _CHURN, mode], cwd=REPO_ROOT, env={**clean, **env},
-                         capture_output=True, text=True, check=True).stdout.split("\n")
+    out = subprocess.run(
+        [sys.executable, "-c", _CHURN, mode],
+        cwd=REPO_ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
     return int(out[-2]), out[0]
 
 

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from tiny_maml import make_batch
 
 from engine.api import load_learner
 from engine.cli import main
@@ -23,7 +24,6 @@ from engine.lessons.recipe_code import STEP_TITLES, listing_for
 from engine.models.conv4 import Conv4
 from engine.run.training import Trainer
 from engine.second_order.decomposition import decompose
-from tiny_maml import make_batch
 
 torch.set_num_threads(1)
 HEAD = frozenset({"head.weight", "head.bias"})
@@ -83,7 +83,9 @@ def test_meta_gradient_is_mamls_with_the_bodys_inner_step_size_zero(first_order,
     assert_same(got, reference)
     loop = anil()
     loop.zero_grad(set_to_none=True)
-    meta_gradient_loop(loop, batch, steps, first_order=first_order)  # the per-task autograd loop of peer libraries
+    meta_gradient_loop(
+        loop, batch, steps, first_order=first_order
+    )  # the per-task autograd loop of peer libraries
     assert_same(got, net_grads(loop))
     # not MAML's: the body's inner steps would change every gradient
     maml = step_grads(Maml(tiny_net(), "classification", 0.4), batch, steps, first_order, vectorised=True)
@@ -144,8 +146,9 @@ def test_first_order_drops_exactly_the_head_hessian_term():
     assert_same(fo, at_phi)  # first order: the query gradient at φ, for the body and the head
     v = {n: at_phi[n] for n in HEAD}
     g = torch.autograd.grad(maml.loss_at(theta, x_s, y_s), [theta[n] for n in HEAD], create_graph=True)
-    hv = torch.autograd.grad(sum((gn * v[n]).sum() for n, gn in zip(HEAD, g)), list(theta.values()),
-                             allow_unused=True)
+    hv = torch.autograd.grad(
+        sum((gn * v[n]).sum() for n, gn in zip(HEAD, g)), list(theta.values()), allow_unused=True
+    )
     hessian_term = {n: -alpha * (torch.zeros_like(theta[n]) if h is None else h) for n, h in zip(theta, hv)}
     assert_same({n: so[n] - fo[n] for n in so}, hessian_term)
     body = [n for n in theta if n not in HEAD and not n.endswith(".bias")]
@@ -164,8 +167,20 @@ def test_the_metagrad_decomposition_of_anil_is_anils_meta_gradient():
 
 # -- through the seam -------------------------------------------------------------------------------
 def tiny(**kw):
-    base = dict(algo="anil", ways=3, shots=1, queries=2, meta_batch=2, iterations=3, val_every=3, val_tasks=4,
-                checkpoint_every=0, device="cpu", test_inner_steps=2, seed=0)
+    base = dict(
+        algo="anil",
+        ways=3,
+        shots=1,
+        queries=2,
+        meta_batch=2,
+        iterations=3,
+        val_every=3,
+        val_tasks=4,
+        checkpoint_every=0,
+        device="cpu",
+        test_inner_steps=2,
+        seed=0,
+    )
     base.update(kw)
     return default_config("glyphs", **base)
 
@@ -208,16 +223,44 @@ def test_short_glyphs_training_lowers_the_loss():
 
 def test_cli_trains_and_resumes_anil(tmp_path, capsys):
     run = tmp_path / "run"
-    fast = ["--dataset", "glyphs", "--ways", "3", "--meta-batch", "2", "--val-every", "2", "--val-tasks", "4",
-            "--checkpoint-every", "2", "--quiet"]
+    fast = [
+        "--dataset",
+        "glyphs",
+        "--ways",
+        "3",
+        "--meta-batch",
+        "2",
+        "--val-every",
+        "2",
+        "--val-tasks",
+        "4",
+        "--checkpoint-every",
+        "2",
+        "--quiet",
+    ]
     assert main(["train", "--algo", "anil", *fast, "--iterations", "2", "--out", str(run)]) == 0
     assert json.loads((run / "config.json").read_text())["algo"] == "anil"
     assert main(["train", "--resume", str(run), "--iterations", "4", "--quiet"]) == 0
     lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [row["iteration"] for row in lines] == [1, 2, 3, 4]
     assert "completed 4 iterations" in capsys.readouterr().err
-    assert main(["train", "--algo", "anil", "--dataset", "glyphs", "--meta-sgd", "--iterations", "1",
-                 "--out", str(tmp_path / "s")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--algo",
+                "anil",
+                "--dataset",
+                "glyphs",
+                "--meta-sgd",
+                "--iterations",
+                "1",
+                "--out",
+                str(tmp_path / "s"),
+            ]
+        )
+        == 2
+    )
     assert "--meta-sgd is not read by ANIL" in capsys.readouterr().err
 
 
@@ -248,10 +291,18 @@ def test_the_api_adapts_the_head_and_answers_each_query_on_its_own(tmp_path):
 def test_per_query_scores_do_not_depend_on_the_other_queries():
     torch.manual_seed(0)
     learner = build_learner(tiny())
-    batch = make_sampler("glyphs", split="test", ways=3, shots=1, queries=2).sample_batch(2, np.random.default_rng(4))
+    batch = make_sampler("glyphs", split="test", ways=3, shots=1, queries=2).sample_batch(
+        2, np.random.default_rng(4)
+    )
     whole = learner.score(batch).accuracy
-    one = [learner.score(TaskBatch(batch.x_support, batch.y_support, batch.x_query[:, q:q + 1],
-                                   batch.y_query[:, q:q + 1])).accuracy for q in range(batch.x_query.shape[1])]
+    one = [
+        learner.score(
+            TaskBatch(
+                batch.x_support, batch.y_support, batch.x_query[:, q : q + 1], batch.y_query[:, q : q + 1]
+            )
+        ).accuracy
+        for q in range(batch.x_query.shape[1])
+    ]
     torch.testing.assert_close(whole, torch.stack(one).mean(0))
 
 

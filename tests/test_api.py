@@ -6,16 +6,27 @@ from PIL import Image
 
 from engine.api import load_learner
 from engine.core.config import TrainConfig
+from engine.core.errors import ConfigError, DataError
 from engine.data.image_prep import drawings_to_batch, prepare_drawing
 from engine.data.sources import make_sampler
-from engine.core.errors import ConfigError, DataError
 from engine.run.training import Trainer
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    config = TrainConfig(dataset="glyphs", protocol="glyphs", ways=3, shots=1, queries=1, meta_batch=2,
-                         iterations=3, val_every=0, checkpoint_every=0, test_inner_steps=5, device="cpu")
+    config = TrainConfig(
+        dataset="glyphs",
+        protocol="glyphs",
+        ways=3,
+        shots=1,
+        queries=1,
+        meta_batch=2,
+        iterations=3,
+        val_every=0,
+        checkpoint_every=0,
+        test_inner_steps=5,
+        device="cpu",
+    )
     run = tmp_path_factory.mktemp("run")
     list(Trainer(config, run_dir=run).run())
     return run
@@ -23,7 +34,10 @@ def checkpoint(tmp_path_factory):
 
 def _as_paper_drawings(task):
     """The task's images as a person would give them: dark ink on white, at 105x105."""
-    return [Image.fromarray((255 - x[0].numpy() * 255).astype(np.uint8)).resize((105, 105)) for x in task.x_support]
+    return [
+        Image.fromarray((255 - x[0].numpy() * 255).astype(np.uint8)).resize((105, 105))
+        for x in task.x_support
+    ]
 
 
 def test_adapted_learner_fits_its_support_set_from_files_pil_and_arrays(checkpoint, tmp_path):
@@ -84,4 +98,5 @@ def test_preparation_equals_the_training_data_recipe(omniglot_dir):
         name = next(n for n in z.namelist() if n.endswith(".png"))
         data = z.read(name)
     import io
+
     np.testing.assert_array_equal(prepare_drawing(Image.open(io.BytesIO(data))), decode_png(data))

@@ -7,17 +7,25 @@ from pathlib import Path
 import pytest
 
 from assets import checkpoint_path
+from engine.data.sources import make_sampler
 from engine.learners.common.evaluation import evaluate
 from engine.run.checkpoints import load_checkpoint
-from engine.data.sources import make_sampler
 from engine.run.learner_io import load_meta_learner
 
 
-@pytest.mark.parametrize("name, mib", [("omniglot-finn-5w1s-maml.pt", 2), ("sinusoid-10shot-maml.pt", 2),
-                                       ("omniglot-cs330-3w1s-mann.pt", 2), ("omniglot-finn-20w1s-maml.pt", 2),
-                                       ("omniglot-lake-20w1s-maml.pt", 2), ("omniglot-finn-5w1s-anil.pt", 2),
-                                       ("omniglot-finn-5w1s-protonet.pt", 2),
-                                       ("omniglot-finn-5w1s-finetune.pt", 6)])  # its pre-training head
+@pytest.mark.parametrize(
+    "name, mib",
+    [
+        ("omniglot-finn-5w1s-maml.pt", 2),
+        ("sinusoid-10shot-maml.pt", 2),
+        ("omniglot-cs330-3w1s-mann.pt", 2),
+        ("omniglot-finn-20w1s-maml.pt", 2),
+        ("omniglot-lake-20w1s-maml.pt", 2),
+        ("omniglot-finn-5w1s-anil.pt", 2),
+        ("omniglot-finn-5w1s-protonet.pt", 2),
+        ("omniglot-finn-5w1s-finetune.pt", 6),
+    ],
+)  # its pre-training head
 def test_assets_are_small_and_name_the_command_that_made_them(name, mib):
     path = checkpoint_path(name)
     assert path.stat().st_size < mib * 1024 * 1024
@@ -38,7 +46,9 @@ PUBLISHED_TASKS = 600
 
 
 def published(name: str) -> dict:
-    rows = json.loads((Path(__file__).resolve().parents[1] / "docs" / "answering.json").read_text())["learners"]
+    rows = json.loads((Path(__file__).resolve().parents[1] / "docs" / "answering.json").read_text())[
+        "learners"
+    ]
     return next(row for row in rows if row["checkpoint"] == name)
 
 
@@ -66,27 +76,48 @@ def test_the_margin_arithmetic():
 def scored(name: str, tasks: int, seed: int, data_dir=None):
     config, learner, _ = load_meta_learner(checkpoint_path(name))
     figure = published(name)
-    sampler = make_sampler(config.dataset, split="test", protocol=config.protocol, ways=config.ways,
-                           shots=config.shots, queries=figure["eval_queries"], data_dir=data_dir)
+    sampler = make_sampler(
+        config.dataset,
+        split="test",
+        protocol=config.protocol,
+        ways=config.ways,
+        shots=config.shots,
+        queries=figure["eval_queries"],
+        data_dir=data_dir,
+    )
     return config, figure["per-query"], evaluate(learner, sampler, tasks=tasks, seed=seed)
 
 
 def test_sinusoid_asset_adapts_in_one_step_as_its_figure_says():
     config, figure, metrics = scored("sinusoid-10shot-maml.pt", 300, seed=5)
     assert config.dataset == "sinusoid" and config.shots == 10
-    assert metrics.loss[1] <= figure["mse"] + margin(figure["mse_ci95"], 300) and metrics.loss[0] > 2 * metrics.loss[1]
+    assert (
+        metrics.loss[1] <= figure["mse"] + margin(figure["mse_ci95"], 300)
+        and metrics.loss[0] > 2 * metrics.loss[1]
+    )
 
 
 @pytest.mark.omniglot
-@pytest.mark.parametrize("name, tasks", [("omniglot-finn-5w1s-maml.pt", 100), ("omniglot-finn-5w1s-finetune.pt", 600),
-                                         ("omniglot-cs330-3w1s-mann.pt", 600), ("omniglot-finn-20w1s-maml.pt", 60),
-                                         ("omniglot-lake-20w1s-maml.pt", 60)])
+@pytest.mark.parametrize(
+    "name, tasks",
+    [
+        ("omniglot-finn-5w1s-maml.pt", 100),
+        ("omniglot-finn-5w1s-finetune.pt", 600),
+        ("omniglot-cs330-3w1s-mann.pt", 600),
+        ("omniglot-finn-20w1s-maml.pt", 60),
+        ("omniglot-lake-20w1s-maml.pt", 60),
+    ],
+)
 @pytest.mark.slow
-def test_omniglot_asset_reaches_its_published_figure_on_other_test_tasks(name, tasks, omniglot_dir, omniglot_arrays):
+def test_omniglot_asset_reaches_its_published_figure_on_other_test_tasks(
+    name, tasks, omniglot_dir, omniglot_arrays
+):
     config, figure, metrics = scored(name, tasks, seed=11, data_dir=omniglot_dir)
     floor = figure["accuracy"] - margin(figure["accuracy_ci95"], tasks)
-    assert metrics.accuracy[-1] >= floor, (f"{name}: {metrics.accuracy[-1]:.4f} on {tasks} tasks, below "
-                                           f"{figure['accuracy']:.4f} − {SIGMAS}σ margin = {floor:.4f}")
+    assert metrics.accuracy[-1] >= floor, (
+        f"{name}: {metrics.accuracy[-1]:.4f} on {tasks} tasks, below "
+        f"{figure['accuracy']:.4f} − {SIGMAS}σ margin = {floor:.4f}"
+    )
     if config.uses_inner_loop:  # before adaptation θ guesses: chance is 1/N
         assert metrics.accuracy[0] < 1.5 / config.ways + 0.1
 
@@ -94,30 +125,58 @@ def test_omniglot_asset_reaches_its_published_figure_on_other_test_tasks(name, t
 @pytest.mark.omniglot
 @pytest.mark.parametrize("name", ["omniglot-finn-5w1s-anil.pt", "omniglot-finn-5w1s-protonet.pt"])
 @pytest.mark.slow
-def test_the_new_learners_reach_their_per_query_figure_on_other_test_tasks(name, omniglot_dir, omniglot_arrays):
+def test_the_new_learners_reach_their_per_query_figure_on_other_test_tasks(
+    name, omniglot_dir, omniglot_arrays
+):
     """ANIL and the prototypical networks: their figures are in docs/compare-5w1s-learners.json."""
-    data = json.loads((Path(__file__).resolve().parents[1] / "docs" / "compare-5w1s-learners.json").read_text())
+    data = json.loads(
+        (Path(__file__).resolve().parents[1] / "docs" / "compare-5w1s-learners.json").read_text()
+    )
     figure = next(row for row in data["learners"] if row["run"].endswith(name))
     config, learner, _ = load_meta_learner(checkpoint_path(name))
-    sampler = make_sampler(config.dataset, split="test", protocol=config.protocol, ways=config.ways,
-                           shots=config.shots, queries=data["eval_queries"], data_dir=omniglot_dir)
+    sampler = make_sampler(
+        config.dataset,
+        split="test",
+        protocol=config.protocol,
+        ways=config.ways,
+        shots=config.shots,
+        queries=data["eval_queries"],
+        data_dir=omniglot_dir,
+    )
     tasks = 200
     metrics = evaluate(learner, sampler, tasks=tasks, seed=11)
     floor = figure["accuracy"] - margin(figure["accuracy_ci95"], tasks)
-    assert metrics.accuracy[-1] >= floor, f"{name}: {metrics.accuracy[-1]:.4f} on {tasks} tasks, below {floor:.4f}"
+    assert metrics.accuracy[-1] >= floor, (
+        f"{name}: {metrics.accuracy[-1]:.4f} on {tasks} tasks, below {floor:.4f}"
+    )
 
 
 @pytest.mark.omniglot
 @pytest.mark.slow
-def test_the_lake_learner_reaches_its_within_alphabet_figure_on_unseen_characters(omniglot_dir, omniglot_arrays):
+def test_the_lake_learner_reaches_its_within_alphabet_figure_on_unseen_characters(
+    omniglot_dir, omniglot_arrays
+):
     """The README's figure beside the human one: Lake's evaluation alphabets, every task within one alphabet."""
     name, tasks = "omniglot-lake-20w1s-maml.pt", 60
-    shipped = next(run for run in json.loads((Path(__file__).resolve().parents[1] / "docs" / "lake-20way.json")
-                                              .read_text())["runs"] if run["shipped"])["within_alphabet"]
+    shipped = next(
+        run
+        for run in json.loads((Path(__file__).resolve().parents[1] / "docs" / "lake-20way.json").read_text())[
+            "runs"
+        ]
+        if run["shipped"]
+    )["within_alphabet"]
     config, learner, _ = load_meta_learner(checkpoint_path(name))
     assert (config.protocol, config.ways, config.train_within_alphabet) == ("lake", 20, 0.5)
-    sampler = make_sampler("omniglot", split="test", protocol="lake", ways=20, shots=1, queries=1,
-                           data_dir=omniglot_dir, within_alphabet=True)
+    sampler = make_sampler(
+        "omniglot",
+        split="test",
+        protocol="lake",
+        ways=20,
+        shots=1,
+        queries=1,
+        data_dir=omniglot_dir,
+        within_alphabet=True,
+    )
     metrics = evaluate(learner, sampler, tasks=tasks, seed=11)
     assert metrics.accuracy[-1] >= shipped["accuracy"] - margin(shipped["accuracy_ci95"], tasks)
 

@@ -5,12 +5,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from engine.core.config import default_config
+from engine.core.tasks import TaskBatch
+from engine.data.sources import make_sampler
 from engine.learners.common.episodes import homework_arrays, homework_order, label_inputs
 from engine.learners.registry import build_learner
-from engine.core.config import default_config
-from engine.data.sources import make_sampler
 from engine.models.snail import AttentionBlock, SnailNet
-from engine.core.tasks import TaskBatch
 
 
 def glyph_config(algo, **kw):
@@ -26,7 +26,9 @@ def glyph_batch(ways=3, shots=2, queries=2, size=4, seed=0):
 
 def test_homework_arrays_have_the_cs330_shapes_rows_and_a_blank_query_row():
     task = make_sampler("glyphs", split="train", ways=4, shots=3, queries=1).sample(np.random.default_rng(1))
-    images, inputs, targets, q_order = homework_arrays(task.x_support, task.y_support, task.x_query, task.y_query)
+    images, inputs, targets, q_order = homework_arrays(
+        task.x_support, task.y_support, task.x_query, task.y_query
+    )
     assert images.shape == (4, 4, 784) and inputs.shape == (4, 4, 4) and targets.shape == (4, 4, 4)
     for row in range(3):  # support row i: one example of each class, in label order, with its label
         assert torch.equal(inputs[row], torch.eye(4))
@@ -48,12 +50,15 @@ def test_homework_order_is_rows_of_classes_and_labels_feed_one_hot_then_zeros():
     assert torch.gather(y, 1, order).tolist() == [[0, 1, 2, 0, 1, 2], [0, 1, 2, 0, 1, 2]]
     labels = label_inputs(torch.gather(y, 1, order), queries=3, ways=3)
     assert labels.shape == (2, 9, 3)
-    assert torch.equal(labels[:, :6].argmax(-1), torch.gather(y, 1, order)) and labels[:, :6].sum(-1).eq(1).all()
+    assert (
+        torch.equal(labels[:, :6].argmax(-1), torch.gather(y, 1, order)) and labels[:, :6].sum(-1).eq(1).all()
+    )
     assert labels[:, 6:].abs().sum() == 0
 
 
-@pytest.mark.parametrize("algo,model", [("mann", "lstm"), ("mann", "conv-lstm"), ("mann", "memory-lstm"),
-                                        ("snail", "snail")])
+@pytest.mark.parametrize(
+    "algo,model", [("mann", "lstm"), ("mann", "conv-lstm"), ("mann", "memory-lstm"), ("snail", "snail")]
+)
 def test_no_query_label_reaches_the_prediction(algo, model):
     torch.manual_seed(0)
     learner = build_learner(glyph_config(algo, model=model), "cpu")
@@ -95,10 +100,10 @@ def test_mann_support_outputs_carry_no_loss_gradient():
     images = torch.cat([x_s, x_q], 1)
     out = learner.module(images, label_inputs(y_s, x_q.shape[1], 3))
     out.retain_grad()
-    losses, _ = learner._loss_and_accuracy(out[:, x_s.shape[1]:], y_q)
+    losses, _ = learner._loss_and_accuracy(out[:, x_s.shape[1] :], y_q)
     losses.mean().backward()
-    assert out.grad[:, :x_s.shape[1]].abs().sum() == 0
-    assert out.grad[:, x_s.shape[1]:].abs().sum() > 0
+    assert out.grad[:, : x_s.shape[1]].abs().sum() == 0
+    assert out.grad[:, x_s.shape[1] :].abs().sum() > 0
 
 
 def test_attention_is_causal_and_its_softmax_runs_over_the_keys():
@@ -115,7 +120,10 @@ def test_attention_is_causal_and_its_softmax_runs_over_the_keys():
 def test_snail_outputs_never_depend_on_later_steps():
     torch.manual_seed(0)
     net = SnailNet(ways=3, shots=2).eval()
-    feats, labels = torch.randn(2, 7, net.embedding.out_features), F.one_hot(torch.randint(0, 3, (2, 7)), 3).float()
+    feats, labels = (
+        torch.randn(2, 7, net.embedding.out_features),
+        F.one_hot(torch.randint(0, 3, (2, 7)), 3).float(),
+    )
     out, _ = net.forward_features(feats, labels)
     changed = feats.clone()
     changed[:, 4:] += 10.0
@@ -167,7 +175,8 @@ def test_trace_reads_the_support_set_one_item_at_a_time(algo, model):
     assert trace.support_images.shape == (6, 28, 28) and trace.query_images.shape == (6, 28, 28)
     assert sorted(trace.support_labels.tolist()) == [0, 0, 1, 1, 2, 2]
     assert trace.carrier_count > 0 and trace.meta_parameter_count == sum(
-        p.numel() for p in learner.module.parameters())
+        p.numel() for p in learner.module.parameters()
+    )
     assert len(trace.support_captions) == 6
     if algo == "snail":
         assert trace.attention.shape == (7, 3, 6, 7)  # prefix, block, query, support items + itself
@@ -189,7 +198,7 @@ def test_snail_query_steps_equal_the_full_sequence_per_query():
     labels = F.one_hot(torch.randint(0, 3, (2, 6)), 3).double()
     fast, fast_w = net.answer_queries(support, labels, queries)
     for j in range(4):
-        seq = torch.cat([support, queries[:, j:j + 1]], dim=1)
+        seq = torch.cat([support, queries[:, j : j + 1]], dim=1)
         seq_labels = torch.cat([labels, labels.new_zeros(2, 1, 3)], dim=1)
         full, full_w = net.forward_features(seq, seq_labels)
         torch.testing.assert_close(fast[:, j], full[:, -1])

@@ -11,9 +11,15 @@ def test_each_family_is_named_for_what_it_measures():
     first = chart_words(default_config("glyphs", algo="fomaml"))
     assert not first.hessian_split and "drops the Hessian term" in first.gradient_title
     snail = chart_words(default_config("glyphs", algo="snail"))
-    assert snail.pre_name is None and not snail.hessian_split and "after reading the support set" in snail.loss_name
+    assert (
+        snail.pre_name is None
+        and not snail.hessian_split
+        and "after reading the support set" in snail.loss_name
+    )
     reptile = chart_words(default_config("glyphs", algo="reptile"))
-    assert reptile.gradient_name == "θ − mean φ_K" and reptile.gradient_title.startswith("Reptile's direction")
+    assert reptile.gradient_name == "θ − mean φ_K" and reptile.gradient_title.startswith(
+        "Reptile's direction"
+    )
     baseline = chart_words(default_config("glyphs", algo="finetune"))
     assert baseline.loss_name.startswith("pre-training loss") and "new head" in baseline.performance_title
     sine = chart_words(default_config("sinusoid"))

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from engine.run.checkpoints import load_checkpoint, save_checkpoint, to_json_text
 from engine.cli import main
 from engine.core.config import default_config
 from engine.core.errors import CheckpointError
+from engine.run.checkpoints import load_checkpoint, save_checkpoint, to_json_text
 from engine.run.training import Trainer
 
 
@@ -19,6 +19,7 @@ def good_state(tmp_path_factory):
 
 def _config(state, **changes):
     import json
+
     return to_json_text({**json.loads(state["config"]), **changes})
 
 
@@ -58,14 +59,28 @@ def test_every_damaged_field_is_refused_on_load_with_its_name(good_state, tmp_pa
     assert str(path) in message and len(message.splitlines()) == 1
 
 
-@pytest.mark.parametrize("name", ["seed abc", "iteration abc", "wall_time x", "unknown learning rate",
-                                  "numpy rng damaged", "model entry a number", "config null"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "seed abc",
+        "iteration abc",
+        "wall_time x",
+        "unknown learning rate",
+        "numpy rng damaged",
+        "model entry a number",
+        "config null",
+    ],
+)
 @pytest.mark.parametrize("command", ["eval", "resume"])
 def test_the_cli_answers_a_damaged_checkpoint_with_one_line(good_state, tmp_path, capsys, name, command):
     run = tmp_path / "run"
     path = save_checkpoint(run / "checkpoint.pt", DAMAGE[name](dict(good_state)))
     before = path.read_bytes()
-    argv = ["eval", str(run), "--tasks", "2"] if command == "eval" else ["train", "--resume", str(run), "--quiet"]
+    argv = (
+        ["eval", str(run), "--tasks", "2"]
+        if command == "eval"
+        else ["train", "--resume", str(run), "--quiet"]
+    )
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert "Traceback" not in err and len(err.splitlines()) == 1 and "checkpoint" in err.lower()
@@ -74,6 +89,7 @@ def test_the_cli_answers_a_damaged_checkpoint_with_one_line(good_state, tmp_path
 
 def test_a_good_checkpoint_and_the_shipped_ones_pass(good_state, tmp_path):
     from pathlib import Path
+
     path = save_checkpoint(tmp_path / "checkpoint.pt", dict(good_state))
     assert load_checkpoint(path)["iteration"] == 2
     for shipped in sorted(Path(__file__).parents[1].glob("assets/checkpoints/*.pt")):

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.run.checkpoints import load_checkpoint, save_checkpoint
 from engine.cli import main
 from engine.core.errors import CheckpointError
+from engine.run.checkpoints import load_checkpoint, save_checkpoint
 
 ASSETS = Path(__file__).parents[1] / "assets" / "checkpoints"
 SINE = "sinusoid-10shot-maml.pt"
@@ -73,9 +73,11 @@ def test_eval_export_and_compare_answer_bad_weights_with_one_line(tmp_path, caps
     shutil.copyfile(ASSETS / SINE, good)
     before = source.read_bytes()
     target = tmp_path / "exported.pt"
-    for argv in (["eval", str(run), "--tasks", "2", "--threads", "1"],
-                 ["export", str(run), str(target)],
-                 ["compare", str(good), str(run), "--tasks", "2", "--threads", "1"]):
+    for argv in (
+        ["eval", str(run), "--tasks", "2", "--threads", "1"],
+        ["export", str(run), str(target)],
+        ["compare", str(good), str(run), "--tasks", "2", "--threads", "1"],
+    ):
         assert main(argv) == 2, argv
         captured = capsys.readouterr()
         err = captured.err.strip()
@@ -110,7 +112,9 @@ def meta_sgd_state():
     from engine.core.config import default_config
     from engine.run.training import Trainer
 
-    trainer = Trainer(default_config("sinusoid", iterations=1, val_every=0, meta_batch=2, learn_inner_lr=True))
+    trainer = Trainer(
+        default_config("sinusoid", iterations=1, val_every=0, meta_batch=2, learn_inner_lr=True)
+    )
     list(trainer.run())
     return trainer.state()
 
@@ -132,7 +136,10 @@ def test_a_nan_in_the_optimiser_state_refuses_the_resume(meta_sgd_state, tmp_pat
     optimizer = meta_sgd_state["optimizer"]
     index, slots = next(iter(optimizer["state"].items()))
     slot = next(k for k, v in slots.items() if isinstance(v, torch.Tensor) and v.numel() > 1)
-    damaged = {**optimizer, "state": {**optimizer["state"], index: {**slots, slot: _nan(slots[slot].clone())}}}
+    damaged = {
+        **optimizer,
+        "state": {**optimizer["state"], index: {**slots, slot: _nan(slots[slot].clone())}},
+    }
     run = tmp_path / "run"
     path = save_checkpoint(run / "checkpoint.pt", {**meta_sgd_state, "optimizer": damaged})
     with pytest.raises(CheckpointError, match="optimizer") as caught:

@@ -5,17 +5,29 @@ import pickle
 import pytest
 import torch
 
-from engine.run.checkpoints import load_checkpoint, save_checkpoint
 from engine.core.config import TrainConfig
 from engine.core.errors import CheckpointError
+from engine.run.checkpoints import load_checkpoint, save_checkpoint
 from engine.run.learner_io import load_meta_learner
 from engine.run.training import Trainer
 
 
 @pytest.fixture
 def trainer():
-    config = TrainConfig(dataset="sinusoid", protocol="finn-sinusoid", ways=1, shots=5, queries=5, model="mlp",
-                         inner_lr=0.01, meta_batch=4, iterations=2, val_every=0, checkpoint_every=0, device="cpu")
+    config = TrainConfig(
+        dataset="sinusoid",
+        protocol="finn-sinusoid",
+        ways=1,
+        shots=5,
+        queries=5,
+        model="mlp",
+        inner_lr=0.01,
+        meta_batch=4,
+        iterations=2,
+        val_every=0,
+        checkpoint_every=0,
+        device="cpu",
+    )
     t = Trainer(config)
     list(t.run())
     return t
@@ -27,7 +39,9 @@ def test_round_trip_restores_weights_optimizer_and_history(trainer, tmp_path):
     for a, b in zip(trainer.learner.module.parameters(), back.learner.module.parameters()):
         assert torch.equal(a, b)
     assert back.history == trainer.history and back.iteration == 2
-    assert back.optimizer.state_dict()["state"][0]["step"] == trainer.optimizer.state_dict()["state"][0]["step"]
+    assert (
+        back.optimizer.state_dict()["state"][0]["step"] == trainer.optimizer.state_dict()["state"][0]["step"]
+    )
     config, maml, iteration = load_meta_learner(path)
     assert config == trainer.config and iteration == 2
 
@@ -57,6 +71,7 @@ def test_truncated_file_is_refused(trainer, tmp_path):
 class _Payload:
     def __reduce__(self):
         import os
+
         return (os.system, ("touch PWNED_BY_CHECKPOINT",))
 
 
@@ -122,5 +137,7 @@ def test_a_learner_file_starts_a_run_with_its_weights_and_history(trainer, tmp_p
         assert torch.equal(a, b)
     events = list(started.run())
     assert events[-1].reason == "completed" and events[-1].iteration == 4
-    assert not all(torch.equal(a, b) for a, b in zip(started.learner.module.parameters(),
-                                                      trainer.learner.module.parameters()))
+    assert not all(
+        torch.equal(a, b)
+        for a, b in zip(started.learner.module.parameters(), trainer.learner.module.parameters())
+    )

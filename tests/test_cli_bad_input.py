@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine.learners.registry import build_learner
-from engine.run.checkpoints import save_checkpoint, to_json_text
 from engine.cli import main
 from engine.core.config import TrainConfig, default_config
 from engine.core.errors import ConfigError
+from engine.learners.registry import build_learner
+from engine.run.checkpoints import save_checkpoint, to_json_text
 
 COMMANDS_DIR = Path(__file__).resolve().parents[1] / "engine" / "commands"
 FAST = ["--iterations", "1", "--meta-batch", "1", "--queries", "1", "--val-every", "0", "--quiet"]
@@ -53,6 +53,7 @@ def _checkpoint(path: Path, config: TrainConfig | dict, model: dict | None = Non
 
 # --- 1. seeds, threads, output paths, absurd batch sizes --------------------------------------------
 
+
 @pytest.mark.parametrize("seed", ["-1", str(2**32)])
 def test_train_refuses_a_seed_numpy_cannot_take(tmp_path, capsys, seed):
     run = tmp_path / "run"
@@ -65,8 +66,17 @@ def test_eval_refuses_a_negative_seed(tmp_path, capsys):
     _refused(["eval", str(ckpt), "--tasks", "2", "--seed", "-1"], capsys, "--seed")
 
 
-@pytest.mark.parametrize("command", [["train", "--dataset", "glyphs", *FAST], ["eval", "CKPT"], ["compare", "CKPT"],
-                                     ["bench", "maml"], ["bench", "contention"], ["metagrad", "--checkpoint", "CKPT"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "--dataset", "glyphs", *FAST],
+        ["eval", "CKPT"],
+        ["compare", "CKPT"],
+        ["bench", "maml"],
+        ["bench", "contention"],
+        ["metagrad", "--checkpoint", "CKPT"],
+    ],
+)
 def test_negative_threads_are_refused(tmp_path, capsys, command):
     ckpt = str(_checkpoint(tmp_path / "c.pt", _sinusoid_config()))
     argv = [ckpt if a == "CKPT" else a for a in command] + ["--threads", "-1"]
@@ -113,8 +123,12 @@ def test_export_refuses_an_unwritable_destination(tmp_path, capsys, where):
 
 def test_a_meta_batch_beyond_memory_is_refused_before_anything_is_allocated(tmp_path, capsys):
     run = tmp_path / "run"
-    err = _refused(["train", "--dataset", "glyphs", "--iterations", "1", "--meta-batch", "100000000",
-                    "--out", str(run)], capsys, "meta-batch", "100000000")
+    err = _refused(
+        ["train", "--dataset", "glyphs", "--iterations", "1", "--meta-batch", "100000000", "--out", str(run)],
+        capsys,
+        "meta-batch",
+        "100000000",
+    )
     assert re.search(r"\d+(\.\d+)? [KMGTP]iB", err), err
     assert not run.exists()
 
@@ -143,6 +157,7 @@ def test_available_memory_is_read_from_the_system():
 
 
 # --- 2. export checks the checkpoint like eval does; weight mismatches are named --------------------
+
 
 def test_export_refuses_weights_that_do_not_fit_the_model(tmp_path, capsys):
     config = _sinusoid_config()
@@ -194,8 +209,9 @@ def test_describe_state_dict_mismatch():
     said = describe_state_dict_mismatch(module, wrong)
     assert "'1.weight'" in said and "[2, 5]" in said and "[2, 4]" in said
     missing = {k: v for k, v in good.items() if k != "0.bias"}
-    assert "missing" in describe_state_dict_mismatch(module, missing) and "'0.bias'" in \
-        describe_state_dict_mismatch(module, missing)
+    assert "missing" in describe_state_dict_mismatch(
+        module, missing
+    ) and "'0.bias'" in describe_state_dict_mismatch(module, missing)
     extra = {**good, "2.weight": torch.zeros(1)}
     assert "unexpected" in describe_state_dict_mismatch(module, extra)
     assert "not a tensor" in describe_state_dict_mismatch(module, {**good, "0.bias": "x"})
@@ -203,11 +219,17 @@ def test_describe_state_dict_mismatch():
 
 # --- 3. settings that were silently ignored ----------------------------------------------------------
 
+
 @pytest.mark.parametrize("dataset", ["glyphs", "sinusoid"])
 def test_a_protocol_the_dataset_does_not_have_is_refused(tmp_path, capsys, dataset):
     run = tmp_path / "run"
-    _refused(["train", "--dataset", dataset, *FAST, "--protocol", "bogus", "--out", str(run)], capsys,
-             "protocol", "'bogus'", dataset)
+    _refused(
+        ["train", "--dataset", dataset, *FAST, "--protocol", "bogus", "--out", str(run)],
+        capsys,
+        "protocol",
+        "'bogus'",
+        dataset,
+    )
     assert not run.exists()
 
 
@@ -224,10 +246,14 @@ def test_eval_refuses_a_protocol_the_dataset_does_not_have(tmp_path, capsys):
 
 def test_an_unknown_dataset_in_a_checkpoint_is_named(tmp_path, capsys):
     glyphs = default_config("glyphs", iterations=1, device="cpu")
-    ckpt = _checkpoint(tmp_path / "c.pt", {**glyphs.to_dict(), "dataset": "mnist"},
-                       build_learner(glyphs).module.state_dict())
-    _refused(["eval", str(ckpt)], capsys,
-             "unknown dataset 'mnist'; this Inner Loop knows omniglot, glyphs, sinusoid")
+    ckpt = _checkpoint(
+        tmp_path / "c.pt", {**glyphs.to_dict(), "dataset": "mnist"}, build_learner(glyphs).module.state_dict()
+    )
+    _refused(
+        ["eval", str(ckpt)],
+        capsys,
+        "unknown dataset 'mnist'; this Inner Loop knows omniglot, glyphs, sinusoid",
+    )
 
 
 def test_data_does_not_call_an_empty_cache_file_present(tiny_omniglot, capsys):
@@ -244,9 +270,16 @@ def test_data_does_not_call_an_empty_cache_file_present(tiny_omniglot, capsys):
     assert "cached in" not in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("bad", [["maml", "--repeats", "0"], ["maml", "--repeats", "-3"],
-                                 ["contention", "--seconds", "nan"], ["contention", "--seconds", "0"],
-                                 ["contention", "--seconds", "inf"]])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["maml", "--repeats", "0"],
+        ["maml", "--repeats", "-3"],
+        ["contention", "--seconds", "nan"],
+        ["contention", "--seconds", "0"],
+        ["contention", "--seconds", "inf"],
+    ],
+)
 def test_bench_refuses_counts_and_durations_that_make_no_sense(capsys, bad):
     _refused(["bench", bad[0], f"{bad[1]}={bad[2]}", "--json"], capsys, bad[1])
 
@@ -264,16 +297,29 @@ def test_bench_functions_refuse_zero_repeats_and_seconds():
 def _strict(text: str):
     def refuse(name):
         raise AssertionError(f"non-standard JSON constant {name}")
+
     return json.loads(text, parse_constant=refuse)
 
 
 def test_print_json_writes_strict_json(capsys):
     from engine.commands.json_out import print_json
 
-    print_json({"a": float("nan"), "b": [float("inf"), -math.inf, 1.5], "c": np.float32("nan"),
-                "d": np.float64(2.0), "e": (1, None, "x")})
-    assert _strict(capsys.readouterr().out) == {"a": None, "b": [None, None, 1.5], "c": None, "d": 2.0,
-                                                "e": [1, None, "x"]}
+    print_json(
+        {
+            "a": float("nan"),
+            "b": [float("inf"), -math.inf, 1.5],
+            "c": np.float32("nan"),
+            "d": np.float64(2.0),
+            "e": (1, None, "x"),
+        }
+    )
+    assert _strict(capsys.readouterr().out) == {
+        "a": None,
+        "b": [None, None, 1.5],
+        "c": None,
+        "d": 2.0,
+        "e": [1, None, "x"],
+    }
 
 
 def test_no_command_prints_json_except_through_print_json():
@@ -291,13 +337,35 @@ def test_eval_json_is_strict(tmp_path, capsys):
 
 # --- 4. every setting's range ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, value", [
-    ("inner_lr", math.nan), ("inner_lr", math.inf), ("meta_lr", math.nan), ("meta_lr", math.inf), ("meta_lr", -1.0),
-    ("minutes", math.nan), ("minutes", math.inf), ("minutes", 0.0), ("minutes", -1.0),
-    ("ways", 0), ("shots", 0), ("queries", -1), ("meta_batch", 0), ("inner_steps", -1), ("iterations", 0),
-    ("iterations", True), ("val_every", -1), ("checkpoint_every", -1), ("seed", -1), ("seed", 2**32),
-    ("seed", 1.5), ("dataset", "mnist"), ("protocol", "glyphs"),
-])
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("inner_lr", math.nan),
+        ("inner_lr", math.inf),
+        ("meta_lr", math.nan),
+        ("meta_lr", math.inf),
+        ("meta_lr", -1.0),
+        ("minutes", math.nan),
+        ("minutes", math.inf),
+        ("minutes", 0.0),
+        ("minutes", -1.0),
+        ("ways", 0),
+        ("shots", 0),
+        ("queries", -1),
+        ("meta_batch", 0),
+        ("inner_steps", -1),
+        ("iterations", 0),
+        ("iterations", True),
+        ("val_every", -1),
+        ("checkpoint_every", -1),
+        ("seed", -1),
+        ("seed", 2**32),
+        ("seed", 1.5),
+        ("dataset", "mnist"),
+        ("protocol", "glyphs"),
+    ],
+)
 def test_validated_refuses_every_bad_value(name, value):
     config = default_config("omniglot", iterations=10, minutes=1.0)
     with pytest.raises(ConfigError, match=name.replace("_", "-")):
@@ -306,6 +374,11 @@ def test_validated_refuses_every_bad_value(name, value):
 
 def test_validated_accepts_the_edges():
     config = default_config("omniglot", iterations=1)
-    for changes in ({"seed": 0}, {"seed": 2**32 - 1}, {"val_every": 0}, {"checkpoint_every": 0},
-                    {"minutes": 0.5, "iterations": None}):
+    for changes in (
+        {"seed": 0},
+        {"seed": 2**32 - 1},
+        {"val_every": 0},
+        {"checkpoint_every": 0},
+        {"minutes": 0.5, "iterations": None},
+    ):
         replace(config, **changes).validated()

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.learners.registry import LEARNERS
 from engine.cli import build_parser, main
+from engine.learners.registry import LEARNERS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ("data", "tasks", "train", "eval", "compare", "export", "bench", "metagrad")
@@ -50,9 +50,12 @@ def test_compare_describes_its_confidence_interval_with_one_percent_sign(capsys)
 def test_every_option_of_every_command_says_what_it_does():
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    silent = [f"{name} {'/'.join(action.option_strings) or action.dest}"
-              for name, sub in commands.choices.items() for action in sub._actions
-              if not (action.help or "").strip()]
+    silent = [
+        f"{name} {'/'.join(action.option_strings) or action.dest}"
+        for name, sub in commands.choices.items()
+        for action in sub._actions
+        if not (action.help or "").strip()
+    ]
     assert silent == []
 
 
@@ -67,7 +70,7 @@ def test_train_model_help_lists_each_learners_networks(capsys):
     for spec, models in ((spec, models) for spec in LEARNERS.values() for models in spec.models.values()):
         label = spec.label
         assert label in entry, f"--model does not name {label}"
-        after = entry[entry.index(label):]
+        after = entry[entry.index(label) :]
         for model in models:
             assert model in after, f"--model does not list {model} for {label}: {entry}"
 
@@ -80,16 +83,57 @@ def test_top_level_help_names_every_learner(capsys):
 
 # --- metagrad and torch.jit.script's deprecation warning ---------------------------------------------
 
+
 @pytest.mark.slow
 def test_metagrad_on_a_checkpoint_prints_no_jit_warning(tmp_path):
     """The exact Hessian's forward-mode AD loads torch's jvp decompositions, which call the deprecated
     ``torch.jit.script``: not the user's business. Warnings shown as in Python's development mode."""
     run = tmp_path / "run"
-    assert main(["train", "--dataset", "sinusoid", "--iterations", "2", "--meta-batch", "2", "--val-every", "0",
-                 "--threads", "1", "--quiet", "--out", str(run)]) == 0
-    done = subprocess.run([sys.executable, "-W", "default", "-m", "engine", "metagrad", "--checkpoint", str(run),
-                           "--tasks", "2", "--steps-list", "1", "--eigenvalues", "2", "--threads", "1"],
-                          capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "sinusoid",
+                "--iterations",
+                "2",
+                "--meta-batch",
+                "2",
+                "--val-every",
+                "0",
+                "--threads",
+                "1",
+                "--quiet",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "default",
+            "-m",
+            "engine",
+            "metagrad",
+            "--checkpoint",
+            str(run),
+            "--tasks",
+            "2",
+            "--steps-list",
+            "1",
+            "--eigenvalues",
+            "2",
+            "--threads",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "exact Hessian" in done.stdout
     assert "jit" not in done.stderr, done.stderr

@@ -34,9 +34,21 @@ def _python(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["train", "--help"], ["eval", "--help"],
-                                  ["compare", "--help"], ["metagrad", "--help"], ["tasks", "--help"],
-                                  ["bench", "--help"], ["export", "--help"], ["data", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["--version"],
+        ["train", "--help"],
+        ["eval", "--help"],
+        ["compare", "--help"],
+        ["metagrad", "--help"],
+        ["tasks", "--help"],
+        ["bench", "--help"],
+        ["export", "--help"],
+        ["data", "--help"],
+    ],
+)
 def test_help_and_version_do_not_import_torch(argv):
     done = _python("-c", _PROBE.format(argv=argv))
     report = json.loads(done.stderr.strip().splitlines()[-1])

@@ -7,8 +7,19 @@ import torch
 
 from engine.cli import main
 
-FAST = ["--dataset", "sinusoid", "--meta-batch", "4", "--val-every", "3", "--val-tasks", "10",
-        "--checkpoint-every", "2", "--quiet"]
+FAST = [
+    "--dataset",
+    "sinusoid",
+    "--meta-batch",
+    "4",
+    "--val-every",
+    "3",
+    "--val-tasks",
+    "10",
+    "--checkpoint-every",
+    "2",
+    "--quiet",
+]
 
 
 def test_train_writes_config_metrics_and_checkpoint_then_resumes(tmp_path, capsys):
@@ -46,14 +57,17 @@ def test_eval_prints_per_step_metrics_with_ci(tmp_path, capsys):
     assert report["protocol"] == "finn-sinusoid" and report["split"] == "test"
 
 
-@pytest.mark.parametrize("bad, says", [
-    (["--inner-lr", "0"], "inner-lr must be a positive number"),
-    (["--meta-lr=-1e-3"], "meta-lr must be a positive number"),
-    (["--inner-steps", "0"], "inner-steps must be a positive whole number"),
-    (["--meta-batch=-2"], "meta-batch must be a positive whole number"),
-    (["--shots", "abc"], "invalid int value"),
-    (["--algo", "protonet"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "bad, says",
+    [
+        (["--inner-lr", "0"], "inner-lr must be a positive number"),
+        (["--meta-lr=-1e-3"], "meta-lr must be a positive number"),
+        (["--inner-steps", "0"], "inner-steps must be a positive whole number"),
+        (["--meta-batch=-2"], "meta-batch must be a positive whole number"),
+        (["--shots", "abc"], "invalid int value"),
+        (["--algo", "matchingnet"], "invalid choice"),
+    ],
+)
 def test_bad_hyperparameters_exit_2_with_one_line(tmp_path, capsys, bad, says):
     assert _exit_code(["train", *FAST, "--iterations", "2", "--out", str(tmp_path / "r"), *bad]) == 2
     err = capsys.readouterr().err.strip()
@@ -62,15 +76,32 @@ def test_bad_hyperparameters_exit_2_with_one_line(tmp_path, capsys, bad, says):
 
 
 def test_shots_the_protocol_cannot_serve_exit_2(tmp_path, capsys):
-    code = _exit_code(["train", "--dataset", "glyphs", "--shots", "15", "--queries", "10", "--iterations", "1",
-                       "--out", str(tmp_path / "r"), "--quiet"])
+    code = _exit_code(
+        [
+            "train",
+            "--dataset",
+            "glyphs",
+            "--shots",
+            "15",
+            "--queries",
+            "10",
+            "--iterations",
+            "1",
+            "--out",
+            str(tmp_path / "r"),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and "drawings" in err and len(err.splitlines()) == 1
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_without_cuda_says_so(tmp_path, capsys):
-    assert _exit_code(["train", *FAST, "--device", "cuda", "--iterations", "1", "--out", str(tmp_path / "r")]) == 2
+    assert (
+        _exit_code(["train", *FAST, "--device", "cuda", "--iterations", "1", "--out", str(tmp_path / "r")])
+        == 2
+    )
     assert "no CUDA device" in capsys.readouterr().err
 
 
@@ -89,16 +120,36 @@ def _exit_code(argv):
         return exc.code
 
 
-@pytest.mark.parametrize("args,plan", [
-    (["--queries", "15", "--threads", "2"], "tasks shared among 2 threads, one torch thread each"),
-    (["--queries", "15", "--threads", "1"], "one task at a time"),
-    (["--queries", "1", "--threads", "2"], "tasks batched with vmap"),
-])
+@pytest.mark.parametrize(
+    "args,plan",
+    [
+        (["--queries", "15", "--threads", "2"], "tasks shared among 2 threads, one torch thread each"),
+        (["--queries", "15", "--threads", "1"], "one task at a time"),
+        (["--queries", "1", "--threads", "2"], "tasks batched with vmap"),
+    ],
+)
 def test_the_first_line_says_how_the_meta_batch_is_processed(tmp_path, capsys, args, plan):
     threads = torch.get_num_threads()
     try:
-        assert main(["train", "--dataset", "glyphs", "--iterations", "1", "--meta-batch", "4", "--val-every", "0",
-                     "--out", str(tmp_path / "run"), *args]) == 0
+        assert (
+            main(
+                [
+                    "train",
+                    "--dataset",
+                    "glyphs",
+                    "--iterations",
+                    "1",
+                    "--meta-batch",
+                    "4",
+                    "--val-every",
+                    "0",
+                    "--out",
+                    str(tmp_path / "run"),
+                    *args,
+                ]
+            )
+            == 0
+        )
     finally:
         torch.set_num_threads(threads)
     first = next(line for line in capsys.readouterr().err.splitlines() if "torch threads" in line)

@@ -9,9 +9,20 @@ from engine.core.config import RATE_LIMIT, TrainConfig
 from engine.core.errors import ConfigError
 
 
-@pytest.mark.parametrize("field, value", [("inner_lr", -1.0), ("meta_lr", 0.0), ("inner_lr", float("nan")),
-                                          ("meta_lr", 1e39), ("inner_lr", RATE_LIMIT * 2), ("ways", 0),
-                                          ("meta_batch", 2**31), ("val_every", -1), ("iterations", 0)])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("inner_lr", -1.0),
+        ("meta_lr", 0.0),
+        ("inner_lr", float("nan")),
+        ("meta_lr", 1e39),
+        ("inner_lr", RATE_LIMIT * 2),
+        ("ways", 0),
+        ("meta_batch", 2**31),
+        ("val_every", -1),
+        ("iterations", 0),
+    ],
+)
 def test_the_error_names_its_field(field, value):
     with pytest.raises(ConfigError) as caught:
         TrainConfig(dataset="glyphs", protocol="glyphs", **{field: value}).validated()
@@ -37,7 +48,9 @@ def test_the_setup_panel_marks_the_box_the_error_is_about(qtbot):
     panel = SetupPanel()
     qtbot.addWidget(panel)
     panel.set_config(TrainConfig(dataset="glyphs", protocol="glyphs"))
-    panel.meta_lr.setText("1e39")  # parses, but the config refuses it: the meta lr box is marked, not the inner one
+    panel.meta_lr.setText(
+        "1e39"
+    )  # parses, but the config refuses it: the meta lr box is marked, not the inner one
     with pytest.raises(ConfigError):
         panel.config()
     assert panel.meta_lr.property("invalid") is True and panel.inner_lr.property("invalid") is False

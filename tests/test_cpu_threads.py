@@ -73,7 +73,6 @@ def test_the_real_counters_give_a_sane_choice():
     assert 1 <= choice.threads <= cpu_threads.usable_cores()
 
 
-
 @pytest.fixture
 def torch_threads(monkeypatch):
     """torch's thread count, held here: a broken cap must not start 100000 threads in a test."""
@@ -84,8 +83,9 @@ def torch_threads(monkeypatch):
 
 
 @pytest.mark.parametrize("how", ["--threads", "OMP_NUM_THREADS"])
-def test_a_thread_count_past_the_usable_cores_is_capped_and_said_once(machine, torch_threads, monkeypatch, capsys,
-                                                                      how):
+def test_a_thread_count_past_the_usable_cores_is_capped_and_said_once(
+    machine, torch_threads, monkeypatch, capsys, how
+):
     """``--threads 100000`` (or OMP_NUM_THREADS=100000) crashed torch; it gets the usable cores, and a sentence."""
     machine.others = 0.0
     monkeypatch.setattr(cpu_threads, "_said", set(), raising=False)  # a fresh process
@@ -128,8 +128,9 @@ def test_niced_neighbours_leave_their_cores_to_a_normal_priority_run():
 
 
 def test_the_governor_reads_its_own_priority(monkeypatch):
-    monkeypatch.setattr(cpu_threads._PROC_STAT.__class__, "read_text",
-                        lambda self: "cpu  0 200 0 0 0 0 0 0 0 0\n")
+    monkeypatch.setattr(
+        cpu_threads._PROC_STAT.__class__, "read_text", lambda self: "cpu  0 200 0 0 0 0 0 0 0 0\n"
+    )
     monkeypatch.setattr(cpu_threads, "_own_niceness", lambda: 0)
     assert cpu_threads._machine_busy_seconds()[0] == 0.0
     monkeypatch.setattr(cpu_threads, "_own_niceness", lambda: 19)

@@ -28,12 +28,17 @@ def _touch(path: Path, age_s: float) -> Path:
 
 def test_stale_cache_temp_files_are_removed_on_the_next_load(tiny_omniglot):
     folder = decoded_dir()
-    stale = [_touch(folder / f".omniglot28-{_KEY}.npy.k3j_x9q1.tmp", 600),
-             _touch(folder / f".omniglot28-{_KEY}.json.ab12cd34.tmp", 600),
-             _touch(folder / f"omniglot28-{_KEY}.npy.k3j_x9q1.tmp", 600)]  # an earlier version's name
+    stale = [
+        _touch(folder / f".omniglot28-{_KEY}.npy.k3j_x9q1.tmp", 600),
+        _touch(folder / f".omniglot28-{_KEY}.json.ab12cd34.tmp", 600),
+        _touch(folder / f"omniglot28-{_KEY}.npy.k3j_x9q1.tmp", 600),
+    ]  # an earlier version's name
     live = _touch(folder / f".omniglot28-{_KEY}.npy.zz99yy88.tmp", 1)  # another process writing now
-    foreign = [_touch(folder / "notes.tmp", 600), _touch(folder / "other.npy.k3j_x9q1.tmp", 600),
-               _touch(folder / f"omniglot28-{_KEY}.npy", 600)]
+    foreign = [
+        _touch(folder / "notes.tmp", 600),
+        _touch(folder / "other.npy.k3j_x9q1.tmp", 600),
+        _touch(folder / f"omniglot28-{_KEY}.npy", 600),
+    ]
     load_omniglot(tiny_omniglot)
     assert not any(p.exists() for p in stale)
     assert live.exists() and all(p.exists() for p in foreign)
@@ -44,6 +49,7 @@ def test_stale_cache_temp_files_are_removed_on_the_next_load(tiny_omniglot):
 
 
 # --- decode workers --------------------------------------------------------------------------------
+
 
 def _children() -> dict[int, list[int]]:
     out: dict[int, list[int]] = {}
@@ -98,8 +104,13 @@ omniglot._decode_images([ix], 2, progress, None)
 @pytest.mark.slow
 def test_decode_workers_exit_when_their_parent_is_killed(tmp_path, fake_omniglot):
     archive = fake_omniglot(tmp_path, "images_background", alphabets=1, characters=100)  # 4 decode jobs
-    parent = subprocess.Popen([sys.executable, "-c", _SCRIPT, str(archive)], cwd=REPO_ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _SCRIPT, str(archive)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     workers: list[int] = []
     try:
         assert parent.stdout.readline().strip() == "decoding"

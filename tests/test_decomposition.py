@@ -4,12 +4,12 @@ explicit Hessian where one is known in closed form (a linear model under squared
 
 import pytest
 import torch
+from tiny_maml import make_batch, tiny_maml
 from torch import nn
 
+from engine.core.tasks import TaskBatch
 from engine.learners.maml.maml import Maml
 from engine.second_order.decomposition import decompose, hvp, trajectory_hvps
-from engine.core.tasks import TaskBatch
-from tiny_maml import make_batch, tiny_maml
 
 torch.set_num_threads(1)
 
@@ -42,7 +42,9 @@ def test_each_task_is_its_own_meta_gradient():
     result = decompose(maml, batch, 2)
     losses = []
     for b, split in enumerate(result.per_task):
-        one = TaskBatch(*(t[b:b + 1] for t in (batch.x_support, batch.y_support, batch.x_query, batch.y_query)))
+        one = TaskBatch(
+            *(t[b : b + 1] for t in (batch.x_support, batch.y_support, batch.x_query, batch.y_query))
+        )
         grad, first = meta_step_grads(maml, one, 2, vectorised=False)
         torch.testing.assert_close(flat(split.second_order), grad, rtol=1e-9, atol=1e-12)
         torch.testing.assert_close(flat(split.first_order), first, rtol=1e-9, atol=1e-12)
@@ -84,9 +86,11 @@ def test_hvp_matches_finite_differences_of_gradients_at_theta_and_each_phi():
     torch.testing.assert_close(flat(products[0]), flat(hvp(maml, theta, x_s, y_s, v)))
     phi, eps = theta, 1e-6
     for k in range(3):
+
         def gradient(p):
             p = {n: t.clone().requires_grad_(True) for n, t in p.items()}
             return dict(zip(p, torch.autograd.grad(maml.loss_at(p, x_s, y_s), list(p.values()))))
+
         plus = gradient({n: phi[n] + eps * v[n] for n in phi})
         minus = gradient({n: phi[n] - eps * v[n] for n in phi})
         numeric = (flat(plus) - flat(minus)) / (2 * eps)

@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from engine.learners.registry import build_learner
-from engine.learners.registry import LEARNERS
 from engine.core.config import default_config
 from engine.data.sources import make_sampler
+from engine.learners.registry import LEARNERS, build_learner
 
 ENGINE = Path(__file__).resolve().parents[1] / "engine"
 
@@ -27,8 +26,9 @@ def meta_reads(monkeypatch):
     monkeypatch.setattr(torch.Tensor, "__float__", lambda t: 0.0 if t.is_meta else as_float(t))
     as_bool = torch.Tensor.__bool__
     monkeypatch.setattr(torch.Tensor, "__bool__", lambda t: True if t.is_meta else as_bool(t))
-    monkeypatch.setattr(torch.Tensor, "tolist",
-                        lambda t: np.zeros(t.shape).tolist() if t.is_meta else tolist(t))
+    monkeypatch.setattr(
+        torch.Tensor, "tolist", lambda t: np.zeros(t.shape).tolist() if t.is_meta else tolist(t)
+    )
 
 
 # MANN orders each episode by its labels' values (the homework's format), which a meta tensor does
@@ -38,7 +38,9 @@ def meta_reads(monkeypatch):
 def test_every_learner_meta_step_runs_on_the_batch_device(meta_reads, algo, diagnostics):
     config = default_config("glyphs", algo=algo, meta_batch=2, queries=2, inner_steps=2)
     learner = build_learner(config, "meta")
-    sampler = make_sampler("glyphs", split="train", ways=config.ways, shots=config.shots, queries=config.queries)
+    sampler = make_sampler(
+        "glyphs", split="train", ways=config.ways, shots=config.shots, queries=config.queries
+    )
     batch = sampler.sample_batch(2, np.random.default_rng(0)).to("meta")
     learner.meta_step(batch, diagnostics=diagnostics)
     grads = [p.grad for p in learner.module.parameters() if p.requires_grad]

@@ -27,8 +27,14 @@ def test_missing_x11_libraries_are_named_with_their_packages():
 
 def test_a_usable_display_or_another_platform_is_left_to_qt():
     assert display_problem({"DISPLAY": ":0"}, platform="linux", find_library=ALL_THERE) is None
-    assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, platform="linux", find_library=lambda _: None) is None
-    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, platform="linux", find_library=lambda _: None) is None
+    assert (
+        display_problem({"WAYLAND_DISPLAY": "wayland-0"}, platform="linux", find_library=lambda _: None)
+        is None
+    )
+    assert (
+        display_problem({"QT_QPA_PLATFORM": "offscreen"}, platform="linux", find_library=lambda _: None)
+        is None
+    )
     assert display_problem({}, platform="darwin", find_library=lambda _: None) is None
 
 
@@ -51,8 +57,9 @@ def test_the_app_without_a_display_exits_2_with_one_line(tmp_path):
     env["INNERLOOP_SETTINGS_DIR"] = str(tmp_path)
     done = subprocess.run([sys.executable, "-m", "gui"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr[-2000:]
-    assert done.stderr.strip().splitlines() == [line for line in done.stderr.strip().splitlines()
-                                                if line.startswith("innerloop: no display")]
+    assert done.stderr.strip().splitlines() == [
+        line for line in done.stderr.strip().splitlines() if line.startswith("innerloop: no display")
+    ]
 
 
 @pytest.mark.slow
@@ -62,7 +69,24 @@ def test_a_screenshot_needs_no_display_and_no_platform_setting(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["INNERLOOP_SETTINGS_DIR"] = str(tmp_path / "settings")
     out = tmp_path / "shot.png"
-    done = subprocess.run([sys.executable, "-m", "gui", "--screenshot", str(out), "--preset", "sinusoid-demo",
-                           "--run-for", "1", "--threads", "1"], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gui",
+            "--screenshot",
+            str(out),
+            "--preset",
+            "sinusoid-demo",
+            "--run-for",
+            "1",
+            "--threads",
+            "1",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert out.stat().st_size > 10_000

@@ -9,25 +9,49 @@ import numpy as np
 import pytest
 import torch
 
-from engine.runtime import cpu_threads
-from engine.learners.registry import build_learner
 from engine.cli import main
 from engine.core.config import default_config
-from engine.runtime.cpu_threads import ThreadGovernor, governor_for
-from engine.data.sources import make_sampler
-from engine.run.distributed import World, torchrun_world
-from engine.run.distributed_training import check_splittable, rows_of
 from engine.core.errors import ConfigError
 from engine.core.tasks import TaskBatch
+from engine.data.sources import make_sampler
+from engine.learners.registry import build_learner
+from engine.run.distributed import World, torchrun_world
+from engine.run.distributed_training import check_splittable, rows_of
+from engine.runtime import cpu_threads
+from engine.runtime.cpu_threads import ThreadGovernor, governor_for
 
-FAST = ["--dataset", "sinusoid", "--meta-batch", "4", "--val-every", "2", "--val-tasks", "10",
-        "--checkpoint-every", "2", "--hessian-split-every", "2", "--quiet", "--threads", "1"]
+FAST = [
+    "--dataset",
+    "sinusoid",
+    "--meta-batch",
+    "4",
+    "--val-every",
+    "2",
+    "--val-tasks",
+    "10",
+    "--checkpoint-every",
+    "2",
+    "--hessian-split-every",
+    "2",
+    "--quiet",
+    "--threads",
+    "1",
+]
 
 
 def _torchrun(*args: str) -> subprocess.CompletedProcess:
     """``torchrun --standalone`` (a free port of its own) with two gloo processes on this machine."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-               "-m", "engine", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "engine",
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=180)
 
 
@@ -79,7 +103,9 @@ def _theta_at_start() -> dict[str, torch.Tensor]:
 
 def test_torchrun_world_is_read_from_the_environment():
     assert torchrun_world({}) is None
-    assert torchrun_world({"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0"}) is None  # one process: as without
+    assert (
+        torchrun_world({"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0"}) is None
+    )  # one process: as without
     world = torchrun_world({"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2"})
     assert world == World(rank=3, size=4, local_rank=1, local_size=2) and not world.is_main
     with pytest.raises(ConfigError, match="whole numbers"):
@@ -118,7 +144,9 @@ def quiet_four_cores(monkeypatch):
     torch.set_num_threads(threads)
 
 
-def test_each_rank_takes_its_share_of_the_free_cores_and_ignores_torchruns_omp_default(quiet_four_cores, monkeypatch):
+def test_each_rank_takes_its_share_of_the_free_cores_and_ignores_torchruns_omp_default(
+    quiet_four_cores, monkeypatch
+):
     assert ThreadGovernor(share=2, own_seconds=lambda: 0.0).choose().threads == 2
     assert ThreadGovernor(share=4, own_seconds=lambda: 0.0).choose().threads == 1
     assert ThreadGovernor(share=8, own_seconds=lambda: 0.0).choose().threads == 1  # never fewer than one

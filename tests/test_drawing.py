@@ -11,14 +11,14 @@ import torch
 from PIL import Image
 
 from assets import checkpoint_path
+from engine.core.errors import ConfigError, DataError
+from engine.core.tasks import Task
 from engine.data.image_prep import drawings_to_batch
 from engine.lessons.drawing import CANVAS, MIN_INK, PEN_RADIUS, Drawing, has_enough_ink, ink_fraction, render
 from engine.lessons.drawing_answer import EmptyDrawingError, answer_drawings, check_drawings
 from engine.lessons.drawing_examples import EXAMPLE_QUERY_CLASS, example_query, example_support
 from engine.lessons.drawing_folder import DrawingSet, load_drawing_set, save_drawing_set, support_file
-from engine.core.errors import ConfigError, DataError
 from engine.run.learner_io import load_meta_learner
-from engine.core.tasks import Task
 
 MAML = "omniglot-finn-5w1s-maml.pt"
 MANN = "omniglot-cs330-3w1s-mann.pt"
@@ -84,7 +84,9 @@ def test_the_pen_and_the_ink_threshold_match_real_omniglot(omniglot_dir):
 # -- the folder -------------------------------------------------------------------------------------------------------
 def test_a_drawing_set_round_trips_through_pngs_and_replaces_an_older_set(tmp_path):
     images = [render(d) for d in example_support(5)]
-    save_drawing_set(tmp_path, DrawingSet({(c, 0): im for c, im in enumerate(images)}, render(example_query())))
+    save_drawing_set(
+        tmp_path, DrawingSet({(c, 0): im for c, im in enumerate(images)}, render(example_query()))
+    )
     smaller = DrawingSet({(c, 0): im for c, im in enumerate(images[:3])}, None)
     save_drawing_set(tmp_path, smaller)
     (tmp_path / "notes.txt").write_text("kept")
@@ -136,8 +138,18 @@ def test_the_black_box_answer_per_item_read_is_the_engines_trace(learners):
     answer = answer_drawings(learner, [[im] for im in images], query)
     assert answer.stages == ("nothing read", "read class 1", "read class 2", "read class 3")
     x = torch.from_numpy(drawings_to_batch(images + [query]))
-    task = Task(x[:-1], torch.arange(3), x[-1:], torch.tensor([EXAMPLE_QUERY_CLASS]), dataset="drawn",
-                protocol="drawn", split="drawn", ways=3, shots=1, queries=1)
+    task = Task(
+        x[:-1],
+        torch.arange(3),
+        x[-1:],
+        torch.tensor([EXAMPLE_QUERY_CLASS]),
+        dataset="drawn",
+        protocol="drawn",
+        split="drawn",
+        ways=3,
+        shots=1,
+        queries=1,
+    )
     trace = learner.trace(task)
     np.testing.assert_allclose(answer.probs, trace.prefix_probs[:, 0], atol=1e-6)
 

@@ -13,7 +13,13 @@ import pytest
 
 from engine.lessons.drawing import render
 from engine.lessons.drawing_examples import example_query, example_support
-from engine.lessons.drawing_folder import QUERY_FILE, DrawingSet, load_drawing_set, save_drawing_set, support_file
+from engine.lessons.drawing_folder import (
+    QUERY_FILE,
+    DrawingSet,
+    load_drawing_set,
+    save_drawing_set,
+    support_file,
+)
 
 
 def _old_set() -> DrawingSet:
@@ -33,10 +39,12 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def _same_drawings(a: DrawingSet, b: DrawingSet) -> bool:
-    return (a.support.keys() == b.support.keys()
-            and all(np.array_equal(np.asarray(a.support[k]), np.asarray(b.support[k])) for k in a.support)
-            and (a.query is None) == (b.query is None)
-            and (a.query is None or np.array_equal(np.asarray(a.query), np.asarray(b.query))))
+    return (
+        a.support.keys() == b.support.keys()
+        and all(np.array_equal(np.asarray(a.support[k]), np.asarray(b.support[k])) for k in a.support)
+        and (a.query is None) == (b.query is None)
+        and (a.query is None or np.array_equal(np.asarray(a.query), np.asarray(b.query)))
+    )
 
 
 class _FullDisk:
@@ -60,7 +68,7 @@ class _FullDisk:
         data = bytes(data)
         if len(data) > self.room:
             if self.room:
-                self._write(fd, data[:self.room])
+                self._write(fd, data[: self.room])
             self.room = 0
             self.failures += 1
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -69,7 +77,9 @@ class _FullDisk:
 
 
 @pytest.mark.parametrize("room_in_files", [0.5, 1.5, 4.5])
-def test_a_full_disk_midway_leaves_the_old_set_whole_and_no_temporary_files(tmp_path, monkeypatch, room_in_files):
+def test_a_full_disk_midway_leaves_the_old_set_whole_and_no_temporary_files(
+    tmp_path, monkeypatch, room_in_files
+):
     old = _old_set()
     save_drawing_set(tmp_path, old)
     before = _snapshot(tmp_path)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.run.checkpoints import load_checkpoint
 from engine.cli import main
 from engine.core.config import default_config
+from engine.run.checkpoints import load_checkpoint
 from engine.run.training import Trainer
 
 
@@ -53,7 +53,9 @@ SPELLINGS = {  # source, target; the working directory is the run folder's paren
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS)
-def test_export_onto_its_own_checkpoint_is_refused_and_the_run_still_resumes(run, run_bytes, capsys, spelling):
+def test_export_onto_its_own_checkpoint_is_refused_and_the_run_still_resumes(
+    run, run_bytes, capsys, spelling
+):
     source, target = SPELLINGS[spelling]
     source = source.format(abs=run / "checkpoint.pt")
     assert main(["export", source, target]) == 2
@@ -78,6 +80,7 @@ def _full_disk_after(nbytes):
         real_save(obj, f, *args, **kwargs)
         f.truncate(nbytes)  # what reached the disk before it filled up
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
     return save
 
 
@@ -102,6 +105,7 @@ def test_a_failed_fsync_leaves_no_partial_target(run, capsys, monkeypatch):
 
     def fsync(fd):
         raise OSError(errno.EIO, os.strerror(errno.EIO))
+
     monkeypatch.setattr(os, "fsync", fsync)
     assert main(["export", "R", str(target)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1

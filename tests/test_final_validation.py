@@ -10,13 +10,28 @@ import re
 import torch
 
 from engine.cli import main
-from engine.run.controls import TrainingControls
 from engine.core.snapshots import RunFinished, TrainingSnapshot
+from engine.run.controls import TrainingControls
 from engine.run.training import Trainer
 
 SINE = ["--dataset", "sinusoid", "--meta-batch", "2", "--val-tasks", "4", "--threads", "1", "--quiet"]
-GLYPHS = ["--dataset", "glyphs", "--ways", "2", "--queries", "1", "--meta-batch", "1", "--val-tasks", "4",
-          "--test-inner-steps", "1", "--threads", "1", "--quiet"]
+GLYPHS = [
+    "--dataset",
+    "glyphs",
+    "--ways",
+    "2",
+    "--queries",
+    "1",
+    "--meta-batch",
+    "1",
+    "--val-tasks",
+    "4",
+    "--test-inner-steps",
+    "1",
+    "--threads",
+    "1",
+    "--quiet",
+]
 
 
 def _rows(run) -> list[dict]:
@@ -50,7 +65,9 @@ def test_a_classification_run_prints_its_final_accuracy(tmp_path, capsys):
     assert main(["train", *GLYPHS, "--iterations", "3", "--val-every", "100", "--out", str(run)]) == 0
     last = _rows(run)[-1]["validation"]
     assert last["iteration"] == 3 and last["accuracy"] is not None
-    line = re.search(r"validation at iteration 3: accuracy (\d+\.\d) ± (\d+\.\d)% \(4 tasks\)", capsys.readouterr().err)
+    line = re.search(
+        r"validation at iteration 3: accuracy (\d+\.\d) ± (\d+\.\d)% \(4 tasks\)", capsys.readouterr().err
+    )
     assert line and float(line.group(1)) == round(last["accuracy"] * 100, 1)
 
 
@@ -89,7 +106,9 @@ def test_a_stopped_trainer_validates_before_its_checkpoint(tmp_path):
     in progress ends, is validated, and only then is the checkpoint written."""
     from engine.core.config import default_config
 
-    config = default_config("sinusoid", iterations=100, meta_batch=2, val_every=50, val_tasks=4, checkpoint_every=0)
+    config = default_config(
+        "sinusoid", iterations=100, meta_batch=2, val_every=50, val_tasks=4, checkpoint_every=0
+    )
     controls = TrainingControls()
     trainer = Trainer(config, controls=controls, run_dir=tmp_path)
     trainer.validate_at_end = True

@@ -5,15 +5,26 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.learners.registry import build_learner
 from engine.core.config import default_config
 from engine.data.sources import make_sampler, train_label_count
+from engine.learners.registry import build_learner
 from engine.run.training import Trainer
 
 
 def config(**kw):
-    base = dict(algo="finetune", ways=3, shots=2, queries=2, meta_batch=4, iterations=3, val_every=3, val_tasks=4,
-                checkpoint_every=0, device="cpu", test_inner_steps=5)
+    base = dict(
+        algo="finetune",
+        ways=3,
+        shots=2,
+        queries=2,
+        meta_batch=4,
+        iterations=3,
+        val_every=3,
+        val_tasks=4,
+        checkpoint_every=0,
+        device="cpu",
+        test_inner_steps=5,
+    )
     base.update(kw)
     return default_config("glyphs", **base)
 
@@ -39,22 +50,27 @@ def test_class_ids_name_the_character_as_turned(rotation):
 
 
 def test_label_counts_are_known_without_the_data():
-    assert train_label_count("glyphs", "glyphs") == make_sampler("glyphs", split="train").pool.num_labels == 400
+    assert (
+        train_label_count("glyphs", "glyphs") == make_sampler("glyphs", split="train").pool.num_labels == 400
+    )
     assert train_label_count("glyphs", "glyphs", classes=30) == 30
     assert train_label_count("omniglot", "finn", classes=50) == 200
 
 
 def test_label_count_matches_the_omniglot_pools(omniglot_dir):
     for protocol, expected in (("finn", 4400), ("cs330", 1100), ("vinyals", 4112), ("lake", 964)):
-        pool = make_sampler("omniglot", split="train", protocol=protocol, ways=5, shots=1, queries=1,
-                            data_dir=omniglot_dir).pool
+        pool = make_sampler(
+            "omniglot", split="train", protocol=protocol, ways=5, shots=1, queries=1, data_dir=omniglot_dir
+        ).pool
         assert pool.num_labels == train_label_count("omniglot", protocol) == expected
 
 
 def test_pretraining_is_cross_entropy_over_split_wide_labels():
     torch.manual_seed(0)
     learner = build_learner(config(), "cpu")
-    batch = make_sampler("glyphs", split="train", ways=3, shots=2, queries=2).sample_batch(4, np.random.default_rng(1))
+    batch = make_sampler("glyphs", split="train", ways=3, shots=2, queries=2).sample_batch(
+        4, np.random.default_rng(1)
+    )
     report = learner.meta_step(batch)
     x = torch.cat([batch.x_support, batch.x_query], 1).flatten(0, 1)
     labels = torch.gather(batch.class_ids, 1, torch.cat([batch.y_support, batch.y_query], 1)).flatten()
@@ -76,8 +92,11 @@ def test_new_head_starts_at_the_prototypes_and_its_steps_fit_the_support_set():
     protos = torch.stack([f_s[task.y_support == c].mean(0) for c in range(3)])
     logits = learner.query_features(task.x_support, task.x_query) @ (F.normalize(protos, dim=-1) * 10).T
     np.testing.assert_allclose(trace.query_probs[0], logits.softmax(-1).detach().numpy(), atol=1e-5)
-    scores = learner.score(make_sampler("glyphs", split="test", ways=3, shots=2, queries=2)
-                           .sample_batch(3, np.random.default_rng(2)))
+    scores = learner.score(
+        make_sampler("glyphs", split="test", ways=3, shots=2, queries=2).sample_batch(
+            3, np.random.default_rng(2)
+        )
+    )
     assert scores.loss.shape == (3, 31) and scores.stages[0] == "prototype head"
 
 

@@ -21,8 +21,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from engine.cli import main
-from engine.data.image_prep import MAX_ASPECT, drawings_to_batch
 from engine.core.errors import ConfigError, DataError, UserError
+from engine.data.image_prep import MAX_ASPECT, drawings_to_batch
 from engine.second_order.quadratic_spec import MAX_NESTING, read_quadratic_spec
 
 SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
@@ -111,8 +111,12 @@ def test_every_image_mode_reads_as_its_8_bit_rendering_or_is_refused(mode, seed,
         except DataError as exc:  # a refusal must be one line, never another exception
             assert "\n" not in str(exc)
             pytest.fail(f"{mode} refused as {type(item).__name__}: {exc}")  # every mode here is readable
-        np.testing.assert_allclose(got, expected, atol=TOLERANCE,
-                                   err_msg=f"{mode} given as {type(item).__name__} {getattr(item, 'name', '')}")
+        np.testing.assert_allclose(
+            got,
+            expected,
+            atol=TOLERANCE,
+            err_msg=f"{mode} given as {type(item).__name__} {getattr(item, 'name', '')}",
+        )
 
 
 @pytest.mark.parametrize("mode", ["F", "I", "I;16", "L", "RGBA"])
@@ -125,8 +129,24 @@ def test_every_mode_refuses_extreme_shapes_in_one_line(mode, size):
         assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
-                                   np.uint16, np.uint32, np.uint64, ">u2", ">f4", bool])
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        np.float16,
+        np.float32,
+        np.float64,
+        np.int8,
+        np.int16,
+        np.int32,
+        np.int64,
+        np.uint16,
+        np.uint32,
+        np.uint64,
+        ">u2",
+        ">f4",
+        bool,
+    ],
+)
 def test_every_numeric_array_type_reads_its_drawing(dtype):
     gray = _binary(_drawing(7))
     paper = gray > 127
@@ -164,18 +184,42 @@ def test_a_16_bit_png_in_bytes_reads_like_its_8_bit_rendering():
 
 # -- bad JSON nesting ----------------------------------------------------------------------------------------------
 
-SPEC = {"theta": [1.0, 0.0], "inner_lr": 0.1, "steps": 2,
-        "tasks": [{"support": {"A": [[1.0, 0.0], [0.0, 1.0]], "c": [0.0, 1.0]},
-                   "query": {"A": [[2.0, 0.0], [0.0, 2.0]], "c": [1.0, 0.0]}}]}
-FIELDS = [(), ("theta",), ("theta", 0), ("inner_lr",), ("steps",), ("tasks",), ("tasks", 0), ("tasks", 0, "support"),
-          ("tasks", 0, "support", "A"), ("tasks", 0, "support", "A", 1), ("tasks", 0, "support", "A", 1, 0),
-          ("tasks", 0, "query", "c"), ("tasks", 0, "query", "c", 1)]
-MARKER = "\"@@nest@@\""
+SPEC = {
+    "theta": [1.0, 0.0],
+    "inner_lr": 0.1,
+    "steps": 2,
+    "tasks": [
+        {
+            "support": {"A": [[1.0, 0.0], [0.0, 1.0]], "c": [0.0, 1.0]},
+            "query": {"A": [[2.0, 0.0], [0.0, 2.0]], "c": [1.0, 0.0]},
+        }
+    ],
+}
+FIELDS = [
+    (),
+    ("theta",),
+    ("theta", 0),
+    ("inner_lr",),
+    ("steps",),
+    ("tasks",),
+    ("tasks", 0),
+    ("tasks", 0, "support"),
+    ("tasks", 0, "support", "A"),
+    ("tasks", 0, "support", "A", 1),
+    ("tasks", 0, "support", "A", 1, 0),
+    ("tasks", 0, "query", "c"),
+    ("tasks", 0, "query", "c", 1),
+]
+MARKER = '"@@nest@@"'
 
 
 def _nest(depth: int, kind: str, closed: bool, rng: np.random.Generator) -> str:
-    opening = {"list": lambda i: "[", "object": lambda i: '{"k": ',
-               "mixed": lambda i: "[" if i % 2 else '{"k": ', "random": lambda i: str(rng.choice(["[", '{"k": ']))}
+    opening = {
+        "list": lambda i: "[",
+        "object": lambda i: '{"k": ',
+        "mixed": lambda i: "[" if i % 2 else '{"k": ',
+        "random": lambda i: str(rng.choice(["[", '{"k": '])),
+    }
     opens = [opening[kind](i) for i in range(depth)]
     closes = ["]" if o == "[" else "}" for o in reversed(opens)] if closed else []
     return "".join(opens) + ("0" if closed else "") + "".join(closes)
@@ -198,12 +242,19 @@ def _nesting_cases():
         for kind in ("list", "object", "mixed", "random"):
             depth = int(rng.choice([MAX_NESTING + 1, 500, 3_000, 100_000]))
             closed = bool(rng.integers(0, 4))  # mostly balanced, sometimes cut off
-            yield pytest.param(field, kind, depth, closed,
-                               id=f"{'.'.join(map(str, field)) or 'spec'}-{kind}-{depth}-{'closed' if closed else 'open'}")
+            yield pytest.param(
+                field,
+                kind,
+                depth,
+                closed,
+                id=f"{'.'.join(map(str, field)) or 'spec'}-{kind}-{depth}-{'closed' if closed else 'open'}",
+            )
 
 
 @pytest.mark.parametrize("field, kind, depth, closed", list(_nesting_cases()))
-def test_json_nested_too_deeply_anywhere_in_a_spec_is_one_config_error(tmp_path, capsys, field, kind, depth, closed):
+def test_json_nested_too_deeply_anywhere_in_a_spec_is_one_config_error(
+    tmp_path, capsys, field, kind, depth, closed
+):
     path = tmp_path / "spec.json"
     path.write_text(_spec_text(field, _nest(depth, kind, closed, np.random.default_rng(depth))))
     with pytest.raises(ConfigError, match="nests") as info:

@@ -14,23 +14,54 @@ import numpy as np
 import pytest
 import torch
 
-from engine.run.checkpoints import load_checkpoint, save_checkpoint, to_json_text
 from engine.cli import main
 from engine.core.config import default_config
 from engine.core.errors import UserError
+from engine.run.checkpoints import load_checkpoint, save_checkpoint, to_json_text
 from engine.run.training import Trainer
 
-WRONG_VALUES = [None, True, -1, 0, 2**70, 1.5, float("nan"), float("inf"), "abc", "", [1, 2], {"a": 1},
-                torch.zeros(3), torch.zeros(2, 2, dtype=torch.float64)]
-CLI_NUMBERS = ["-1", "0", "nan", "inf", "-inf", "1e999", "abc", "", str(-2**63), "0x10", "1.5.2"]
+WRONG_VALUES = [
+    None,
+    True,
+    -1,
+    0,
+    2**70,
+    1.5,
+    float("nan"),
+    float("inf"),
+    "abc",
+    "",
+    [1, 2],
+    {"a": 1},
+    torch.zeros(3),
+    torch.zeros(2, 2, dtype=torch.float64),
+]
+CLI_NUMBERS = ["-1", "0", "nan", "inf", "-inf", "1e999", "abc", "", str(-(2**63)), "0x10", "1.5.2"]
 
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
     """A real 2-iteration run folder, its checkpoint's payload and bytes."""
     folder = tmp_path_factory.mktemp("fuzz") / "run"
-    assert main(["train", "--dataset", "sinusoid", "--iterations", "2", "--meta-batch", "2", "--val-every", "0",
-                 "--out", str(folder), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "sinusoid",
+                "--iterations",
+                "2",
+                "--meta-batch",
+                "2",
+                "--val-every",
+                "0",
+                "--out",
+                str(folder),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     data = load_checkpoint(folder)
     payload = {k: v for k, v in data.items() if k not in ("format", "version")}
     return folder, payload, (folder / "checkpoint.pt").read_bytes()
@@ -52,8 +83,19 @@ def _snapshot(folder):
 
 
 def _cases():
-    fields = ["config", "model", "iteration", "wall_time", "optimizer", "rng_numpy", "rng_torch", "history",
-              "learning_rates", "display_draws", "note"]
+    fields = [
+        "config",
+        "model",
+        "iteration",
+        "wall_time",
+        "optimizer",
+        "rng_numpy",
+        "rng_torch",
+        "history",
+        "learning_rates",
+        "display_draws",
+        "note",
+    ]
     for field in fields:
         for i, value in enumerate(WRONG_VALUES):
             yield pytest.param(("field", field, i), id=f"{field}-{i}")
@@ -72,7 +114,10 @@ def test_a_damaged_checkpoint_field_is_refused_or_harmless(good, tmp_path, case)
     if kind == "field":
         damaged = {**payload, name: value}
     else:
-        damaged = {**payload, "config": to_json_text({**json.loads(payload["config"]), name: _jsonable(value)})}
+        damaged = {
+            **payload,
+            "config": to_json_text({**json.loads(payload["config"]), name: _jsonable(value)}),
+        }
     path = save_checkpoint(tmp_path / "checkpoint.pt", damaged)
     try:
         data = load_checkpoint(path)
@@ -98,13 +143,16 @@ def _jsonable(value):
 
 def _learner(path):
     from engine.run.learner_io import load_meta_learner
+
     return load_meta_learner(path)
 
 
 @pytest.mark.slow
 def test_a_checkpoint_truncated_anywhere_is_refused_in_one_line(good, tmp_path, capsys):
     _, _, raw = good
-    offsets = sorted(set(np.linspace(0, len(raw) - 1, 40).astype(int).tolist()) | {1, 2, 10, 100, len(raw) - 1})
+    offsets = sorted(
+        set(np.linspace(0, len(raw) - 1, 40).astype(int).tolist()) | {1, 2, 10, 100, len(raw) - 1}
+    )
     for offset in offsets:
         run = tmp_path / f"cut{offset}"
         run.mkdir()
@@ -116,9 +164,24 @@ def test_a_checkpoint_truncated_anywhere_is_refused_in_one_line(good, tmp_path, 
 
 
 NUMERIC_FLAGS = {
-    "train": ["--seed", "--ways", "--shots", "--queries", "--inner-steps", "--test-inner-steps", "--inner-lr",
-              "--meta-lr", "--meta-batch", "--iterations", "--minutes", "--val-every", "--val-tasks",
-              "--checkpoint-every", "--threads", "--hessian-split-every"],
+    "train": [
+        "--seed",
+        "--ways",
+        "--shots",
+        "--queries",
+        "--inner-steps",
+        "--test-inner-steps",
+        "--inner-lr",
+        "--meta-lr",
+        "--meta-batch",
+        "--iterations",
+        "--minutes",
+        "--val-every",
+        "--val-tasks",
+        "--checkpoint-every",
+        "--threads",
+        "--hessian-split-every",
+    ],
     "eval": ["--tasks", "--steps", "--seed", "--threads"],
 }
 
@@ -131,13 +194,29 @@ def _flag_cases():
 
 
 @pytest.mark.parametrize("command, flag, number", list(_flag_cases()))
-def test_awkward_numbers_on_the_command_line_exit_2_and_touch_nothing(good, tmp_path, capsys, command, flag, number):
+def test_awkward_numbers_on_the_command_line_exit_2_and_touch_nothing(
+    good, tmp_path, capsys, command, flag, number
+):
     folder, _, _ = good
     before = _snapshot(folder)
-    must_refuse = number in ("nan", "inf", "-inf", "1e999", "abc", "", "0x10", "1.5.2") or number.startswith("-")
+    must_refuse = number in ("nan", "inf", "-inf", "1e999", "abc", "", "0x10", "1.5.2") or number.startswith(
+        "-"
+    )
     if command == "train":
-        new_run = ["train", "--dataset", "sinusoid", "--iterations", "1", "--meta-batch", "2", "--val-every", "0",
-                   "--quiet", "--out", str(tmp_path / "new")]
+        new_run = [
+            "train",
+            "--dataset",
+            "sinusoid",
+            "--iterations",
+            "1",
+            "--meta-batch",
+            "2",
+            "--val-every",
+            "0",
+            "--quiet",
+            "--out",
+            str(tmp_path / "new"),
+        ]
         resumed = ["train", "--resume", str(folder), "--quiet"]
         for argv in (new_run, resumed):
             code = _answer(argv + [f"{flag}={number}"], capsys)

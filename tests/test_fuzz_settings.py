@@ -11,8 +11,6 @@ Seeded, so a failure reproduces.
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
-
 import contextlib
 import json
 import os
@@ -23,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
 from PySide6.QtCore import QSettings
 
 from engine.core.config import TrainConfig, default_config
@@ -33,10 +32,38 @@ HUGE = ["2147483648", "100000000000", "18446744073709551616", "1" + "0" * 400, "
 WRONG = [None, True, 1.5, "abc", "", [1], {"a": 1}, float("nan"), float("inf"), -1, 0, 2**40]
 INT_SETTINGS = [f.name for f in fields(TrainConfig) if "int" in str(f.type)]
 SETTINGS = list(default_config("sinusoid").to_dict())
-PRESET_FIELDS = ["name", "title", "group", "order", "description", "narrative", "settings", "start", "views", "hide"]
+PRESET_FIELDS = [
+    "name",
+    "title",
+    "group",
+    "order",
+    "description",
+    "narrative",
+    "settings",
+    "start",
+    "views",
+    "hide",
+]
 # The settings the panel has a control for: what it shows must be what the preset says.
-SHOWN = ["dataset", "protocol", "algo", "first_order", "model", "shots", "queries", "inner_steps", "test_inner_steps",
-         "inner_lr", "meta_lr", "meta_batch", "hessian_split_every", "val_every", "val_tasks", "device", "seed"]
+SHOWN = [
+    "dataset",
+    "protocol",
+    "algo",
+    "first_order",
+    "model",
+    "shots",
+    "queries",
+    "inner_steps",
+    "test_inner_steps",
+    "inner_lr",
+    "meta_lr",
+    "meta_batch",
+    "hessian_split_every",
+    "val_every",
+    "val_tasks",
+    "device",
+    "seed",
+]
 
 
 def _preset_text(settings: str = '"dataset": "sinusoid"', **fields_json: str) -> str:
@@ -52,6 +79,7 @@ def _as_json(value) -> str:
 def _text_case(text: str | bytes):
     def write(path: Path) -> None:
         path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+
     return write
 
 
@@ -59,26 +87,43 @@ def _preset_cases():
     rng = np.random.default_rng(2024)
     for name in INT_SETTINGS:
         for i, number in enumerate(HUGE):
-            yield pytest.param(_text_case(_preset_text(f'"dataset": "sinusoid", "{name}": {number}')),
-                               id=f"setting.{name}-huge{i}")
+            yield pytest.param(
+                _text_case(_preset_text(f'"dataset": "sinusoid", "{name}": {number}')),
+                id=f"setting.{name}-huge{i}",
+            )
     for name in SETTINGS:
         for i in rng.choice(len(WRONG), size=3, replace=False):
-            yield pytest.param(_text_case(_preset_text(f'"dataset": "sinusoid", "{name}": {_as_json(WRONG[i])}')),
-                               id=f"setting.{name}-wrong{i}")
+            yield pytest.param(
+                _text_case(_preset_text(f'"dataset": "sinusoid", "{name}": {_as_json(WRONG[i])}')),
+                id=f"setting.{name}-wrong{i}",
+            )
     for key in PRESET_FIELDS:
         for i in rng.choice(len(WRONG), size=3, replace=False):
-            yield pytest.param(_text_case(_preset_text(**{key: _as_json(WRONG[i])})), id=f"field.{key}-wrong{i}")
+            yield pytest.param(
+                _text_case(_preset_text(**{key: _as_json(WRONG[i])})), id=f"field.{key}-wrong{i}"
+            )
     for depth in (100_000, 5_000, 950):
         nested = "[" * depth + "]" * depth
         yield pytest.param(_text_case(nested), id=f"deep-file-{depth}")
-        yield pytest.param(_text_case(_preset_text(f'"dataset": "sinusoid", "seed": {nested}')), id=f"deep-seed-{depth}")
+        yield pytest.param(
+            _text_case(_preset_text(f'"dataset": "sinusoid", "seed": {nested}')), id=f"deep-seed-{depth}"
+        )
         yield pytest.param(_text_case(_preset_text(views=nested)), id=f"deep-views-{depth}")
-        yield pytest.param(_text_case(_preset_text(start='{"checkpoint": ' + nested + "}")), id=f"deep-start-{depth}")
-    for kind, text in {"empty": "", "brace": "{", "number": "12", "null": "null", "string": '"preset"',
-                       "trailing": _preset_text() + " garbage", "latin1": b'{"name": "caf\xe9"}',
-                       "utf16": "\ufeff".encode("utf-16-le") + _preset_text().encode("utf-16-le"),
-                       "nul": _preset_text().replace('"Fuzzed"', '"Fu\\u0000zzed"')[:-1] + "\x00}",
-                       "garbage": bytes(rng.integers(0, 256, 4096, dtype=np.uint8))}.items():
+        yield pytest.param(
+            _text_case(_preset_text(start='{"checkpoint": ' + nested + "}")), id=f"deep-start-{depth}"
+        )
+    for kind, text in {
+        "empty": "",
+        "brace": "{",
+        "number": "12",
+        "null": "null",
+        "string": '"preset"',
+        "trailing": _preset_text() + " garbage",
+        "latin1": b'{"name": "caf\xe9"}',
+        "utf16": "\ufeff".encode("utf-16-le") + _preset_text().encode("utf-16-le"),
+        "nul": _preset_text().replace('"Fuzzed"', '"Fu\\u0000zzed"')[:-1] + "\x00}",
+        "garbage": bytes(rng.integers(0, 256, 4096, dtype=np.uint8)),
+    }.items():
         yield pytest.param(_text_case(text), id=f"text-{kind}")
     yield pytest.param("fifo", id="file-fifo")
     yield pytest.param("folder", id="file-folder")
@@ -134,8 +179,12 @@ class _FifoGuard:
     def __init__(self, folder: Path, seconds: float = 10.0) -> None:
         self._process = None
         if hasattr(os, "mkfifo"):  # no FIFOs, nothing to guard
-            self._process = subprocess.Popen([sys.executable, "-c", _GUARD, str(folder), str(seconds)],
-                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", _GUARD, str(folder), str(seconds)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
 
     def __enter__(self):
         return self
@@ -182,19 +231,35 @@ def test_a_bad_preset_is_skipped_and_named_or_shown_as_it_is(settings_dir, panel
         config = preset.config()
         panel.set_config(config)
         shown = panel.config()
-        for name in SHOWN + (["ways"] if config.dataset != "sinusoid" else []) + (
-                ["iterations"] if config.iterations is not None else []):
+        for name in (
+            SHOWN
+            + (["ways"] if config.dataset != "sinusoid" else [])
+            + (["iterations"] if config.iterations is not None else [])
+        ):
             assert getattr(shown, name) == getattr(config, name), name
 
 
 def _one_of_each_kind():
     """One bad preset of each family, for the tests that start the app."""
     cases = {p.id: p.values[0] for p in _preset_cases()}
-    chosen = ["setting.meta_batch-huge1", "setting.seed-huge3", "field.views-wrong5", "deep-file-100000",
-              "deep-seed-950", "text-garbage", "file-fifo", "file-folder", "file-device", "file-huge"]
-    return [(name, cases[name]) for name in chosen
-            if not (cases[name] == "fifo" and not hasattr(os, "mkfifo"))
-            and not (cases[name] == "device" and os.name != "posix")]
+    chosen = [
+        "setting.meta_batch-huge1",
+        "setting.seed-huge3",
+        "field.views-wrong5",
+        "deep-file-100000",
+        "deep-seed-950",
+        "text-garbage",
+        "file-fifo",
+        "file-folder",
+        "file-device",
+        "file-huge",
+    ]
+    return [
+        (name, cases[name])
+        for name in chosen
+        if not (cases[name] == "fifo" and not hasattr(os, "mkfifo"))
+        and not (cases[name] == "device" and os.name != "posix")
+    ]
 
 
 def _fill_with_bad_presets(settings_dir: Path) -> list[Path]:
@@ -247,6 +312,7 @@ def _ini_text(text: str):
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "innerloop.ini").write_text(text, encoding="utf-8")
         return folder / "innerloop.ini"
+
     return write
 
 
@@ -258,6 +324,7 @@ def _ini_values(**values):
             store.setValue(key, value)
         store.sync()
         return folder / "innerloop.ini"
+
     return write
 
 
@@ -278,6 +345,7 @@ def _ini_special(kind: str):
         elif kind == "garbage":
             path.write_bytes(bytes(np.random.default_rng(7).integers(0, 256, 8192, dtype=np.uint8)))
         return path
+
     return write
 
 
@@ -291,10 +359,16 @@ INI_CASES = {
     "smoothing-huge": _ini_values(**{"view/smoothing": "1" + "0" * 30}),
     "smoothing-negative": _ini_values(**{"view/smoothing": "-5"}),
     "smoothing-list": _ini_values(**{"view/smoothing": ["a", "b"]}),
-    "config-huge": _ini_values(**{"run/config": json.dumps({**default_config("sinusoid").to_dict(),
-                                                           "ways": 10**40})}),
-    "config-wrong-types": _ini_values(**{"run/config": json.dumps({**default_config("sinusoid").to_dict(),
-                                                                  "algo": [1], "device": {"a": 1}})}),
+    "config-huge": _ini_values(
+        **{"run/config": json.dumps({**default_config("sinusoid").to_dict(), "ways": 10**40})}
+    ),
+    "config-wrong-types": _ini_values(
+        **{
+            "run/config": json.dumps(
+                {**default_config("sinusoid").to_dict(), "algo": [1], "device": {"a": 1}}
+            )
+        }
+    ),
     "config-deep": _ini_values(**{"run/config": _DEEP}),
     "config-list": _ini_values(**{"run/config": ["a", "b"]}),
     "config-not-json": _ini_values(**{"run/config": "{not json"}),

@@ -12,13 +12,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.run.checkpoints import load_checkpoint, save_checkpoint
 from engine.cli import main
 from engine.core.errors import CheckpointError
+from engine.run.checkpoints import load_checkpoint, save_checkpoint
 
 SMALL = Path(__file__).parents[1] / "assets" / "checkpoints" / "sinusoid-10shot-maml.pt"
-NON_FINITE = {"nan": (float("nan"), "NaN"), "+inf": (float("inf"), "infinite"),
-              "-inf": (float("-inf"), "infinite")}
+NON_FINITE = {
+    "nan": (float("nan"), "NaN"),
+    "+inf": (float("inf"), "infinite"),
+    "-inf": (float("-inf"), "infinite"),
+}
 
 
 def _cases():

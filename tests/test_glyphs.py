@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.core.errors import ConfigError
 from engine.data.glyphs import SPLIT_SIZES, alphabet_name, generate_glyphs, glyph_pool
 from engine.data.sources import make_sampler
-from engine.core.errors import ConfigError
 
 
 def digest(images: np.ndarray) -> str:
@@ -51,12 +51,22 @@ def test_deterministic_within_a_process():
 
 
 def test_deterministic_across_processes():
-    code = ("import hashlib; from engine.data.glyphs import glyph_pool; "
-            "print(hashlib.sha256(glyph_pool('val').images.tobytes()).hexdigest())")
+    code = (
+        "import hashlib; from engine.data.glyphs import glyph_pool; "
+        "print(hashlib.sha256(glyph_pool('val').images.tobytes()).hexdigest())"
+    )
     root = Path(__file__).resolve().parents[1]
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root,
-                           env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}).stdout.strip()
-            for seed in ("1", "2")]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=root,
+            env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(root)},
+        ).stdout.strip()
+        for seed in ("1", "2")
+    ]
     assert runs[0] == runs[1] == digest(glyph_pool("val").images)
 
 
@@ -67,8 +77,10 @@ def test_splits_are_disjoint():
     assert not names["train"] & names["val"]
     assert not names["train"] & names["test"]
     assert not names["val"] & names["test"]
-    drawings = {s: {p.images[c, d].tobytes() for c in range(p.num_classes) for d in range(20)}
-                for s, p in pools.items()}
+    drawings = {
+        s: {p.images[c, d].tobytes() for c in range(p.num_classes) for d in range(20)}
+        for s, p in pools.items()
+    }
     assert not drawings["train"] & drawings["val"]
     assert not drawings["train"] & drawings["test"]
     assert not drawings["val"] & drawings["test"]
@@ -76,7 +88,14 @@ def test_splits_are_disjoint():
 
 def test_alphabet_names():
     assert [alphabet_name(i) for i in (0, 1, 25, 26, 27, 51, 52)] == [
-        "Glyphs-A", "Glyphs-B", "Glyphs-Z", "Glyphs-AA", "Glyphs-AB", "Glyphs-AZ", "Glyphs-BA"]
+        "Glyphs-A",
+        "Glyphs-B",
+        "Glyphs-Z",
+        "Glyphs-AA",
+        "Glyphs-AB",
+        "Glyphs-AZ",
+        "Glyphs-BA",
+    ]
     pool = glyph_pool("train")
     assert pool.alphabets[0] == "Glyphs-A" and pool.characters[0] == "glyph000"
     assert len(set(pool.alphabets)) == 20  # 20 characters per alphabet

@@ -150,8 +150,12 @@ def test_learner_menu_comes_from_the_catalogue(qtbot):
     panel = SetupPanel()
     qtbot.addWidget(panel)
     panel.set_config(default_config("glyphs", ways=4, shots=2, seed=9))
-    assert _texts(panel.algo) == ["MAML, second order", "MAML, first order", "MANN (LSTM)", "SNAIL", "Reptile",
-                                  "Fine-tuning baseline"]
+    from engine.learners.registry import LEARNERS
+
+    menu = [entry.text for spec in LEARNERS.values() for entry in spec.menu_entries()]
+    assert _texts(panel.algo) == menu  # the registry's learners, in its order, MAML's two entries first
+    assert menu[:6] == ["MAML, second order", "MAML, first order", "MANN (LSTM)", "SNAIL", "Reptile",
+                        "Fine-tuning baseline"] and {"ANIL", "Prototypical networks"} <= set(menu)
     assert panel.inner_lr.isEnabled() and not panel.family_note.isVisibleTo(panel)
 
     _choose(panel.algo, "mann")

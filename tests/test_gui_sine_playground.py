@@ -169,7 +169,7 @@ def test_maml_fits_a_seeded_random_task_better_than_the_joint_baseline_after_one
     """The lesson: the same network, the same step; only how θ was trained differs."""
     qtbot.mouseClick(view.controls.random_button, Qt.MouseButton.LeftButton)
     assert view.controls.amplitude_label.text() == f"A = {view.amplitude:.2f}"  # a new wave, drawn
-    (maml_before, _, maml_after), (joint_before, _, joint_after) = (shown_mse(l) for l in view.mse_labels)
+    (maml_before, _, maml_after), (joint_before, _, joint_after) = (shown_mse(label) for label in view.mse_labels)
     assert maml_after < joint_after / 3
     assert maml_after < maml_before / 3 and joint_after > joint_before / 3  # one step: MAML fits, the baseline barely
     assert "MAML is" in view.verdict.text()

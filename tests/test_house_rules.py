@@ -50,8 +50,11 @@ def _module_level_imports(path: Path, modules: dict[str, Path]) -> set[str]:
 
 
 def test_no_module_is_over_400_lines():
-    long = {str(path.relative_to(ROOT)): n for path in _modules().values()
-            if (n := len(path.read_text().splitlines())) > MAX_LINES}
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in _modules().values()
+        if (n := len(path.read_text().splitlines())) > MAX_LINES
+    }
     assert not long, f"rooms past {MAX_LINES} lines (two concepts each?): {long}"
 
 
@@ -71,7 +74,7 @@ def test_no_import_cycles():
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append(stack[stack.index(nxt) :] + [nxt])
             elif nxt not in state:
                 walk(nxt)
         stack.pop()
@@ -86,7 +89,10 @@ def test_no_import_cycles():
 def test_files_that_must_never_be_half_written_go_through_the_one_atomic_writer():
     writer = ROOT / "engine" / "core" / "atomic_files.py"
     # a drawing set renames the files it staged with the writer; a download renames its finished .part file
-    renames_allowed = {ROOT / "engine" / "lessons" / "drawing_folder.py", ROOT / "engine" / "data" / "omniglot_download.py"}
+    renames_allowed = {
+        ROOT / "engine" / "lessons" / "drawing_folder.py",
+        ROOT / "engine" / "data" / "omniglot_download.py",
+    }
     found = []
     for path in _modules().values():
         if path == writer:

@@ -12,9 +12,9 @@ from PIL import Image, ImageDraw
 
 from engine.api import load_learner
 from engine.core.config import TrainConfig
+from engine.core.errors import ConfigError, DataError
 from engine.data.image_prep import drawings_to_batch
 from engine.data.omniglot_archive import decode_members, decode_png
-from engine.core.errors import ConfigError, DataError
 from engine.run.training import Trainer
 
 SIZE = 105
@@ -103,14 +103,20 @@ def test_rgba_arrays_are_composited_too():
 
 # --- decompression bombs ----------------------------------------------------------------------------
 
+
 def _png_header_only(width: int, height: int) -> bytes:
     """A PNG that claims ``width`` x ``height`` (one-bit gray); only its header is ever read."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0"))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0"))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize("side", [20000, 10000])  # PIL raises beyond 2x its limit, warns beyond 1x
@@ -132,6 +138,7 @@ def test_a_decompression_bomb_in_the_data_is_a_data_error(tmp_path):
 
 # --- the api refuses what it cannot use --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_arrays_are_refused(bad):
     drawing = np.ones((40, 40), np.float32)
@@ -144,8 +151,19 @@ def test_non_finite_arrays_are_refused(bad):
 
 @pytest.fixture(scope="module")
 def learner(tmp_path_factory):
-    config = TrainConfig(dataset="glyphs", protocol="glyphs", ways=3, shots=1, queries=1, meta_batch=2,
-                         iterations=1, val_every=0, checkpoint_every=0, test_inner_steps=2, device="cpu")
+    config = TrainConfig(
+        dataset="glyphs",
+        protocol="glyphs",
+        ways=3,
+        shots=1,
+        queries=1,
+        meta_batch=2,
+        iterations=1,
+        val_every=0,
+        checkpoint_every=0,
+        test_inner_steps=2,
+        device="cpu",
+    )
     run = tmp_path_factory.mktemp("run")
     list(Trainer(config, run_dir=run).run())
     return load_learner(run)
@@ -155,7 +173,7 @@ def _support() -> list[np.ndarray]:
     out = []
     for k in range(3):
         drawing = np.full((40, 40), 255, np.uint8)
-        drawing[5 + 10 * k:10 + 10 * k, 5:35] = 0
+        drawing[5 + 10 * k : 10 + 10 * k, 5:35] = 0
         out.append(drawing)
     return out
 

@@ -119,10 +119,17 @@ def test_a_16_bit_drawing_folder_png_loads_on_its_real_scale(tmp_path):
 
 # -- the rule for 32-bit integer and float images ----------------------------------------------------------------
 
-@pytest.mark.parametrize("mode, scale", [
-    ("I", 1), ("I", 257),                  # 0..255 is 8-bit, within 0..65535 is 16-bit
-    ("F", 1 / 255), ("F", 1), ("F", 257),  # 0..1, 0..255, 0..65535
-])
+
+@pytest.mark.parametrize(
+    "mode, scale",
+    [
+        ("I", 1),
+        ("I", 257),  # 0..255 is 8-bit, within 0..65535 is 16-bit
+        ("F", 1 / 255),
+        ("F", 1),
+        ("F", 257),  # 0..1, 0..255, 0..65535
+    ],
+)
 def test_int_and_float_images_use_the_smallest_nominal_range_that_holds_them(mode, scale):
     values = _gray_drawing().astype(np.float64) * scale
     array = values.astype(np.int32 if mode == "I" else np.float32)
@@ -130,8 +137,10 @@ def test_int_and_float_images_use_the_smallest_nominal_range_that_holds_them(mod
     np.testing.assert_allclose(got, _reference(mode), atol=TOLERANCE)
 
 
-@pytest.mark.parametrize("mode, low, high", [("I", -70000, 70000), ("I", 100_000, 5_000_000), ("F", -1.0, 1.0),
-                                             ("F", -3.5, 200.0), ("F", 1e6, 3e9)])
+@pytest.mark.parametrize(
+    "mode, low, high",
+    [("I", -70000, 70000), ("I", 100_000, 5_000_000), ("F", -1.0, 1.0), ("F", -3.5, 200.0), ("F", 1e6, 3e9)],
+)
 def test_int_and_float_images_beyond_every_nominal_range_use_their_own_range(mode, low, high):
     fraction = _gray_drawing().astype(np.float64) / 255  # 1 = paper
     array = (low + fraction * (high - low)).astype(np.int32 if mode == "I" else np.float32)

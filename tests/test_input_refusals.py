@@ -18,18 +18,19 @@ import torch
 from PIL import Image
 
 from assets import checkpoint_path
-from engine.learners.common.episodes import homework_order
 from engine.api import load_learner
 from engine.cli import main
-from engine.data.image_prep import MAX_ASPECT, drawings_to_batch
-from engine.lessons.drawing_folder import load_drawing_set
 from engine.core.errors import ConfigError, DataError
+from engine.data.image_prep import MAX_ASPECT, drawings_to_batch
+from engine.learners.common.episodes import homework_order
+from engine.lessons.drawing_folder import load_drawing_set
 from engine.second_order.quadratic_spec import MAX_NESTING, read_quadratic_spec
 
 SAME_SHOTS = "this learner reads support sets with the same number of drawings per class"
 
 
 # -- a MANN on unbalanced shots ------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def mann():
@@ -41,16 +42,19 @@ def _drawings(count: int) -> list[np.ndarray]:
     out = []
     for i in range(count):
         drawing = np.full((40, 40), 255, np.uint8)
-        drawing[4 + 5 * i:8 + 5 * i, 5:35] = 0
+        drawing[4 + 5 * i : 8 + 5 * i, 5:35] = 0
         out.append(drawing)
     return out
 
 
-@pytest.mark.parametrize("labels", [
-    ["a", "a", "b", "c"],            # 2, 1, 1: does not split evenly (was a ValueError)
-    ["a", "a", "a", "b", "c", "c"],  # 3, 1, 2: splits evenly into 3 classes (was read in a wrong order)
-    ["a", "b", "c", "c"],
-])
+@pytest.mark.parametrize(
+    "labels",
+    [
+        ["a", "a", "b", "c"],  # 2, 1, 1: does not split evenly (was a ValueError)
+        ["a", "a", "a", "b", "c", "c"],  # 3, 1, 2: splits evenly into 3 classes (was read in a wrong order)
+        ["a", "b", "c", "c"],
+    ],
+)
 def test_a_mann_refuses_unbalanced_shots_in_one_line(mann, labels):
     with pytest.raises(ConfigError, match=SAME_SHOTS) as info:
         mann.adapt(_drawings(len(labels)), labels)
@@ -72,8 +76,10 @@ def test_the_homework_order_checks_every_task_of_a_batch():
 
 # -- long thin images ----------------------------------------------------------------------------------------------
 
+
 def _png_one_bit(width: int, height: int) -> bytes:
     """A real, complete one-bit gray PNG of ``width`` x ``height`` (white), compressed in a stream."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -131,8 +137,12 @@ def test_long_images_within_the_ratio_are_still_read(size):
 
 # -- deeply nested JSON --------------------------------------------------------------------------------------------
 
-GOOD_SPEC = {"theta": [1.0], "inner_lr": 0.1, "steps": 1,
-             "tasks": [{"support": {"A": [[1.0]], "c": [0.0]}, "query": {"A": [[2.0]], "c": [1.0]}}]}
+GOOD_SPEC = {
+    "theta": [1.0],
+    "inner_lr": 0.1,
+    "steps": 1,
+    "tasks": [{"support": {"A": [[1.0]], "c": [0.0]}, "query": {"A": [[2.0]], "c": [1.0]}}],
+}
 
 
 def _nested(depth: int, kind: str = "list") -> str:
@@ -150,8 +160,11 @@ def _spec_with(field: str, text: str) -> str:
 @pytest.mark.parametrize("depth", [100_000, 3_000, MAX_NESTING + 1])
 @pytest.mark.parametrize("kind", ["list", "object"])
 def test_deeply_nested_json_is_a_one_line_config_error(tmp_path, capsys, depth, kind):
-    for name, text in [("whole", _nested(depth, kind)), ("steps", _spec_with("steps", _nested(depth, kind))),
-                       ("tasks", _spec_with("tasks", _nested(depth, kind)))]:
+    for name, text in [
+        ("whole", _nested(depth, kind)),
+        ("steps", _spec_with("steps", _nested(depth, kind))),
+        ("tasks", _spec_with("tasks", _nested(depth, kind))),
+    ]:
         path = tmp_path / f"{name}.json"
         path.write_text(text)
         with pytest.raises(ConfigError, match="nest"):
@@ -159,7 +172,9 @@ def test_deeply_nested_json_is_a_one_line_config_error(tmp_path, capsys, depth, 
         assert main(["metagrad", "--quadratic", str(path)]) == 2
         captured = capsys.readouterr()
         assert captured.out == "" and "Traceback" not in captured.err
-        assert captured.err.startswith("innerloop-cli: error: ") and len(captured.err.strip().splitlines()) == 1
+        assert (
+            captured.err.startswith("innerloop-cli: error: ") and len(captured.err.strip().splitlines()) == 1
+        )
         assert "nest" in captured.err
 
 

@@ -16,8 +16,10 @@ from engine.learners.spec import Family, LearnerSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 # The same pattern as the project's before-stop check: a comparison of a name-like field with a learner's name.
-NAME_SWITCH = re.compile(r"(algo|algorithm|family|name)[a-z_.]* *(==|!=|in) *\(?[\"'](maml|fomaml|mann|snail|reptile|"
-                         r"finetune|anil|imaml|protonet)")
+NAME_SWITCH = re.compile(
+    r"(algo|algorithm|family|name)[a-z_.]* *(==|!=|in) *\(?[\"'](maml|fomaml|mann|snail|reptile|"
+    r"finetune|anil|imaml|protonet)"
+)
 
 
 def _sources(*wings: str):
@@ -27,9 +29,13 @@ def _sources(*wings: str):
 
 def test_no_code_outside_the_learners_folders_switches_on_a_learners_name():
     learners = ROOT / "engine" / "learners"
-    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
-             for path in _sources("engine", "gui") if learners not in path.parents
-             for number, line in enumerate(path.read_text().splitlines(), start=1) if NAME_SWITCH.search(line)]
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in _sources("engine", "gui")
+        if learners not in path.parents
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if NAME_SWITCH.search(line)
+    ]
     assert not found, "knowledge of one learner outside its folder:\n" + "\n".join(found)
 
 
@@ -78,8 +84,8 @@ def test_every_learner_specific_setting_has_a_reader_and_aliases_name_learners()
 def test_control_flow_results_are_enums_that_still_read_as_words():
     import json
 
-    from engine.run.controls import TrainingControls, Turn
     from engine.core.snapshots import RunFinished, StopReason
+    from engine.run.controls import TrainingControls, Turn
 
     controls = TrainingControls()
     assert controls.wait_turn() is Turn.RUN
@@ -103,7 +109,9 @@ def test_stage_answers_end_where_the_public_api_answers(name):
     learner = build_learner(config)
     if not hasattr(learner, "stage_answers"):
         pytest.skip(f"{spec_label(name)} has no stages to replay")
-    task = make_sampler("glyphs", protocol="glyphs", ways=3, shots=2, queries=2).sample(np.random.default_rng(1))
+    task = make_sampler("glyphs", protocol="glyphs", ways=3, shots=2, queries=2).sample(
+        np.random.default_rng(1)
+    )
     answers = learner.stage_answers(task.x_support, task.y_support, task.x_query)
     assert answers.probs.shape[1:] == (task.x_query.shape[0], config.ways)
     assert len(answers.stages) == answers.probs.shape[0] > 1
@@ -128,5 +136,7 @@ def test_the_spec_says_which_view_draws_the_learners_trace(name):
     config = default_config("glyphs", algo=name, iterations=1, ways=3, test_inner_steps=1)
     torch.manual_seed(0)
     learner = build_learner(config)
-    task = make_sampler("glyphs", protocol="glyphs", ways=3, shots=1, queries=1).sample(np.random.default_rng(2))
+    task = make_sampler("glyphs", protocol="glyphs", ways=3, shots=1, queries=1).sample(
+        np.random.default_rng(2)
+    )
     assert isinstance(learner.trace(task), SequenceTrace) == LEARNERS[name].traces_by_reading

@@ -6,23 +6,33 @@ import numpy as np
 import pytest
 import torch
 
-from engine.learners.registry import build_learner
 from engine.api import load_learner
-from engine.core.catalog import SETTINGS, models_for, settings_for
-from engine.learners.registry import LEARNERS
-from engine.run.checkpoints import load_checkpoint, save_checkpoint, to_json_text
 from engine.cli import build_parser, main
+from engine.core.catalog import SETTINGS, models_for, settings_for
 from engine.core.config import TrainConfig, default_config
-from engine.data.sources import make_sampler
 from engine.core.errors import ConfigError
-from engine.run.learner_io import load_meta_learner
 from engine.core.tasks import TaskBatch
+from engine.data.sources import make_sampler
+from engine.learners.registry import LEARNERS, build_learner
+from engine.run.checkpoints import load_checkpoint, save_checkpoint, to_json_text
+from engine.run.learner_io import load_meta_learner
 from engine.run.training import Trainer
 
 
 def tiny(algo, **kw):
-    base = dict(algo=algo, ways=3, shots=1, queries=1, meta_batch=2, iterations=3, val_every=3, val_tasks=4,
-                checkpoint_every=0, device="cpu", test_inner_steps=2)
+    base = dict(
+        algo=algo,
+        ways=3,
+        shots=1,
+        queries=1,
+        meta_batch=2,
+        iterations=3,
+        val_every=3,
+        val_tasks=4,
+        checkpoint_every=0,
+        device="cpu",
+        test_inner_steps=2,
+    )
     base.update(kw)
     return default_config("glyphs", **base)
 
@@ -48,7 +58,13 @@ def test_every_algorithm_builds_trains_scores_and_traces_through_the_seam():
 
 def test_family_defaults_follow_the_published_settings():
     mann = default_config("omniglot", algo="mann")
-    assert (mann.protocol, mann.queries, mann.meta_batch, mann.model, mann.hidden) == ("cs330", 1, 128, "lstm", 128)
+    assert (mann.protocol, mann.queries, mann.meta_batch, mann.model, mann.hidden) == (
+        "cs330",
+        1,
+        128,
+        "lstm",
+        128,
+    )
     snail = default_config("omniglot", algo="snail")
     assert (snail.protocol, snail.model, snail.queries) == ("finn", "snail", 1)
     with pytest.raises(ConfigError, match="cannot regress"):
@@ -67,7 +83,9 @@ def test_cli_flags_come_from_the_settings_table():
 
 
 def test_cli_refuses_a_setting_the_learner_does_not_read(tmp_path, capsys):
-    code = main(["train", "--algo", "mann", "--dataset", "glyphs", "--inner-lr", "0.3", "--out", str(tmp_path / "r")])
+    code = main(
+        ["train", "--algo", "mann", "--dataset", "glyphs", "--inner-lr", "0.3", "--out", str(tmp_path / "r")]
+    )
     assert code == 2
     assert "--inner-lr is not read by MANN" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
@@ -212,8 +230,21 @@ def test_black_box_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(a
 
 def test_cli_trains_resumes_evaluates_and_exports_a_black_box_learner(tmp_path, capsys):
     run = tmp_path / "run"
-    flags = ["--algo", "snail", "--dataset", "glyphs", "--ways", "3", "--meta-batch", "2", "--val-every", "2",
-             "--val-tasks", "4", "--quiet"]
+    flags = [
+        "--algo",
+        "snail",
+        "--dataset",
+        "glyphs",
+        "--ways",
+        "3",
+        "--meta-batch",
+        "2",
+        "--val-every",
+        "2",
+        "--val-tasks",
+        "4",
+        "--quiet",
+    ]
     assert main(["train", *flags, "--iterations", "2", "--out", str(run)]) == 0
     assert json.loads((run / "config.json").read_text())["algo"] == "snail"
     assert main(["train", "--resume", str(run), "--iterations", "3", "--quiet"]) == 0

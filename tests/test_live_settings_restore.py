@@ -13,8 +13,16 @@ from engine.run.training import Trainer
 
 
 def meta_sgd(tmp_path, iterations: int = 30) -> Trainer:
-    config = default_config("sinusoid", learn_inner_lr=True, iterations=iterations, val_every=0,
-                            checkpoint_every=0, device="cpu", meta_batch=4, meta_lr=0.01)
+    config = default_config(
+        "sinusoid",
+        learn_inner_lr=True,
+        iterations=iterations,
+        val_every=0,
+        checkpoint_every=0,
+        device="cpu",
+        meta_batch=4,
+        meta_lr=0.01,
+    )
     trainer = Trainer(config, run_dir=tmp_path / "run")
     for _ in trainer.run():
         pass
@@ -28,7 +36,9 @@ def learned_rates(trainer: Trainer) -> dict[str, torch.Tensor]:
 def test_resuming_a_meta_sgd_run_keeps_its_learned_rates(tmp_path):
     trainer = meta_sgd(tmp_path)
     before = learned_rates(trainer)
-    assert any((rate - trainer.config.inner_lr).abs().max() > 1e-4 for rate in before.values())  # they did move
+    assert any(
+        (rate - trainer.config.inner_lr).abs().max() > 1e-4 for rate in before.values()
+    )  # they did move
     resumed = Trainer.resume(tmp_path / "run" / "checkpoint.pt", iterations=31)
     for name, rate in learned_rates(resumed).items():
         torch.testing.assert_close(rate, before[name], rtol=0, atol=0)

@@ -4,13 +4,13 @@ definition, the Hessian split, and the vectorised path against the per-task refe
 import numpy as np
 import pytest
 import torch
+from tiny_maml import make_batch, tiny_maml
 from torch import nn
 
-from engine.learners.maml.maml import Maml, meta_gradient_loop
 from engine.core.answering import Answering
-from engine.models.batch_stat_norm import BatchStatNorm2d
 from engine.core.tasks import TaskBatch
-from tiny_maml import make_batch, tiny_maml
+from engine.learners.maml.maml import Maml, meta_gradient_loop
+from engine.models.batch_stat_norm import BatchStatNorm2d
 
 
 def flat_grad(module):
@@ -101,8 +101,11 @@ def test_second_and_first_order_agree_when_the_hessian_vanishes():
     torch.testing.assert_close(grads[0], grads[1], rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("vectorised,workers", [(True, 1), (False, 1), (False, 2), (False, 3)],
-                         ids=["vmap", "task-loop", "task-loop-2-threads", "task-loop-3-threads"])
+@pytest.mark.parametrize(
+    "vectorised,workers",
+    [(True, 1), (False, 1), (False, 2), (False, 3)],
+    ids=["vmap", "task-loop", "task-loop-2-threads", "task-loop-3-threads"],
+)
 @pytest.mark.parametrize("first_order", [False, True])
 @pytest.mark.parametrize("steps", [1, 3])
 def test_both_training_paths_equal_the_per_task_reference_loop(first_order, steps, vectorised, workers):
@@ -119,8 +122,9 @@ def test_first_order_part_is_the_same_on_both_paths_and_is_fomaml_gradient(first
     parts = []
     for vectorised, workers in ((True, 1), (False, 1), (False, 2)):
         maml.zero_grad()
-        step = maml.meta_step(batch, 2, first_order=first_order, split_hessian=True, vectorised=vectorised,
-                              workers=workers)
+        step = maml.meta_step(
+            batch, 2, first_order=first_order, split_hessian=True, vectorised=vectorised, workers=workers
+        )
         parts.append(torch.cat([g.flatten() for g in step.first_order_part.values()]))
     torch.testing.assert_close(parts[0], parts[1], rtol=1e-9, atol=1e-12)
     torch.testing.assert_close(parts[0], parts[2], rtol=1e-9, atol=1e-12)
@@ -142,9 +146,20 @@ def test_hessian_split_adds_up_and_vanishes_for_first_order():
     from engine.core.config import TrainConfig
     from engine.run.training import Trainer
 
-    config = TrainConfig(dataset="sinusoid", protocol="finn-sinusoid", ways=1, shots=5, queries=5,
-                         model="mlp", inner_lr=0.05, meta_batch=4, iterations=3, val_every=0,
-                         checkpoint_every=0, device="cpu")
+    config = TrainConfig(
+        dataset="sinusoid",
+        protocol="finn-sinusoid",
+        ways=1,
+        shots=5,
+        queries=5,
+        model="mlp",
+        inner_lr=0.05,
+        meta_batch=4,
+        iterations=3,
+        val_every=0,
+        checkpoint_every=0,
+        device="cpu",
+    )
     so = Trainer(config).train_step(split_hessian=True)
     assert so.grad_norm_hessian > 1e-4 * so.grad_norm
     # ‖full‖ ≤ ‖first-order part‖ + ‖Hessian term‖ (the two parts add up to the full gradient)
@@ -189,10 +204,10 @@ def test_batch_stat_norm_matches_torch_batch_norm_forward():
 @pytest.mark.parametrize("steps", [1, 3])
 def test_recomputed_inner_steps_give_the_same_meta_gradient_as_the_reference_loop(steps):
     """Checkpointing each inner step (memory for time) changes no number: float64, second order."""
-    from engine.learners.maml.maml import meta_gradient_loop
-    from engine.data.sources import make_sampler
-    from engine.models.factory import build_model
     from engine.core.tasks import TaskBatch
+    from engine.data.sources import make_sampler
+    from engine.learners.maml.maml import meta_gradient_loop
+    from engine.models.factory import build_model
 
     torch.manual_seed(0)
     maml = Maml(build_model("conv4", 3), "classification", 0.4).double()
@@ -213,10 +228,44 @@ def test_recompute_is_a_maml_setting_the_cli_knows(tmp_path):
     from engine.cli import main
 
     run = tmp_path / "run"
-    assert main(["train", "--dataset", "glyphs", "--recompute", "--iterations", "1", "--meta-batch", "1",
-                 "--val-every", "0", "--out", str(run), "--quiet"]) == 0
-    assert main(["train", "--dataset", "glyphs", "--algo", "snail", "--recompute", "--iterations", "1",
-                 "--out", str(tmp_path / "r2"), "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "glyphs",
+                "--recompute",
+                "--iterations",
+                "1",
+                "--meta-batch",
+                "1",
+                "--val-every",
+                "0",
+                "--out",
+                str(run),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "glyphs",
+                "--algo",
+                "snail",
+                "--recompute",
+                "--iterations",
+                "1",
+                "--out",
+                str(tmp_path / "r2"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
 
 
 def test_task_threads_report_the_same_metrics_and_leave_torch_threads_as_they_were():
@@ -256,12 +305,16 @@ def test_threads_never_see_each_others_adapted_parameters():
     maml, batch = tiny_maml(), make_batch(tasks=6, queries=4)
     reference = meta_grad(maml, batch, 1, first_order=False, loop=True)
     for _ in range(25):
-        torch.testing.assert_close(meta_grad(maml, batch, 1, False, vectorised=False, workers=3), reference,
-                                   rtol=1e-9, atol=1e-12)
+        torch.testing.assert_close(
+            meta_grad(maml, batch, 1, False, vectorised=False, workers=3), reference, rtol=1e-9, atol=1e-12
+        )
 
 
-@pytest.mark.parametrize("vectorised,workers", [(True, 1), (False, 1), (False, 2)],
-                         ids=["vmap", "task-loop", "task-loop-2-threads"])
+@pytest.mark.parametrize(
+    "vectorised,workers",
+    [(True, 1), (False, 1), (False, 2)],
+    ids=["vmap", "task-loop", "task-loop-2-threads"],
+)
 def test_per_query_training_is_exact_on_every_path(vectorised, workers):
     """Meta-training per query (each query normalised with the support set's statistics): every path
     gives the reference loop's meta-gradient, which matches finite differences of the per-query loss,

@@ -14,10 +14,14 @@ SPEC = {
     "inner_lr": 0.6,  # α · 3 = 1.8 > 1: I − α A_s is not positive definite for the first task
     "steps": 3,
     "tasks": [
-        {"support": {"A": [[3.0, 0.0], [0.0, 0.5]], "c": [1.0, 2.0]},
-         "query": {"A": [[1.0, 0.2], [0.2, 2.0]], "c": [0.0, 1.0]}},
-        {"support": {"A": [[1.0, 0.3], [0.3, 0.8]], "c": [-1.0, 0.5]},
-         "query": {"A": [[2.0, -0.4], [-0.4, 1.0]], "c": [0.5, -0.5]}},
+        {
+            "support": {"A": [[3.0, 0.0], [0.0, 0.5]], "c": [1.0, 2.0]},
+            "query": {"A": [[1.0, 0.2], [0.2, 2.0]], "c": [0.0, 1.0]},
+        },
+        {
+            "support": {"A": [[1.0, 0.3], [0.3, 0.8]], "c": [-1.0, 0.5]},
+            "query": {"A": [[2.0, -0.4], [-0.4, 1.0]], "c": [0.5, -0.5]},
+        },
     ],
 }
 
@@ -39,8 +43,13 @@ def expected(spec):
         reptile.append(theta - phi)
         adapted.append(phi)
     mean = lambda xs: np.mean(xs, axis=0)  # noqa: E731
-    return {"second_order": mean(second), "first_order": mean(first), "hessian_term": mean(second) - mean(first),
-            "reptile": mean(reptile), "adapted": np.array(adapted)}
+    return {
+        "second_order": mean(second),
+        "first_order": mean(first),
+        "hessian_term": mean(second) - mean(first),
+        "reptile": mean(reptile),
+        "adapted": np.array(adapted),
+    }
 
 
 def write(tmp_path, spec, name="spec.json"):
@@ -64,20 +73,37 @@ def test_json_output_is_the_closed_form(tmp_path, capsys, steps, alpha):
 
 
 def test_one_dimensional_world(tmp_path, capsys):
-    spec = {"theta": [2.0], "inner_lr": 0.75, "steps": 1,
-            "tasks": [{"support": {"A": [[2.0]], "c": [0.0]}, "query": {"A": [[1.0]], "c": [1.0]}}]}
+    spec = {
+        "theta": [2.0],
+        "inner_lr": 0.75,
+        "steps": 1,
+        "tasks": [{"support": {"A": [[2.0]], "c": [0.0]}, "query": {"A": [[1.0]], "c": [1.0]}}],
+    }
     assert main(["metagrad", "--quadratic", write(tmp_path, spec), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     # φ_1 = 2 − 0.75·2·2 = −1; first-order part 1·(−1 − 1) = −2; full (1 − 1.5)·(−2) = 1
-    assert out == {"second_order": [1.0], "first_order": [-2.0], "hessian_term": [3.0], "reptile": [3.0],
-                   "adapted": [[-1.0]]}
+    assert out == {
+        "second_order": [1.0],
+        "first_order": [-2.0],
+        "hessian_term": [3.0],
+        "reptile": [3.0],
+        "adapted": [[-1.0]],
+    }
 
 
 def test_table_names_every_direction(tmp_path, capsys):
     assert main(["metagrad", "--quadratic", write(tmp_path, SPEC)]) == 0
     out = capsys.readouterr().out
-    for words in ("MAML meta-gradient", "first-order part", "Hessian term", "Reptile", "cosine",
-                  "meta-parameters θ", "adapted parameters φ_K", "task 1:"):
+    for words in (
+        "MAML meta-gradient",
+        "first-order part",
+        "Hessian term",
+        "Reptile",
+        "cosine",
+        "meta-parameters θ",
+        "adapted parameters φ_K",
+        "task 1:",
+    ):
         assert words in out
     second = expected(SPEC)["second_order"]
     assert f"{second[0]:.6g}" in out
@@ -101,7 +127,10 @@ MALFORMED = [
     (mutate(("tasks", 1, "query", "c"), ...), "tasks[1].query.c is missing"),
     (mutate(("tasks", 0, "support"), ...), "tasks[0].support is missing"),
     (mutate(("tasks", 1, "support", "A"), [[1.0, 0.3], [0.2, 0.8]]), "tasks[1].support.A is not symmetric"),
-    (mutate(("tasks", 0, "query", "A"), [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), "tasks[0].query.A[0] has 3 entries"),
+    (
+        mutate(("tasks", 0, "query", "A"), [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]),
+        "tasks[0].query.A[0] has 3 entries",
+    ),
     (mutate(("tasks", 0, "query", "A"), [[1.0, 0.0]]), "tasks[0].query.A must be a 2x2 matrix"),
     (mutate(("tasks", 0, "support", "A"), "eye"), "tasks[0].support.A must be a 2x2 matrix"),
     (mutate(("tasks", 1, "query", "A"), [[1.0, "x"], [0.0, 1.0]]), "tasks[1].query.A[0][1] is not a number"),
@@ -118,7 +147,7 @@ MALFORMED = [
     (mutate(("tasks", 0, "query", "b"), [0.0, 0.0]), "tasks[0].query.b is not a field"),
     ([1, 2, 3], "the spec must be a JSON object"),
     (json.dumps(SPEC).replace("0.6", "NaN"), "inner_lr is not a finite number"),
-    ("{\"theta\": [1.0,", "is not JSON"),
+    ('{"theta": [1.0,', "is not JSON"),
 ]
 
 

@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from engine.second_order.quadratic import (Bowl, QuadraticTask, adapted, meta_directions, meta_loss,
-                                           meta_loss_surface, task_loss_surfaces)
+from engine.second_order.quadratic import (
+    Bowl,
+    QuadraticTask,
+    adapted,
+    meta_directions,
+    meta_loss,
+    meta_loss_surface,
+    task_loss_surfaces,
+)
 
 
 def random_task(d, rng, support_eigs=None):
@@ -30,12 +37,12 @@ def unrolled(task, theta, alpha, steps):
     t = torch.tensor(theta, requires_grad=True)
     phi, path = t, [t.detach().numpy().copy()]
     for _ in range(steps):
-        g, = torch.autograd.grad(0.5 * (phi - cs) @ As @ (phi - cs), phi, create_graph=True)
+        (g,) = torch.autograd.grad(0.5 * (phi - cs) @ As @ (phi - cs), phi, create_graph=True)
         phi = phi - alpha * g
         path.append(phi.detach().numpy().copy())
     loss_q = 0.5 * (phi - cq) @ Aq @ (phi - cq)
-    second, = torch.autograd.grad(loss_q, t, retain_graph=True)
-    first, = torch.autograd.grad(loss_q, phi)
+    (second,) = torch.autograd.grad(loss_q, t, retain_graph=True)
+    (first,) = torch.autograd.grad(loss_q, phi)
     return second.numpy(), first.numpy(), np.array(path)
 
 
@@ -67,7 +74,9 @@ def test_each_direction_matches_autograd_and_finite_differences(d, steps, alpha)
     tasks = tasks_for(d)
     theta = np.linspace(-1.0, 1.5, d)
     if alpha == 0.9:
-        assert min(np.linalg.eigvalsh(t.inner_matrix(alpha)).min() for t in tasks) < 0  # not positive definite
+        assert (
+            min(np.linalg.eigvalsh(t.inner_matrix(alpha)).min() for t in tasks) < 0
+        )  # not positive definite
     result = meta_directions(tasks, theta, alpha, steps)
     for task, got, path in zip(tasks, result.per_task, result.paths):
         second, first, unrolled_path = unrolled(task, theta, alpha, steps)
@@ -86,8 +95,12 @@ def test_each_direction_matches_autograd_and_finite_differences(d, steps, alpha)
             np.testing.assert_array_equal(got.hessian_term, 0)
             np.testing.assert_array_equal(got.reptile, 0)
     for name in ("second_order", "first_order", "hessian_term", "reptile"):
-        np.testing.assert_allclose(getattr(result.mean, name), np.mean([getattr(g, name) for g in result.per_task], 0),
-                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            getattr(result.mean, name),
+            np.mean([getattr(g, name) for g in result.per_task], 0),
+            rtol=1e-12,
+            atol=1e-12,
+        )
 
 
 def test_closed_form_adapted_parameters_match_the_inner_loop_on_a_batch_of_thetas():
@@ -111,7 +124,7 @@ def test_hessian_term_flips_sign_where_one_minus_alpha_a_stops_being_positive(st
     # α a = 0.5: I − αA positive; the Hessian term opposes the first-order part and is smaller
     so, fo, h = one(0.25, steps)
     assert np.sign(so) == np.sign(fo) and np.sign(h) == -np.sign(fo) and abs(h) < abs(fo)
-    assert so == pytest.approx(0.5 ** steps * fo, rel=1e-12)
+    assert so == pytest.approx(0.5**steps * fo, rel=1e-12)
     # α a = 1.5: 1 − αa = −0.5 < 0; for odd K the full meta-gradient points against the first-order part
     so, fo, h = one(0.75, steps)
     assert np.sign(so) == -np.sign(fo) and abs(h) > abs(fo)
@@ -119,7 +132,7 @@ def test_hessian_term_flips_sign_where_one_minus_alpha_a_stops_being_positive(st
     # α a = 2.5: 1 − αa = −1.5; with K = 2 the Hessian term itself turns to the first-order part's side
     so, fo, h = one(1.25, 2)
     assert np.sign(h) == np.sign(fo)
-    assert h == pytest.approx((1.5 ** 2 - 1) * fo, rel=1e-12)
+    assert h == pytest.approx((1.5**2 - 1) * fo, rel=1e-12)
     # and the cosine between first-order part and full meta-gradient says the same
     assert meta_directions([task], theta, 0.75, steps).mean.cosine == pytest.approx(-1.0)
     assert meta_directions([task], theta, 0.25, steps).mean.cosine == pytest.approx(1.0)
@@ -127,14 +140,18 @@ def test_hessian_term_flips_sign_where_one_minus_alpha_a_stops_being_positive(st
 
 def test_norms_and_cosine_are_those_of_the_vectors():
     g = meta_directions(tasks_for(3), np.array([0.3, -0.2, 1.0]), 0.3, 2).mean
-    assert g.second_order_norm == pytest.approx(np.sqrt(np.sum(g.second_order ** 2)), rel=1e-12)
-    assert g.first_order_norm == pytest.approx(np.sqrt(np.sum(g.first_order ** 2)), rel=1e-12)
+    assert g.second_order_norm == pytest.approx(np.sqrt(np.sum(g.second_order**2)), rel=1e-12)
+    assert g.first_order_norm == pytest.approx(np.sqrt(np.sum(g.first_order**2)), rel=1e-12)
     assert g.hessian_norm == pytest.approx(np.sqrt(np.sum((g.second_order - g.first_order) ** 2)), rel=1e-12)
     expected = g.second_order @ g.first_order / (g.second_order_norm * g.first_order_norm)
     assert g.cosine == pytest.approx(expected, rel=1e-12)
-    assert meta_directions(tasks_for(3), np.zeros(3), 0.3, 0).mean.cosine == pytest.approx(1.0)  # no Hessian term
+    assert meta_directions(tasks_for(3), np.zeros(3), 0.3, 0).mean.cosine == pytest.approx(
+        1.0
+    )  # no Hessian term
     task = tasks_for(3, count=1)[0]
-    assert np.isnan(meta_directions([task], task.query.c, 0.3, 0).mean.cosine)  # at the query minimum: no direction
+    assert np.isnan(
+        meta_directions([task], task.query.c, 0.3, 0).mean.cosine
+    )  # at the query minimum: no direction
 
 
 def test_meta_loss_surface_is_the_mean_query_loss_after_k_steps_and_k0_is_joint_training():
@@ -154,7 +171,9 @@ def test_meta_loss_surface_is_the_mean_query_loss_after_k_steps_and_k0_is_joint_
     # its gradient is the mean MAML meta-gradient
     theta = np.array([0.4, 1.1])
     fd = central_difference(lambda t: meta_loss(tasks, t, 0.3, 3), theta)
-    np.testing.assert_allclose(meta_directions(tasks, theta, 0.3, 3).mean.second_order, fd, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        meta_directions(tasks, theta, 0.3, 3).mean.second_order, fd, rtol=1e-6, atol=1e-8
+    )
 
 
 def test_task_loss_surfaces_hold_each_support_and_query_bowl():

@@ -5,9 +5,14 @@ import numpy as np
 import pytest
 import torch
 
-from engine.second_order.sine_world import (meta_directions, meta_loss_surface, sample_sine_tasks,
-                                            task_loss_surfaces, task_meta_gradients,
-                                            task_meta_gradients_autograd)
+from engine.second_order.sine_world import (
+    meta_directions,
+    meta_loss_surface,
+    sample_sine_tasks,
+    task_loss_surfaces,
+    task_meta_gradients,
+    task_meta_gradients_autograd,
+)
 
 
 def loss(theta, x, y):
@@ -61,13 +66,17 @@ def test_directions_match_the_jacobian_product_and_finite_differences(steps, alp
         np.testing.assert_allclose(got.first_order, first, rtol=1e-11, atol=1e-12)
         np.testing.assert_allclose(got.second_order, v, rtol=1e-10, atol=1e-11)
         np.testing.assert_allclose(got.reptile, theta - phis[-1], rtol=1e-12, atol=1e-13)
-        fd = central_difference(lambda t: loss(path(task, t, alpha, steps)[-1], task.x_query, task.y_query), theta)
+        fd = central_difference(
+            lambda t: loss(path(task, t, alpha, steps)[-1], task.x_query, task.y_query), theta
+        )
         np.testing.assert_allclose(got.second_order, fd, rtol=1e-6, atol=1e-8)
         if steps == 0:
             np.testing.assert_array_equal(got.hessian_term, 0)
         else:
             assert np.linalg.norm(got.hessian_term) > 1e-4 * np.linalg.norm(got.first_order)
-    np.testing.assert_allclose(result.mean.second_order, np.mean([g.second_order for g in result.per_task], 0))
+    np.testing.assert_allclose(
+        result.mean.second_order, np.mean([g.second_order for g in result.per_task], 0)
+    )
 
 
 @pytest.mark.parametrize("steps", [0, 1, 2, 5])
@@ -106,8 +115,12 @@ def test_meta_loss_surface_is_the_mean_query_loss_after_k_steps():
     losses = task_loss_surfaces(TASKS, amplitudes, phases)
     assert losses.shape == (3, 2, 4, 5)
     t = TASKS[2]
-    assert losses[2, 0, 3, 1] == pytest.approx(loss([amplitudes[1], phases[3]], t.x_support, t.y_support), rel=1e-12)
-    assert losses[2, 1, 3, 1] == pytest.approx(loss([amplitudes[1], phases[3]], t.x_query, t.y_query), rel=1e-12)
+    assert losses[2, 0, 3, 1] == pytest.approx(
+        loss([amplitudes[1], phases[3]], t.x_support, t.y_support), rel=1e-12
+    )
+    assert losses[2, 1, 3, 1] == pytest.approx(
+        loss([amplitudes[1], phases[3]], t.x_query, t.y_query), rel=1e-12
+    )
 
 
 def test_tasks_are_seeded_and_the_loop_stays_in_float64():

@@ -13,8 +13,14 @@ from engine.run.metric_thinning import BURST_ROWS, ROWS_PER_SECOND, MetricThinne
 
 
 def _row(iteration: int, seconds_per_iteration: float, **extra) -> dict:
-    return {"iteration": iteration, "wall_time": iteration * seconds_per_iteration, "meta_loss": 1.0,
-            "grad_norm_hessian": None, "validation": None, **extra}
+    return {
+        "iteration": iteration,
+        "wall_time": iteration * seconds_per_iteration,
+        "meta_loss": 1.0,
+        "grad_norm_hessian": None,
+        "validation": None,
+        **extra,
+    }
 
 
 def _run(thinner: MetricThinner, rows: list[dict], *, diverged: bool = False) -> list[int]:
@@ -29,8 +35,15 @@ def test_a_slow_run_keeps_every_row():
 
 def test_a_fast_run_keeps_about_five_rows_per_second_and_every_special_row():
     seconds = 0.002  # 500 iterations per second, for 40 s
-    rows = [_row(i, seconds, validation={"loss": 1.0} if i % 3000 == 0 else None,
-                 grad_norm_hessian=0.5 if i % 7000 == 0 else None) for i in range(1, 20_001)]
+    rows = [
+        _row(
+            i,
+            seconds,
+            validation={"loss": 1.0} if i % 3000 == 0 else None,
+            grad_norm_hessian=0.5 if i % 7000 == 0 else None,
+        )
+        for i in range(1, 20_001)
+    ]
     kept = _run(MetricThinner(), rows)
     assert kept[0] == 1 and kept[-1] == 20_000
     assert {3000, 6000, 9000, 12000, 15000, 18000, 7000, 14000} <= set(kept)
@@ -38,8 +51,11 @@ def test_a_fast_run_keeps_about_five_rows_per_second_and_every_special_row():
     assert budget <= len(kept) <= budget + 12  # and the first, the last and the 8 special rows
     assert kept == sorted(set(kept))
     # evenly spread once the burst is spent: the curve keeps its shape
-    gaps = {b - a for a, b in zip(kept[BURST_ROWS + 10:-10], kept[BURST_ROWS + 11:-9])
-            if not {a, b} & {3000, 6000, 9000, 12000, 15000, 18000, 7000, 14000}}
+    gaps = {
+        b - a
+        for a, b in zip(kept[BURST_ROWS + 10 : -10], kept[BURST_ROWS + 11 : -9])
+        if not {a, b} & {3000, 6000, 9000, 12000, 15000, 18000, 7000, 14000}
+    }
     assert gaps <= {99, 100, 101}
 
 
@@ -77,8 +93,21 @@ def _log(run) -> list[dict]:
 @pytest.mark.slow
 def test_a_long_fast_sinusoid_run_logs_fewer_rows_and_resumes(tmp_path, capsys):
     run = tmp_path / "run"
-    flags = ["--dataset", "sinusoid", "--meta-batch", "2", "--val-every", "400", "--val-tasks", "2",
-             "--checkpoint-every", "1000", "--threads", "1", "--quiet"]
+    flags = [
+        "--dataset",
+        "sinusoid",
+        "--meta-batch",
+        "2",
+        "--val-every",
+        "400",
+        "--val-tasks",
+        "2",
+        "--checkpoint-every",
+        "1000",
+        "--threads",
+        "1",
+        "--quiet",
+    ]
     assert main(["train", *flags, "--iterations", "1500", "--out", str(run)]) == 0
     rows = _log(run)
     iterations = [row["iteration"] for row in rows]
@@ -90,7 +119,7 @@ def test_a_long_fast_sinusoid_run_logs_fewer_rows_and_resumes(tmp_path, capsys):
     assert main(["train", "--resume", str(run), "--iterations", "1600", "--quiet", "--threads", "1"]) == 0
     resumed = _log(run)
     iterations = [row["iteration"] for row in resumed]
-    assert resumed[:len(rows)] == rows  # appended to, nothing rewritten
+    assert resumed[: len(rows)] == rows  # appended to, nothing rewritten
     assert iterations == sorted(set(iterations)) and iterations[len(rows)] == 1501 and iterations[-1] == 1600
     assert resumed[-1]["validation"]["iteration"] == 1600
     assert "dropped" not in capsys.readouterr().err

@@ -7,17 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tiny_maml import make_batch, tiny_maml
 
-from engine.learners.maml.maml import Maml
 from engine.core.config import default_config
 from engine.core.errors import ConfigError
+from engine.core.snapshots import TrainingSnapshot
+from engine.core.tasks import TaskBatch
+from engine.learners.maml.maml import Maml
 from engine.models.mlp import MLP
 from engine.second_order.decomposition import decompose
 from engine.second_order.hessian import exact_hessian, top_eigenvalues
 from engine.second_order.network_report import checkpoint_report, network_report
-from engine.core.snapshots import TrainingSnapshot
-from engine.core.tasks import TaskBatch
-from tiny_maml import make_batch, tiny_maml
 
 torch.set_num_threads(1)
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "assets" / "checkpoints"
@@ -108,8 +108,15 @@ def test_shipped_sinusoid_checkpoint_report_covers_the_cli_output():
     bound = report.top.residuals + 1e-5 * report.exact.eigenvalues[0]
     assert np.all(np.abs(report.top.values - report.exact.eigenvalues[:5]) <= bound)
     data = report.to_json()
-    assert set(data["meta_gradient"]) == {"first_order_norm", "hessian_norm", "second_order_norm", "ratio",
-                                          "cosine", "per_task_ratio_mean", "meta_loss"}
+    assert set(data["meta_gradient"]) == {
+        "first_order_norm",
+        "hessian_norm",
+        "second_order_norm",
+        "ratio",
+        "cosine",
+        "per_task_ratio_mean",
+        "meta_loss",
+    }
     assert set(data["hessian_top_eigenvalues"]) == {"at", "values", "residuals", "iterations", "converged"}
     assert set(data["exact_hessian"]) == {"parameters", "top", "bottom", "negative", "block_norms"}
     assert data["exact_hessian"]["negative"] == report.exact.negative
@@ -122,24 +129,39 @@ def test_black_box_checkpoint_is_refused_in_words():
 
 
 def test_live_split_records_the_cosine_of_the_decomposition():
-    from engine.learners.maml.learner import MamlLearner
     from engine.data.sources import make_sampler
+    from engine.learners.maml.learner import MamlLearner
     from gui.run.history import RunHistory
 
     config = default_config("sinusoid", meta_batch=3, device="cpu")
     torch.manual_seed(0)
     learner = MamlLearner(config)
-    sampler = make_sampler("sinusoid", protocol=config.protocol, ways=1, shots=config.shots, queries=config.queries)
+    sampler = make_sampler(
+        "sinusoid", protocol=config.protocol, ways=1, shots=config.shots, queries=config.queries
+    )
     batch = sampler.sample_batch(3, np.random.default_rng(1))
     learner.maml.zero_grad()
     diagnostics = learner.meta_step(batch, diagnostics=True).diagnostics
     expected = decompose(learner.maml, batch, config.inner_steps).mean.cosine
     assert diagnostics["meta_gradient_cosine"] == pytest.approx(expected, abs=1e-4)
 
-    snap = TrainingSnapshot(iteration=5, wall_time=1.0, meta_loss=1.0, pre_loss=2.0, pre_accuracy=None,
-                            post_accuracy=None, grad_norm=3.0, grad_norm_first_order=2.0, grad_norm_hessian=1.5,
-                            iterations_per_second=1.0, device="cpu", protocol="finn-sinusoid", inner_lr=0.01,
-                            meta_lr=1e-3, meta_gradient_cosine=diagnostics["meta_gradient_cosine"])
+    snap = TrainingSnapshot(
+        iteration=5,
+        wall_time=1.0,
+        meta_loss=1.0,
+        pre_loss=2.0,
+        pre_accuracy=None,
+        post_accuracy=None,
+        grad_norm=3.0,
+        grad_norm_first_order=2.0,
+        grad_norm_hessian=1.5,
+        iterations_per_second=1.0,
+        device="cpu",
+        protocol="finn-sinusoid",
+        inner_lr=0.01,
+        meta_lr=1e-3,
+        meta_gradient_cosine=diagnostics["meta_gradient_cosine"],
+    )
     assert snap.to_json()["meta_gradient_cosine"] == pytest.approx(expected, abs=1e-4)
     history = RunHistory("run")
     history.add_json(snap.to_json())

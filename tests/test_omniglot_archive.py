@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.core.errors import DataError
 from engine.data.omniglot import describe_omniglot, load_omniglot
 from engine.data.omniglot_archive import decode_png, index_split
 from engine.data.omniglot_locate import SplitSource
-from engine.core.errors import DataError
 
 
 def _source(path, name="images_background"):
@@ -23,7 +23,11 @@ def test_index_orders_alphabets_characters_and_drawings(tmp_path, fake_omniglot)
     path = fake_omniglot(tmp_path, "images_background", alphabets=3, characters=7)
     ix = index_split(_source(path))
     keys = [(c.alphabet, c.character) for c in ix.characters]
-    assert keys == sorted(keys) and len(keys) == 7 and ix.alphabets == ("Alphabet_00", "Alphabet_01", "Alphabet_02")
+    assert (
+        keys == sorted(keys)
+        and len(keys) == 7
+        and ix.alphabets == ("Alphabet_00", "Alphabet_01", "Alphabet_02")
+    )
     assert all(c.drawers == tuple(range(1, 21)) for c in ix.characters)
     assert ix.characters[0].members[0] == "images_background/Alphabet_00/character01/0001_01.png"
     assert ix.num_images == 140
@@ -32,8 +36,11 @@ def test_index_orders_alphabets_characters_and_drawings(tmp_path, fake_omniglot)
 def test_wrong_counts_are_reported_not_guessed(tmp_path, fake_omniglot, fresh_cache):
     fake_omniglot(tmp_path, "images_background", alphabets=2, characters=4)
     fake_omniglot(tmp_path, "images_evaluation", alphabets=20, characters=20)
-    with pytest.raises(DataError, match=r"images_background\.zip is not a complete Omniglot images_background "
-                                        r"set: found 2 alphabets / 4 characters, expected 30 / 964"):
+    with pytest.raises(
+        DataError,
+        match=r"images_background\.zip is not a complete Omniglot images_background "
+        r"set: found 2 alphabets / 4 characters, expected 30 / 964",
+    ):
         load_omniglot(tmp_path)
     report = describe_omniglot(tmp_path)
     bg = report["splits"]["background"]
@@ -45,13 +52,25 @@ def test_wrong_counts_are_reported_not_guessed(tmp_path, fake_omniglot, fresh_ca
 def test_every_character_needs_twenty_drawings(tmp_path, tiny_counts, fake_omniglot, fresh_cache):
     fake_omniglot(tmp_path, "images_background", alphabets=2, characters=3, drawings=19)
     fake_omniglot(tmp_path, "images_evaluation", alphabets=2, characters=2)
-    with pytest.raises(DataError, match=r"3 characters do not have 20 drawings \(Alphabet_00/character01 has 19"):
+    with pytest.raises(
+        DataError, match=r"3 characters do not have 20 drawings \(Alphabet_00/character01 has 19"
+    ):
         load_omniglot(tmp_path)
 
 
-@pytest.mark.parametrize("evil", ["../evil.png", "images_background/../../evil.png", "/etc/evil.png",
-                                  "C:/Windows/evil.png", "images_background\\..\\..\\evil.png"])
-def test_entries_pointing_outside_the_zip_are_corrupt(tmp_path, tiny_counts, fake_omniglot, evil, fresh_cache):
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "../evil.png",
+        "images_background/../../evil.png",
+        "/etc/evil.png",
+        "C:/Windows/evil.png",
+        "images_background\\..\\..\\evil.png",
+    ],
+)
+def test_entries_pointing_outside_the_zip_are_corrupt(
+    tmp_path, tiny_counts, fake_omniglot, evil, fresh_cache
+):
     path = fake_omniglot(tmp_path, "images_background", alphabets=2, characters=3, extra={evil: b"x"})
     fake_omniglot(tmp_path, "images_evaluation", alphabets=2, characters=2)
     assert evil in zipfile.ZipFile(path).namelist()
@@ -96,9 +115,17 @@ def test_a_file_that_is_not_a_zip(tmp_path, fresh_cache):
 
 
 def test_archiver_litter_is_ignored(tmp_path, tiny_counts, fake_omniglot, fresh_cache):
-    path = fake_omniglot(tmp_path, "images_background", alphabets=2, characters=3, extra={
-        "__MACOSX/images_background/._x.png": b"junk", "images_background/.DS_Store": b"junk",
-        "images_background/Alphabet_00/README.txt": b"hello"})
+    path = fake_omniglot(
+        tmp_path,
+        "images_background",
+        alphabets=2,
+        characters=3,
+        extra={
+            "__MACOSX/images_background/._x.png": b"junk",
+            "images_background/.DS_Store": b"junk",
+            "images_background/Alphabet_00/README.txt": b"hello",
+        },
+    )
     assert index_split(_source(path)).problems() == []
 
 
@@ -118,7 +145,9 @@ def test_decode_inverts_and_downsamples():
 def test_drawings_are_decoded_in_file_name_order(tiny_omniglot):
     # The fake drawer d has its bar at column 4d of 105, so the bar moves right with d.
     data = load_omniglot(tiny_omniglot)
-    centers = (data.images[0].astype(float) * np.arange(28)).sum(axis=(1, 2)) / data.images[0].sum(axis=(1, 2))
+    centers = (data.images[0].astype(float) * np.arange(28)).sum(axis=(1, 2)) / data.images[0].sum(
+        axis=(1, 2)
+    )
     assert (np.diff(centers) > 0).all()
     assert (data.drawers == np.arange(1, 21)).all()
 

@@ -50,7 +50,11 @@ def test_round_trip(tiny_omniglot, monkeypatch):
         second = load_omniglot(tiny_omniglot)
     assert np.array_equal(first.images, second.images) and np.array_equal(first.drawers, second.drawers)
     assert (first.splits, first.alphabets, first.characters, first.background_source) == (
-        second.splits, second.alphabets, second.characters, second.background_source)
+        second.splits,
+        second.alphabets,
+        second.characters,
+        second.background_source,
+    )
     assert not second.images.flags.writeable  # shared cached data is read-only
     assert not list(decoded_dir().glob("*.tmp"))  # no temporary files left behind
 
@@ -66,8 +70,9 @@ def test_a_changed_source_gets_a_new_key(tiny_omniglot):
     assert describe_omniglot(tiny_omniglot)["decoded_cache"]["exists"] is False
 
 
-@pytest.mark.parametrize("damage", ["truncate_npy", "flip_npy", "garbage_json", "wrong_format", "empty_npy",
-                                    "json_missing_fields"])
+@pytest.mark.parametrize(
+    "damage", ["truncate_npy", "flip_npy", "garbage_json", "wrong_format", "empty_npy", "json_missing_fields"]
+)
 def test_a_damaged_cache_is_ignored_and_rebuilt(tiny_omniglot, monkeypatch, damage):
     good = load_omniglot(tiny_omniglot)
     npy, js = _entry(tiny_omniglot)

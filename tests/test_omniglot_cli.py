@@ -42,7 +42,9 @@ def test_json_report_on_the_real_data(omniglot_dir, capsys):
     assert report["usable"] is True and report["problems"] == []
     assert report["origin"] == "argument" and report["location"] == str(omniglot_dir)
     assert {k: (v["alphabets"], v["characters"], v["images"]) for k, v in report["splits"].items()} == {
-        "background": (30, 964, 19280), "evaluation": (20, 659, 13180)}
+        "background": (30, 964, 19280),
+        "evaluation": (20, 659, 13180),
+    }
 
 
 def test_report_says_whether_the_decoded_cache_exists(tiny_omniglot, capsys):
@@ -87,9 +89,16 @@ def test_a_broken_source_is_one_line_and_exit_2(tmp_path, fresh_cache, capsys):
 def test_the_real_command_line_prints_no_traceback(tmp_path):
     env = {**os.environ, "INNERLOOP_CACHE": str(tmp_path / "cache")}
     env.pop("INNERLOOP_DATA", None)
-    result = subprocess.run([sys.executable, "-m", "engine", "data", "--data-dir", str(tmp_path / "nowhere")],
-                            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "engine", "data", "--data-dir", str(tmp_path / "nowhere")],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        f"innerloop-cli: error: the data path {tmp_path / 'nowhere'} does not exist"]
+        f"innerloop-cli: error: the data path {tmp_path / 'nowhere'} does not exist"
+    ]

@@ -11,11 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from engine.core.errors import DataError
 from engine.data import omniglot_download
 from engine.data.omniglot import load_omniglot
 from engine.data.omniglot_download import Cancelled, RemoteFile, download_file
 from engine.data.omniglot_locate import omniglot_cache_dir
-from engine.core.errors import DataError
 
 PAYLOAD = bytes(range(256)) * 1000  # 256 kB, several read chunks
 PAYLOAD_MD5 = hashlib.md5(PAYLOAD).hexdigest()
@@ -82,8 +82,12 @@ def server():
 
 def test_plain_download_reports_progress(server, tmp_path):
     seen = []
-    path = download_file(server.url + "/file.zip", tmp_path / "file.zip", PAYLOAD_MD5,
-                         progress=lambda done, total, label: seen.append((done, total, label)))
+    path = download_file(
+        server.url + "/file.zip",
+        tmp_path / "file.zip",
+        PAYLOAD_MD5,
+        progress=lambda done, total, label: seen.append((done, total, label)),
+    )
     assert path.read_bytes() == PAYLOAD
     assert seen[-1] == (len(PAYLOAD), len(PAYLOAD), "file.zip")
     assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen)
@@ -104,7 +108,9 @@ def test_failure_half_way_then_resume(server, tmp_path):
 
 def test_retries_resume_within_one_call(server, tmp_path):
     server.state.cut_after, server.state.cuts_left = 50_000, 2
-    dest = download_file(server.url + "/file.zip", tmp_path / "file.zip", PAYLOAD_MD5, retries=2, retry_wait=0)
+    dest = download_file(
+        server.url + "/file.zip", tmp_path / "file.zip", PAYLOAD_MD5, retries=2, retry_wait=0
+    )
     assert dest.read_bytes() == PAYLOAD
     assert server.state.ranges == [None, "bytes=50000-", "bytes=100000-"]
 
@@ -138,7 +144,9 @@ def test_http_errors_and_unreachable_servers(server, tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(DataError, match="download of y.zip .* failed"):
-        download_file(f"http://127.0.0.1:{port}/y.zip", tmp_path / "y.zip", PAYLOAD_MD5, retries=1, retry_wait=0)
+        download_file(
+            f"http://127.0.0.1:{port}/y.zip", tmp_path / "y.zip", PAYLOAD_MD5, retries=1, retry_wait=0
+        )
     assert not (tmp_path / "y.zip").exists()
 
 
@@ -154,8 +162,9 @@ def test_cancel_keeps_the_part_for_later(server, tmp_path, kind):
 
     cancel = event if kind == "event" else event.is_set
     with pytest.raises(Cancelled):
-        download_file(server.url + "/file.zip", tmp_path / "file.zip", PAYLOAD_MD5, progress=progress,
-                      cancel=cancel)
+        download_file(
+            server.url + "/file.zip", tmp_path / "file.zip", PAYLOAD_MD5, progress=progress, cancel=cancel
+        )
     assert not (tmp_path / "file.zip").exists()
     kept = (tmp_path / "file.zip.part").stat().st_size
     assert 0 < kept < len(PAYLOAD)
@@ -168,11 +177,15 @@ def fake_official(server, tmp_path, tiny_counts, fake_omniglot, monkeypatch):
     """The two official files, tiny, served locally, with their md5s as the official ones."""
     made = tmp_path / "served"
     files = []
-    for name, (alphabets, characters) in (("images_background", tiny_counts["images_background"]),
-                                          ("images_evaluation", tiny_counts["images_evaluation"])):
+    for name, (alphabets, characters) in (
+        ("images_background", tiny_counts["images_background"]),
+        ("images_evaluation", tiny_counts["images_evaluation"]),
+    ):
         data = fake_omniglot(made, name, alphabets=alphabets, characters=characters).read_bytes()
         server.state.files[f"/{name}.zip"] = data
-        files.append(RemoteFile(f"{name}.zip", f"{server.url}/{name}.zip", hashlib.md5(data).hexdigest(), len(data)))
+        files.append(
+            RemoteFile(f"{name}.zip", f"{server.url}/{name}.zip", hashlib.md5(data).hexdigest(), len(data))
+        )
     monkeypatch.setattr(omniglot_download, "OFFICIAL_FILES", tuple(files))
     monkeypatch.delenv("INNERLOOP_DATA", raising=False)
     return server
@@ -183,8 +196,10 @@ def test_load_downloads_into_the_cache_then_decodes(fake_official, fresh_cache):
     data = load_omniglot(download=True, progress=lambda d, t, label: labels.add(label))
     assert data.counts()["background"]["characters"] == 3 and data.counts()["evaluation"]["characters"] == 2
     assert labels == {"images_background.zip", "images_evaluation.zip", "decoding"}
-    assert sorted(p.name for p in omniglot_cache_dir().glob("*.zip")) == ["images_background.zip",
-                                                                         "images_evaluation.zip"]
+    assert sorted(p.name for p in omniglot_cache_dir().glob("*.zip")) == [
+        "images_background.zip",
+        "images_evaluation.zip",
+    ]
     requests = len(fake_official.state.ranges)
     load_omniglot(download=True)  # present now: nothing fetched again
     assert len(fake_official.state.ranges) == requests

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from engine.core.errors import DataError
 from engine.data.omniglot import describe_omniglot, load_omniglot
 from engine.data.omniglot_locate import cache_root, locate, omniglot_cache_dir
-from engine.core.errors import DataError
 
 
 @pytest.fixture
@@ -21,8 +21,9 @@ def test_cache_folder_comes_from_innerloop_cache(monkeypatch, tmp_path):
     assert cache_root(tmp_path / "x") == tmp_path / "x"
 
 
-def test_explicit_path_beats_env_which_beats_cache(tiny_omniglot, tmp_path, monkeypatch, fake_omniglot,
-                                                   fresh_cache):
+def test_explicit_path_beats_env_which_beats_cache(
+    tiny_omniglot, tmp_path, monkeypatch, fake_omniglot, fresh_cache
+):
     other = tmp_path / "other"
     fake_omniglot(other, "images_background", alphabets=2, characters=3)
     fake_omniglot(other, "images_evaluation", alphabets=2, characters=2)
@@ -75,7 +76,9 @@ def test_an_official_name_with_foreign_content_is_rejected(tmp_path, fresh_cache
         load_omniglot(tmp_path)
     (folder / "photos" / "2023").mkdir()
     (folder / "photos" / "2023" / "cat.png").write_bytes(b"...")
-    with pytest.raises(DataError, match=r"does not look like Omniglot: unexpected file 'photos/2023/cat\.png'"):
+    with pytest.raises(
+        DataError, match=r"does not look like Omniglot: unexpected file 'photos/2023/cat\.png'"
+    ):
         load_omniglot(tmp_path)
     report = describe_omniglot(tmp_path)
     assert not report["usable"]

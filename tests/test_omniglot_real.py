@@ -52,15 +52,15 @@ def test_order_and_provenance(omniglot_arrays):
 def test_known_duplicate_drawings_of_braille(omniglot_arrays):
     # The original data's quirk: Braille character01, drawers 03 and 19, are the same picture.
     a = omniglot_arrays
-    c = next(i for i in range(a.num_characters)
-             if (a.alphabets[i], a.characters[i]) == ("Braille", "character01"))
+    c = next(
+        i for i in range(a.num_characters) if (a.alphabets[i], a.characters[i]) == ("Braille", "character01")
+    )
     d3, d19 = list(a.drawers[c]).index(3), list(a.drawers[c]).index(19)
     assert np.array_equal(a.images[c, d3], a.images[c, d19])
     assert not np.array_equal(a.images[c, d3], a.images[c, list(a.drawers[c]).index(4)])
 
 
-def test_second_load_comes_from_the_cache_without_opening_a_zip(omniglot_arrays, omniglot_dir,
-                                                                 monkeypatch):
+def test_second_load_comes_from_the_cache_without_opening_a_zip(omniglot_arrays, omniglot_dir, monkeypatch):
     def no_zip(*args, **kwargs):
         raise AssertionError("the cached load opened a zip")
 
@@ -70,7 +70,10 @@ def test_second_load_comes_from_the_cache_without_opening_a_zip(omniglot_arrays,
     assert np.array_equal(again.images, omniglot_arrays.images)
     assert np.array_equal(again.drawers, omniglot_arrays.drawers)
     assert (again.splits, again.alphabets, again.characters) == (
-        omniglot_arrays.splits, omniglot_arrays.alphabets, omniglot_arrays.characters)
+        omniglot_arrays.splits,
+        omniglot_arrays.alphabets,
+        omniglot_arrays.characters,
+    )
 
 
 def test_cache_records_provenance(omniglot_arrays, omniglot_dir, omniglot_cache):
@@ -84,12 +87,17 @@ def test_cache_records_provenance(omniglot_arrays, omniglot_dir, omniglot_cache)
     assert np.array_equal(np.load(npy), omniglot_arrays.images)
 
 
-@pytest.mark.parametrize("name, alphabets, characters",
-                         [("images_background_small1", 5, 136), ("images_background_small2", 5, 156)])
+@pytest.mark.parametrize(
+    "name, alphabets, characters",
+    [("images_background_small1", 5, 136), ("images_background_small2", 5, 156)],
+)
 def test_minimal_splits_load_alone(omniglot_dir, fresh_cache, name, alphabets, characters):
     data = load_omniglot(omniglot_dir / f"{name}.zip")
-    assert data.counts()["background"] == {"alphabets": alphabets, "characters": characters,
-                                           "images": characters * 20}
+    assert data.counts()["background"] == {
+        "alphabets": alphabets,
+        "characters": characters,
+        "images": characters * 20,
+    }
     assert data.counts()["evaluation"]["characters"] == 0
     assert data.background_source == name
     assert data.images.shape == (characters, 20, 28, 28)
@@ -99,7 +107,12 @@ def test_describe_the_shared_folder(omniglot_dir):
     report = describe_omniglot(omniglot_dir)
     assert report["usable"] and report["problems"] == []
     bg, ev = report["splits"]["background"], report["splits"]["evaluation"]
-    assert (bg["name"], bg["alphabets"], bg["characters"], bg["images"]) == ("images_background", 30, 964, 19280)
+    assert (bg["name"], bg["alphabets"], bg["characters"], bg["images"]) == (
+        "images_background",
+        30,
+        964,
+        19280,
+    )
     assert (ev["alphabets"], ev["characters"], ev["images"]) == (20, 659, 13180)
     others = {e["name"]: (e["alphabets"], e["characters"], e["ok"]) for e in report["other_sources"]}
     assert others == {"images_background_small1": (5, 136, True), "images_background_small2": (5, 156, True)}

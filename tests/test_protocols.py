@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.core.errors import ConfigError, DataError
 from engine.data.omniglot_arrays import OmniglotArrays
 from engine.data.protocols import ALL_CHARACTERS, PROTOCOLS, class_pool, get_protocol, split_characters
-from engine.core.errors import ConfigError, DataError
 
 BACKGROUND, EVALUATION = 964, 659
 
@@ -20,13 +20,16 @@ def synthetic_arrays(n_background: int = BACKGROUND, n_evaluation: int = EVALUAT
     images[:, :, 0, 0] = (np.arange(n) % 256)[:, None]
     images[:, :, 0, 1] = (np.arange(n) // 256)[:, None]
     alphabets = tuple(f"Background_{i % 30:02d}" for i in range(n_background)) + tuple(
-        f"Evaluation_{i % 20:02d}" for i in range(n_evaluation))
+        f"Evaluation_{i % 20:02d}" for i in range(n_evaluation)
+    )
     characters = tuple(f"character{i % 40 + 1:02d}" for i in range(n))
     return OmniglotArrays(
         images=images,
         splits=("background",) * n_background + ("evaluation",) * n_evaluation,
-        alphabets=alphabets, characters=characters,
-        drawers=np.tile(np.arange(1, 21, dtype=np.int16), (n, 1)))
+        alphabets=alphabets,
+        characters=characters,
+        drawers=np.tile(np.arange(1, 21, dtype=np.int16), (n, 1)),
+    )
 
 
 def traced_characters(pool) -> np.ndarray:
@@ -40,10 +43,17 @@ def data() -> OmniglotArrays:
 
 # protocol, split, characters, classes
 COUNTS = [
-    ("finn", "train", 1100, 1100), ("finn", "val", 100, 100), ("finn", "test", 423, 423),
-    ("vinyals", "train", 1028, 4112), ("vinyals", "val", 172, 688), ("vinyals", "test", 423, 1692),
-    ("lake", "train", 964, 964), ("lake", "test", 659, 659),
-    ("cs330", "train", 1100, 1100), ("cs330", "val", 100, 100), ("cs330", "test", 423, 423),
+    ("finn", "train", 1100, 1100),
+    ("finn", "val", 100, 100),
+    ("finn", "test", 423, 423),
+    ("vinyals", "train", 1028, 4112),
+    ("vinyals", "val", 172, 688),
+    ("vinyals", "test", 423, 1692),
+    ("lake", "train", 964, 964),
+    ("lake", "test", 659, 659),
+    ("cs330", "train", 1100, 1100),
+    ("cs330", "val", 100, 100),
+    ("cs330", "test", 423, 423),
 ]
 
 

@@ -23,14 +23,24 @@ from engine.run.training import Trainer
 
 
 def config(**kw):
-    base = dict(algo="protonet", ways=3, shots=2, queries=2, meta_batch=2, iterations=2, val_every=0,
-                checkpoint_every=0, device="cpu")
+    base = dict(
+        algo="protonet",
+        ways=3,
+        shots=2,
+        queries=2,
+        meta_batch=2,
+        iterations=2,
+        val_every=0,
+        checkpoint_every=0,
+        device="cpu",
+    )
     return default_config("glyphs", **{**base, **kw})
 
 
 def task(seed: int = 3, ways: int = 3, shots: int = 2, queries: int = 3):
     return make_sampler("glyphs", split="test", ways=ways, shots=shots, queries=queries).sample(
-        np.random.default_rng(seed))
+        np.random.default_rng(seed)
+    )
 
 
 def tiny_linear_learner():
@@ -100,8 +110,9 @@ def test_conv4_answers_are_the_nearest_mean_softmax_of_its_own_embeddings():
     t = task()
     x_s, y_s, x_q = t.x_support.double(), t.y_support, t.x_query.double()
     z_s = learner.module(x_s).detach().numpy()  # the support set, normalised with its own statistics
-    z_q = np.concatenate([learner.module.embed(x_s, x_q[i:i + 1])[1].detach().numpy()
-                          for i in range(len(x_q))])
+    z_q = np.concatenate(
+        [learner.module.embed(x_s, x_q[i : i + 1])[1].detach().numpy() for i in range(len(x_q))]
+    )
     got = learner.predict_proba(learner.adapt(x_s, y_s), x_q).numpy()
     np.testing.assert_allclose(got, hand_probs(z_s, y_s.numpy(), z_q, 3), rtol=0, atol=1e-10)
     transductive = learner.predict_proba(learner.adapt(x_s, y_s), x_q, Answering.TRANSDUCTIVE).numpy()
@@ -116,20 +127,21 @@ def test_per_query_answers_do_not_change_when_queries_are_added_or_reordered():
     t, other = task(), task(seed=9)
     adapted = learner.adapt(t.x_support, t.y_support)
     together = learner.predict_proba(adapted, t.x_query)
-    alone = torch.cat([learner.predict_proba(adapted, t.x_query[i:i + 1]) for i in range(len(t.x_query))])
+    alone = torch.cat([learner.predict_proba(adapted, t.x_query[i : i + 1]) for i in range(len(t.x_query))])
     torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-6)
     order = torch.randperm(len(t.x_query), generator=torch.Generator().manual_seed(1))
     reordered = learner.predict_proba(adapted, t.x_query[order])
     torch.testing.assert_close(reordered, together[order], rtol=1e-5, atol=1e-6)
     more = learner.predict_proba(adapted, torch.cat([other.x_query, t.x_query]))
-    torch.testing.assert_close(more[len(other.x_query):], together, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(more[len(other.x_query) :], together, rtol=1e-5, atol=1e-6)
     # transductively (the query set's statistics) the others do count (logits: an untrained θ's
     # probabilities are nearly all 0 or 1)
     with torch.no_grad():
         trans = learner.task_logits(t.x_support, t.y_support, t.x_query, Answering.TRANSDUCTIVE)
-        trans_more = learner.task_logits(t.x_support, t.y_support, torch.cat([other.x_query, t.x_query]),
-                                         Answering.TRANSDUCTIVE)
-    assert (trans_more[len(other.x_query):] - trans).abs().max() > 1e-2
+        trans_more = learner.task_logits(
+            t.x_support, t.y_support, torch.cat([other.x_query, t.x_query]), Answering.TRANSDUCTIVE
+        )
+    assert (trans_more[len(other.x_query) :] - trans).abs().max() > 1e-2
 
 
 def test_reading_the_support_set_item_by_item_adds_one_prototype_at_a_time():
@@ -138,8 +150,12 @@ def test_reading_the_support_set_item_by_item_adds_one_prototype_at_a_time():
     t = task()
     stages = learner.stage_answers(t.x_support, t.y_support, t.x_query)
     assert not stages.by_steps and stages.probs.shape == (len(t.y_support) + 1, len(t.y_query), 3)
-    assert stages.stages[:4] == ("nothing read", "read class 1, drawing 1", "read class 2, drawing 1",
-                                 "read class 3, drawing 1")
+    assert stages.stages[:4] == (
+        "nothing read",
+        "read class 1, drawing 1",
+        "read class 2, drawing 1",
+        "read class 3, drawing 1",
+    )
     np.testing.assert_allclose(stages.probs[0], 1 / 3)  # no prototype: every class alike
     np.testing.assert_allclose(stages.probs[1][:, 0], 1.0)  # one prototype: the only class it can name
     assert (stages.probs[2][:, 2] == 0).all() and (stages.probs[2][:, :2].sum(1) == pytest.approx(1.0))
@@ -182,8 +198,10 @@ def test_the_spec_describes_the_learner():
     c = default_config("omniglot", algo="protonet")
     assert (c.protocol, c.queries, c.meta_batch, c.meta_lr, c.model) == ("vinyals", 5, 12, 1e-3, "conv4")
     assert not [s.name for s in settings_for("protonet") if not s.for_every_learner]
-    figures = {(w, s): spec.published(default_config("omniglot", algo="protonet", ways=w, shots=s))
-               for w, s in ((5, 1), (5, 5), (20, 1), (20, 5))}
+    figures = {
+        (w, s): spec.published(default_config("omniglot", algo="protonet", ways=w, shots=s))
+        for w, s in ((5, 1), (5, 5), (20, 1), (20, 5))
+    }
     snell = {(5, 1): 98.8, (5, 5): 99.7, (20, 1): 96.0, (20, 5): 98.9}
     assert {k: r.value for k, r in figures.items()} == snell
     assert all(r.protocol == "vinyals" and r.steps is None for r in figures.values())
@@ -211,8 +229,17 @@ def one_thread():
 
 
 def test_a_short_glyphs_run_lowers_the_loss(one_thread):
-    c = default_config("glyphs", algo="protonet", iterations=40, meta_batch=4, queries=3, val_every=0,
-                       checkpoint_every=0, device="cpu", seed=1)
+    c = default_config(
+        "glyphs",
+        algo="protonet",
+        iterations=40,
+        meta_batch=4,
+        queries=3,
+        val_every=0,
+        checkpoint_every=0,
+        device="cpu",
+        seed=1,
+    )
     trainer = Trainer(c)
     before = trainer.validate(tasks=40)
     losses = [e.meta_loss for e in trainer.run() if hasattr(e, "meta_loss")]
@@ -223,8 +250,23 @@ def test_a_short_glyphs_run_lowers_the_loss(one_thread):
 
 
 def test_cli_trains_resumes_evaluates_and_exports(tmp_path, capsys):
-    flags = ["--algo", "protonet", "--dataset", "glyphs", "--ways", "3", "--queries", "2",
-             "--meta-batch", "2", "--val-every", "2", "--val-tasks", "4", "--quiet"]
+    flags = [
+        "--algo",
+        "protonet",
+        "--dataset",
+        "glyphs",
+        "--ways",
+        "3",
+        "--queries",
+        "2",
+        "--meta-batch",
+        "2",
+        "--val-every",
+        "2",
+        "--val-tasks",
+        "4",
+        "--quiet",
+    ]
     whole, run = tmp_path / "whole", tmp_path / "run"
     assert main(["train", *flags, "--iterations", "4", "--out", str(whole)]) == 0
     assert main(["train", *flags, "--iterations", "2", "--out", str(run)]) == 0

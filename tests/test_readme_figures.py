@@ -26,6 +26,7 @@ DOCS = ROOT / "docs"
 
 # --- reading the README ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Table:
     name: str  # the README text it follows
@@ -84,17 +85,20 @@ def column(table: Table, heading: str) -> int:
 
 def find_row(table: Table, *prefixes: str) -> list[str]:
     """The one row whose first cells start with ``prefixes`` (bold marks ignored)."""
-    hits = [row for row in table.rows
-            if all(plain(cell).startswith(p) for cell, p in zip(row, prefixes))]
-    assert len(hits) == 1, (f"README table after {table.name!r}: {len(hits)} rows start with {list(prefixes)}; "
-                            f"rows: {[row[:len(prefixes)] for row in table.rows]}")
+    hits = [row for row in table.rows if all(plain(cell).startswith(p) for cell, p in zip(row, prefixes))]
+    assert len(hits) == 1, (
+        f"README table after {table.name!r}: {len(hits)} rows start with {list(prefixes)}; "
+        f"rows: {[row[: len(prefixes)] for row in table.rows]}"
+    )
     return hits[0]
 
 
 def row_named(table: Table, name: str) -> list[str]:
     """The row whose first cell is exactly ``name`` (bold marks ignored)."""
     row = next((r for r in table.rows if plain(r[0]) == name), None)
-    assert row is not None, f"README table after {table.name!r} has no row {name!r}; rows: {[r[0] for r in table.rows]}"
+    assert row is not None, (
+        f"README table after {table.name!r} has no row {name!r}; rows: {[r[0] for r in table.rows]}"
+    )
     return row
 
 
@@ -105,6 +109,7 @@ def assert_all_rows_backed(table: Table, matched: list[list[str]], source: str) 
 
 
 # --- how the README writes numbers -------------------------------------------------------------------
+
 
 def pct_ci(accuracy: float, ci95: float) -> str:
     """0.9673, 0.0066 → ``96.73 ± 0.66%``."""
@@ -136,22 +141,28 @@ def queries_words(queries: int) -> str:
 
 # --- collecting differences ----------------------------------------------------------------------------
 
+
 @dataclass
 class Mismatches:
     """Differences between a README table and its JSON file, reported all at once."""
+
     table: str
     source: str
     found: list[str] = field(default_factory=list)
 
     def check(self, row: str, column_name: str, shown: str, expected: str) -> None:
         if shown != expected:
-            self.found.append(f"README table after {self.table!r}, row {row!r}, column {column_name!r}: "
-                              f"README shows {shown!r}, {self.source} gives {expected!r}")
+            self.found.append(
+                f"README table after {self.table!r}, row {row!r}, column {column_name!r}: "
+                f"README shows {shown!r}, {self.source} gives {expected!r}"
+            )
 
     def check_text(self, paragraph: str, expected: str, what: str) -> None:
         if expected not in paragraph:
-            self.found.append(f"README text near {self.table!r} ({what}): {self.source} gives {expected!r}, "
-                              f"not found in: {paragraph!r}")
+            self.found.append(
+                f"README text near {self.table!r} ({what}): {self.source} gives {expected!r}, "
+                f"not found in: {paragraph!r}"
+            )
 
     def verify(self) -> None:
         assert not self.found, "\n".join(self.found)
@@ -172,13 +183,21 @@ def check_time_to_accuracy(text: str, data: dict) -> None:
         matched.append(row)
         for entry in data[series]["rows"]:
             col = column(table, f"{entry['minutes']:g}")
-            out.check(label, table.header[col], plain(row[col]),
-                      f"{pct_ci(entry['accuracy'], entry['ci95'])} ({count(entry['iteration'])} it)")
+            out.check(
+                label,
+                table.header[col],
+                plain(row[col]),
+                f"{pct_ci(entry['accuracy'], entry['ci95'])} ({count(entry['iteration'])} it)",
+            )
         queries = data[series]["eval_queries"]
         said = re.search(r"scored with (\d+) quer", row[0])
         if queries != 1 or said:
-            out.check(label, "label", said.group(1) if said else "(no 'scored with N queries per class')",
-                      str(queries))
+            out.check(
+                label,
+                "label",
+                said.group(1) if said else "(no 'scored with N queries per class')",
+                str(queries),
+            )
     assert_all_rows_backed(table, matched, source)
     out.verify()
 
@@ -212,14 +231,24 @@ def check_step_speed(text: str, data: dict) -> None:
         matched.append(row)
         shared = "—" if entry["loop_task_threads"] == 1 else ms(entry["task_loop_shared_ms"])
         low, high = entry["speedup_3_runs"]
-        expected = {"vmap": ms(entry["vmap_ms"]), "task loop": ms(entry["task_loop_ms"]), "tasks on": shared,
-                    "reference": ms(entry["reference_loop_ms"]), "picked": picked_column(entry),
-                    "×reference": f"{entry['speedup']:.2f} ({low:.2f}-{high:.2f})"}
+        expected = {
+            "vmap": ms(entry["vmap_ms"]),
+            "task loop": ms(entry["task_loop_ms"]),
+            "tasks on": shared,
+            "reference": ms(entry["reference_loop_ms"]),
+            "picked": picked_column(entry),
+            "×reference": f"{entry['speedup']:.2f} ({low:.2f}-{high:.2f})",
+        }
         for heading, value in expected.items():
             col = column(table, heading)
             out.check(label, table.header[col], plain(row[col]).removesuffix(" ms"), value)
         bold = [table.header[i] for i, cell in enumerate(row) if cell.startswith("**")]
-        out.check(label, "bold (the picked path)", str(bold), str([table.header[column(table, picked_column(entry))]]))
+        out.check(
+            label,
+            "bold (the picked path)",
+            str(bold),
+            str([table.header[column(table, picked_column(entry))]]),
+        )
     assert_all_rows_backed(table, matched, source)
     paragraph = paragraph_with(text, "varies most from run to run")
     for run in data["earlier_runs"]:
@@ -270,7 +299,9 @@ def check_compare(text: str, data: dict) -> None:
         row = find_row(table, entry["learner"], f"{entry['minutes']} min,")
         matched.append(row)
         name = f"{entry['learner']}, {entry['minutes']} min"
-        out.check(name, "meta-training", plain(row[1]), f"{entry['minutes']} min, {count(numbers['iteration'])} it")
+        out.check(
+            name, "meta-training", plain(row[1]), f"{entry['minutes']} min, {count(numbers['iteration'])} it"
+        )
         out.check(name, "test accuracy", plain(row[2]), pct_ci(numbers["accuracy"], numbers["ci95"]))
     assert_all_rows_backed(table, matched, source)
     lead = paragraph_with(text, data["readme_table_after"])
@@ -295,14 +326,22 @@ def check_data_efficiency(text: str, data: dict) -> None:
         for col in range(1, len(table.header)):
             classes = int(table.header[col].replace(",", ""))
             entry = next((r for r in data["rows"] if r["algo"] == algo and r["classes"] == classes), None)
-            out.check(label, table.header[col], plain(row[col]),
-                      "" if entry is None else pct_ci(entry["accuracy"], entry["ci95"]))
+            out.check(
+                label,
+                table.header[col],
+                plain(row[col]),
+                "" if entry is None else pct_ci(entry["accuracy"], entry["ci95"]),
+            )
     assert_all_rows_backed(table, matched, source)
     acc = {(r["algo"], r["classes"]): 100 * r["accuracy"] for r in data["rows"]}
     prose = paragraph_with(text, "With the same budget")
     out.check_text(prose, f"MAML loses {acc['maml', 1100] - acc['maml', 50]:.1f} points", "MAML 1,100 → 50")
-    out.check_text(prose, f"SNAIL loses {acc['snail', 1100] - acc['snail', 200]:.1f} points at 200 and "
-                          f"{acc['snail', 1100] - acc['snail', 50]:.1f} at 50", "SNAIL 1,100 → 200 and 50")
+    out.check_text(
+        prose,
+        f"SNAIL loses {acc['snail', 1100] - acc['snail', 200]:.1f} points at 200 and "
+        f"{acc['snail', 1100] - acc['snail', 50]:.1f} at 50",
+        "SNAIL 1,100 → 200 and 50",
+    )
     out.verify()
 
 
@@ -318,27 +357,39 @@ def check_metagrad(text: str, data: dict) -> None:
         row = find_row(table, learner["learner"])
         matched.append(row)
         name, grad, places = learner["learner"], learner["meta_gradient"], NORM_PLACES[learner["id"]]
-        expected = {"‖first-order part‖": fixed(grad["first_order_norm"], places),
-                    "‖Hessian term‖": fixed(grad["hessian_norm"], places), "ratio": fixed(grad["ratio"], 2),
-                    "cos": fixed(grad["cosine"], 2)}
+        expected = {
+            "‖first-order part‖": fixed(grad["first_order_norm"], places),
+            "‖Hessian term‖": fixed(grad["hessian_norm"], places),
+            "ratio": fixed(grad["ratio"], 2),
+            "cos": fixed(grad["cosine"], 2),
+        }
         for heading, value in expected.items():
             col = column(table, heading)
             out.check(name, table.header[col], plain(row[col]), value)
         top = learner["hessian_top_eigenvalues"]
         col = column(table, "top support-loss")
         values = ", ".join(f"{v:.1f}" for v in top["values"])
-        out.check(name, "eigenvalues", plain(row[col])[:len(values)], values)
-        detail = (f"{top['iterations']} iterations" if "iterations" in top else
-                  f"{learner['exact_hessian']['negative']} of {count(learner['exact_hessian']['parameters'])} "
-                  "eigenvalues negative")
+        out.check(name, "eigenvalues", plain(row[col])[: len(values)], values)
+        detail = (
+            f"{top['iterations']} iterations"
+            if "iterations" in top
+            else f"{learner['exact_hessian']['negative']} of {count(learner['exact_hessian']['parameters'])} "
+            "eigenvalues negative"
+        )
         out.check_text(row[col], detail, f"{name}: Lanczos / exact spectrum")
     assert_all_rows_backed(table, matched, source)
     lead = paragraph_with(text, data["readme_table_after"])
     omniglot, sine = data["learners"]
-    out.check_text(lead, f"--tasks {omniglot['settings']['tasks']}` ({sine['settings']['tasks']} for the sinusoid)",
-                   "tasks")
-    out.check_text(paragraph_with(text, data["cost_table_after"]),
-                   f"{omniglot['meta_gradient']['ratio']:.1f} times the first-order part", "ratio in words")
+    out.check_text(
+        lead,
+        f"--tasks {omniglot['settings']['tasks']}` ({sine['settings']['tasks']} for the sinusoid)",
+        "tasks",
+    )
+    out.check_text(
+        paragraph_with(text, data["cost_table_after"]),
+        f"{omniglot['meta_gradient']['ratio']:.1f} times the first-order part",
+        "ratio in words",
+    )
     check_metagrad_cost(text, data, out)
     out.verify()
 
@@ -346,16 +397,23 @@ def check_metagrad(text: str, data: dict) -> None:
 def check_metagrad_cost(text: str, data: dict, out: Mismatches) -> None:
     table = table_after(text, data["cost_table_after"])
     cost = data["learners"][0]["cost"]
-    out.check_text(paragraph_with(text, data["cost_table_after"]),
-                   f"meta-step of {data['learners'][0]['settings']['tasks']} tasks", "cost: tasks")
+    out.check_text(
+        paragraph_with(text, data["cost_table_after"]),
+        f"meta-step of {data['learners'][0]['settings']['tasks']} tasks",
+        "cost: tasks",
+    )
     matched = []
     for order in ("first", "second"):
         row = find_row(table, f"{order} order")
         matched.append(row)
         for col in range(1, len(table.header)):
             entry = next(c for c in cost if c["order"] == order and c["steps"] == int(table.header[col]))
-            out.check(f"{order} order (cost table)", f"K = {table.header[col]}", plain(row[col]),
-                      f"{count(entry['ms'])} ms · {mib(entry['peak_mib'])} MiB")
+            out.check(
+                f"{order} order (cost table)",
+                f"K = {table.header[col]}",
+                plain(row[col]),
+                f"{count(entry['ms'])} ms · {mib(entry['peak_mib'])} MiB",
+            )
     assert_all_rows_backed(table, matched, "docs/metagrad-checkpoint.json")
 
 
@@ -376,15 +434,25 @@ def check_bench_memory(text: str, data: dict) -> None:
             out.check(f"K = {steps}", table.header[col], plain(row[col]), value)
     assert_all_rows_backed(table, matched, source)
     s = data["settings"]
-    out.check_text(paragraph_with(text, data["readme_table_after"]),
-                   f"{s['tasks']} tasks of {s['ways']}-way {s['queries']}-query", "settings")
+    out.check_text(
+        paragraph_with(text, data["readme_table_after"]),
+        f"{s['tasks']} tasks of {s['ways']}-way {s['queries']}-query",
+        "settings",
+    )
     prose, k = paragraph_with(text, "Recomputation cuts"), max(s["steps_list"])
     for shots in (1, 5):
         first, second, rec = (peak[shots, k, m] for m in MEMORY_MODES)
-        out.check_text(prose, f"from {second['peak_mib'] - first['peak_mib']} to {rec['peak_mib'] - first['peak_mib']}"
-                              f" MiB ({shots}-shot)", f"{shots}-shot memory saved at K = {k}")
-        out.check_text(prose, f"{rec['ms'] / second['ms']:.1f}× ({shots}-shot: {count(second['ms'])} → "
-                              f"{count(rec['ms'])} ms)", f"{shots}-shot time at K = {k}")
+        out.check_text(
+            prose,
+            f"from {second['peak_mib'] - first['peak_mib']} to {rec['peak_mib'] - first['peak_mib']}"
+            f" MiB ({shots}-shot)",
+            f"{shots}-shot memory saved at K = {k}",
+        )
+        out.check_text(
+            prose,
+            f"{rec['ms'] / second['ms']:.1f}× ({shots}-shot: {count(second['ms'])} → {count(rec['ms'])} ms)",
+            f"{shots}-shot time at K = {k}",
+        )
     out.verify()
 
 
@@ -395,7 +463,7 @@ def check_contention(text: str, data: dict) -> None:
     expected = {
         "task": f"({data['settings']['dataset']}, {data['settings']['queries']} queries per class)",
         "earlier, default threads": f"{earlier['ratio_default']:.2f}× its quiet speed with torch's default "
-                                    f"{earlier['default_threads']} threads",
+        f"{earlier['default_threads']} threads",
         "default threads": f"{data['ratio_default']:.2f}× with {data['default_threads']} threads",
         "governed": f"{data['ratio_governed']:.2f}× with the governed {data['governed_threads']} thread",
         "quiet": f"{data['quiet_it_per_s']:.2f} it/s quiet",
@@ -412,7 +480,7 @@ def check_eval_speed(text: str, data: dict) -> None:
     s = data["settings"]
     expected = {
         "settings": f"{vmap['tasks']} test tasks of {s['ways']}-way {s['shots']}-shot with {s['eval_queries']} "
-                    f"queries per class ({s['test_inner_steps']} inner steps)",
+        f"queries per class ({s['test_inner_steps']} inner steps)",
         "vmap": f"took {vmap['seconds']:.1f} s with `vmap`",
         "task threads": f"takes {threads['seconds']:.1f} s one task at a time",
         "command": f"`{cli['command']}` runs in {cli['seconds']} s",
@@ -436,8 +504,12 @@ def check_answering(text: str, data: dict) -> None:
         if "accuracy" in alone:
             gap = entry["transductive_minus_per_query"]
             out.check(name, "per query", plain(row[2]), pct_ci(alone["accuracy"], alone["accuracy_ci95"]))
-            out.check(name, "transductive", plain(row[3]), pct_ci(together["accuracy"], together["accuracy_ci95"]))
-            out.check(name, "gap", plain(row[4]), f"+{100 * gap['mean']:.2f} ± {100 * gap['ci95']:.2f} points")
+            out.check(
+                name, "transductive", plain(row[3]), pct_ci(together["accuracy"], together["accuracy_ci95"])
+            )
+            out.check(
+                name, "gap", plain(row[4]), f"+{100 * gap['mean']:.2f} ± {100 * gap['ci95']:.2f} points"
+            )
         else:
             out.check(name, "per query", plain(row[2]), f"MSE {alone['mse']:.3f} ± {alone['mse_ci95']:.3f}")
             assert together["mse"] == alone["mse"], "the sinusoid MLP answers the same either way"
@@ -455,13 +527,22 @@ def check_train_answering(text: str, data: dict) -> None:
         row = find_row(table, "per query" if run["train_answering"] == "per-query" else "transductive")
         matched.append(row)
         name = run["train_answering"]
-        out.check(name, "per query", plain(row[1]), pct_ci(run["per-query"]["accuracy"], run["per-query"]["accuracy_ci95"]))
-        out.check(name, "transductive", plain(row[2]),
-                  pct_ci(run["transductive"]["accuracy"], run["transductive"]["accuracy_ci95"]))
+        out.check(
+            name,
+            "per query",
+            plain(row[1]),
+            pct_ci(run["per-query"]["accuracy"], run["per-query"]["accuracy_ci95"]),
+        )
+        out.check(
+            name,
+            "transductive",
+            plain(row[2]),
+            pct_ci(run["transductive"]["accuracy"], run["transductive"]["accuracy_ci95"]),
+        )
         out.check(name, "time", plain(row[3]), f"{run['wall_time_s']:,.0f} s")
     assert_all_rows_backed(table, matched, source)
     gain = data["per_query_gain_of_per_query_training"]
-    prose = " ".join(text[text.index(marker):].split("\n\n")[2].split())
+    prose = " ".join(text[text.index(marker) :].split("\n\n")[2].split())
     out.check_text(prose, f"+{100 * gain['mean']:.2f} ± {100 * gain['ci95']:.2f} points", "paired gain")
     out.verify()
 
@@ -476,11 +557,21 @@ def check_lake(text: str, data: dict) -> None:
         matched.append(row)
         name = run["run"]
         out.check(name, "run", plain(row[1]), f"{run['minutes']} min, {count(run['iteration'])} it")
-        out.check(name, "within one alphabet", plain(row[2]),
-                  pct_ci(run["within_alphabet"]["accuracy"], run["within_alphabet"]["accuracy_ci95"]))
-        out.check(name, "any alphabet", plain(row[3]),
-                  pct_ci(run["any_alphabet"]["accuracy"], run["any_alphabet"]["accuracy_ci95"]))
-        assert run["excluded_seen_characters"] == 0 and run["held_out_characters"] == 659, "scored on unseen characters"
+        out.check(
+            name,
+            "within one alphabet",
+            plain(row[2]),
+            pct_ci(run["within_alphabet"]["accuracy"], run["within_alphabet"]["accuracy_ci95"]),
+        )
+        out.check(
+            name,
+            "any alphabet",
+            plain(row[3]),
+            pct_ci(run["any_alphabet"]["accuracy"], run["any_alphabet"]["accuracy_ci95"]),
+        )
+        assert run["excluded_seen_characters"] == 0 and run["held_out_characters"] == 659, (
+            "scored on unseen characters"
+        )
     assert_all_rows_backed(table, matched, source)
     shipped = next(run for run in data["runs"] if run["shipped"])
     error = f"{100 * (1 - shipped['within_alphabet']['accuracy']):.1f}% of within-alphabet answers"
@@ -502,8 +593,12 @@ def check_compare_learners(text: str, data: dict) -> None:
     source = "docs/compare-5w1s-learners.json"
     table = table_after(text, data["readme_table_after"])
     out = Mismatches(table.name, source)
-    rows = {"maml": "MAML, second order (shipped)", "finetune": "fine-tuning baseline (shipped)",
-            "anil": "ANIL: only the head adapts (shipped)", "protonet": "prototypical networks (shipped)"}
+    rows = {
+        "maml": "MAML, second order (shipped)",
+        "finetune": "fine-tuning baseline (shipped)",
+        "anil": "ANIL: only the head adapts (shipped)",
+        "protonet": "prototypical networks (shipped)",
+    }
     matched = []
     for entry in data["learners"]:
         row = find_row(table, rows[entry["algo"]])
@@ -554,6 +649,7 @@ CHECKS: dict[str, tuple[str, Callable[[str, dict], None]]] = {
 
 # --- the tests ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("what", list(CHECKS))
 def test_readme_shows_the_numbers_its_file_holds(what: str) -> None:
     name, check = CHECKS[what]
@@ -577,8 +673,11 @@ EDITS = [  # (check, README text as it is, an edited number)
     ("black-box results", "| 10 min, 9,061 it | 78.22 ± 2.18% |", "| 10 min, 9,061 it | 78.22 ± 2.19% |"),
     ("black-box results", "| 8 min, 253 it |", "| 8 min, 254 it |"),
     ("same 600 test tasks", "| 30 min, 2,491 it | 94.67 ± 0.82% |", "| 30 min, 2,491 it | 94.68 ± 0.82% |"),
-    ("same 600 test tasks", "| 60 min, 10,125 it | 97.73 ± 0.54% |\n| Reptile",
-     "| 60 min, 10,125 it | 97.37 ± 0.54% |\n| Reptile"),
+    (
+        "same 600 test tasks",
+        "| 60 min, 10,125 it | 97.73 ± 0.54% |\n| Reptile",
+        "| 60 min, 10,125 it | 97.37 ± 0.54% |\n| Reptile",
+    ),
     ("data efficiency", "| 93.30 ± 0.94% | 95.77 ± 0.78% |", "| 93.30 ± 0.94% | 95.78 ± 0.78% |"),
     ("data efficiency", "| MANN, external memory | | |", "| MANN, external memory | | 96.00 ± 0.80% |"),
     ("data efficiency", "SNAIL loses 1.5 points", "SNAIL loses 1.6 points"),
@@ -589,7 +688,11 @@ EDITS = [  # (check, README text as it is, an edited number)
     ("bench memory", "2,358 → 3,535 ms", "2,358 → 3,536 ms"),
     ("contention", "0.54× with the governed 1", "0.55× with the governed 1"),
     ("evaluation speed", "runs in 31 s", "runs in 30 s"),
-    ("every shipped 5-way learner", "| 5 min, 1,656 it | **95.73 ± 0.72%** |", "| 5 min, 1,656 it | **95.37 ± 0.72%** |"),
+    (
+        "every shipped 5-way learner",
+        "| 5 min, 1,656 it | **95.73 ± 0.72%** |",
+        "| 5 min, 1,656 it | **95.37 ± 0.72%** |",
+    ),
 ]
 
 
@@ -608,6 +711,7 @@ def _set(path: tuple, value: object) -> Callable[[dict], None]:
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
+
     return edit
 
 
@@ -642,12 +746,19 @@ def test_the_message_names_table_row_and_both_values() -> None:
     with pytest.raises(AssertionError) as failure:
         check_time_to_accuracy(text, load("time-to-accuracy.json"))
     message = str(failure.value)
-    for part in ("**Time to accuracy.**", "'now'", "'5'", "96.74 ± 0.66% (1,529 it)", "96.73 ± 0.66% (1,529 it)",
-                 "docs/time-to-accuracy.json"):
+    for part in (
+        "**Time to accuracy.**",
+        "'now'",
+        "'5'",
+        "96.74 ± 0.66% (1,529 it)",
+        "96.73 ± 0.66% (1,529 it)",
+        "docs/time-to-accuracy.json",
+    ):
         assert part in message, f"{part!r} missing from: {message}"
 
 
 # --- the files themselves ----------------------------------------------------------------------------
+
 
 def test_every_docs_json_is_named_in_the_readme_and_checked_here() -> None:
     text = readme_text()
@@ -669,8 +780,9 @@ def _accuracy_entries(node: object, queries: int | None = None) -> list[tuple[di
         if isinstance(source, dict) and isinstance(source.get("eval_queries"), int):
             queries = source["eval_queries"]
     found = [(node, queries)] if "accuracy" in node else []
-    return found + [hit for key, value in node.items() if key != "settings"
-                    for hit in _accuracy_entries(value, queries)]
+    return found + [
+        hit for key, value in node.items() if key != "settings" for hit in _accuracy_entries(value, queries)
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in DOCS.glob("*.json")))
@@ -687,7 +799,9 @@ def test_every_accuracy_says_whether_its_queries_were_answered_alone(name: str) 
     if not _accuracy_entries(data):
         return
     text = json.dumps(data)
-    assert "per-query" in text or "transductive" in text, f"docs/{name}: accuracies without their answering mode"
+    assert "per-query" in text or "transductive" in text, (
+        f"docs/{name}: accuracies without their answering mode"
+    )
     marker = data.get("readme_table_after")
     if marker and "answering" in data:
         prose = paragraph_with(readme_text(), marker)

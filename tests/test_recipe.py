@@ -8,17 +8,29 @@ import numpy as np
 import pytest
 import torch
 
-from engine.learners.maml.maml import meta_gradient_loop
 from engine.core.answering import Answering
 from engine.core.config import default_config
-from engine.run.controls import TrainingControls
 from engine.core.snapshots import RecipeStep, RunFinished, TrainingSnapshot
+from engine.learners.maml.maml import meta_gradient_loop
+from engine.run.controls import TrainingControls
 from engine.run.training import Trainer
 
 
 def glyphs(algo="maml", **changes):
-    base = dict(algo=algo, ways=3, shots=1, queries=2, meta_batch=3, iterations=None, minutes=5, val_every=0,
-                checkpoint_every=0, device="cpu", test_inner_steps=2, seed=5)
+    base = dict(
+        algo=algo,
+        ways=3,
+        shots=1,
+        queries=2,
+        meta_batch=3,
+        iterations=None,
+        minutes=5,
+        val_every=0,
+        checkpoint_every=0,
+        device="cpu",
+        test_inner_steps=2,
+        seed=5,
+    )
     base.update(changes)
     return default_config("glyphs", **base)
 
@@ -121,8 +133,16 @@ def test_play_after_half_a_recipe_finishes_that_iteration_on_its_batch():
 
 
 def test_the_sinusoid_recipe_shows_points_and_curves():
-    config = default_config("sinusoid", meta_batch=2, iterations=10, val_every=0, device="cpu", shots=5, queries=5,
-                            checkpoint_every=0)
+    config = default_config(
+        "sinusoid",
+        meta_batch=2,
+        iterations=10,
+        val_every=0,
+        device="cpu",
+        shots=5,
+        queries=5,
+        checkpoint_every=0,
+    )
     trainer = Trainer(config)
     step = [e for _ in range(4) for e in trainer.recipe_step() if isinstance(e, RecipeStep)][-1]
     assert step.x_support.shape == (5,) and step.y_query.shape == (5,)
@@ -137,8 +157,12 @@ def test_reptiles_adapted_predictions_use_the_phi_its_update_moves_toward():
     steps = [e for _ in range(3) for e in trainer.recipe_step()]
     theta = {n: p.detach().clone() for n, p in trainer.learner.maml.theta().items()}
     [*trainer.recipe_step()]
-    phi = {n: theta[n] - p.grad for n, p in trainer.learner.maml.theta().items()}  # before Adam's step: θ − ∇ = φ
-    x_s, x_q = (torch.from_numpy(images)[:, None] for images in (steps[0].support_images, steps[0].query_images))
+    phi = {
+        n: theta[n] - p.grad for n, p in trainer.learner.maml.theta().items()
+    }  # before Adam's step: θ − ∇ = φ
+    x_s, x_q = (
+        torch.from_numpy(images)[:, None] for images in (steps[0].support_images, steps[0].query_images)
+    )
     probs = trainer.learner.maml.answer(phi, x_s, x_q).softmax(-1).detach().numpy()
     np.testing.assert_allclose(steps[-1].query_probs_after, probs, rtol=1e-4, atol=1e-6)
     assert "support and query" in steps[-1].after_label

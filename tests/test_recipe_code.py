@@ -5,10 +5,9 @@ import pytest
 import torch
 
 from engine.core.config import default_config
+from engine.learners.registry import LEARNERS
 from engine.lessons.recipe_code import STEP_TITLES, listing_for, listing_namespace
 from engine.run.training import Trainer
-
-from engine.learners.registry import LEARNERS
 
 CASES = {name: dict(algo=name) for name in LEARNERS} | {  # every registered learner, and MAML's variants
     "fomaml": dict(algo="maml", first_order=True),
@@ -19,19 +18,36 @@ CASES = {name: dict(algo=name) for name in LEARNERS} | {  # every registered lea
 
 
 def config(**changes):
-    base = dict(ways=3, shots=2, queries=2, meta_batch=3, iterations=10, val_every=0, checkpoint_every=0,
-                device="cpu", test_inner_steps=2, seed=11)
+    base = dict(
+        ways=3,
+        shots=2,
+        queries=2,
+        meta_batch=3,
+        iterations=10,
+        val_every=0,
+        checkpoint_every=0,
+        device="cpu",
+        test_inner_steps=2,
+        seed=11,
+    )
     base.update(changes)
     return default_config("glyphs", **base)
 
 
 def _listing(c):
-    return listing_for(c.algo, first_order=c.first_order, learn_inner_lr=c.learn_inner_lr, kind=c.kind,
-                       per_query=c.train_answering == "per-query")
+    return listing_for(
+        c.algo,
+        first_order=c.first_order,
+        learn_inner_lr=c.learn_inner_lr,
+        kind=c.kind,
+        per_query=c.train_answering == "per-query",
+    )
 
 
 def _state(trainer):
-    return {n: (p.detach().clone(), p.grad.detach().clone()) for n, p in trainer.learner.module.named_parameters()}
+    return {
+        n: (p.detach().clone(), p.grad.detach().clone()) for n, p in trainer.learner.module.named_parameters()
+    }
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -50,7 +66,9 @@ def test_the_listing_run_as_written_is_the_engines_meta_iteration(case):
     mine = torch.cat([got[n][1].flatten() for n in expected])
     assert float((mine - full).norm() / full.norm()) < 1e-5
     for name, (theta, grad) in expected.items():
-        torch.testing.assert_close(got[name][1], grad, rtol=1e-4, atol=1e-5 * float(full.abs().max()), msg=f"∇ {name}")
+        torch.testing.assert_close(
+            got[name][1], grad, rtol=1e-4, atol=1e-5 * float(full.abs().max()), msg=f"∇ {name}"
+        )
         # Adam's first step moves each entry by about meta_lr · sign(∇): entries whose gradient is rounding
         # noise (a conv bias before batch norm has an exact gradient of 0, a few entries of any tensor are
         # within float32 rounding of 0) may go either way. Compared on the entries whose gradient is not
@@ -65,7 +83,9 @@ def test_the_listing_run_as_written_is_the_engines_meta_iteration(case):
 
 def test_second_and_first_order_listings_differ_where_the_engine_does():
     second, first = listing_for("maml"), listing_for("maml", first_order=True)
-    assert any("detach" in text for _, text in first.lines) and not any("detach" in t for _, t in second.lines)
+    assert any("detach" in text for _, text in first.lines) and not any(
+        "detach" in t for _, t in second.lines
+    )
     assert "graph kept" in second.code and "Hessian" in second.code
 
 

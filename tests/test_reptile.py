@@ -6,24 +6,35 @@ import numpy as np
 import pytest
 import torch
 
-from engine.learners.registry import build_learner
-from engine.learners.reptile.learner import ReptileLearner
-from engine.core.catalog import models_for, settings_for
-from engine.learners.registry import LEARNERS
 from engine.cli import main
+from engine.core.catalog import models_for, settings_for
 from engine.core.config import default_config
-from engine.data.sources import make_sampler
 from engine.core.errors import ConfigError
 from engine.core.snapshots import AdaptationTrace, RunFinished
 from engine.core.tasks import TaskBatch
+from engine.data.sources import make_sampler
+from engine.learners.registry import LEARNERS, build_learner
+from engine.learners.reptile.learner import ReptileLearner
 from engine.run.training import Trainer
 
 torch.set_num_threads(1)
 
 
 def tiny(**kw):
-    base = dict(algo="reptile", ways=3, shots=1, queries=2, meta_batch=2, iterations=3, val_every=3, val_tasks=4,
-                checkpoint_every=0, device="cpu", test_inner_steps=2, inner_steps=3)
+    base = dict(
+        algo="reptile",
+        ways=3,
+        shots=1,
+        queries=2,
+        meta_batch=2,
+        iterations=3,
+        val_every=3,
+        val_tasks=4,
+        checkpoint_every=0,
+        device="cpu",
+        test_inner_steps=2,
+        inner_steps=3,
+    )
     base.update(kw)
     return default_config("glyphs", **base)
 
@@ -32,13 +43,17 @@ def double_learner_and_batch(config, tasks=2, seed=0):
     torch.manual_seed(seed)
     learner = build_learner(config)
     learner.maml.double()
-    sampler = make_sampler("glyphs", split="train", ways=config.ways, shots=config.shots, queries=config.queries)
+    sampler = make_sampler(
+        "glyphs", split="train", ways=config.ways, shots=config.shots, queries=config.queries
+    )
     b = sampler.sample_batch(tasks, np.random.default_rng(seed))
     return learner, TaskBatch(b.x_support.double(), b.y_support, b.x_query.double(), b.y_query)
 
 
 def task_examples(batch, b):
-    return torch.cat([batch.x_support[b], batch.x_query[b]]), torch.cat([batch.y_support[b], batch.y_query[b]])
+    return torch.cat([batch.x_support[b], batch.x_query[b]]), torch.cat(
+        [batch.y_support[b], batch.y_query[b]]
+    )
 
 
 def minibatches(x, y, steps):
@@ -46,7 +61,7 @@ def minibatches(x, y, steps):
     ways = int(y.max()) + 1
     order = sorted(range(len(y)), key=lambda i: (sum(1 for j in range(i) if y[j] == y[i]), int(y[i])))
     x, y = x[order], y[order]
-    assert all(len(set(y[c * ways:(c + 1) * ways].tolist())) == ways for c in range(len(y) // ways))
+    assert all(len(set(y[c * ways : (c + 1) * ways].tolist())) == ways for c in range(len(y) // ways))
     return list(zip(torch.tensor_split(x, steps), torch.tensor_split(y, steps)))
 
 
@@ -81,7 +96,9 @@ def test_meta_step_writes_theta_minus_mean_adapted(vectorised, monkeypatch):
     eps = 0.25
     torch.optim.SGD(learner.module.parameters(), lr=eps).step()
     for n, p in learner.maml.theta().items():
-        torch.testing.assert_close(p.detach(), theta[n] + eps * (mean_phi[n] - theta[n]), rtol=1e-12, atol=1e-14)
+        torch.testing.assert_close(
+            p.detach(), theta[n] + eps * (mean_phi[n] - theta[n]), rtol=1e-12, atol=1e-14
+        )
 
 
 def test_meta_step_adds_to_the_gradient_already_there():
@@ -127,8 +144,20 @@ def test_reported_losses_are_the_task_losses_before_and_after_adaptation():
 
 
 def test_trainer_runs_reptile_on_glyphs_through_the_seam():
-    config = default_config("glyphs", algo="reptile", iterations=3, ways=3, shots=1, queries=2, meta_batch=2,
-                            val_every=3, val_tasks=4, checkpoint_every=0, device="cpu", test_inner_steps=2)
+    config = default_config(
+        "glyphs",
+        algo="reptile",
+        iterations=3,
+        ways=3,
+        shots=1,
+        queries=2,
+        meta_batch=2,
+        val_every=3,
+        val_tasks=4,
+        checkpoint_every=0,
+        device="cpu",
+        test_inner_steps=2,
+    )
     trainer = Trainer(config)
     assert isinstance(trainer.learner, ReptileLearner)
     before = [p.detach().clone() for p in trainer.learner.module.parameters()]
@@ -153,8 +182,21 @@ def test_catalogue_config_and_cli_know_reptile(tmp_path, capsys):
     config = default_config("omniglot", algo="reptile")
     assert (config.inner_steps, config.inner_lr, config.meta_batch, config.model) == (5, 0.1, 5, "conv4")
     assert config.uses_inner_loop and config.first_order
-    assert main(["train", "--algo", "reptile", "--dataset", "glyphs", "--first-order",
-                 "--out", str(tmp_path / "r")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--algo",
+                "reptile",
+                "--dataset",
+                "glyphs",
+                "--first-order",
+                "--out",
+                str(tmp_path / "r"),
+            ]
+        )
+        == 2
+    )
     assert "--first-order is not read by Reptile" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="Meta-SGD"):
         build_learner(tiny(learn_inner_lr=True))

@@ -6,11 +6,21 @@ import time
 
 import pytest
 
-from engine.run import run_log
 from engine.cli import main
+from engine.run import run_log
 from engine.run.training import Trainer
 
-FAST = ["--dataset", "sinusoid", "--meta-batch", "2", "--val-every", "0", "--checkpoint-every", "2", "--quiet"]
+FAST = [
+    "--dataset",
+    "sinusoid",
+    "--meta-batch",
+    "2",
+    "--val-every",
+    "0",
+    "--checkpoint-every",
+    "2",
+    "--quiet",
+]
 
 
 def _rows(run):
@@ -30,12 +40,15 @@ def _append(run, data: bytes):
         f.write(data)
 
 
-@pytest.mark.parametrize("damage", [
-    b'{"iteration": 5, "meta_loss": 1.0}\n{"iteration": 6, "meta_lo',  # killed mid-write
-    b'[1, 2, 3]\n42\n"text"\n',  # valid JSON that is not a row
-    b'\xff\xfe{"iteration": 5}\n\x80\x81\n',  # not UTF-8
-    b'{"iteration": "five"}\n{"no": "iteration"}\n',  # objects without an integer iteration
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b'{"iteration": 5, "meta_loss": 1.0}\n{"iteration": 6, "meta_lo',  # killed mid-write
+        b'[1, 2, 3]\n42\n"text"\n',  # valid JSON that is not a row
+        b'\xff\xfe{"iteration": 5}\n\x80\x81\n',  # not UTF-8
+        b'{"iteration": "five"}\n{"no": "iteration"}\n',  # objects without an integer iteration
+    ],
+)
 def test_resume_copes_with_a_damaged_log_and_says_what_it_dropped(run, capsys, damage):
     _append(run, damage)
     capsys.readouterr()
@@ -134,12 +147,15 @@ def test_stale_temp_files_are_removed_on_the_next_start_but_fresh_ones_kept(run)
     assert fresh.exists() and unrelated.exists()
 
 
-@pytest.mark.parametrize("flag, says", [
-    (["--ways", "3"], "--ways cannot change when resuming"),
-    (["--inner-steps", "3"], "--inner-steps cannot change when resuming"),
-    (["--dataset", "glyphs"], "--dataset cannot change when resuming"),
-    (["--iterations", "3"], "already at iteration 4"),
-])
+@pytest.mark.parametrize(
+    "flag, says",
+    [
+        (["--ways", "3"], "--ways cannot change when resuming"),
+        (["--inner-steps", "3"], "--inner-steps cannot change when resuming"),
+        (["--dataset", "glyphs"], "--dataset cannot change when resuming"),
+        (["--iterations", "3"], "already at iteration 4"),
+    ],
+)
 def test_resume_refuses_settings_that_cannot_change(run, capsys, flag, says):
     before = (run / "checkpoint.pt").read_bytes()
     capsys.readouterr()
@@ -151,8 +167,24 @@ def test_resume_refuses_settings_that_cannot_change(run, capsys, flag, says):
 
 def test_resume_applies_the_settings_that_can_change(run, capsys):
     same = ["--dataset", "sinusoid", "--meta-batch", "2"]  # repeating the run's own values is fine
-    assert main(["train", "--resume", str(run), *same, "--iterations", "6", "--meta-lr", "0.005",
-                 "--inner-lr", "0.02", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--resume",
+                str(run),
+                *same,
+                "--iterations",
+                "6",
+                "--meta-lr",
+                "0.005",
+                "--inner-lr",
+                "0.02",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     rows = _rows(run)
     assert [r["iteration"] for r in rows] == [1, 2, 3, 4, 5, 6]
     assert rows[3]["meta_lr"] == pytest.approx(0.001) and rows[4]["meta_lr"] == pytest.approx(0.005)

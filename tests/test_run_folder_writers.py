@@ -25,15 +25,40 @@ import torch
 from engine.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FAST = ["--dataset", "sinusoid", "--meta-batch", "2", "--val-every", "0", "--checkpoint-every", "2", "--quiet",
-        "--threads", "1"]
-SLOW_RUN = ["train", "--dataset", "sinusoid", "--meta-batch", "2", "--val-every", "0", "--quiet",
-            "--threads", "1", "--iterations", "1000000"]
-HOLD = ("import sys, time\n"
-        "from engine.run.run_lock import hold_run_folder\n"
-        "lock = hold_run_folder(sys.argv[1])\n"
-        "print('held', flush=True)\n"
-        "time.sleep(600)\n")
+FAST = [
+    "--dataset",
+    "sinusoid",
+    "--meta-batch",
+    "2",
+    "--val-every",
+    "0",
+    "--checkpoint-every",
+    "2",
+    "--quiet",
+    "--threads",
+    "1",
+]
+SLOW_RUN = [
+    "train",
+    "--dataset",
+    "sinusoid",
+    "--meta-batch",
+    "2",
+    "--val-every",
+    "0",
+    "--quiet",
+    "--threads",
+    "1",
+    "--iterations",
+    "1000000",
+]
+HOLD = (
+    "import sys, time\n"
+    "from engine.run.run_lock import hold_run_folder\n"
+    "lock = hold_run_folder(sys.argv[1])\n"
+    "print('held', flush=True)\n"
+    "time.sleep(600)\n"
+)
 WAIT_S = 180  # a deadline against a hang on a loaded machine, not a speed check
 
 
@@ -60,8 +85,10 @@ def _wait_for(condition, what: str, process: subprocess.Popen | None = None) -> 
     deadline = time.monotonic() + WAIT_S
     while not condition():
         if process is not None and process.poll() is not None:
-            raise AssertionError(f"the process ended (rc {process.returncode}) before {what}: "
-                                 f"{process.stderr.read() if process.stderr else ''}")
+            raise AssertionError(
+                f"the process ended (rc {process.returncode}) before {what}: "
+                f"{process.stderr.read() if process.stderr else ''}"
+            )
         assert time.monotonic() < deadline, f"no {what} within {WAIT_S} s"
         time.sleep(0.05)
 
@@ -73,12 +100,14 @@ def _logged(run: Path, at_least: int = 1):
         except FileNotFoundError:
             return False
         return len([line for line in text.splitlines() if line.endswith("}")]) >= at_least
+
     return check
 
 
 def _spawn(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, *args], cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, *args], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def _end(process: subprocess.Popen) -> None:
@@ -107,11 +136,16 @@ def holder(run):
 
 # -- concurrent writers -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("command", [
-    ["train", "--resume", "{run}", "--iterations", "8", "--quiet", "--threads", "1"],
-    ["train", "--resume", "{run}", "--iterations", "6", "--meta-lr", "0.01", "--quiet", "--threads", "1"],
-    ["train", *FAST, "--iterations", "4", "--out", "{run}"],
-], ids=["resume", "resume-with-new-rate", "out"])
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "--resume", "{run}", "--iterations", "8", "--quiet", "--threads", "1"],
+        ["train", "--resume", "{run}", "--iterations", "6", "--meta-lr", "0.01", "--quiet", "--threads", "1"],
+        ["train", *FAST, "--iterations", "4", "--out", "{run}"],
+    ],
+    ids=["resume", "resume-with-new-rate", "out"],
+)
 def test_a_second_writer_is_refused_in_one_line_naming_the_holder(run, holder, capsys, command):
     before = _files(run)
     capsys.readouterr()
@@ -161,8 +195,13 @@ def test_a_writer_holds_the_lock_for_its_life_and_names_itself_in_it(tmp_path):
     folder.mkdir()
     with hold_run_folder(folder):
         assert (folder / LOCK_NAME).read_text().strip() == str(os.getpid())
-        probe = subprocess.run([sys.executable, "-c", HOLD.replace("time.sleep(600)", ""), str(folder)],
-                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=WAIT_S)
+        probe = subprocess.run(
+            [sys.executable, "-c", HOLD.replace("time.sleep(600)", ""), str(folder)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=WAIT_S,
+        )
         assert probe.returncode != 0 and f"process {os.getpid()}" in probe.stderr
     assert not (folder / LOCK_NAME).exists()  # a clean end leaves the folder as it found it
     with hold_run_folder(folder):  # and the lock can be taken again
@@ -181,7 +220,10 @@ def test_two_real_runs_in_one_folder(tmp_path, capsys):
         capsys.readouterr()
         assert main(["train", *FAST, "--iterations", "4", "--out", str(folder)]) == 2
         assert f"process {first.pid}" in _one_line(capsys.readouterr().err)
-        assert main(["train", "--resume", str(folder), "--iterations", "2000", "--meta-lr", "0.01", "--quiet"]) == 2
+        assert (
+            main(["train", "--resume", str(folder), "--iterations", "2000", "--meta-lr", "0.01", "--quiet"])
+            == 2
+        )
         assert f"process {first.pid}" in _one_line(capsys.readouterr().err)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=WAIT_S)
@@ -195,6 +237,7 @@ def test_two_real_runs_in_one_folder(tmp_path, capsys):
 
 
 # -- a full disk --------------------------------------------------------------------------------------
+
 
 def _no_space(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -222,17 +265,23 @@ def test_a_full_disk_writing_the_config_says_so_and_leaves_no_folder(tmp_path, m
     monkeypatch.setattr(os, "write", _no_space)
     assert main(["train", *FAST, "--iterations", "2", "--out", str(folder)]) == 2
     monkeypatch.undo()
-    assert _one_line(capsys.readouterr().err) == \
-        f"innerloop-cli: error: no space left on device writing {folder / 'config.json'}"
+    assert (
+        _one_line(capsys.readouterr().err)
+        == f"innerloop-cli: error: no space left on device writing {folder / 'config.json'}"
+    )
     assert not (tmp_path / "new").exists() and not _temp_files(tmp_path)
     assert main(["train", *FAST, "--iterations", "2", "--out", str(folder)]) == 0  # the retry is not blocked
 
 
-def test_a_full_disk_saving_a_new_runs_checkpoint_does_not_block_a_retry(tmp_path, full_checkpoint_disk, capsys):
+def test_a_full_disk_saving_a_new_runs_checkpoint_does_not_block_a_retry(
+    tmp_path, full_checkpoint_disk, capsys
+):
     folder = tmp_path / "run"
     assert main(["train", *FAST, "--iterations", "2", "--out", str(folder)]) == 2
-    assert _one_line(capsys.readouterr().err.split("\n", 1)[1]) == \
-        f"innerloop-cli: error: no space left on device writing {folder / 'checkpoint.pt'}"
+    assert (
+        _one_line(capsys.readouterr().err.split("\n", 1)[1])
+        == f"innerloop-cli: error: no space left on device writing {folder / 'checkpoint.pt'}"
+    )
     assert not folder.exists() and not _temp_files(tmp_path)
 
 
@@ -240,8 +289,10 @@ def test_a_full_disk_on_resume_keeps_the_checkpoint(run, full_checkpoint_disk, c
     before = (run / "checkpoint.pt").read_bytes()
     capsys.readouterr()
     assert main(["train", "--resume", str(run), "--iterations", "6", "--quiet"]) == 2
-    assert _one_line(capsys.readouterr().err.split("\n", 1)[1]) == \
-        f"innerloop-cli: error: no space left on device writing {run / 'checkpoint.pt'}"
+    assert (
+        _one_line(capsys.readouterr().err.split("\n", 1)[1])
+        == f"innerloop-cli: error: no space left on device writing {run / 'checkpoint.pt'}"
+    )
     assert (run / "checkpoint.pt").read_bytes() == before and not _temp_files(run)
 
 
@@ -251,8 +302,10 @@ def test_a_full_disk_writing_the_log_on_resume(run, monkeypatch, capsys):
     capsys.readouterr()
     assert main(["train", "--resume", str(run), "--iterations", "6", "--quiet"]) == 2
     monkeypatch.undo()
-    assert _one_line(capsys.readouterr().err.split("\n", 1)[1]) == \
-        f"innerloop-cli: error: no space left on device writing {run / 'metrics.jsonl'}"
+    assert (
+        _one_line(capsys.readouterr().err.split("\n", 1)[1])
+        == f"innerloop-cli: error: no space left on device writing {run / 'metrics.jsonl'}"
+    )
     assert _files(run) == before and not _temp_files(run)
     assert main(["train", "--resume", str(run), "--iterations", "6", "--quiet"]) == 0
     assert [row["iteration"] for row in _rows(run)] == [1, 2, 3, 4, 5, 6]
@@ -266,15 +319,22 @@ def test_a_full_disk_trimming_the_log_on_resume(run, monkeypatch, capsys):
     capsys.readouterr()
     assert main(["train", "--resume", str(run), "--iterations", "6", "--quiet"]) == 2
     monkeypatch.undo()
-    assert _one_line(capsys.readouterr().err) == \
-        f"innerloop-cli: error: no space left on device writing {run / 'metrics.jsonl'}"
+    assert (
+        _one_line(capsys.readouterr().err)
+        == f"innerloop-cli: error: no space left on device writing {run / 'metrics.jsonl'}"
+    )
     assert _files(run) == before and not _temp_files(run)
 
 
 # -- signals ---------------------------------------------------------------------------------------------
 
-def _stop_with(folder: Path, signum: int, *, checkpoint_every: int, times: int = 1) -> subprocess.CompletedProcess:
-    process = _spawn("-m", "engine", *SLOW_RUN, "--checkpoint-every", str(checkpoint_every), "--out", str(folder))
+
+def _stop_with(
+    folder: Path, signum: int, *, checkpoint_every: int, times: int = 1
+) -> subprocess.CompletedProcess:
+    process = _spawn(
+        "-m", "engine", *SLOW_RUN, "--checkpoint-every", str(checkpoint_every), "--out", str(folder)
+    )
     try:
         _wait_for(_logged(folder, 2), "metric rows", process)
         for _ in range(times):
@@ -285,11 +345,15 @@ def _stop_with(folder: Path, signum: int, *, checkpoint_every: int, times: int =
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
-@pytest.mark.parametrize("signum, checkpoint_every", [
-    (signal.SIGTERM, 1000),  # no checkpoint yet: the stop saves the first one
-    (signal.SIGTERM, 1),  # saving every iteration: a signal during a save
-    (signal.SIGINT, 1000),  # Ctrl-C: the same
-], ids=["sigterm", "sigterm-saving", "sigint"])
+@pytest.mark.parametrize(
+    "signum, checkpoint_every",
+    [
+        (signal.SIGTERM, 1000),  # no checkpoint yet: the stop saves the first one
+        (signal.SIGTERM, 1),  # saving every iteration: a signal during a save
+        (signal.SIGINT, 1000),  # Ctrl-C: the same
+    ],
+    ids=["sigterm", "sigterm-saving", "sigint"],
+)
 @pytest.mark.slow
 def test_a_signal_stops_the_run_cleanly_and_it_resumes(tmp_path, capsys, signum, checkpoint_every):
     folder = tmp_path / "run"
@@ -330,11 +394,15 @@ def test_a_second_signal_stops_at_once_and_the_checkpoint_stays(run, monkeypatch
     monkeypatch.setattr(Trainer, "train_step", signalled_twice)
     previous = signal.signal(signal.SIGTERM, unhandled)  # not the default: that would end pytest itself
     capsys.readouterr()
-    assert main(["train", "--resume", str(run), "--iterations", "100", "--checkpoint-every", "2",
-                 "--quiet"]) == 128 + signal.SIGTERM
+    assert (
+        main(["train", "--resume", str(run), "--iterations", "100", "--checkpoint-every", "2", "--quiet"])
+        == 128 + signal.SIGTERM
+    )
     line = _one_line(capsys.readouterr().err.split("\n", 1)[1])
-    assert line == (f"innerloop-cli: stopped by SIGTERM during iteration 6; {run} keeps its checkpoint of "
-                    f"iteration 4: continue with --resume {run}"), line
+    assert line == (
+        f"innerloop-cli: stopped by SIGTERM during iteration 6; {run} keeps its checkpoint of "
+        f"iteration 4: continue with --resume {run}"
+    ), line
     assert signal.signal(signal.SIGTERM, previous) is unhandled  # the command put back what it found
     monkeypatch.undo()
     assert not _temp_files(run) and torch.load(run / "checkpoint.pt", weights_only=True)["iteration"] == 4
@@ -372,9 +440,12 @@ def test_a_signal_after_the_run_said_how_it_ended_adds_nothing():
 
 # -- divergence ------------------------------------------------------------------------------------------
 
+
 def _non_finite(path: Path) -> list[str]:
     model = torch.load(path, weights_only=True)["model"]
-    return [name for name, value in model.items() if value.is_floating_point() and not torch.isfinite(value).all()]
+    return [
+        name for name, value in model.items() if value.is_floating_point() and not torch.isfinite(value).all()
+    ]
 
 
 def test_an_update_that_makes_theta_non_finite_is_not_kept(tmp_path, monkeypatch):
@@ -416,12 +487,38 @@ def test_a_diverging_snail_keeps_finite_batch_statistics(tmp_path, capsys):
     """SNAIL's batch norm updates its running statistics in the forward pass: a meta-step that goes
     NaN used to leave NaN statistics in the 'last good' checkpoint."""
     folder = tmp_path / "run"
-    small = ["--dataset", "glyphs", "--algo", "snail", "--meta-batch", "2", "--val-every", "0", "--quiet",
-             "--threads", "1"]
+    small = [
+        "--dataset",
+        "glyphs",
+        "--algo",
+        "snail",
+        "--meta-batch",
+        "2",
+        "--val-every",
+        "0",
+        "--quiet",
+        "--threads",
+        "1",
+    ]
     assert main(["train", *small, "--iterations", "2", "--out", str(folder)]) == 0
     capsys.readouterr()
-    assert main(["train", "--resume", str(folder), "--iterations", "60", "--meta-lr", "1e6", "--quiet",
-                 "--threads", "1"]) == 1
+    assert (
+        main(
+            [
+                "train",
+                "--resume",
+                str(folder),
+                "--iterations",
+                "60",
+                "--meta-lr",
+                "1e6",
+                "--quiet",
+                "--threads",
+                "1",
+            ]
+        )
+        == 1
+    )
     assert "Saved the last good θ" in capsys.readouterr().err
     assert not _non_finite(folder / "checkpoint.pt")
     assert main(["train", "--resume", str(folder), "--iterations", "61", "--quiet", "--threads", "1"]) != 2

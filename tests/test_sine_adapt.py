@@ -10,15 +10,21 @@ import pytest
 import torch
 
 from assets import checkpoint_path
-from engine.learners.common.evaluation import evaluate
-from engine.run.checkpoints import load_checkpoint
+from engine.core.errors import ConfigError
 from engine.data.sinusoid import AMPLITUDE, PHASE, X_RANGE
 from engine.data.sources import make_sampler
-from engine.core.errors import ConfigError
-from engine.run.learner_io import load_meta_learner
+from engine.learners.common.evaluation import evaluate
+from engine.lessons.sine_adapt import (
+    SineAdapter,
+    grid_mse,
+    load_sine_learner,
+    random_sine_task,
+    sine_learner_from_module,
+    sine_wave,
+)
 from engine.models.conv4 import Conv4
-from engine.lessons.sine_adapt import (SineAdapter, grid_mse, load_sine_learner, random_sine_task, sine_learner_from_module,
-                               sine_wave)
+from engine.run.checkpoints import load_checkpoint
+from engine.run.learner_io import load_meta_learner
 
 FILES = ("sinusoid-10shot-maml.pt", "sinusoid-10shot-joint.pt")
 GRID = np.linspace(*X_RANGE, 101)
@@ -97,8 +103,13 @@ def test_a_random_task_is_drawn_from_the_benchmarks_family():
     assert AMPLITUDE[0] <= a.amplitude <= AMPLITUDE[1] and PHASE[0] <= a.phase <= PHASE[1]
     assert a.x.shape == (10,) and np.all((a.x >= X_RANGE[0]) & (a.x <= X_RANGE[1]))
     np.testing.assert_allclose(a.y, a.amplitude * np.sin(a.x - a.phase))
-    assert grid_mse(np.stack([sine_wave(GRID, a.amplitude, a.phase), np.zeros_like(GRID)]),
-                    sine_wave(GRID, a.amplitude, a.phase))[0] == 0.0
+    assert (
+        grid_mse(
+            np.stack([sine_wave(GRID, a.amplitude, a.phase), np.zeros_like(GRID)]),
+            sine_wave(GRID, a.amplitude, a.phase),
+        )[0]
+        == 0.0
+    )
 
 
 def test_other_networks_and_learners_are_refused():
@@ -111,10 +122,18 @@ def test_other_networks_and_learners_are_refused():
 def test_the_joint_baseline_is_shipped_with_mamls_settings_and_adapts_worse_after_one_step():
     maml_file, joint_file = (load_checkpoint(checkpoint_path(name)) for name in FILES)
     assert json.loads(joint_file["config"]) == json.loads(maml_file["config"])  # adapts with the same α and K
-    assert "scripts/train_joint_sine_baseline.py" in joint_file["note"] and "no inner loop" in joint_file["note"]
+    assert (
+        "scripts/train_joint_sine_baseline.py" in joint_file["note"] and "no inner loop" in joint_file["note"]
+    )
     assert checkpoint_path(FILES[1]).stat().st_size < 100 * 1024
     sampler = make_sampler("sinusoid", split="test", shots=10, queries=50)
-    maml, joint = (evaluate(load_meta_learner(checkpoint_path(name))[1], sampler, tasks=200, steps=1, seed=9)
-                   for name in FILES)
-    assert maml.loss[1] < 0.6 and joint.loss[1] > 3 * maml.loss[1]  # the lesson, on the engine's own evaluation
-    assert joint.loss[0] < maml.loss[0]  # before adapting, the jointly trained θ is the better single regressor
+    maml, joint = (
+        evaluate(load_meta_learner(checkpoint_path(name))[1], sampler, tasks=200, steps=1, seed=9)
+        for name in FILES
+    )
+    assert (
+        maml.loss[1] < 0.6 and joint.loss[1] > 3 * maml.loss[1]
+    )  # the lesson, on the engine's own evaluation
+    assert (
+        joint.loss[0] < maml.loss[0]
+    )  # before adapting, the jointly trained θ is the better single regressor

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
+from engine.core.errors import ConfigError
 from engine.data.sinusoid import AMPLITUDE, GRID_POINTS, PHASE, X_RANGE, SinusoidTaskSampler
 from engine.data.sources import make_sampler
-from engine.core.errors import ConfigError
 
 
 def fit_sine(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -65,8 +65,9 @@ def test_amplitude_phase_and_x_ranges():
     amps, phases = [], []
     for _ in range(300):
         task = sampler.sample(rng)
-        amp, phase = fit_sine(task.x_grid.numpy().ravel().astype(np.float64),
-                              task.y_grid.numpy().ravel().astype(np.float64))
+        amp, phase = fit_sine(
+            task.x_grid.numpy().ravel().astype(np.float64), task.y_grid.numpy().ravel().astype(np.float64)
+        )
         amps.append(amp)
         phases.append(phase)
     amps, phases = np.array(amps), np.array(phases)
@@ -96,8 +97,9 @@ def test_seeded_determinism():
     assert torch.equal(ba.y_query, bb.y_query)
 
 
-@pytest.mark.parametrize("shots,queries,name", [(0, 5, "shots"), (5, 0, "queries"), (-1, 5, "shots"),
-                                                 (2.5, 5, "shots")])
+@pytest.mark.parametrize(
+    "shots,queries,name", [(0, 5, "shots"), (5, 0, "queries"), (-1, 5, "shots"), (2.5, 5, "shots")]
+)
 def test_bad_settings(shots, queries, name):
     with pytest.raises(ConfigError, match=f"{name} .* must be a positive whole number"):
         SinusoidTaskSampler(shots, queries)

@@ -11,9 +11,18 @@ import torch
 from assets import CHECKPOINTS, checkpoint_path
 from engine.api import load_learner
 from engine.core.errors import ConfigError
-from engine.lessons.stepper import (FINETUNE_FILE, MAML_FILE, STEPS, load_starting_points, random_learner,
-                            readable_change, readable_layer, step_through, stepper_sampler)
 from engine.core.tasks import stack_tasks
+from engine.lessons.stepper import (
+    FINETUNE_FILE,
+    MAML_FILE,
+    STEPS,
+    load_starting_points,
+    random_learner,
+    readable_change,
+    readable_layer,
+    step_through,
+    stepper_sampler,
+)
 
 LAYERS = ("conv 1", "conv 2", "conv 3", "conv 4", "head")
 
@@ -38,8 +47,14 @@ def test_readable_layers():
     assert readable_layer("features.0.0") == readable_layer("features.0.1") == "conv 1"
     assert readable_layer("net.features.3.1.weight") == "conv 4"
     assert readable_layer("head") == readable_layer("net.head.bias") == readable_layer("new head") == "head"
-    change = readable_change({"features.1.0": np.array([0.0, 3.0]), "features.1.1": np.array([0.0, 4.0]),
-                              "head": np.array([0.0, 1.0])}, ("conv 1", "conv 2", "head"))
+    change = readable_change(
+        {
+            "features.1.0": np.array([0.0, 3.0]),
+            "features.1.1": np.array([0.0, 4.0]),
+            "head": np.array([0.0, 1.0]),
+        },
+        ("conv 1", "conv 2", "head"),
+    )
     assert change["conv 2"].tolist() == [0.0, 5.0] and change["conv 1"].tolist() == [0.0, 0.0]
     with pytest.raises(ConfigError, match="does not know the layer"):
         readable_change({"lstm.weight": np.zeros(2)}, ("head",))
@@ -51,7 +66,9 @@ def test_the_three_starts_say_what_they_adapt(starts):
     assert meta.start == "meta-parameters θ" and pretrained.start == "pre-trained parameters"
     assert random.start == "random parameters θ₀"  # not "the meta-parameters": nothing was meta-learned
     assert "α = 0.4" in meta.adapts and "α = 0.4" in random.adapts
-    assert "head only" in pretrained.adapts and "step 0.5" in pretrained.adapts and "frozen" in pretrained.adapts
+    assert (
+        "head only" in pretrained.adapts and "step 0.5" in pretrained.adapts and "frozen" in pretrained.adapts
+    )
     assert random.learner.inner_lr() == meta.learner.inner_lr() == pytest.approx(0.4)
 
 
@@ -73,8 +90,14 @@ def test_accuracies_and_losses_match_learner_score_at_0_and_10(starts, stepped):
     for start, column in zip(starts, stepped.columns):
         scores = start.learner.score(batch, steps=STEPS)
         for k in (0, STEPS):
-            assert column.query_accuracy[k] == pytest.approx(float(scores.accuracy[0, k]), abs=1e-6), (column.key, k)
-            assert column.query_loss[k] == pytest.approx(float(scores.loss[0, k]), rel=1e-4, abs=1e-5), (column.key, k)
+            assert column.query_accuracy[k] == pytest.approx(float(scores.accuracy[0, k]), abs=1e-6), (
+                column.key,
+                k,
+            )
+            assert column.query_loss[k] == pytest.approx(float(scores.loss[0, k]), rel=1e-4, abs=1e-5), (
+                column.key,
+                k,
+            )
 
 
 @pytest.mark.parametrize("key, file", [("meta", MAML_FILE), ("pretrained", FINETUNE_FILE)])

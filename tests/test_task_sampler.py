@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.data.class_pool import ClassPool, base_classes
 from engine.core.errors import ConfigError
-from engine.data.task_sampler import ClassificationTaskSampler
 from engine.core.tasks import stack_tasks
+from engine.data.class_pool import ClassPool, base_classes
+from engine.data.task_sampler import ClassificationTaskSampler
 
 N, K, Q = 5, 2, 3
 
@@ -23,13 +23,20 @@ def make_pool(num_chars: int = 12, rotation: str = "none", drawings: int = 20, s
     images = rng.integers(0, 256, size=(num_chars, drawings, 28, 28), dtype=np.uint8)
     class_chars, class_rotation = base_classes(num_chars, rotation)
     drawers = np.stack([rng.permutation(drawings) + 1 for _ in range(num_chars)]).astype(np.int16)
-    return ClassPool(images=images, alphabets=tuple(f"Alphabet_{c // 4}" for c in range(num_chars)),
-                     characters=tuple(f"character{c + 1:02d}" for c in range(num_chars)),
-                     class_chars=class_chars, class_rotation=class_rotation, drawers=drawers)
+    return ClassPool(
+        images=images,
+        alphabets=tuple(f"Alphabet_{c // 4}" for c in range(num_chars)),
+        characters=tuple(f"character{c + 1:02d}" for c in range(num_chars)),
+        class_chars=class_chars,
+        class_rotation=class_rotation,
+        drawers=drawers,
+    )
 
 
 def sampler_for(pool: ClassPool, ways: int = N, shots: int = K, queries: int = Q, protocol: str = "test"):
-    return ClassificationTaskSampler(pool, ways, shots, queries, dataset="fake", protocol=protocol, split="train")
+    return ClassificationTaskSampler(
+        pool, ways, shots, queries, dataset="fake", protocol=protocol, split="train"
+    )
 
 
 class Locator:
@@ -127,8 +134,9 @@ def test_labels_are_0_to_n_minus_1_with_k_and_q_each(pool, locate):
                 assert len({infos[i].character for i in np.flatnonzero(ys.numpy() == c)}) == 1
     batch = sampler.sample_batch(8, np.random.default_rng(0))
     for b in range(8):
-        check_labels(batch.y_support[b], batch.y_query[b], batch.x_support[b], batch.x_query[b],
-                     locate, N, K, Q)
+        check_labels(
+            batch.y_support[b], batch.y_query[b], batch.x_support[b], batch.x_query[b], locate, N, K, Q
+        )
 
 
 def test_labels_are_redrawn_for_every_task():
@@ -143,8 +151,12 @@ def test_labels_are_redrawn_for_every_task():
         single.add(check_labels(task.y_support, task.y_query, task.x_support, task.x_query, locate, N, K, Q))
     assert len(single) > 5
     batch = sampler.sample_batch(20, rng)
-    batched = {check_labels(batch.y_support[b], batch.y_query[b], batch.x_support[b], batch.x_query[b],
-                            locate, N, K, Q) for b in range(20)}
+    batched = {
+        check_labels(
+            batch.y_support[b], batch.y_query[b], batch.x_support[b], batch.x_query[b], locate, N, K, Q
+        )
+        for b in range(20)
+    }
     assert len(batched) > 5
 
 
@@ -184,8 +196,10 @@ def test_finn_rotates_whole_classes_by_a_fresh_quarter_turn_per_task():
     turns_seen: dict[str, set[int]] = {}
     for _ in range(60):
         task = sampler.sample(rng)
-        for xs, ys, infos in ((task.x_support, task.y_support, task.support_info),
-                              (task.x_query, task.y_query, task.query_info)):
+        for xs, ys, infos in (
+            (task.x_support, task.y_support, task.support_info),
+            (task.x_query, task.y_query, task.query_info),
+        ):
             for x, info in zip(xs, infos):
                 c = char_index(pool, info.character)
                 d = drawing_index(pool, c, info.drawer)
@@ -261,17 +275,23 @@ def test_no_rotation_without_a_rotation_scheme(locate, pool, protocol):
     assert all(t == 0 for b in range(16) for _, _, t in locate(batch.x_query[b]))
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"ways": 0}, r"ways \(N\) must be a positive whole number, got 0"),
-    ({"ways": -3}, r"ways \(N\) must be a positive whole number"),
-    ({"ways": 2.5}, r"ways \(N\) must be a positive whole number, got 2.5"),
-    ({"ways": "5"}, r"ways \(N\) must be a positive whole number, got '5'"),
-    ({"shots": 0}, r"shots \(K\) must be a positive whole number"),
-    ({"queries": 0}, r"queries \(Q\) must be a positive whole number"),
-    ({"queries": -1}, r"queries \(Q\) must be a positive whole number"),
-    ({"ways": 13}, r"13-way tasks need 13 classes, but the test train split has only 12"),
-    ({"shots": 5, "queries": 16}, r"shots \+ queries = 21 but each class has only 20 drawings; lower K or Q"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"ways": 0}, r"ways \(N\) must be a positive whole number, got 0"),
+        ({"ways": -3}, r"ways \(N\) must be a positive whole number"),
+        ({"ways": 2.5}, r"ways \(N\) must be a positive whole number, got 2.5"),
+        ({"ways": "5"}, r"ways \(N\) must be a positive whole number, got '5'"),
+        ({"shots": 0}, r"shots \(K\) must be a positive whole number"),
+        ({"queries": 0}, r"queries \(Q\) must be a positive whole number"),
+        ({"queries": -1}, r"queries \(Q\) must be a positive whole number"),
+        ({"ways": 13}, r"13-way tasks need 13 classes, but the test train split has only 12"),
+        (
+            {"shots": 5, "queries": 16},
+            r"shots \+ queries = 21 but each class has only 20 drawings; lower K or Q",
+        ),
+    ],
+)
 def test_bad_settings_raise_config_errors(pool, kwargs, message):
     settings = {"ways": N, "shots": K, "queries": Q} | kwargs
     with pytest.raises(ConfigError, match=message):
@@ -307,8 +327,9 @@ def test_real_omniglot_finn_tasks(omniglot_arrays, omniglot_dir):
 
     data = omniglot_arrays
     where = {(a, c): i for i, (a, c) in enumerate(zip(data.alphabets, data.characters))}
-    sampler = make_sampler("omniglot", protocol="finn", split="train", ways=5, shots=5, queries=15,
-                           data_dir=omniglot_dir)
+    sampler = make_sampler(
+        "omniglot", protocol="finn", split="train", ways=5, shots=5, queries=15, data_dir=omniglot_dir
+    )
     rng = np.random.default_rng(0)
     for _ in range(5):
         task = sampler.sample(rng)

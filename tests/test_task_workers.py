@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from engine.learners.common.task_workers import TaskWorkers, replica_for, split_tasks
 from engine.core.tasks import TaskBatch
+from engine.learners.common.task_workers import TaskWorkers, replica_for, split_tasks
 
 
 def _batch(tasks: int) -> TaskBatch:
@@ -60,10 +60,13 @@ def test_an_error_in_any_part_reaches_the_caller_after_every_thread_has_stopped(
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_large_tasks_are_scored_one_at_a_time_on_task_threads_with_the_numbers_vmap_gives(monkeypatch, threads):
-    from engine.learners.maml.learner import MamlLearner
-    from engine.core.config import default_config
+def test_large_tasks_are_scored_one_at_a_time_on_task_threads_with_the_numbers_vmap_gives(
+    monkeypatch, threads
+):
     from tiny_maml import make_batch, tiny_maml
+
+    from engine.core.config import default_config
+    from engine.learners.maml.learner import MamlLearner
 
     learner = MamlLearner(default_config("glyphs", ways=3, shots=1, queries=2, test_inner_steps=3))
     learner.maml = learner.module = tiny_maml()

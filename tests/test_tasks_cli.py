@@ -16,9 +16,9 @@ import torch
 from PIL import Image
 
 from engine.cli import main
+from engine.core.tasks import ImageInfo
 from engine.data.sources import make_sampler
 from engine.data.task_render import caption_lines, header_lines, render_task, save_png
-from engine.core.tasks import ImageInfo
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,8 +46,21 @@ def assert_png(path: Path, min_size: tuple[int, int]) -> Image.Image:
 
 def test_glyphs_png(tmp_path, capsys):
     out = tmp_path / "glyphs.png"
-    code, stdout, stderr = run_cli(capsys, "--dataset", "glyphs", "--ways", "5", "--shots", "1",
-                                   "--queries", "5", "--seed", "3", "--out", str(out))
+    code, stdout, stderr = run_cli(
+        capsys,
+        "--dataset",
+        "glyphs",
+        "--ways",
+        "5",
+        "--shots",
+        "1",
+        "--queries",
+        "5",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+    )
     assert code == 0, stderr
     assert stdout.count("\n") == 1 and str(out) in stdout and "SYNTHETIC" in stdout
     assert "5-way 1-shot 5-query" in stdout and "seed 3" in stdout
@@ -59,15 +72,19 @@ def test_glyphs_png(tmp_path, capsys):
 def test_same_seed_same_png_other_seed_other_png(tmp_path, capsys):
     paths = [tmp_path / f"{name}.png" for name in ("a", "b", "c")]
     for path, seed in zip(paths, ("7", "7", "8")):
-        assert run_cli(capsys, "--dataset", "glyphs", "--queries", "3", "--seed", seed, "--out", str(path))[0] == 0
+        assert (
+            run_cli(capsys, "--dataset", "glyphs", "--queries", "3", "--seed", seed, "--out", str(path))[0]
+            == 0
+        )
     assert paths[0].read_bytes() == paths[1].read_bytes()
     assert paths[0].read_bytes() != paths[2].read_bytes()
 
 
 def test_sinusoid_png(tmp_path, capsys):
     out = tmp_path / "sine.png"
-    code, stdout, stderr = run_cli(capsys, "--dataset", "sinusoid", "--shots", "10", "--queries", "20",
-                                   "--out", str(out))
+    code, stdout, stderr = run_cli(
+        capsys, "--dataset", "sinusoid", "--shots", "10", "--queries", "20", "--out", str(out)
+    )
     assert code == 0, stderr
     assert stdout.count("\n") == 1 and "sinusoid" in stdout and "sin(x" in stdout
     assert_png(out, (400, 300))
@@ -82,20 +99,23 @@ def test_scale_changes_the_size(tmp_path, capsys):
     assert sizes[1][0] > sizes[0][0] and sizes[1][1] > 2 * sizes[0][1]
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["--ways", "0"], "ways (N) must be a positive whole number"),
-    (["--ways", "401"], "401-way tasks need 401 classes, but the glyphs train split has only 400"),
-    (["--split", "val", "--ways", "101"], "only 100"),
-    (["--shots", "0"], "shots (K) must be a positive whole number"),
-    (["--queries", "-2"], "queries (Q) must be a positive whole number"),
-    (["--shots", "6", "--queries", "15"], "shots + queries = 21 but each class has only 20 drawings"),
-    (["--protocol", "maml"], "unknown protocol 'maml'; choose one of finn, vinyals, lake, cs330"),
-    (["--ways", "five"], "argument --ways/-N: invalid int value: 'five'"),
-    (["--dataset", "mnist"], "argument --dataset: invalid choice: 'mnist'"),
-    (["--seed", "-1"], "seed must be 0 or more"),
-    (["--scale", "0"], "scale must be between 1 and 8"),
-    (["--dataset", "sinusoid", "--shots", "0"], "shots (K) must be a positive whole number"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--ways", "0"], "ways (N) must be a positive whole number"),
+        (["--ways", "401"], "401-way tasks need 401 classes, but the glyphs train split has only 400"),
+        (["--split", "val", "--ways", "101"], "only 100"),
+        (["--shots", "0"], "shots (K) must be a positive whole number"),
+        (["--queries", "-2"], "queries (Q) must be a positive whole number"),
+        (["--shots", "6", "--queries", "15"], "shots + queries = 21 but each class has only 20 drawings"),
+        (["--protocol", "maml"], "unknown protocol 'maml'; choose one of finn, vinyals, lake, cs330"),
+        (["--ways", "five"], "argument --ways/-N: invalid int value: 'five'"),
+        (["--dataset", "mnist"], "argument --dataset: invalid choice: 'mnist'"),
+        (["--seed", "-1"], "seed must be 0 or more"),
+        (["--scale", "0"], "scale must be between 1 and 8"),
+        (["--dataset", "sinusoid", "--shots", "0"], "shots (K) must be a positive whole number"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
     out = tmp_path / "task.png"
     out.write_bytes(b"an older picture")
@@ -114,8 +134,15 @@ def test_missing_output_folder(tmp_path, capsys):
 
 
 def test_missing_omniglot_is_one_line(tmp_path, capsys):
-    code, _, stderr = run_cli(capsys, "--dataset", "omniglot", "--data-dir", str(tmp_path / "nothing"),
-                              "--out", str(tmp_path / "t.png"))
+    code, _, stderr = run_cli(
+        capsys,
+        "--dataset",
+        "omniglot",
+        "--data-dir",
+        str(tmp_path / "nothing"),
+        "--out",
+        str(tmp_path / "t.png"),
+    )
     assert code == 2 and stderr.count("\n") == 1 and "Traceback" not in stderr
     assert not (tmp_path / "t.png").exists()
 
@@ -123,12 +150,22 @@ def test_missing_omniglot_is_one_line(tmp_path, capsys):
 @pytest.mark.slow
 def test_as_a_process(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    ok = subprocess.run([sys.executable, "-m", "engine", "tasks", "--queries", "2", "--out", str(tmp_path / "p.png")],
-                        capture_output=True, text=True, env=env, cwd=tmp_path)
+    ok = subprocess.run(
+        [sys.executable, "-m", "engine", "tasks", "--queries", "2", "--out", str(tmp_path / "p.png")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("wrote ") and (tmp_path / "p.png").exists()
-    bad = subprocess.run([sys.executable, "-m", "engine", "tasks", "--ways", "x"],
-                         capture_output=True, text=True, env=env, cwd=tmp_path)
+    bad = subprocess.run(
+        [sys.executable, "-m", "engine", "tasks", "--ways", "x"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
 
 
@@ -136,14 +173,28 @@ def test_as_a_process(tmp_path):
 @pytest.mark.parametrize("protocol,split", [("finn", "test"), ("vinyals", "val"), ("lake", "train")])
 def test_omniglot_png(tmp_path, capsys, omniglot_dir, omniglot_arrays, protocol, split):
     out = tmp_path / "omniglot.png"
-    code, stdout, stderr = run_cli(capsys, "--dataset", "omniglot", "--protocol", protocol, "--split", split,
-                                   "--data-dir", str(omniglot_dir), "--queries", "3", "--out", str(out))
+    code, stdout, stderr = run_cli(
+        capsys,
+        "--dataset",
+        "omniglot",
+        "--protocol",
+        protocol,
+        "--split",
+        split,
+        "--data-dir",
+        str(omniglot_dir),
+        "--queries",
+        "3",
+        "--out",
+        str(out),
+    )
     assert code == 0, stderr
     assert f"omniglot {protocol}/{split}" in stdout and "SYNTHETIC" not in stdout
     assert_png(out, (5 * 28 * 3, 28 * 3 * 4))
 
 
 # --- the picture ------------------------------------------------------------------------------------
+
 
 def test_header_names_everything_and_flags_synthetic_glyphs():
     glyph_task = make_sampler("glyphs", ways=3, shots=2, queries=4).sample(np.random.default_rng(0))
@@ -152,9 +203,18 @@ def test_header_names_everything_and_flags_synthetic_glyphs():
     assert any(line.startswith("SYNTHETIC glyphs") for line in lines)
 
     real_looking = type(glyph_task)(
-        glyph_task.x_support, glyph_task.y_support, glyph_task.x_query, glyph_task.y_query,
-        dataset="omniglot", protocol="finn", split="test", ways=3, shots=2, queries=4,
-        support_info=tuple(ImageInfo("Tengwar", "character07", 3, 90) for _ in range(6)))
+        glyph_task.x_support,
+        glyph_task.y_support,
+        glyph_task.x_query,
+        glyph_task.y_query,
+        dataset="omniglot",
+        protocol="finn",
+        split="test",
+        ways=3,
+        shots=2,
+        queries=4,
+        support_info=tuple(ImageInfo("Tengwar", "character07", 3, 90) for _ in range(6)),
+    )
     lines = [text for text, _, _ in header_lines(real_looking)]
     assert "protocol finn" in lines[0] and "test split" in lines[0]
     assert not any("SYNTHETIC" in line for line in lines)
@@ -163,8 +223,13 @@ def test_header_names_everything_and_flags_synthetic_glyphs():
 
 def test_captions():
     assert caption_lines(ImageInfo("Japanese_(hiragana)", "character07", 12, 270)) == (
-        "Japanese (hiragana)", "ch07 · d12 · 270°")
-    assert caption_lines(ImageInfo("Glyphs-C", "glyph041", 3, 0, synthetic=True)) == ("Glyphs-C", "glyph041 · d3")
+        "Japanese (hiragana)",
+        "ch07 · d12 · 270°",
+    )
+    assert caption_lines(ImageInfo("Glyphs-C", "glyph041", 3, 0, synthetic=True)) == (
+        "Glyphs-C",
+        "glyph041 · d3",
+    )
 
 
 def test_sheet_shows_the_task_images():
@@ -175,10 +240,23 @@ def test_sheet_shows_the_task_images():
     x_s = levels[y_s].view(-1, 1, 1, 1).expand(-1, 1, 28, 28).contiguous()
     x_q = levels[y_q].view(-1, 1, 1, 1).expand(-1, 1, 28, 28).contiguous()
     task = make_sampler("glyphs", ways=n, shots=k, queries=q).sample(np.random.default_rng(0))
-    task = type(task)(x_s, y_s, x_q, y_q, dataset="glyphs", protocol="glyphs", split="train",
-                      ways=n, shots=k, queries=q, support_info=task.support_info, query_info=task.query_info)
+    task = type(task)(
+        x_s,
+        y_s,
+        x_q,
+        y_q,
+        dataset="glyphs",
+        protocol="glyphs",
+        split="train",
+        ways=n,
+        shots=k,
+        queries=q,
+        support_info=task.support_info,
+        query_info=task.query_info,
+    )
     scale = 2
     sheet = np.asarray(render_task(task, scale=scale).convert("L"))
+    previous_max = -1
     for c, level in enumerate(levels.tolist()):
         grey = round(255 - level * (255 - 24))
         mask = np.abs(sheet.astype(int) - grey) <= 1
@@ -186,8 +264,7 @@ def test_sheet_shows_the_task_images():
         assert mask.sum() >= (k + q) * (28 * scale) ** 2 * 0.98, c
         columns = np.flatnonzero(mask.sum(axis=0) >= 28 * scale)  # tile columns, not text
         # A class's tiles sit in one column group, left to right in class order.
-        if c:
-            assert columns.min() > previous_max
+        assert columns.min() > previous_max, c
         previous_max = columns.max()
 
 

@@ -19,20 +19,35 @@ from pathlib import Path
 
 import pytest
 
-from engine.run.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from engine.cli import main
+from engine.run.checkpoints import CHECKPOINT_NAME, load_checkpoint
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the ranks through /proc (Linux)"),
-    pytest.mark.skipif(importlib.util.find_spec("torch.distributed.run") is None,
-                       reason="torchrun (torch.distributed.run) is not available in this torch build"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("torch.distributed.run") is None,
+        reason="torchrun (torch.distributed.run) is not available in this torch build",
+    ),
 ]
 
 REPO = Path(__file__).resolve().parents[1]
 EXIT_WITHIN_S = 20  # after the kill, every other process of the run is gone by then
-ENDLESS = ["--dataset", "sinusoid", "--meta-batch", "4", "--iterations", "100000000", "--val-every", "0",
-           "--checkpoint-every", "5", "--quiet", "--threads", "1"]
+ENDLESS = [
+    "--dataset",
+    "sinusoid",
+    "--meta-batch",
+    "4",
+    "--iterations",
+    "100000000",
+    "--val-every",
+    "0",
+    "--checkpoint-every",
+    "5",
+    "--quiet",
+    "--threads",
+    "1",
+]
 
 
 class _Run:
@@ -42,12 +57,33 @@ class _Run:
     def __init__(self, tmp_path: Path) -> None:
         self.folder, self.logs = tmp_path / "run", tmp_path / "logs"
         self._agent_log = tmp_path / "agent.log"
-        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-                   "--log-dir", str(self.logs), "--redirects", "3", "-m", "engine", "train", *ENDLESS,
-                   "--out", str(self.folder)]
+        command = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node",
+            "2",
+            "--log-dir",
+            str(self.logs),
+            "--redirects",
+            "3",
+            "-m",
+            "engine",
+            "train",
+            *ENDLESS,
+            "--out",
+            str(self.folder),
+        ]
         with open(self._agent_log, "wb") as out:  # the agent keeps its own copy of the descriptor
-            self.agent = subprocess.Popen(command, cwd=REPO, stdin=subprocess.DEVNULL, stdout=out,
-                                          stderr=subprocess.STDOUT, start_new_session=True)
+            self.agent = subprocess.Popen(
+                command,
+                cwd=REPO,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.ranks: dict[int, int] = {}  # local rank -> pid
 
     def wait_until_training(self, timeout: float = 90) -> None:
@@ -123,7 +159,7 @@ def _running(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    return stat[stat.rfind(")") + 2:].split()[0] not in ("Z", "X")
+    return stat[stat.rfind(")") + 2 :].split()[0] not in ("Z", "X")
 
 
 def _lines(text: str) -> list[str]:
@@ -149,7 +185,10 @@ def _assert_resumable(folder: Path) -> None:
     """The run folder is whole: its checkpoint loads and a one-process --resume continues it."""
     at = int(load_checkpoint(folder / CHECKPOINT_NAME)["iteration"])
     assert at >= 5
-    assert main(["train", "--resume", str(folder), "--iterations", str(at + 1), "--quiet", "--threads", "1"]) == 0
+    assert (
+        main(["train", "--resume", str(folder), "--iterations", str(at + 1), "--quiet", "--threads", "1"])
+        == 0
+    )
     assert int(load_checkpoint(folder / CHECKPOINT_NAME)["iteration"]) == at + 1
 
 
@@ -159,8 +198,10 @@ def test_killing_the_agent_stops_both_ranks_with_one_line_each(run):
     os.kill(run.agent.pid, signal.SIGKILL)
     killed_at = time.monotonic()
     left = run.wait_for_exit(pids)
-    assert not left, (f"ranks {left} still training {time.monotonic() - killed_at:.0f} s after their agent "
-                      f"was killed (orphans)")
+    assert not left, (
+        f"ranks {left} still training {time.monotonic() - killed_at:.0f} s after their agent "
+        f"was killed (orphans)"
+    )
     for local_rank in (0, 1):
         err = run.stderr_of(local_rank)
         assert "Traceback" not in err, err[-3000:]
@@ -191,7 +232,10 @@ def test_killing_one_rank_stops_the_other_with_one_line_and_a_failure_status(run
     assert lines[-1].startswith("innerloop-cli: "), err[-3000:]
     assert f"rank {survivor} of 2" in lines[-1] or "stopped by SIGTERM" in lines[-1], lines[-1]
     status = _rank_exit_status(run.agent_log(), run.ranks[survivor])
-    assert status is not None and status > 0, (status, run.agent_log()[-3000:])  # its own exit, not a signal's
+    assert status is not None and status > 0, (
+        status,
+        run.agent_log()[-3000:],
+    )  # its own exit, not a signal's
     if survivor == 0:
         assert "--resume" in lines[-1], lines[-1]
     _assert_resumable(run.folder)

@@ -6,23 +6,40 @@ import threading
 import pytest
 
 from engine.core.config import TrainConfig
-from engine.run.controls import TrainingControls
 from engine.core.snapshots import AdaptationTrace, RunFinished, TrainingSnapshot
+from engine.run.controls import TrainingControls
 from engine.run.training import Trainer
 
 TIMING = {"wall_time", "iterations_per_second"}
 
 
 def sinusoid_config(**changes):
-    base = TrainConfig(dataset="sinusoid", protocol="finn-sinusoid", ways=1, shots=5, queries=5, model="mlp",
-                       inner_lr=0.01, meta_batch=4, iterations=6, val_every=3, val_tasks=20,
-                       test_inner_steps=2, checkpoint_every=0, device="cpu", seed=3)
+    base = TrainConfig(
+        dataset="sinusoid",
+        protocol="finn-sinusoid",
+        ways=1,
+        shots=5,
+        queries=5,
+        model="mlp",
+        inner_lr=0.01,
+        meta_batch=4,
+        iterations=6,
+        val_every=3,
+        val_tasks=20,
+        test_inner_steps=2,
+        checkpoint_every=0,
+        device="cpu",
+        seed=3,
+    )
     return base.with_changes(**changes)
 
 
 def metric_stream(events):
-    return [{k: v for k, v in e.to_json().items() if k not in TIMING}
-            for e in events if isinstance(e, TrainingSnapshot)]
+    return [
+        {k: v for k, v in e.to_json().items() if k not in TIMING}
+        for e in events
+        if isinstance(e, TrainingSnapshot)
+    ]
 
 
 def test_same_seed_same_metric_stream_and_new_seed_differs():
@@ -36,7 +53,11 @@ def test_same_seed_same_metric_stream_and_new_seed_differs():
 
 @pytest.mark.slow
 def test_run_ends_with_completed_and_meta_loss_falls():
-    events = list(Trainer(sinusoid_config(iterations=300, val_every=0, inner_lr=0.01, meta_lr=0.01, meta_batch=10)).run())
+    events = list(
+        Trainer(
+            sinusoid_config(iterations=300, val_every=0, inner_lr=0.01, meta_lr=0.01, meta_batch=10)
+        ).run()
+    )
     assert isinstance(events[-1], RunFinished) and events[-1].reason == "completed"
     losses = [e.meta_loss for e in events if isinstance(e, TrainingSnapshot)]
     assert sum(losses[-50:]) / 50 < 0.8 * sum(losses[:50]) / 50
@@ -64,7 +85,9 @@ def test_step_runs_exactly_one_iteration_and_stop_ends_the_run():
     controls.request_trace()
     deadline = threading.Event()
     for _ in range(100):
-        if sum(isinstance(e, TrainingSnapshot) for e in events) >= 2 and any(isinstance(e, AdaptationTrace) for e in events):
+        if sum(isinstance(e, TrainingSnapshot) for e in events) >= 2 and any(
+            isinstance(e, AdaptationTrace) for e in events
+        ):
             break
         deadline.wait(0.05)
     controls.stop()

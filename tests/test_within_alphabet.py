@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from engine.cli import main
-from engine.data.sources import make_sampler
 from engine.core.errors import ConfigError
+from engine.data.sources import make_sampler
 
 
 def _alphabets(task):
@@ -52,8 +52,25 @@ def test_more_ways_than_any_alphabet_has_is_refused():
 
 def test_eval_and_compare_name_the_kind_of_task(tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--dataset", "glyphs", "--iterations", "1", "--meta-batch", "1", "--val-every", "0",
-                 "--out", str(run), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "glyphs",
+                "--iterations",
+                "1",
+                "--meta-batch",
+                "1",
+                "--val-every",
+                "0",
+                "--out",
+                str(run),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["eval", str(run), "--tasks", "4", "--within-alphabet", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["tasks_from"] == "within-alphabet"
@@ -62,8 +79,16 @@ def test_eval_and_compare_name_the_kind_of_task(tmp_path, capsys):
 
 
 def test_real_omniglot_lake_evaluation_alphabets_all_serve_20_way(omniglot_dir):
-    sampler = make_sampler("omniglot", split="test", protocol="lake", ways=20, shots=1, queries=1,
-                           data_dir=omniglot_dir, within_alphabet=True)
+    sampler = make_sampler(
+        "omniglot",
+        split="test",
+        protocol="lake",
+        ways=20,
+        shots=1,
+        queries=1,
+        data_dir=omniglot_dir,
+        within_alphabet=True,
+    )
     assert len(sampler._alphabet_classes) == 20  # Lake's 20 evaluation alphabets each have >= 20 characters
     task = sampler.sample(np.random.default_rng(0))
     assert len(_alphabets(task)) == 1
@@ -93,8 +118,15 @@ def test_train_within_alphabet_is_a_setting_the_trainer_reads(tmp_path):
     from engine.core.config import default_config
     from engine.run.training import Trainer
 
-    config = default_config("glyphs", ways=5, iterations=1, val_every=0, checkpoint_every=0, device="cpu",
-                            train_within_alphabet=1.0)
+    config = default_config(
+        "glyphs",
+        ways=5,
+        iterations=1,
+        val_every=0,
+        checkpoint_every=0,
+        device="cpu",
+        train_within_alphabet=1.0,
+    )
     trainer = Trainer(config)
     assert trainer.train_sampler.within_alphabet
     for bad in (-0.1, 2, float("nan"), "half"):

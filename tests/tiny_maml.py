@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from engine.core.tasks import TaskBatch
 from engine.learners.maml.maml import Maml
 from engine.models.conv4 import Conv4
-from engine.core.tasks import TaskBatch
 
 
 def make_batch(tasks=2, ways=3, shots=1, queries=2, size=12, seed=0) -> TaskBatch:

@@ -18,8 +18,8 @@ import torch
 
 from engine.bench.args import check_seconds
 from engine.core.config import default_config
-from engine.runtime.cpu_threads import ThreadGovernor, usable_cores
 from engine.run.training import Trainer
+from engine.runtime.cpu_threads import ThreadGovernor, usable_cores
 
 SPIN = "import time\nwhile True:\n    pass\n"
 
@@ -36,8 +36,17 @@ def _rate(trainer: Trainer, seconds: float) -> tuple[float, int]:
 
 def bench_contention(seconds: float = 20.0, *, meta_batch: int = 32, queries: int = 15) -> dict:
     check_seconds(seconds)
-    config = default_config("glyphs", ways=5, shots=1, queries=queries, meta_batch=meta_batch, iterations=10**6,
-                            val_every=0, checkpoint_every=0, device="cpu")
+    config = default_config(
+        "glyphs",
+        ways=5,
+        shots=1,
+        queries=queries,
+        meta_batch=meta_batch,
+        iterations=10**6,
+        val_every=0,
+        checkpoint_every=0,
+        device="cpu",
+    )
     trainer = Trainer(config)
     default_threads = torch.get_num_threads()
     quiet, quiet_n = _rate(trainer, seconds)
@@ -53,15 +62,22 @@ def bench_contention(seconds: float = 20.0, *, meta_batch: int = 32, queries: in
         spinner.wait()
         torch.set_num_threads(default_threads)
     niced = _niced_neighbour(trainer, seconds, default_threads)
-    return {"task": f"MAML 2nd order, glyphs 5-way 1-shot {queries}-query, meta-batch {meta_batch}",
-            "cores": usable_cores(), "default_threads": default_threads,
-            "quiet_it_per_s": quiet, "loaded_default_it_per_s": loaded, "loaded_governed_it_per_s": governed,
-            "governed_threads": choice.threads, "governor_reason": choice.reason,
-            "iterations": {"quiet": quiet_n, "loaded_default": loaded_n, "loaded_governed": governed_n},
-            "ratio_default": loaded / quiet, "ratio_governed": governed / quiet,
-            **{f"nice19_{key}": value for key, value in niced.items()},
-            "nice19_ratio_one_thread": niced["one_thread_it_per_s"] / quiet,
-            "nice19_ratio_default": niced["default_it_per_s"] / quiet}
+    return {
+        "task": f"MAML 2nd order, glyphs 5-way 1-shot {queries}-query, meta-batch {meta_batch}",
+        "cores": usable_cores(),
+        "default_threads": default_threads,
+        "quiet_it_per_s": quiet,
+        "loaded_default_it_per_s": loaded,
+        "loaded_governed_it_per_s": governed,
+        "governed_threads": choice.threads,
+        "governor_reason": choice.reason,
+        "iterations": {"quiet": quiet_n, "loaded_default": loaded_n, "loaded_governed": governed_n},
+        "ratio_default": loaded / quiet,
+        "ratio_governed": governed / quiet,
+        **{f"nice19_{key}": value for key, value in niced.items()},
+        "nice19_ratio_one_thread": niced["one_thread_it_per_s"] / quiet,
+        "nice19_ratio_default": niced["default_it_per_s"] / quiet,
+    }
 
 
 def _niced_neighbour(trainer: Trainer, seconds: float, default_threads: int) -> dict:

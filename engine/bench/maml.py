@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import torch
 
-from engine.learners.maml.maml import Maml, meta_gradient_loop
 from engine.bench.args import check_repeats
-from engine.models import build_model
 from engine.core.tasks import TaskBatch
+from engine.learners.maml.maml import Maml, meta_gradient_loop
+from engine.models import build_model
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,12 @@ class MamlCase:
             xs, xq = torch.rand(b, k, 1, generator=g) * 10 - 5, torch.rand(b, q, 1, generator=g) * 10 - 5
             batch = TaskBatch(xs, torch.sin(xs), xq, torch.sin(xq))
         else:
-            batch = TaskBatch(torch.rand(b, n * k, 1, 28, 28, generator=g),
-                              torch.arange(n).repeat_interleave(k).expand(b, -1).contiguous(),
-                              torch.rand(b, n * q, 1, 28, 28, generator=g),
-                              torch.arange(n).repeat_interleave(q).expand(b, -1).contiguous())
+            batch = TaskBatch(
+                torch.rand(b, n * k, 1, 28, 28, generator=g),
+                torch.arange(n).repeat_interleave(k).expand(b, -1).contiguous(),
+                torch.rand(b, n * q, 1, 28, 28, generator=g),
+                torch.arange(n).repeat_interleave(q).expand(b, -1).contiguous(),
+            )
         return batch.to(device)
 
 
@@ -74,14 +76,18 @@ def bench_maml(case: MamlCase, *, first_order: bool, device: torch.device, repea
     check_repeats(repeats)
     torch.manual_seed(0)
     kind = "regression" if case.model == "mlp" else "classification"
-    maml = Maml(build_model(case.model, case.ways), kind, 0.4 if kind == "classification" else 0.01).to(device)
+    maml = Maml(build_model(case.model, case.ways), kind, 0.4 if kind == "classification" else 0.01).to(
+        device
+    )
     batch = case.batch(device)
 
     def step(vectorised: bool, workers: int):
         def run():
             maml.zero_grad(set_to_none=True)
-            maml.meta_step(batch, case.inner_steps, first_order=first_order, vectorised=vectorised,
-                           workers=workers)
+            maml.meta_step(
+                batch, case.inner_steps, first_order=first_order, vectorised=vectorised, workers=workers
+            )
+
         return run
 
     def reference():
@@ -96,9 +102,18 @@ def bench_maml(case: MamlCase, *, first_order: bool, device: torch.device, repea
     vectorised = maml.prefers_vectorised(batch, workers)
     chosen = "vmap" if vectorised else ("task-loop" if workers == 1 else f"task-loop, {workers} task threads")
     chosen_ms = vmap_ms if vectorised else shared_ms
-    return {"case": case.name, "order": "first" if first_order else "second", "device": str(device),
-            "torch_threads": torch.get_num_threads(), "task_threads": 1 if vectorised else workers,
-            "loop_task_threads": workers,
-            "vmap_ms": round(vmap_ms, 2), "task_loop_ms": round(loop_ms, 2),
-            "task_loop_shared_ms": round(shared_ms, 2), "reference_loop_ms": round(reference_ms, 2),
-            "chosen": chosen, "chosen_ms": round(chosen_ms, 2), "speedup": round(reference_ms / chosen_ms, 2)}
+    return {
+        "case": case.name,
+        "order": "first" if first_order else "second",
+        "device": str(device),
+        "torch_threads": torch.get_num_threads(),
+        "task_threads": 1 if vectorised else workers,
+        "loop_task_threads": workers,
+        "vmap_ms": round(vmap_ms, 2),
+        "task_loop_ms": round(loop_ms, 2),
+        "task_loop_shared_ms": round(shared_ms, 2),
+        "reference_loop_ms": round(reference_ms, 2),
+        "chosen": chosen,
+        "chosen_ms": round(chosen_ms, 2),
+        "speedup": round(reference_ms / chosen_ms, 2),
+    }

@@ -67,13 +67,24 @@ def measure(steps: int, mode: str, shots: int = 1) -> dict:
     maml.zero_grad(set_to_none=True)
     began = time.perf_counter()
     maml.meta_step(batch, steps, **kwargs)
-    return {"shots": shots, "steps": steps, "mode": mode, "peak_mib": peak, "ms": 1000 * (time.perf_counter() - began),
-            "tasks": TASKS}
+    return {
+        "shots": shots,
+        "steps": steps,
+        "mode": mode,
+        "peak_mib": peak,
+        "ms": 1000 * (time.perf_counter() - began),
+        "tasks": TASKS,
+    }
 
 
 def bench_memory(steps_list: list[int]) -> list[dict]:
     """Every (K, mode) in a fresh Python process."""
-    return [measure_in_fresh_process(steps, mode, shots) for shots in SHOTS for steps in steps_list for mode in MODES]
+    return [
+        measure_in_fresh_process(steps, mode, shots)
+        for shots in SHOTS
+        for steps in steps_list
+        for mode in MODES
+    ]
 
 
 def measure_in_fresh_process(steps: int, mode: str, shots: int = 1) -> dict:
@@ -83,8 +94,10 @@ def measure_in_fresh_process(steps: int, mode: str, shots: int = 1) -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"Memory of one MAML meta-step, Omniglot-shaped {WAYS}-way K-shot {QUERIES}-query tasks, conv4, "
-          f"per-task path, {TASKS} tasks, 1 thread")
+    print(
+        f"Memory of one MAML meta-step, Omniglot-shaped {WAYS}-way K-shot {QUERIES}-query tasks, conv4, "
+        f"per-task path, {TASKS} tasks, 1 thread"
+    )
     print(f"  {'shots':>5} {'K':>3}  {'mode':<18} {'peak resident':>14} {'time':>10}")
     for r in rows:
         peak = "n/a" if r["peak_mib"] is None else f"{r['peak_mib']:.0f} MiB"

@@ -37,7 +37,9 @@ def bench_sampling(sampler, batch: int = 1, seconds: float = 2.0, seed: int = 0)
 def main(argv: list[str] | None = None) -> int:
     from engine.data.sources import make_sampler
 
-    parser = argparse.ArgumentParser(prog="python -m engine.bench.sampling", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m engine.bench.sampling", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--data-dir", default=None, help="Omniglot folder or zip (default: $INNERLOOP_DATA)")
     args = parser.parse_args(argv)
@@ -47,8 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
 
     samplers = [("glyphs", lambda: make_sampler("glyphs", ways=5, shots=1, queries=15))]
-    samplers.append(("omniglot finn", lambda: make_sampler("omniglot", protocol="finn", ways=5, shots=1,
-                                                            queries=15, data_dir=args.data_dir)))
+    samplers.append(
+        (
+            "omniglot finn",
+            lambda: make_sampler(
+                "omniglot", protocol="finn", ways=5, shots=1, queries=15, data_dir=args.data_dir
+            ),
+        )
+    )
     import torch
 
     print(f"5-way 1-shot 15-query, train split, tasks/s (torch intra-op threads: {torch.get_num_threads()})")

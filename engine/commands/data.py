@@ -26,8 +26,14 @@ class _TqdmProgress:
         bar = self._bars.get(label)
         if bar is None:
             unit = "B" if label.endswith(".zip") else "img"
-            bar = self._bars[label] = tqdm(total=total or None, desc=label, unit=unit,
-                                           unit_scale=unit == "B", file=sys.stderr, leave=True)
+            bar = self._bars[label] = tqdm(
+                total=total or None,
+                desc=label,
+                unit=unit,
+                unit_scale=unit == "B",
+                file=sys.stderr,
+                leave=True,
+            )
         if total and bar.total != total:
             bar.total = total
         bar.update(done - bar.n)
@@ -42,14 +48,22 @@ class _TqdmProgress:
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "data", help="show where Omniglot is and what was found; --download fetches it",
+        "data",
+        help="show where Omniglot is and what was found; --download fetches it",
         description="Report where Omniglot is, what it holds (alphabets, characters, images per "
-                    "split), whether the decoded 28x28 cache exists, and what is wrong if anything.")
-    parser.add_argument("--data-dir", metavar="PATH",
-                        help="a folder with the Omniglot zips or their unpacked folders, or one zip "
-                             "(default: $INNERLOOP_DATA, else the user cache)")
-    parser.add_argument("--download", action="store_true",
-                        help="download the official zips into the user cache when missing, then decode them")
+        "split), whether the decoded 28x28 cache exists, and what is wrong if anything.",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="PATH",
+        help="a folder with the Omniglot zips or their unpacked folders, or one zip "
+        "(default: $INNERLOOP_DATA, else the user cache)",
+    )
+    parser.add_argument(
+        "--download",
+        action="store_true",
+        help="download the official zips into the user cache when missing, then decode them",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.set_defaults(run=run)
 
@@ -59,8 +73,10 @@ def _source_line(tag: str, entry: dict) -> str:
     if entry["characters"] is None:
         return f"  {tag:<11} {file:<30} unreadable: {entry['problem']}"
     status = "ok" if entry["ok"] else f"PROBLEM: {entry['problem']}"
-    return (f"  {tag:<11} {file:<30} {entry['alphabets']:>3} alphabets {entry['characters']:>5} characters "
-            f"{entry['images']:>6} images  {status}")
+    return (
+        f"  {tag:<11} {file:<30} {entry['alphabets']:>3} alphabets {entry['characters']:>5} characters "
+        f"{entry['images']:>6} images  {status}"
+    )
 
 
 def format_report(report: dict) -> str:

@@ -11,13 +11,23 @@ from engine.core.answering import ANSWERING_HELP, Answering
 
 
 def add_scoring_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--answering", default=Answering.PER_QUERY.value, choices=[m.value for m in Answering],
-                   help=ANSWERING_HELP)
-    p.add_argument("--include-seen", action="store_true",
-                   help="keep characters the learner trained or validated on in the pool (by default an "
-                        "evaluation on another protocol or split scores only characters it never saw)")
-    p.add_argument("--within-alphabet", action="store_true",
-                   help="every class of a task from one alphabet (Lake et al. 2015's 20-way one-shot tasks)")
+    p.add_argument(
+        "--answering",
+        default=Answering.PER_QUERY.value,
+        choices=[m.value for m in Answering],
+        help=ANSWERING_HELP,
+    )
+    p.add_argument(
+        "--include-seen",
+        action="store_true",
+        help="keep characters the learner trained or validated on in the pool (by default an "
+        "evaluation on another protocol or split scores only characters it never saw)",
+    )
+    p.add_argument(
+        "--within-alphabet",
+        action="store_true",
+        help="every class of a task from one alphabet (Lake et al. 2015's 20-way one-shot tasks)",
+    )
 
 
 @contextmanager

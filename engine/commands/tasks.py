@@ -16,37 +16,54 @@ from pathlib import Path
 import numpy as np
 
 from engine.core.catalog import DATASETS
-from engine.data.protocols import PROTOCOLS, SPLITS, get_protocol
 from engine.core.errors import ConfigError, UserError
+from engine.data.protocols import PROTOCOLS, SPLITS, get_protocol
 
 MAX_SCALE = 8
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "tasks", help="sample one task and draw it to a PNG",
+        "tasks",
+        help="sample one task and draw it to a PNG",
         description="Sample one few-shot task with a seed and draw it (support above, queries below) "
-                    "to a PNG; a sinusoid task is drawn as a plot.")
-    parser.add_argument("--dataset", choices=tuple(DATASETS), default="glyphs",
-                        help="omniglot (needs the data), glyphs (synthetic, offline) or sinusoid "
-                             "(default: %(default)s)")
-    parser.add_argument("--protocol", default="finn",
-                        help=f"Omniglot protocol: {', '.join(PROTOCOLS)} (default: %(default)s; "
-                             "ignored by glyphs and sinusoid)")
+        "to a PNG; a sinusoid task is drawn as a plot.",
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=tuple(DATASETS),
+        default="glyphs",
+        help="omniglot (needs the data), glyphs (synthetic, offline) or sinusoid (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--protocol",
+        default="finn",
+        help=f"Omniglot protocol: {', '.join(PROTOCOLS)} (default: %(default)s; "
+        "ignored by glyphs and sinusoid)",
+    )
     parser.add_argument("--split", choices=SPLITS, default="train", help="default: %(default)s")
-    parser.add_argument("--ways", "-N", type=int, default=5, help="classes per task, N (default: %(default)s)")
-    parser.add_argument("--shots", "-K", type=int, default=1,
-                        help="support examples per class, K (default: %(default)s)")
-    parser.add_argument("--queries", "-Q", type=int, default=15,
-                        help="query examples per class, Q (default: %(default)s)")
+    parser.add_argument(
+        "--ways", "-N", type=int, default=5, help="classes per task, N (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--shots", "-K", type=int, default=1, help="support examples per class, K (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--queries", "-Q", type=int, default=15, help="query examples per class, Q (default: %(default)s)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     parser.add_argument("--out", "-o", default="task.png", help="PNG file to write (default: %(default)s)")
-    parser.add_argument("--scale", type=int, default=3,
-                        help=f"pixels per image pixel, 1..{MAX_SCALE} (default: %(default)s)")
-    parser.add_argument("--data-dir", default=None,
-                        help="Omniglot folder or zip (default: $INNERLOOP_DATA, then the user cache)")
-    parser.add_argument("--download", action="store_true",
-                        help="download Omniglot into the user cache if it is not found")
+    parser.add_argument(
+        "--scale", type=int, default=3, help=f"pixels per image pixel, 1..{MAX_SCALE} (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="Omniglot folder or zip (default: $INNERLOOP_DATA, then the user cache)",
+    )
+    parser.add_argument(
+        "--download", action="store_true", help="download Omniglot into the user cache if it is not found"
+    )
     parser.set_defaults(run=run)
     return parser
 
@@ -73,9 +90,16 @@ def run(args: argparse.Namespace) -> int:
     from engine.data.task_render import render_task, save_png
 
     out = _check(args)
-    sampler = make_sampler(args.dataset, split=args.split, protocol=args.protocol, ways=args.ways,
-                           shots=args.shots, queries=args.queries, data_dir=args.data_dir,
-                           download=args.download)
+    sampler = make_sampler(
+        args.dataset,
+        split=args.split,
+        protocol=args.protocol,
+        ways=args.ways,
+        shots=args.shots,
+        queries=args.queries,
+        data_dir=args.data_dir,
+        download=args.download,
+    )
     task = sampler.sample(np.random.default_rng(args.seed))
     image = render_task(task, scale=args.scale)
     try:
@@ -83,8 +107,10 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     if task.is_classification:
-        what = (f"{task.dataset} {task.protocol}/{task.split}, {task.ways}-way {task.shots}-shot "
-                f"{task.queries}-query")
+        what = (
+            f"{task.dataset} {task.protocol}/{task.split}, {task.ways}-way {task.shots}-shot "
+            f"{task.queries}-query"
+        )
         if any(i.synthetic for i in task.support_info):
             what += " (SYNTHETIC glyphs, not Omniglot)"
     else:

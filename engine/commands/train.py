@@ -19,52 +19,70 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.commands.run_folder import NewRunFolder, flag, interrupted, resume_changes
 from engine.core.catalog import SETTINGS, SETTINGS_BY_NAME, settings_for
-from engine.learners.registry import ALIASES, LEARNERS
 from engine.core.config import default_config
-from engine.runtime.cpu_threads import THREADS_HELP, governor_for
-from engine.run.disk_errors import writing
 from engine.core.errors import ConfigError
+from engine.core.snapshots import (
+    AdaptationTrace,
+    RunFinished,
+    SequenceTrace,
+    StopReason,
+    TrainingSnapshot,
+    ValidationResult,
+)
+from engine.learners.registry import LEARNERS
 from engine.run.metric_thinning import MetricThinner
 from engine.run.paths import check_writable_dir
 from engine.run.run_lock import hold_run_folder
-from engine.run.run_log import METRICS_NAME, MetricsLog, remove_stale_temp_files, trim_to_iteration, write_atomically
-from engine.core.snapshots import (AdaptationTrace, RunFinished, SequenceTrace, StopReason, TrainingSnapshot,
-                              ValidationResult)
-from engine.run.stop_signals import Interrupted, StopSignals
+from engine.run.run_log import (
+    METRICS_NAME,
+    MetricsLog,
+    remove_stale_temp_files,
+    trim_to_iteration,
+    write_atomically,
+)
+from engine.run.stop_signals import StopSignals
+from engine.runtime.cpu_threads import THREADS_HELP, governor_for
 
 # engine.run.checkpoints and engine.run.distributed need torch: they are imported where a run needs them, so that
 # building the parser (``innerloop-cli --help``) does not wait for torch.
 if TYPE_CHECKING:
     from engine.run.distributed import World
 
-# Spelled differently on the command line than the config field (kept from earlier versions).
-_FLAG_NAMES = {"learn_inner_lr": "--meta-sgd"}
-
-
-def _flag(setting) -> str:
-    return _FLAG_NAMES.get(setting.name, setting.flag)
-
 
 def add_parser(subparsers) -> None:
     learners = ", ".join(a.label for a in LEARNERS.values())
-    p = subparsers.add_parser("train", help=f"meta-train a learner headless: {learners}",
-                              description="Meta-train a learner (second-order MAML by default). Unset options "
-                                          "take the published values for the dataset and learner.")
+    p = subparsers.add_parser(
+        "train",
+        help=f"meta-train a learner headless: {learners}",
+        description="Meta-train a learner (second-order MAML by default). Unset options "
+        "take the published values for the dataset and learner.",
+    )
     for setting in SETTINGS:
         users = "" if set(setting.algos) == set(LEARNERS) else f" [{', '.join(setting.algos)}]"
         if setting.type is bool:
-            p.add_argument(_flag(setting), dest=setting.name, action="store_true", default=None,
-                           help=setting.help + users)
+            p.add_argument(
+                flag(setting),
+                dest=setting.name,
+                action="store_true",
+                default=None,
+                help=setting.help + users,
+            )
         else:
-            p.add_argument(_flag(setting), dest=setting.name, type=setting.type, default=None,
-                           choices=setting.choices, help=setting.help + users)
+            p.add_argument(
+                flag(setting),
+                dest=setting.name,
+                type=setting.type,
+                default=None,
+                choices=setting.choices,
+                help=setting.help + users,
+            )
     p.add_argument("--out", help="run folder for config.json, metrics.jsonl and checkpoint.pt")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -79,10 +97,12 @@ def _config_from_args(args: argparse.Namespace):
     algo = given.get("algo", "maml")
     config = default_config(dataset, **({"algo": algo} if "algo" in given else {}))
     readers = {s.name for s in settings_for(config.algo)}
-    foreign = [_flag(SETTINGS_BY_NAME[name]) for name in given if name not in readers]
+    foreign = [flag(SETTINGS_BY_NAME[name]) for name in given if name not in readers]
     if foreign:
-        raise ConfigError(f"{', '.join(foreign)} {'is' if len(foreign) == 1 else 'are'} not read by "
-                          f"{LEARNERS[config.algo].label}; leave {'it' if len(foreign) == 1 else 'them'} out")
+        raise ConfigError(
+            f"{', '.join(foreign)} {'is' if len(foreign) == 1 else 'are'} not read by "
+            f"{LEARNERS[config.algo].label}; leave {'it' if len(foreign) == 1 else 'them'} out"
+        )
     if args.minutes is not None and args.iterations is None:
         given["iterations"] = None
     return default_config(dataset, **given)
@@ -116,117 +136,47 @@ def _run(args: argparse.Namespace, world: World | None) -> int:
             # itself between iterations: the others would wait for it at the next all-reduce).
             stops = stack.enter_context(StopSignals()) if main else None
             if args.resume:
-                run_dir = Path(args.resume)  # every rank reads the checkpoint (on several machines: a shared folder)
+                run_dir = Path(
+                    args.resume
+                )  # every rank reads the checkpoint (on several machines: a shared folder)
                 if not run_dir.is_dir():
-                    raise ConfigError(f"--resume takes the run folder (the --out of the first run), not {run_dir}")
+                    raise ConfigError(
+                        f"--resume takes the run folder (the --out of the first run), not {run_dir}"
+                    )
                 if main:
                     stack.enter_context(hold_run_folder(run_dir))
                     remove_stale_temp_files(run_dir)
-                changes, live = _resume_changes(args, run_dir / CHECKPOINT_NAME)
-                trainer = Trainer.resume(run_dir / CHECKPOINT_NAME, run_dir=run_dir, governor=governor, **changes)
+                changes, live = resume_changes(args, run_dir / CHECKPOINT_NAME)
+                trainer = Trainer.resume(
+                    run_dir / CHECKPOINT_NAME, run_dir=run_dir, governor=governor, **changes
+                )
                 trainer.set_learning_rates(**live)
                 if main:
                     trim = trim_to_iteration(run_dir / METRICS_NAME, trainer.iteration)
                     if trim.dropped:
-                        print(f"resuming at iteration {trainer.iteration}: {trim.describe()}", file=sys.stderr)
+                        print(
+                            f"resuming at iteration {trainer.iteration}: {trim.describe()}", file=sys.stderr
+                        )
             else:
                 if not args.out:
                     raise ConfigError("give --out RUN_DIR (or --resume RUN_DIR)")
                 run_dir = Path(args.out)
                 if main:
                     check_writable_dir(run_dir, "--out")
-                    stack.enter_context(_NewRunFolder(run_dir))
+                    stack.enter_context(NewRunFolder(run_dir))
                 config = _config_from_args(args)
                 trainer = Trainer(config, run_dir=run_dir, governor=governor)
                 if main:
-                    write_atomically(run_dir / "config.json", (json.dumps(config.to_dict(), indent=2) + "\n").encode())
+                    write_atomically(
+                        run_dir / "config.json", (json.dumps(config.to_dict(), indent=2) + "\n").encode()
+                    )
             if not main:
                 return _follow(trainer)
             return _train(trainer, run_dir, quiet=args.quiet, stops=stops)
     except KeyboardInterrupt as exc:
         if not main:
             raise
-        return _interrupted(exc, run_dir, trainer)
-
-
-class _NewRunFolder:
-    """The ``--out`` folder of a new run: made when missing and locked; when the run ends before its
-    first checkpoint, what it wrote there is removed (and the folders it made), as nothing in it
-    could be continued and it would refuse the next ``--out``."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.made, self.claimed = folder, [], False
-        missing, path = [], folder
-        while not path.exists() and path != path.parent:
-            missing.append(path)
-            path = path.parent
-        try:
-            for path in reversed(missing):
-                try:
-                    with writing(path):
-                        path.mkdir()
-                except FileExistsError:
-                    continue  # made meanwhile by someone else: not ours to remove
-                self.made.append(path)
-            self.lock = hold_run_folder(folder)
-        except BaseException:
-            self._remove_made()
-            raise
-
-    def __enter__(self) -> "_NewRunFolder":
-        try:
-            _refuse_used_folder(self.folder)  # under the lock: no other run can start here meanwhile
-        except BaseException:
-            self._close(failed=True)
-            raise
-        self.claimed = True
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self._close(failed=exc_type is not None)
-
-    def _close(self, *, failed: bool) -> None:
-        from engine.run.checkpoints import CHECKPOINT_NAME
-
-        try:
-            if failed and self.claimed and not (self.folder / CHECKPOINT_NAME).exists():
-                for name in ("config.json", METRICS_NAME):
-                    (self.folder / name).unlink(missing_ok=True)
-        finally:
-            self.lock.release()
-            if failed:
-                self._remove_made()
-
-    def _remove_made(self) -> None:
-        for path in reversed(self.made):
-            try:
-                path.rmdir()  # only when empty
-            except OSError:
-                return
-
-
-def _interrupted(exc: KeyboardInterrupt, run_dir: Path, trainer) -> int:
-    """One line for a run stopped at once (a second signal, or one before training began)."""
-    signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
-    name = signal.Signals(signum).name
-    when = f"during iteration {trainer.iteration + 1}" if trainer is not None else "while starting"
-    saved = _saved_iteration(run_dir)
-    if saved is None:
-        print(f"innerloop-cli: stopped by {name} {when}, before the run's first checkpoint; nothing was kept",
-              file=sys.stderr)
-    else:
-        print(f"innerloop-cli: stopped by {name} {when}; {run_dir} keeps its checkpoint of iteration {saved}: "
-              f"continue with --resume {run_dir}", file=sys.stderr)
-    return 128 + signum
-
-
-def _saved_iteration(run_dir: Path) -> int | None:
-    from engine.run.checkpoints import CHECKPOINT_NAME, load_checkpoint
-
-    try:
-        return int(load_checkpoint(run_dir / CHECKPOINT_NAME).get("iteration", 0))
-    except Exception:
-        return None
+        return interrupted(exc, run_dir, trainer)
 
 
 def _follow(trainer) -> int:
@@ -237,80 +187,48 @@ def _follow(trainer) -> int:
     return 0
 
 
-def _refuse_used_folder(run_dir: Path) -> None:
-    from engine.run.checkpoints import CHECKPOINT_NAME
-
-    if (run_dir / CHECKPOINT_NAME).exists():
-        raise ConfigError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --out")
-    leftovers = [name for name in (METRICS_NAME, "config.json") if (run_dir / name).exists()]
-    if leftovers:
-        raise ConfigError(f"{run_dir} holds {' and '.join(leftovers)} of an earlier run but no checkpoint to "
-                          "continue from; pick another --out (or delete that folder)")
-    remove_stale_temp_files(run_dir)
-
-
-# What a resumed run may change: its length, the live learning rates, how often it reports and
-# saves, where the data is and which device runs it. Everything else defines the run itself.
-_RESUMABLE = {"iterations", "minutes", "val_every", "val_tasks", "checkpoint_every", "data_dir", "device"}
-
-
-def _resume_changes(args: argparse.Namespace, checkpoint: Path) -> tuple[dict, dict]:
-    """The settings given with ``--resume``, split into config changes and live learning rates;
-    a setting the run cannot change (dataset, ways, ...) is refused when it differs from the run's."""
-    from engine.run.checkpoints import checkpoint_config, load_checkpoint
-
-    data = load_checkpoint(checkpoint)
-    stored = checkpoint_config(data)
-    live_names = {s.name for s in settings_for(stored.algo) if s.live}
-    given = {s.name: getattr(args, s.name) for s in SETTINGS if getattr(args, s.name) is not None}
-    if given.get("algo") in ALIASES:
-        algo, implied = ALIASES[given["algo"]]
-        given = {**implied, **given, "algo": algo}
-    fixed = [name for name, value in given.items()
-             if name not in _RESUMABLE | live_names and value != getattr(stored, name)]
-    if fixed:
-        setting = SETTINGS_BY_NAME[fixed[0]]
-        raise ConfigError(f"{_flag(setting)} cannot change when resuming (this run has "
-                          f"{getattr(stored, fixed[0])!r}); start a new run with --out to change it")
-    iteration = int(data.get("iteration", 0))
-    if args.iterations is not None and args.iterations <= iteration:
-        raise ConfigError(f"this run is already at iteration {iteration}; --iterations is the total, so "
-                          f"{args.iterations} would stop at once: give more than {iteration}")
-    changes = {name: given[name] for name in _RESUMABLE if name in given}
-    if args.minutes is not None and args.iterations is None:
-        changes["iterations"] = None  # --minutes alone: run for that long
-    live = {name: given[name] for name in live_names if name in given}
-    stored.with_changes(**changes, **live)  # the same checks as for a new run's settings
-    return changes, live
-
-
 def _train(trainer, run_dir: Path, *, quiet: bool, stops: StopSignals | None = None) -> int:
     from tqdm import tqdm
 
     c = trainer.config
     total = c.iterations
-    bar = tqdm(total=total, initial=trainer.iteration, disable=quiet, file=sys.stderr, unit="it",
-               dynamic_ncols=True, desc=f"{c.algo} {c.dataset}")
-    threads = f"; {trainer.governor.choice.describe()}" if trainer.governor and trainer.governor.choice else ""
+    bar = tqdm(
+        total=total,
+        initial=trainer.iteration,
+        disable=quiet,
+        file=sys.stderr,
+        unit="it",
+        dynamic_ncols=True,
+        desc=f"{c.algo} {c.dataset}",
+    )
+    threads = (
+        f"; {trainer.governor.choice.describe()}" if trainer.governor and trainer.governor.choice else ""
+    )
     plan = getattr(trainer.learner, "step_plan", None)
     if plan is not None:
         threads += f"; {plan(trainer.display_task)}"
     world = getattr(trainer, "world", None)
     ranks = f" x {world.size} processes" if world is not None else ""
-    print(f"training {c.label()} on {trainer.device}{ranks}; protocol {c.protocol}; run folder {run_dir}{threads}",
-          file=sys.stderr)
+    print(
+        f"training {c.label()} on {trainer.device}{ranks}; protocol {c.protocol}; run folder {run_dir}{threads}",
+        file=sys.stderr,
+    )
     trainer.validate_at_end = True  # a run ends with its last iteration validated (when it validates at all)
     last_val, last_iteration = "", None
     thinner = MetricThinner()  # a fast run logs a few rows per second, not one per iteration
     with MetricsLog(run_dir / METRICS_NAME) as log:
         if stops is not None:
-            stops.cooperative = True  # a first signal now stops the run after this iteration, with a checkpoint
+            stops.cooperative = (
+                True  # a first signal now stops the run after this iteration, with a checkpoint
+            )
         try:
             for event in trainer.run():
                 if stops is not None and stops.received and not trainer.controls.stopped:
                     trainer.controls.stop()
                 if isinstance(event, TrainingSnapshot):
-                    if event.iteration == last_iteration:  # the last iteration again, validated as the run ends
+                    if (
+                        event.iteration == last_iteration
+                    ):  # the last iteration again, validated as the run ends
                         for row in thinner.revise(event.to_json()):
                             log.append(row)
                         bar.close()
@@ -320,28 +238,41 @@ def _train(trainer, run_dir: Path, *, quiet: bool, stops: StopSignals | None = N
                     if event.iteration % c.log_every == 0 or event.validation is not None:
                         # the run saves its checkpoint right after this snapshot (not the last iteration's,
                         # which the run's end may still revise): its row must be on disk first
-                        durable = (bool(c.checkpoint_every) and event.iteration % c.checkpoint_every == 0
-                                   and event.iteration != c.iterations)
+                        durable = (
+                            bool(c.checkpoint_every)
+                            and event.iteration % c.checkpoint_every == 0
+                            and event.iteration != c.iterations
+                        )
                         for row in thinner.offer(event.to_json(), durable=durable):
                             log.append(row)
                     if event.validation is not None:
                         v = event.validation
-                        last_val = (f"val {v.accuracy * 100:.1f}±{v.accuracy_ci95 * 100:.1f}%"
-                                    if v.accuracy is not None else f"val mse {v.loss:.3f}±{v.loss_ci95:.3f}")
+                        last_val = (
+                            f"val {v.accuracy * 100:.1f}±{v.accuracy_ci95 * 100:.1f}%"
+                            if v.accuracy is not None
+                            else f"val mse {v.loss:.3f}±{v.loss_ci95:.3f}"
+                        )
                         if quiet:
                             print(f"iteration {event.iteration}: {last_val} ({c.protocol})", file=sys.stderr)
-                    post = (f"acc {event.post_accuracy * 100:.0f}%" if event.post_accuracy is not None else "")
-                    bar.set_postfix_str(f"loss {event.meta_loss:.3f} {post} {last_val}".strip(), refresh=False)
+                    post = f"acc {event.post_accuracy * 100:.0f}%" if event.post_accuracy is not None else ""
+                    bar.set_postfix_str(
+                        f"loss {event.meta_loss:.3f} {post} {last_val}".strip(), refresh=False
+                    )
                     bar.update(1)
                 elif isinstance(event, RunFinished):
                     if stops is not None:
-                        stops.ended = True  # one line says how the run ended; a later signal (torchrun's) adds none
+                        stops.ended = (
+                            True  # one line says how the run ended; a later signal (torchrun's) adds none
+                        )
                     for row in thinner.finish(diverged=event.reason is StopReason.DIVERGED):
                         log.append(row)
                     bar.close()
                     if event.reason is StopReason.STOPPED and stops is not None and stops.received:
-                        print(f"stopped by {stops.name} at iteration {event.iteration}; checkpoint: "
-                              f"{event.checkpoint} (continue with --resume {run_dir})", file=sys.stderr)
+                        print(
+                            f"stopped by {stops.name} at iteration {event.iteration}; checkpoint: "
+                            f"{event.checkpoint} (continue with --resume {run_dir})",
+                            file=sys.stderr,
+                        )
                         return 128 + stops.received
                     print(f"{event.message}; checkpoint: {event.checkpoint}", file=sys.stderr)
                     return 1 if event.reason is StopReason.DIVERGED else 0
@@ -356,6 +287,9 @@ def _train(trainer, run_dir: Path, *, quiet: bool, stops: StopSignals | None = N
 
 def validation_line(v: ValidationResult) -> str:
     """E.g. "validation at iteration 300: accuracy 91.3 ± 1.9% (100 tasks)" (the sinusoid: its mse)."""
-    score = (f"accuracy {v.accuracy * 100:.1f} ± {v.accuracy_ci95 * 100:.1f}%" if v.accuracy is not None
-             else f"mse {v.loss:.4f} ± {v.loss_ci95:.4f}")
+    score = (
+        f"accuracy {v.accuracy * 100:.1f} ± {v.accuracy_ci95 * 100:.1f}%"
+        if v.accuracy is not None
+        else f"mse {v.loss:.4f} ± {v.loss_ci95:.4f}"
+    )
     return f"validation at iteration {v.iteration}: {score} ({v.tasks} tasks)"

@@ -24,13 +24,16 @@ class Answering(str, Enum):
         try:
             return cls(value)
         except ValueError:
-            raise ConfigError(f"unknown answering mode {value!r}; choose one of "
-                              f"{', '.join(m.value for m in cls)}") from None
+            raise ConfigError(
+                f"unknown answering mode {value!r}; choose one of {', '.join(m.value for m in cls)}"
+            ) from None
 
 
-ANSWERING_HELP = ("per-query (default): each query is answered as if it were the only one; transductive: "
-                  "the queries of a task are answered together (query-set batch statistics, queries read "
-                  "in sequence), as the MAML paper evaluates")
+ANSWERING_HELP = (
+    "per-query (default): each query is answered as if it were the only one; transductive: "
+    "the queries of a task are answered together (query-set batch statistics, queries read "
+    "in sequence), as the MAML paper evaluates"
+)
 
 
 def transduction_of(learner) -> str:

@@ -100,7 +100,7 @@ def write_all(fd: int, data) -> None:
     """``os.write`` until every byte of ``data`` is written (it may write fewer at a time)."""
     view = memoryview(data).cast("B")
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _mode_for(target: Path) -> int:

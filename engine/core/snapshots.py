@@ -7,8 +7,8 @@ compared in a test without touching autograd.
 from __future__ import annotations
 
 import math
-from enum import Enum
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 
 import numpy as np
 

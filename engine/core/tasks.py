@@ -68,7 +68,10 @@ class TaskBatch:
     class_ids: torch.Tensor | None = None
 
     def to(self, device: torch.device | str) -> "TaskBatch":
-        moved = (t.to(device, non_blocking=True) for t in (self.x_support, self.y_support, self.x_query, self.y_query))
+        moved = (
+            t.to(device, non_blocking=True)
+            for t in (self.x_support, self.y_support, self.x_query, self.y_query)
+        )
         ids = None if self.class_ids is None else self.class_ids.to(device, non_blocking=True)
         return TaskBatch(*moved, ids)
 

@@ -32,7 +32,9 @@ class ClassPool:
 
     def __post_init__(self) -> None:
         if self.images.ndim != 4 or self.images.dtype != np.uint8:
-            raise ValueError(f"images must be uint8 [C, D, H, W], got {self.images.dtype} {self.images.shape}")
+            raise ValueError(
+                f"images must be uint8 [C, D, H, W], got {self.images.dtype} {self.images.shape}"
+            )
         if len(self.class_chars) != len(self.class_rotation):
             raise ValueError("class_chars and class_rotation differ in length")
         # Every quarter turn precomputed once, so sampling a rotated class is one gather; pools
@@ -62,9 +64,14 @@ class ClassPool:
             return self
         keep = self.class_chars < count
         return ClassPool(
-            images=self.images[:count], alphabets=self.alphabets[:count], characters=self.characters[:count],
-            class_chars=self.class_chars[keep], class_rotation=self.class_rotation[keep],
-            synthetic=self.synthetic, drawers=None if self.drawers is None else self.drawers[:count])
+            images=self.images[:count],
+            alphabets=self.alphabets[:count],
+            characters=self.characters[:count],
+            class_chars=self.class_chars[keep],
+            class_rotation=self.class_rotation[keep],
+            synthetic=self.synthetic,
+            drawers=None if self.drawers is None else self.drawers[:count],
+        )
 
     def identities(self) -> list[tuple[str, str]]:
         """(alphabet, character) of each base character: the same across protocols and splits."""
@@ -79,11 +86,14 @@ class ClassPool:
         new_index = np.cumsum(keep) - 1
         kept_classes = keep[self.class_chars]
         return ClassPool(
-            images=self.images[keep], alphabets=tuple(a for a, k in zip(self.alphabets, keep) if k),
+            images=self.images[keep],
+            alphabets=tuple(a for a, k in zip(self.alphabets, keep) if k),
             characters=tuple(c for c, k in zip(self.characters, keep) if k),
             class_chars=new_index[self.class_chars[kept_classes]],
-            class_rotation=self.class_rotation[kept_classes], synthetic=self.synthetic,
-            drawers=None if self.drawers is None else self.drawers[keep])
+            class_rotation=self.class_rotation[kept_classes],
+            synthetic=self.synthetic,
+            drawers=None if self.drawers is None else self.drawers[keep],
+        )
 
     @property
     def num_labels(self) -> int:

@@ -69,15 +69,17 @@ def alphabet_style(rng: np.random.Generator) -> AlphabetStyle:
     """A drawing style: round or angular, upright or slanted, thin or bold."""
     roundness = rng.uniform(0.15, 0.85)
     angular = 1.0 - roundness
-    weights = np.array([
-        1.2 * angular,  # line
-        1.0 * angular,  # corner
-        1.1 * roundness,  # arc
-        0.45 * roundness,  # loop
-        0.7,  # hook
-        0.5 * roundness,  # wave
-        0.25,  # dot
-    ])
+    weights = np.array(
+        [
+            1.2 * angular,  # line
+            1.0 * angular,  # corner
+            1.1 * roundness,  # arc
+            0.45 * roundness,  # loop
+            0.7,  # hook
+            0.5 * roundness,  # wave
+            0.25,  # dot
+        ]
+    )
     return AlphabetStyle(
         pen=float(rng.uniform(4.5, 6.5)),
         slant=float(rng.uniform(-0.18, 0.18)),
@@ -97,6 +99,7 @@ def _arc_points(center: np.ndarray, radius: np.ndarray, start: float, sweep: flo
 
 def _stroke(kind: str, rng: np.random.Generator, anchor: np.ndarray | None) -> Stroke:
     """One stroke of the given kind, starting at ``anchor`` when given."""
+
     def start() -> np.ndarray:
         return anchor.copy() if anchor is not None else rng.uniform(0.1, 0.9, size=2)
 
@@ -119,8 +122,11 @@ def _stroke(kind: str, rng: np.random.Generator, anchor: np.ndarray | None) -> S
     if kind in ("arc", "loop"):
         radius = rng.uniform(0.16, 0.34) * np.array([1.0, rng.uniform(0.7, 1.3)])
         begin = rng.uniform(0, 2 * math.pi)
-        sweep = (rng.uniform(1.9 * math.pi, 2.0 * math.pi) if kind == "loop"
-                 else rng.uniform(0.6 * math.pi, 1.5 * math.pi)) * rng.choice([-1.0, 1.0])
+        sweep = (
+            rng.uniform(1.9 * math.pi, 2.0 * math.pi)
+            if kind == "loop"
+            else rng.uniform(0.6 * math.pi, 1.5 * math.pi)
+        ) * rng.choice([-1.0, 1.0])
         if anchor is not None:  # put the centre so that the arc starts at the anchor
             center = anchor - radius * np.array([math.cos(begin), math.sin(begin)])
         else:
@@ -174,8 +180,9 @@ def glyph_program(rng: np.random.Generator, style: AlphabetStyle) -> GlyphProgra
 
 def _fit(strokes: list[Stroke]) -> tuple[Stroke, ...]:
     """Scale and centre the strokes so the glyph fills the unit box, as a person fills the cell."""
-    dense = np.concatenate([
-        _catmull_rom_matrix(len(s.points)) @ s.points if s.smooth else s.points for s in strokes])
+    dense = np.concatenate(
+        [_catmull_rom_matrix(len(s.points)) @ s.points if s.smooth else s.points for s in strokes]
+    )
     lo, hi = dense.min(axis=0), dense.max(axis=0)
     extent = float(max(hi[0] - lo[0], hi[1] - lo[1], 1e-6))
     factor = min(1.0 / extent, 2.0)
@@ -190,12 +197,14 @@ def _catmull_rom_matrix(m: int) -> np.ndarray:
     for seg in range(m - 1):
         idx = [max(seg - 1, 0), seg, seg + 1, min(seg + 2, m - 1)]
         for t in np.linspace(0.0, 1.0, SAMPLES_PER_SEGMENT, endpoint=False):
-            basis = 0.5 * np.array([
-                -t ** 3 + 2 * t ** 2 - t,
-                3 * t ** 3 - 5 * t ** 2 + 2,
-                -3 * t ** 3 + 4 * t ** 2 + t,
-                t ** 3 - t ** 2,
-            ])
+            basis = 0.5 * np.array(
+                [
+                    -(t**3) + 2 * t**2 - t,
+                    3 * t**3 - 5 * t**2 + 2,
+                    -3 * t**3 + 4 * t**2 + t,
+                    t**3 - t**2,
+                ]
+            )
             row = np.zeros(m)
             np.add.at(row, idx, basis)
             rows.append(row)
@@ -215,8 +224,10 @@ def _keep_inside(paths: list[tuple[Stroke, np.ndarray]], pen: np.ndarray) -> lis
     factor = np.minimum(1.0, ((room_hi - room_lo) / 2.0 / np.maximum(half, 1e-6)).min(axis=1))
     half = half * factor[:, None]
     new_center = np.clip(center, room_lo + half, room_hi - half)
-    return [(stroke, (pts - center[:, None]) * factor[:, None, None] + new_center[:, None])
-            for stroke, pts in paths]
+    return [
+        (stroke, (pts - center[:, None]) * factor[:, None, None] + new_center[:, None])
+        for stroke, pts in paths
+    ]
 
 
 def render_drawings(program: GlyphProgram, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -247,8 +258,11 @@ def render_drawings(program: GlyphProgram, count: int, rng: np.random.Generator)
     for stroke in program.strokes:
         m = len(stroke.points)
         # Each control point moves a little; each stroke as a whole moves a little too.
-        pts = (stroke.points[None] + rng.normal(0.0, POINT_JITTER, size=(count, m, 2))
-               + rng.normal(0.0, STROKE_JITTER, size=(count, 1, 2)))
+        pts = (
+            stroke.points[None]
+            + rng.normal(0.0, POINT_JITTER, size=(count, m, 2))
+            + rng.normal(0.0, STROKE_JITTER, size=(count, 1, 2))
+        )
         if stroke.smooth:
             pts = np.einsum("sm,cmd->csd", _catmull_rom_matrix(m), pts)
         pts = np.einsum("cij,csj->csi", a, pts - 0.5) + 0.5 + shift[:, None, :]
@@ -271,7 +285,7 @@ def render_drawings(program: GlyphProgram, count: int, rng: np.random.Generator)
             draw.line(xy.ravel().tolist(), fill=255, width=int(round(width)))
             # Round pen ends, and round corners where straight segments meet (smooth strokes
             # turn a little at each of their many samples, which the pen width hides).
-            for x, y in (xy if not stroke.smooth else xy[[0, -1]]):
+            for x, y in xy if not stroke.smooth else xy[[0, -1]]:
                 draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
     small = strip.resize((SIZE, OUT_STRIDE * count), Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
     tiles = np.asarray(small).reshape(count, OUT_STRIDE, SIZE)

@@ -16,9 +16,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from engine.core.errors import ConfigError
 from engine.data.class_pool import ClassPool, base_classes
 from engine.data.glyph_strokes import alphabet_style, glyph_program, render_drawings
-from engine.core.errors import ConfigError
 
 GLYPH_SEED = 20171103  # fixed: changing it changes every glyph
 SPLIT_SIZES = {"train": 400, "val": 100, "test": 200}
@@ -59,8 +59,9 @@ def generate_glyphs(split: str) -> tuple[np.ndarray, tuple[str, ...], tuple[str,
         if a not in styles:
             styles[a] = alphabet_style(np.random.default_rng([GLYPH_SEED, _STYLE_STREAM, a]))
         program = glyph_program(np.random.default_rng([GLYPH_SEED, _PROGRAM_STREAM, g]), styles[a])
-        images[row] = render_drawings(program, DRAWINGS_PER_CLASS,
-                                      np.random.default_rng([GLYPH_SEED, _DRAWING_STREAM, g]))
+        images[row] = render_drawings(
+            program, DRAWINGS_PER_CLASS, np.random.default_rng([GLYPH_SEED, _DRAWING_STREAM, g])
+        )
     alphabets = tuple(alphabet_name(g // CHARS_PER_ALPHABET) for g in indices)
     characters = tuple(character_name(g) for g in indices)
     return images, alphabets, characters
@@ -85,5 +86,11 @@ def _glyph_pool(split: str) -> ClassPool:
     images, alphabets, characters = generate_glyphs(split)
     images.setflags(write=False)
     class_chars, class_rotation = base_classes(len(characters), "none")
-    return ClassPool(images=images, alphabets=alphabets, characters=characters,
-                     class_chars=class_chars, class_rotation=class_rotation, synthetic=True)
+    return ClassPool(
+        images=images,
+        alphabets=alphabets,
+        characters=characters,
+        class_chars=class_chars,
+        class_rotation=class_rotation,
+        synthetic=True,
+    )

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.core.config import TrainConfig
-from engine.data.class_pool import ClassPool
 from engine.core.errors import ConfigError, MissingSplitError
+from engine.data.class_pool import ClassPool
 
 
 @dataclass(frozen=True)
@@ -31,17 +31,25 @@ class HeldOut:
         return self.total - self.excluded
 
     def to_json(self) -> dict:
-        return {"pool_characters": self.total, "held_out_characters": self.kept - self.seen_included,
-                "excluded_seen_characters": self.excluded, "seen_characters_included": self.seen_included}
+        return {
+            "pool_characters": self.total,
+            "held_out_characters": self.kept - self.seen_included,
+            "excluded_seen_characters": self.excluded,
+            "seen_characters_included": self.seen_included,
+        }
 
     def sentence(self) -> str:
         if self.seen_included:
-            return (f"{self.kept} characters, {self.seen_included} of them seen in training or validation "
-                    "(--include-seen: not a held-out figure)")
+            return (
+                f"{self.kept} characters, {self.seen_included} of them seen in training or validation "
+                "(--include-seen: not a held-out figure)"
+            )
         if not self.excluded:
             return f"{self.kept} characters, none seen in training"
-        return (f"{self.kept} held-out characters ({self.excluded} of the pool's {self.total} left out: "
-                "the learner trained or validated on them)")
+        return (
+            f"{self.kept} held-out characters ({self.excluded} of the pool's {self.total} left out: "
+            "the learner trained or validated on them)"
+        )
 
 
 def seen_characters(config: TrainConfig, pool_of) -> frozenset[tuple[str, str]]:
@@ -61,8 +69,15 @@ def seen_characters(config: TrainConfig, pool_of) -> frozenset[tuple[str, str]]:
     return frozenset(seen)
 
 
-def held_out_pool(configs: Sequence[TrainConfig], pool: ClassPool, pool_of, *, ways: int, where: str,
-                  include_seen: bool = False) -> HeldOut:
+def held_out_pool(
+    configs: Sequence[TrainConfig],
+    pool: ClassPool,
+    pool_of,
+    *,
+    ways: int,
+    where: str,
+    include_seen: bool = False,
+) -> HeldOut:
     """What of ``pool`` (described by ``where``, e.g. "the lake test split") none of the runs saw;
     a ``ConfigError`` when fewer than ``ways`` characters are left."""
     identities = frozenset(pool.identities())
@@ -77,5 +92,6 @@ def held_out_pool(configs: Sequence[TrainConfig], pool: ClassPool, pool_of, *, w
             f"the {learners} trained or validated on {held.excluded} of the {held.total} characters of {where} "
             f"({protocols} protocol); {held.kept} are left, fewer than a {ways}-way task needs. Score on "
             "characters never seen (another split or protocol), or pass --include-seen to measure recall "
-            "of training characters")
+            "of training characters"
+        )
     return held

@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageChops
 
-from engine.data.omniglot_arrays import IMAGE_SIZE
 from engine.core.errors import DataError
+from engine.data.omniglot_arrays import IMAGE_SIZE
 
 ImageLike = "str | Path | Image.Image | np.ndarray"
 
@@ -62,8 +62,10 @@ def _claimed_size(fp) -> tuple[int, int] | None:
 def _too_large(name: str, size: tuple[int, int] | None) -> DataError:
     limit = Image.MAX_IMAGE_PIXELS or 0
     dims = f"{size[0]}×{size[1]} pixels" if size else "too many pixels"
-    return DataError(f"{name} is too large to read safely ({dims}, the limit is {limit / 1e6:.0f} million, "
-                     f"so it may be a decompression bomb); give a smaller image")
+    return DataError(
+        f"{name} is too large to read safely ({dims}, the limit is {limit / 1e6:.0f} million, "
+        f"so it may be a decompression bomb); give a smaller image"
+    )
 
 
 def check_dimensions(name: str, size: tuple[int, int]) -> None:
@@ -72,12 +74,15 @@ def check_dimensions(name: str, size: tuple[int, int]) -> None:
     if width <= 0 or height <= 0:
         raise DataError(f"{name} is empty ({width}×{height} pixels); give a drawing")
     if max(width, height) > MAX_ASPECT * min(width, height):
-        raise DataError(f"{name} is {width}×{height} pixels, too long and thin to be a drawing (the longer side "
-                        f"may be at most {MAX_ASPECT} times the shorter); crop it closer to the drawing")
+        raise DataError(
+            f"{name} is {width}×{height} pixels, too long and thin to be a drawing (the longer side "
+            f"may be at most {MAX_ASPECT} times the shorter); crop it closer to the drawing"
+        )
 
 
-def open_image(source: str | Path | bytes, name: str | None = None,
-               formats: tuple[str, ...] | None = None) -> Image.Image:
+def open_image(
+    source: str | Path | bytes, name: str | None = None, formats: tuple[str, ...] | None = None
+) -> Image.Image:
     """A decoded PIL image from a file or bytes; DataError (naming ``name``) for a decompression bomb
     or an image ``check_dimensions`` refuses, before its pixels are decoded.
 
@@ -129,7 +134,9 @@ def gray_levels(values: np.ndarray, *, sixteen_bit: bool = False, unit: bool = F
         return values
     if values.dtype.kind not in "biuf":
         raise DataError(f"an image must hold numbers, not {values.dtype}")
-    values = values.astype(np.float32 if values.dtype.kind in "bf" and values.dtype.itemsize <= 4 else np.float64)
+    values = values.astype(
+        np.float32 if values.dtype.kind in "bf" and values.dtype.itemsize <= 4 else np.float64
+    )
     _finite(values)
     if values.size == 0:
         return values.astype(np.uint8)
@@ -153,7 +160,9 @@ _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 def _lab_transform():
     from PIL import ImageCms
 
-    return ImageCms.buildTransform(ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB")
+    return ImageCms.buildTransform(
+        ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"
+    )
 
 
 def _lab_to_rgb(image: Image.Image) -> Image.Image:
@@ -179,8 +188,9 @@ def eight_bit(image: Image.Image) -> Image.Image:
     if image.mode not in _SIXTEEN_BIT_MODES + ("I", "F"):
         return image
     values = np.asarray(image)
-    gray = Image.fromarray(gray_levels(values, sixteen_bit=image.mode in _SIXTEEN_BIT_MODES,
-                                       unit=image.mode == "F"), mode="L")
+    gray = Image.fromarray(
+        gray_levels(values, sixteen_bit=image.mode in _SIXTEEN_BIT_MODES, unit=image.mode == "F"), mode="L"
+    )
     transparent = image.info.get("transparency")
     if isinstance(transparent, (int, float)) and not isinstance(transparent, bool):
         alpha = Image.fromarray(np.where(values == transparent, 0, 255).astype(np.uint8), mode="L")

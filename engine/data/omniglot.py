@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.core.errors import DataError
 from engine.data import omniglot_download
 from engine.data.omniglot_archive import SplitIndex, decode_members, index_split, init_decode_worker, open_zip
 from engine.data.omniglot_arrays import DRAWINGS_PER_CHARACTER, IMAGE_SIZE, OmniglotArrays
@@ -66,7 +67,6 @@ from engine.data.omniglot_locate import (
     locate,
     omniglot_cache_dir,
 )
-from engine.core.errors import DataError
 
 __all__ = ["load_omniglot", "describe_omniglot", "Cancelled"]
 
@@ -78,26 +78,36 @@ _MIN_PARALLEL = 4000  # below this, starting worker processes costs more than it
 
 def _not_found_message(location: Location, download: bool = False) -> str:
     if location.origin == "cache":
-        return (f"no Omniglot found in {location.path} (the user cache; {ENV_DATA} is not set); "
-                "run `innerloop-cli data --download` or pass --data-dir")
-    message = (f"no Omniglot found in {location.path} (from {location.describe_origin()}); "
-               f"{expected_files_hint()}")
+        return (
+            f"no Omniglot found in {location.path} (the user cache; {ENV_DATA} is not set); "
+            "run `innerloop-cli data --download` or pass --data-dir"
+        )
+    message = (
+        f"no Omniglot found in {location.path} (from {location.describe_origin()}); {expected_files_hint()}"
+    )
     if download:
-        message += f"; downloads go to the user cache, used only when neither --data-dir nor {ENV_DATA} is set"
+        message += (
+            f"; downloads go to the user cache, used only when neither --data-dir nor {ENV_DATA} is set"
+        )
     return message
 
 
 def _missing_message(location: Location) -> str:
     have = ", ".join(s.label for s in location.chosen.values())
-    need = " and ".join("images_background.zip" if s == "background" else "images_evaluation.zip"
-                        for s in location.missing)
-    fix = ("run `innerloop-cli data --download`" if location.origin == "cache"
-           else "add it there or point --data-dir at one zip to use that split alone")
+    need = " and ".join(
+        "images_background.zip" if s == "background" else "images_evaluation.zip" for s in location.missing
+    )
+    fix = (
+        "run `innerloop-cli data --download`"
+        if location.origin == "cache"
+        else "add it there or point --data-dir at one zip to use that split alone"
+    )
     return f"{location.path} has {have} but not {need}; {fix}"
 
 
-def _usable_location(data_dir, cache_dir, download: bool, progress: Progress | None,
-                     cancel: CancelHook) -> Location:
+def _usable_location(
+    data_dir, cache_dir, download: bool, progress: Progress | None, cancel: CancelHook
+) -> Location:
     location = locate(data_dir, cache_dir)
     if location.origin == "cache" and location.missing and download:
         download_omniglot(omniglot_cache_dir(cache_dir), progress=progress, cancel=cancel)
@@ -128,21 +138,22 @@ def _worker_count(workers: int | None, total: int) -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _decode_images(indexes: list[SplitIndex], workers: int | None, progress: Progress | None,
-                   cancel: CancelHook) -> list[np.ndarray]:
+def _decode_images(
+    indexes: list[SplitIndex], workers: int | None, progress: Progress | None, cancel: CancelHook
+) -> list[np.ndarray]:
     outputs = [np.empty((ix.num_images, IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8) for ix in indexes]
     jobs = []
     for k, ix in enumerate(indexes):
         members = ix.members()
         for start in range(0, len(members), _CHUNK):
-            jobs.append((k, start, ix.source.kind, str(ix.source.path), members[start:start + _CHUNK]))
+            jobs.append((k, start, ix.source.kind, str(ix.source.path), members[start : start + _CHUNK]))
     total = sum(ix.num_images for ix in indexes)
     done = 0
 
     def store(job, images: np.ndarray) -> None:
         nonlocal done
         k, start = job[0], job[1]
-        outputs[k][start:start + len(images)] = images
+        outputs[k][start : start + len(images)] = images
         done += len(images)
         if progress:
             progress(done, total, "decoding")
@@ -151,8 +162,12 @@ def _decode_images(indexes: list[SplitIndex], workers: int | None, progress: Pro
     if _worker_count(workers, total) > 1:
         # "spawn": forking a process that runs Qt or torch threads can deadlock the child.
         try:
-            pool = ProcessPoolExecutor(_worker_count(workers, total), initializer=init_decode_worker,
-                                       initargs=(os.getpid(),), mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(
+                _worker_count(workers, total),
+                initializer=init_decode_worker,
+                initargs=(os.getpid(),),
+                mp_context=multiprocessing.get_context("spawn"),
+            )
             try:
                 futures = {pool.submit(decode_members, *job[2:]): job for job in jobs}
                 remaining = set(futures)
@@ -197,13 +212,24 @@ def _assemble(indexes: list[SplitIndex], images: list[np.ndarray]) -> OmniglotAr
     # Read-only like the cached arrays: one loaded set is shared by every sampler.
     stacked.setflags(write=False)
     drawer_ids.setflags(write=False)
-    return OmniglotArrays(images=stacked, splits=tuple(splits), alphabets=tuple(alphabets),
-                          characters=tuple(characters), drawers=drawer_ids,
-                          background_source=background)
+    return OmniglotArrays(
+        images=stacked,
+        splits=tuple(splits),
+        alphabets=tuple(alphabets),
+        characters=tuple(characters),
+        drawers=drawer_ids,
+        background_source=background,
+    )
 
 
-def _decode_sources(sources: list[SplitSource], key: str, cache_dir, workers: int | None,
-                    progress: Progress | None, cancel: CancelHook) -> OmniglotArrays:
+def _decode_sources(
+    sources: list[SplitSource],
+    key: str,
+    cache_dir,
+    workers: int | None,
+    progress: Progress | None,
+    cancel: CancelHook,
+) -> OmniglotArrays:
     indexes = [index_split(s) for s in sources]
     for ix in indexes:
         ix.check()
@@ -229,9 +255,15 @@ def _drop_damaged_downloads(location: Location) -> bool:
     return dropped
 
 
-def load_omniglot(data_dir: str | Path | None = None, *, download: bool = False,
-                  progress: Progress | None = None, cancel: CancelHook = None,
-                  cache_dir: str | Path | None = None, workers: int | None = None) -> OmniglotArrays:
+def load_omniglot(
+    data_dir: str | Path | None = None,
+    *,
+    download: bool = False,
+    progress: Progress | None = None,
+    cancel: CancelHook = None,
+    cache_dir: str | Path | None = None,
+    workers: int | None = None,
+) -> OmniglotArrays:
     """Omniglot as arrays; see the module docstring."""
     location = _usable_location(data_dir, cache_dir, download, progress, cancel)
     sources = _sources(location)
@@ -253,11 +285,20 @@ def load_omniglot(data_dir: str | Path | None = None, *, download: bool = False,
 def _describe_source(source: SplitSource) -> dict:
     spec = KNOWN_SOURCES[source.name]
     entry: dict = {
-        "name": source.name, "split": source.split, "format": source.kind, "path": str(source.path),
-        "alphabets": None, "characters": None, "images": None,
-        "expected": {"alphabets": spec.alphabets, "characters": spec.characters,
-                     "images": spec.characters * DRAWINGS_PER_CHARACTER},
-        "ok": False, "problem": None,
+        "name": source.name,
+        "split": source.split,
+        "format": source.kind,
+        "path": str(source.path),
+        "alphabets": None,
+        "characters": None,
+        "images": None,
+        "expected": {
+            "alphabets": spec.alphabets,
+            "characters": spec.characters,
+            "images": spec.characters * DRAWINGS_PER_CHARACTER,
+        },
+        "ok": False,
+        "problem": None,
     }
     try:
         ix = index_split(source)
@@ -272,12 +313,18 @@ def _describe_source(source: SplitSource) -> dict:
     return entry
 
 
-def describe_omniglot(data_dir: str | Path | None = None, *,
-                      cache_dir: str | Path | None = None) -> dict:
+def describe_omniglot(data_dir: str | Path | None = None, *, cache_dir: str | Path | None = None) -> dict:
     """What Omniglot data is where and whether it is usable; see the module docstring."""
-    report: dict = {"location": None, "origin": None, "cache_dir": str(omniglot_cache_dir(cache_dir)),
-                    "splits": {}, "other_sources": [], "decoded_cache": {"exists": False, "path": None},
-                    "usable": False, "problems": []}
+    report: dict = {
+        "location": None,
+        "origin": None,
+        "cache_dir": str(omniglot_cache_dir(cache_dir)),
+        "splits": {},
+        "other_sources": [],
+        "decoded_cache": {"exists": False, "path": None},
+        "usable": False,
+        "problems": [],
+    }
     try:
         location = locate(data_dir, cache_dir)
     except DataError as exc:
@@ -296,6 +343,8 @@ def describe_omniglot(data_dir: str | Path | None = None, *,
     report["usable"] = not report["problems"]
     if report["usable"]:
         key = cache_key(_sources(location))
-        report["decoded_cache"] = {"exists": cached_info(key, cache_dir) is not None,
-                                   "path": str(cache_files(key, cache_dir)[0])}
+        report["decoded_cache"] = {
+            "exists": cached_info(key, cache_dir) is not None,
+            "path": str(cache_files(key, cache_dir)[0]),
+        }
     return report

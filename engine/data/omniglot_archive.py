@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.core.errors import DataError
 from engine.data.image_prep import open_image, prepare_drawing
 from engine.data.omniglot_arrays import DRAWINGS_PER_CHARACTER, IMAGE_SIZE
 from engine.data.omniglot_locate import SplitSource
 from engine.data.worker_guard import exit_with_parent
-from engine.core.errors import DataError
 
 _DRAWING_NAME = re.compile(r"^(\d{4})_(\d{2})\.png$")
 _FIX_HINT = "get a fresh copy (`innerloop-cli data --download`) or point --data-dir at the official zips"
@@ -62,8 +62,10 @@ class SplitIndex:
         out: list[str] = []
         n_alpha, n_chars = len(self.alphabets), len(self.characters)
         if (n_alpha, n_chars) != (spec.alphabets, spec.characters):
-            out.append(f"found {n_alpha} alphabets / {n_chars} characters, "
-                       f"expected {spec.alphabets} / {spec.characters}")
+            out.append(
+                f"found {n_alpha} alphabets / {n_chars} characters, "
+                f"expected {spec.alphabets} / {spec.characters}"
+            )
         wrong = [c for c in self.characters if len(c.members) != DRAWINGS_PER_CHARACTER]
         if wrong:
             examples = ", ".join(f"{c.alphabet}/{c.character} has {len(c.members)}" for c in wrong[:3])
@@ -74,14 +76,15 @@ class SplitIndex:
         """Raise DataError unless the structure is exactly the official one."""
         problems = self.problems()
         if problems:
-            raise DataError(f"{self.source.path} is not a complete Omniglot {self.source.name} set: "
-                            f"{'; '.join(problems)}; {_FIX_HINT}")
+            raise DataError(
+                f"{self.source.path} is not a complete Omniglot {self.source.name} set: "
+                f"{'; '.join(problems)}; {_FIX_HINT}"
+            )
 
 
 def _unsafe(name: str) -> bool:
     norm = name.replace("\\", "/")
-    return (norm.startswith("/") or re.match(r"^[A-Za-z]:", norm) is not None
-            or ".." in norm.split("/"))
+    return norm.startswith("/") or re.match(r"^[A-Za-z]:", norm) is not None or ".." in norm.split("/")
 
 
 def _ignored(parts: list[str]) -> bool:
@@ -94,8 +97,9 @@ def open_zip(path: str | Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise DataError(f"{path} is not a readable zip ({exc}): it is truncated or corrupt; "
-                        f"{_FIX_HINT}") from None
+        raise DataError(
+            f"{path} is not a readable zip ({exc}): it is truncated or corrupt; {_FIX_HINT}"
+        ) from None
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
 
@@ -106,8 +110,10 @@ def _zip_members(path: Path) -> list[str]:
     names = []
     for info in infos:
         if _unsafe(info.filename):
-            raise DataError(f"{path} is corrupt: entry {info.filename!r} points outside the archive "
-                            f"(absolute path or '..'); {_FIX_HINT}")
+            raise DataError(
+                f"{path} is corrupt: entry {info.filename!r} points outside the archive "
+                f"(absolute path or '..'); {_FIX_HINT}"
+            )
         if not info.is_dir():
             names.append(info.filename)
     return names
@@ -144,25 +150,33 @@ def index_split(source: SplitSource) -> SplitIndex:
         if _ignored(parts):
             continue
         if len(parts) < 3:
-            raise DataError(f"{source.path} does not look like Omniglot: {name!r} is not inside "
-                            f"<alphabet>/<character>/; {_FIX_HINT}")
+            raise DataError(
+                f"{source.path} does not look like Omniglot: {name!r} is not inside "
+                f"<alphabet>/<character>/; {_FIX_HINT}"
+            )
         match = _DRAWING_NAME.match(parts[-1])
         if match is None:
-            raise DataError(f"{source.path} does not look like Omniglot: unexpected file {name!r} "
-                            f"(drawings are named NNNN_DD.png); {_FIX_HINT}")
+            raise DataError(
+                f"{source.path} does not look like Omniglot: unexpected file {name!r} "
+                f"(drawings are named NNNN_DD.png); {_FIX_HINT}"
+            )
         roots.add(tuple(parts[:-3]))
         groups.setdefault((parts[-3], parts[-2]), []).append((parts[-1], name, int(match.group(2))))
     if not groups:
-        raise DataError(f"{source.path} holds no Omniglot drawings "
-                        f"(<alphabet>/<character>/NNNN_DD.png); {_FIX_HINT}")
+        raise DataError(
+            f"{source.path} holds no Omniglot drawings (<alphabet>/<character>/NNNN_DD.png); {_FIX_HINT}"
+        )
     if len(roots) > 1:
-        raise DataError(f"{source.path} does not look like Omniglot: drawings under several top "
-                        f"folders ({', '.join('/'.join(r) or '.' for r in sorted(roots))}); {_FIX_HINT}")
+        raise DataError(
+            f"{source.path} does not look like Omniglot: drawings under several top "
+            f"folders ({', '.join('/'.join(r) or '.' for r in sorted(roots))}); {_FIX_HINT}"
+        )
     characters = []
-    for (alphabet, character) in sorted(groups):
+    for alphabet, character in sorted(groups):
         files = sorted(groups[(alphabet, character)])
-        characters.append(CharacterEntry(alphabet, character, tuple(f[1] for f in files),
-                                         tuple(f[2] for f in files)))
+        characters.append(
+            CharacterEntry(alphabet, character, tuple(f[1] for f in files), tuple(f[2] for f in files))
+        )
     return SplitIndex(source, tuple(characters))
 
 
@@ -192,8 +206,9 @@ def init_decode_worker(parent_pid: int) -> None:
     exit_with_parent(parent_pid)
 
 
-def decode_members(kind: str, path: str | Path, members: list[str],
-                   archive: zipfile.ZipFile | None = None) -> np.ndarray:
+def decode_members(
+    kind: str, path: str | Path, members: list[str], archive: zipfile.ZipFile | None = None
+) -> np.ndarray:
     """Decode ``members`` of one source to uint8 [n, 28, 28].
 
     A top-level function so that worker processes can run it on a slice of the drawings;
@@ -218,8 +233,9 @@ def decode_members(kind: str, path: str | Path, members: list[str],
             try:
                 out[i] = decode_png(data, f"{member} in {path}")
             except (OSError, ValueError, SyntaxError) as exc:
-                raise DataError(f"{path} is corrupt: {member} is not a readable PNG ({exc}); "
-                                f"{_FIX_HINT}") from None
+                raise DataError(
+                    f"{path} is corrupt: {member} is not a readable PNG ({exc}); {_FIX_HINT}"
+                ) from None
     finally:
         if opened_here:
             zf.close()

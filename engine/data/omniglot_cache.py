@@ -42,8 +42,13 @@ def decoded_dir(cache_dir: str | Path | None = None) -> Path:
 def _fingerprint(source: SplitSource) -> dict:
     if source.kind == "zip":
         st = source.path.stat()
-        return {"name": source.name, "kind": "zip", "file": source.path.name,
-                "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        return {
+            "name": source.name,
+            "kind": "zip",
+            "file": source.path.name,
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+        }
     digest = hashlib.blake2b(digest_size=16)
     count = 0
     for root, dirs, files in os.walk(source.path):
@@ -59,8 +64,7 @@ def _fingerprint(source: SplitSource) -> dict:
 
 def cache_key(sources: Iterable[SplitSource]) -> str:
     """A short hex key naming the decoded arrays of exactly these source files."""
-    payload = {"format": FORMAT_VERSION, "recipe": RECIPE,
-               "sources": [_fingerprint(s) for s in sources]}
+    payload = {"format": FORMAT_VERSION, "recipe": RECIPE, "sources": [_fingerprint(s) for s in sources]}
     return hashlib.blake2b(json.dumps(payload, sort_keys=True).encode(), digest_size=10).hexdigest()
 
 
@@ -107,19 +111,27 @@ def load_cached(key: str, cache_dir: str | Path | None = None) -> OmniglotArrays
         images = np.load(npy, allow_pickle=False)
         n = len(meta["characters"])
         drawers = np.asarray(meta["drawers"], dtype=np.int16)
-        ok = (images.dtype == np.uint8
-              and images.shape == (n, DRAWINGS_PER_CHARACTER, IMAGE_SIZE, IMAGE_SIZE)
-              and drawers.shape == (n, DRAWINGS_PER_CHARACTER)
-              and len(meta["splits"]) == n and len(meta["alphabets"]) == n
-              and meta["images_digest"] == _digest(images))
+        ok = (
+            images.dtype == np.uint8
+            and images.shape == (n, DRAWINGS_PER_CHARACTER, IMAGE_SIZE, IMAGE_SIZE)
+            and drawers.shape == (n, DRAWINGS_PER_CHARACTER)
+            and len(meta["splits"]) == n
+            and len(meta["alphabets"]) == n
+            and meta["images_digest"] == _digest(images)
+        )
         if not ok:
             log.warning("ignoring damaged Omniglot cache %s", npy)
             return None
         images.setflags(write=False)
         drawers.setflags(write=False)
-        return OmniglotArrays(images=images, splits=tuple(meta["splits"]),
-                              alphabets=tuple(meta["alphabets"]), characters=tuple(meta["characters"]),
-                              drawers=drawers, background_source=str(meta["background_source"]))
+        return OmniglotArrays(
+            images=images,
+            splits=tuple(meta["splits"]),
+            alphabets=tuple(meta["alphabets"]),
+            characters=tuple(meta["characters"]),
+            drawers=drawers,
+            background_source=str(meta["background_source"]),
+        )
     except Exception as exc:  # noqa: BLE001 - see above
         log.warning("ignoring damaged Omniglot cache %s (%s)", npy, exc)
         return None
@@ -139,20 +151,25 @@ def remove_stale_temps(cache_dir: str | Path | None = None) -> None:
                 pass
 
 
-def save_cached(key: str, arrays: OmniglotArrays, sources: Iterable[SplitSource],
-                cache_dir: str | Path | None = None) -> Path:
+def save_cached(
+    key: str, arrays: OmniglotArrays, sources: Iterable[SplitSource], cache_dir: str | Path | None = None
+) -> Path:
     """Store ``arrays`` under ``key``; returns the ``.npy`` path. Raises OSError if unwritable."""
     npy, js = cache_files(key, cache_dir)
     npy.parent.mkdir(parents=True, exist_ok=True)
     meta = {
-        "format": FORMAT_VERSION, "key": key, "recipe": RECIPE,
+        "format": FORMAT_VERSION,
+        "key": key,
+        "recipe": RECIPE,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "sources": [{**_fingerprint(s), "path": str(s.path.resolve()), "split": s.split} for s in sources],
         "background_source": arrays.background_source,
         "counts": arrays.counts(),
         "images_digest": _digest(arrays.images),
-        "splits": list(arrays.splits), "alphabets": list(arrays.alphabets),
-        "characters": list(arrays.characters), "drawers": np.asarray(arrays.drawers).tolist(),
+        "splits": list(arrays.splits),
+        "alphabets": list(arrays.alphabets),
+        "characters": list(arrays.characters),
+        "drawers": np.asarray(arrays.drawers).tolist(),
     }
     write_atomically(npy, lambda f: np.save(f, np.ascontiguousarray(arrays.images), allow_pickle=False))
     write_atomically(js, json.dumps(meta).encode("utf-8"))

@@ -43,10 +43,18 @@ class RemoteFile:
 
 _BASE = "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/"
 OFFICIAL_FILES: tuple[RemoteFile, ...] = (
-    RemoteFile("images_background.zip", _BASE + "images_background.zip",
-               "68d2efa1b9178cc56df9314c21c6e718", 9_464_212),
-    RemoteFile("images_evaluation.zip", _BASE + "images_evaluation.zip",
-               "6b91aef0f799c5bb55b94e3f2daec811", 6_462_886),
+    RemoteFile(
+        "images_background.zip",
+        _BASE + "images_background.zip",
+        "68d2efa1b9178cc56df9314c21c6e718",
+        9_464_212,
+    ),
+    RemoteFile(
+        "images_evaluation.zip",
+        _BASE + "images_evaluation.zip",
+        "6b91aef0f799c5bb55b94e3f2daec811",
+        6_462_886,
+    ),
 )
 
 _CHUNK = 1 << 16
@@ -80,8 +88,9 @@ def _content_range_start(value: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _fetch_once(url: str, part: Path, label: str, progress: Progress | None, cancel: CancelHook,
-                timeout: float) -> None:
+def _fetch_once(
+    url: str, part: Path, label: str, progress: Progress | None, cancel: CancelHook, timeout: float
+) -> None:
     """One HTTP request appending to (or restarting) ``part``; raises _Interrupted on network trouble."""
     offset = part.stat().st_size if part.exists() else 0
     headers = {"User-Agent": "innerloop"}
@@ -136,9 +145,17 @@ def _fetch_once(url: str, part: Path, label: str, progress: Progress | None, can
         raise _Interrupted(f"connection closed after {done} of {total} bytes")
 
 
-def download_file(url: str, dest: str | Path, md5: str, *, progress: Progress | None = None,
-                  cancel: CancelHook = None, retries: int = 3, timeout: float = 30.0,
-                  retry_wait: float = 1.0) -> Path:
+def download_file(
+    url: str,
+    dest: str | Path,
+    md5: str,
+    *,
+    progress: Progress | None = None,
+    cancel: CancelHook = None,
+    retries: int = 3,
+    timeout: float = 30.0,
+    retry_wait: float = 1.0,
+) -> Path:
     """Download ``url`` to ``dest`` via ``dest.part``; resume on failure, check ``md5``, then rename.
 
     Raises DataError when the download fails for good (the ``.part`` is kept to resume next
@@ -162,23 +179,33 @@ def download_file(url: str, dest: str | Path, md5: str, *, progress: Progress | 
         except _Interrupted as exc:
             if attempt >= retries:
                 kept = part.stat().st_size if part.exists() else 0
-                then = (f"{kept} bytes are kept in {part}, run the download again to resume" if kept
-                        else "check the internet connection and try again")
+                then = (
+                    f"{kept} bytes are kept in {part}, run the download again to resume"
+                    if kept
+                    else "check the internet connection and try again"
+                )
                 raise DataError(f"download of {label} from {url} failed ({exc}); {then}") from None
             attempt += 1
             time.sleep(retry_wait * attempt)
     actual = md5_of(part)
     if actual != md5.lower():
         part.unlink(missing_ok=True)
-        raise DataError(f"downloaded {label} is damaged (md5 {actual}, expected {md5}); it was deleted, "
-                        "try again later or download it by hand and pass --data-dir")
+        raise DataError(
+            f"downloaded {label} is damaged (md5 {actual}, expected {md5}); it was deleted, "
+            "try again later or download it by hand and pass --data-dir"
+        )
     os.replace(part, dest)
     return dest
 
 
-def download_omniglot(dest_dir: str | Path, *, progress: Progress | None = None,
-                      cancel: CancelHook = None, files: tuple[RemoteFile, ...] | None = None,
-                      retries: int = 3) -> list[Path]:
+def download_omniglot(
+    dest_dir: str | Path,
+    *,
+    progress: Progress | None = None,
+    cancel: CancelHook = None,
+    files: tuple[RemoteFile, ...] | None = None,
+    retries: int = 3,
+) -> list[Path]:
     """Fetch the official zips missing from ``dest_dir``; returns the paths of all of them."""
     dest_dir = Path(dest_dir)
     out = []

@@ -89,7 +89,8 @@ class Location:
 
     def describe_origin(self) -> str:
         return {"argument": "--data-dir", ENV_DATA: ENV_DATA, "cache": "the user cache"}.get(
-            self.origin, self.origin)
+            self.origin, self.origin
+        )
 
 
 def cache_root(cache_dir: str | Path | None = None) -> Path:
@@ -139,7 +140,8 @@ def scan(path: Path, origin: str) -> Location:
             raise DataError(
                 f"{path} is not one of the Omniglot zips (images_background.zip, "
                 "images_evaluation.zip, images_background_small1.zip, images_background_small2.zip); "
-                "rename it or pass the folder that holds them")
+                "rename it or pass the folder that holds them"
+            )
         raise DataError(f"{path} is neither a folder nor an Omniglot zip")
     found: list[SplitSource] = []
     for name in KNOWN_SOURCES:
@@ -160,8 +162,10 @@ def scan(path: Path, origin: str) -> Location:
 
 
 def expected_files_hint() -> str:
-    return ("expected images_background.zip (or images_background_small1/2.zip) and "
-            "images_evaluation.zip, or their unpacked folders")
+    return (
+        "expected images_background.zip (or images_background_small1/2.zip) and "
+        "images_evaluation.zip, or their unpacked folders"
+    )
 
 
 def locate(data_dir: str | Path | None = None, cache_dir: str | Path | None = None) -> Location:

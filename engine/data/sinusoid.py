@@ -45,17 +45,26 @@ class SinusoidTaskSampler:
     def sample_batch(self, batch: int, rng: np.random.Generator) -> TaskBatch:
         _, _, x, y = self._draw(batch, rng)
         k = self.shots
-        return TaskBatch(self._tensor(x[:, :k]), self._tensor(y[:, :k]),
-                         self._tensor(x[:, k:]), self._tensor(y[:, k:]))
+        return TaskBatch(
+            self._tensor(x[:, :k]), self._tensor(y[:, :k]), self._tensor(x[:, k:]), self._tensor(y[:, k:])
+        )
 
     def sample(self, rng: np.random.Generator) -> Task:
         amp, phase, x, y = self._draw(1, rng)
         k = self.shots
         grid = np.linspace(*X_RANGE, GRID_POINTS)[None]
         return Task(
-            self._tensor(x[0, :k]), self._tensor(y[0, :k]),
-            self._tensor(x[0, k:]), self._tensor(y[0, k:]),
-            dataset=self.dataset, protocol=self.protocol, split=self.split,
-            ways=1, shots=self.shots, queries=self.queries,
-            x_grid=self._tensor(grid[0]), y_grid=self._tensor(amp[0] * np.sin(grid[0] - phase[0])),
-            description=f"y = {amp[0, 0]:.2f} sin(x − {phase[0, 0]:.2f})")
+            self._tensor(x[0, :k]),
+            self._tensor(y[0, :k]),
+            self._tensor(x[0, k:]),
+            self._tensor(y[0, k:]),
+            dataset=self.dataset,
+            protocol=self.protocol,
+            split=self.split,
+            ways=1,
+            shots=self.shots,
+            queries=self.queries,
+            x_grid=self._tensor(grid[0]),
+            y_grid=self._tensor(amp[0] * np.sin(grid[0] - phase[0])),
+            description=f"y = {amp[0, 0]:.2f} sin(x − {phase[0, 0]:.2f})",
+        )

@@ -46,11 +46,20 @@ def _omniglot_pool(data_dir: str | Path | None, download: bool, protocol: str, s
         return _omniglot_pools[key]
 
 
-def make_sampler(dataset: str, *, split: str = "train", protocol: str = "finn", ways: int = 5,
-                 shots: int = 1, queries: int = 15, data_dir: str | Path | None = None,
-                 download: bool = False, classes: int | None = None,
-                 within_alphabet: bool | float = False,
-                 exclude: frozenset[tuple[str, str]] = frozenset()) -> TaskSampler:
+def make_sampler(
+    dataset: str,
+    *,
+    split: str = "train",
+    protocol: str = "finn",
+    ways: int = 5,
+    shots: int = 1,
+    queries: int = 15,
+    data_dir: str | Path | None = None,
+    download: bool = False,
+    classes: int | None = None,
+    within_alphabet: bool | float = False,
+    exclude: frozenset[tuple[str, str]] = frozenset(),
+) -> TaskSampler:
     """A seeded task sampler for one split of one dataset under one protocol.
 
     ``classes`` keeps only the split's first that many characters (data-efficiency studies);
@@ -70,8 +79,16 @@ def make_sampler(dataset: str, *, split: str = "train", protocol: str = "finn", 
         pool = _omniglot_pool(data_dir, download, protocol, split).without(exclude)
         if classes is not None:
             pool = pool.first_characters(classes)
-        return ClassificationTaskSampler(pool, ways, shots, queries, dataset=dataset,
-                                         protocol=protocol, split=split, within_alphabet=within_alphabet)
+        return ClassificationTaskSampler(
+            pool,
+            ways,
+            shots,
+            queries,
+            dataset=dataset,
+            protocol=protocol,
+            split=split,
+            within_alphabet=within_alphabet,
+        )
     if dataset == "glyphs":
         from engine.data.glyphs import glyph_pool
         from engine.data.task_sampler import ClassificationTaskSampler
@@ -79,13 +96,29 @@ def make_sampler(dataset: str, *, split: str = "train", protocol: str = "finn", 
         pool = glyph_pool(split).without(exclude)
         if classes is not None:
             pool = pool.first_characters(classes)
-        return ClassificationTaskSampler(pool, ways, shots, queries, dataset=dataset,
-                                         protocol="glyphs", split=split, within_alphabet=within_alphabet)
+        return ClassificationTaskSampler(
+            pool,
+            ways,
+            shots,
+            queries,
+            dataset=dataset,
+            protocol="glyphs",
+            split=split,
+            within_alphabet=within_alphabet,
+        )
     raise ConfigError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
 
 
-def evaluation_sampler(configs, *, split: str, protocol: str, queries: int, data_dir: str | Path | None = None,
-                       within_alphabet: bool = False, include_seen: bool = False):
+def evaluation_sampler(
+    configs,
+    *,
+    split: str,
+    protocol: str,
+    queries: int,
+    data_dir: str | Path | None = None,
+    within_alphabet: bool = False,
+    include_seen: bool = False,
+):
     """A sampler of held-out tasks for trained runs (their ``TrainConfig``s; the first one's dataset,
     ways and shots): the pool of ``protocol``'s ``split`` less every character any of the runs trained
     or validated on, and what was left out (``HeldOut``; None for the sinusoid, which has no characters)."""
@@ -95,23 +128,44 @@ def evaluation_sampler(configs, *, split: str, protocol: str, queries: int, data
     data_dir = data_dir or first.data_dir
     held = None
     if first.dataset == "omniglot":
-        held = held_out_pool(configs, _omniglot_pool(data_dir, False, protocol, split),
-                             lambda p, s: _omniglot_pool(data_dir, False, p, s), ways=first.ways,
-                             where=f"the {protocol} {split} split", include_seen=include_seen)
+        held = held_out_pool(
+            configs,
+            _omniglot_pool(data_dir, False, protocol, split),
+            lambda p, s: _omniglot_pool(data_dir, False, p, s),
+            ways=first.ways,
+            where=f"the {protocol} {split} split",
+            include_seen=include_seen,
+        )
     elif first.dataset == "glyphs":
         from engine.data.glyphs import glyph_pool
 
-        held = held_out_pool(configs, glyph_pool(split), lambda p, s: glyph_pool(s), ways=first.ways,
-                             where=f"the glyphs {split} split", include_seen=include_seen)
+        held = held_out_pool(
+            configs,
+            glyph_pool(split),
+            lambda p, s: glyph_pool(s),
+            ways=first.ways,
+            where=f"the glyphs {split} split",
+            include_seen=include_seen,
+        )
     try:
-        sampler = make_sampler(first.dataset, split=split, protocol=protocol, ways=first.ways, shots=first.shots,
-                               queries=queries, data_dir=data_dir, within_alphabet=within_alphabet,
-                               exclude=frozenset() if held is None else held.exclude)
+        sampler = make_sampler(
+            first.dataset,
+            split=split,
+            protocol=protocol,
+            ways=first.ways,
+            shots=first.shots,
+            queries=queries,
+            data_dir=data_dir,
+            within_alphabet=within_alphabet,
+            exclude=frozenset() if held is None else held.exclude,
+        )
     except ConfigError as exc:
         if held is None or not held.excluded:
             raise
-        raise ConfigError(f"{exc}, once the {held.excluded} characters the learner trained or validated on "
-                          f"are left out ({held.kept} remain)") from None
+        raise ConfigError(
+            f"{exc}, once the {held.excluded} characters the learner trained or validated on "
+            f"are left out ({held.kept} remain)"
+        ) from None
     return sampler, held
 
 

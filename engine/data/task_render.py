@@ -65,7 +65,7 @@ def _is_synthetic(task: Task) -> bool:
 
 
 def _short_character(name: str) -> str:
-    return "ch" + name[len("character"):] if name.startswith("character") else name
+    return "ch" + name[len("character") :] if name.startswith("character") else name
 
 
 def caption_lines(info: ImageInfo) -> tuple[str, str]:
@@ -78,12 +78,21 @@ def caption_lines(info: ImageInfo) -> tuple[str, str]:
 
 def header_lines(task: Task) -> list[tuple[str, tuple[int, int, int], bool]]:
     """(text, colour, bold) lines describing the task."""
-    shape = (f"{task.ways}-way {task.shots}-shot {task.queries}-query" if task.is_classification
-             else f"{task.shots}-shot, {task.queries} query points")
+    shape = (
+        f"{task.ways}-way {task.shots}-shot {task.queries}-query"
+        if task.is_classification
+        else f"{task.shots}-shot, {task.queries} query points"
+    )
     lines = [(f"{task.dataset} · protocol {task.protocol} · {task.split} split · {shape}", TEXT, True)]
     if task.is_classification:
-        lines.append((f"support {task.ways}×{task.shots}, query {task.ways}×{task.queries}; "
-                      f"labels 0..{task.ways - 1} are re-drawn for every task", MUTED, False))
+        lines.append(
+            (
+                f"support {task.ways}×{task.shots}, query {task.ways}×{task.queries}; "
+                f"labels 0..{task.ways - 1} are re-drawn for every task",
+                MUTED,
+                False,
+            )
+        )
         if task.dataset == "omniglot":
             from engine.data.protocols import PROTOCOLS
 
@@ -157,8 +166,10 @@ def _render_classification(task: Task, scale: int) -> Image.Image:
     col_label_h = 20
     support_h = section_title_h + col_label_h + block_height(support) + 10
     query_h = section_title_h + col_label_h + block_height(query) + 10
-    width = max(2 * pad + task.ways * group_w + (task.ways - 1) * group_gap,
-                int(2 * pad + max(_text_width(head_bold, t) for t, _, _ in header)))
+    width = max(
+        2 * pad + task.ways * group_w + (task.ways - 1) * group_gap,
+        int(2 * pad + max(_text_width(head_bold, t) for t, _, _ in header)),
+    )
     height = header_h + support_h + 12 + query_h + pad
     sheet = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
@@ -169,8 +180,15 @@ def _render_classification(task: Task, scale: int) -> Image.Image:
         y += line_h
     y = header_h
 
-    def section(top: int, h: int, title: str, band, xs: np.ndarray, groups: list[np.ndarray],
-                infos: tuple[ImageInfo, ...]) -> None:
+    def section(
+        top: int,
+        h: int,
+        title: str,
+        band,
+        xs: np.ndarray,
+        groups: list[np.ndarray],
+        infos: tuple[ImageInfo, ...],
+    ) -> None:
         draw.rectangle((pad // 2, top, width - pad // 2, top + h), fill=band)
         draw.text((pad, top + 4), title, fill=TEXT, font=section_font)
         row_top = top + section_title_h
@@ -179,8 +197,12 @@ def _render_classification(task: Task, scale: int) -> Image.Image:
             label = f"class {c}"
             if _text_width(label_font, label) > group_w - 2:
                 label = str(c)
-            draw.text((gx + (group_w - _text_width(label_font, label)) / 2, row_top), label,
-                      fill=TEXT, font=label_font)
+            draw.text(
+                (gx + (group_w - _text_width(label_font, label)) / 2, row_top),
+                label,
+                fill=TEXT,
+                font=label_font,
+            )
             _, used_cols = grid(len(indices))
             x0 = gx + (group_w - used_cols * cell_w) // 2
             for j, index in enumerate(indices):
@@ -194,14 +216,29 @@ def _render_classification(task: Task, scale: int) -> Image.Image:
                     for k, line in enumerate(caption_lines(infos[index])):
                         line = _fit_text(cap_font, line, cell_w - 4)
                         tx = cx + (cell_w - _text_width(cap_font, line)) / 2
-                        draw.text((tx, cy + img + 2 + k * (cap_font.size + 2)), line,
-                                  fill=MUTED, font=cap_font)
+                        draw.text(
+                            (tx, cy + img + 2 + k * (cap_font.size + 2)), line, fill=MUTED, font=cap_font
+                        )
 
-    section(y, support_h, f"Support set: {task.shots} per class (the learner adapts on these)",
-            SUPPORT_BAND, x_s, support, task.support_info)
+    section(
+        y,
+        support_h,
+        f"Support set: {task.shots} per class (the learner adapts on these)",
+        SUPPORT_BAND,
+        x_s,
+        support,
+        task.support_info,
+    )
     y += support_h + 12
-    section(y, query_h, f"Query set: {task.queries} per class (the learner is scored on these)",
-            QUERY_BAND, x_q, query, task.query_info)
+    section(
+        y,
+        query_h,
+        f"Query set: {task.queries} per class (the learner is scored on these)",
+        QUERY_BAND,
+        x_q,
+        query,
+        task.query_info,
+    )
     return sheet
 
 
@@ -254,12 +291,17 @@ def _render_regression(task: Task, scale: int) -> Image.Image:
         draw.ellipse((x - r_q, v - r_q, x + r_q, v + r_q), outline=QUERY_DOT, width=max(1, int(1.8 * k)))
     r_s = 6 * k
     for x, v in zip(px(xs), py(ys)):
-        draw.ellipse((x - r_s, v - r_s, x + r_s, v + r_s), fill=SUPPORT_DOT, outline=TEXT, width=max(1, int(k)))
+        draw.ellipse(
+            (x - r_s, v - r_s, x + r_s, v + r_s), fill=SUPPORT_DOT, outline=TEXT, width=max(1, int(k))
+        )
 
     # Legend, one line between the header and the plot.
     lx = left
-    for label, kind in (("true function", "line"), (f"support ({len(xs)})", "support"),
-                        (f"query ({len(xq)})", "query")):
+    for label, kind in (
+        ("true function", "line"),
+        (f"support ({len(xs)})", "support"),
+        (f"query ({len(xq)})", "query"),
+    ):
         if kind == "line":
             draw.line((lx, legend_y, lx + int(22 * k), legend_y), fill=CURVE, width=max(1, int(2.5 * k)))
         elif kind == "support":
@@ -267,8 +309,11 @@ def _render_regression(task: Task, scale: int) -> Image.Image:
             draw.ellipse((c - r_s, legend_y - r_s, c + r_s, legend_y + r_s), fill=SUPPORT_DOT, outline=TEXT)
         else:
             c = lx + int(11 * k)
-            draw.ellipse((c - r_q, legend_y - r_q, c + r_q, legend_y + r_q), outline=QUERY_DOT,
-                         width=max(1, int(1.8 * k)))
+            draw.ellipse(
+                (c - r_q, legend_y - r_q, c + r_q, legend_y + r_q),
+                outline=QUERY_DOT,
+                width=max(1, int(1.8 * k)),
+            )
         draw.text((lx + int(30 * k), legend_y), label, fill=TEXT, font=small, anchor="lm")
         lx += int(30 * k + _text_width(small, label) + 24 * k)
     return image.resize((width // ss, height // ss), Image.Resampling.LANCZOS)

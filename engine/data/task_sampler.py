@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.data.class_pool import ClassPool
 from engine.core.errors import ConfigError
 from engine.core.tasks import ImageInfo, Task, TaskBatch
+from engine.data.class_pool import ClassPool
 
 
 class ClassificationTaskSampler:
@@ -17,8 +17,18 @@ class ClassificationTaskSampler:
     to the N drawn classes in a fresh random order for every task.
     """
 
-    def __init__(self, pool: ClassPool, ways: int, shots: int, queries: int, *,
-                 dataset: str, protocol: str, split: str, within_alphabet: bool | float = False) -> None:
+    def __init__(
+        self,
+        pool: ClassPool,
+        ways: int,
+        shots: int,
+        queries: int,
+        *,
+        dataset: str,
+        protocol: str,
+        split: str,
+        within_alphabet: bool | float = False,
+    ) -> None:
         """``within_alphabet``: True draws every task's classes from one alphabet; a fraction in (0, 1)
         draws that share of a batch's tasks (binomially) from one alphabet and the rest from any."""
         for name, value in (("ways (N)", ways), ("shots (K)", shots), ("queries (Q)", queries)):
@@ -27,11 +37,13 @@ class ClassificationTaskSampler:
         if ways > pool.num_classes:
             raise ConfigError(
                 f"{ways}-way tasks need {ways} classes, but the {protocol} {split} split has only "
-                f"{pool.num_classes}")
+                f"{pool.num_classes}"
+            )
         if shots + queries > pool.drawings_per_class:
             raise ConfigError(
                 f"shots + queries = {shots + queries} but each class has only "
-                f"{pool.drawings_per_class} drawings; lower K or Q")
+                f"{pool.drawings_per_class} drawings; lower K or Q"
+            )
         self.pool = pool
         self.ways, self.shots, self.queries = int(ways), int(shots), int(queries)
         self.dataset, self.protocol, self.split = dataset, protocol, split
@@ -43,10 +55,14 @@ class ClassificationTaskSampler:
         if fraction > 0:
             self._alphabet_classes = _classes_by_alphabet(pool, self.ways)
             if not self._alphabet_classes:
-                raise ConfigError(f"no alphabet of the {protocol} {split} split has {ways} characters for "
-                                  f"{ways}-way within-alphabet tasks")
+                raise ConfigError(
+                    f"no alphabet of the {protocol} {split} split has {ways} characters for "
+                    f"{ways}-way within-alphabet tasks"
+                )
 
-    def _draw(self, batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _draw(
+        self, batch: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Class ids ``[B, N]``, base chars ``[B, N]``, quarter turns ``[B, N]``, drawings ``[B, N, K+Q]``."""
         n, per = self.ways, self.shots + self.queries
         pool = self.pool
@@ -54,7 +70,9 @@ class ClassificationTaskSampler:
             classes = self._within_classes(batch, rng)
         elif self.within_fraction > 0:
             within = int(rng.binomial(batch, self.within_fraction))
-            classes = np.concatenate([self._within_classes(within, rng), self._any_classes(batch - within, rng)])
+            classes = np.concatenate(
+                [self._within_classes(within, rng), self._any_classes(batch - within, rng)]
+            )
         else:
             classes = self._any_classes(batch, rng)
         chars = pool.class_chars[classes]
@@ -114,13 +132,29 @@ class ClassificationTaskSampler:
             for ci in range(self.ways):
                 c = int(chars[0, ci])
                 for d in drawings[0, ci, sl]:
-                    infos[part].append(ImageInfo(
-                        alphabet=self.pool.alphabets[c], character=self.pool.characters[c],
-                        drawer=self.pool.drawer_id(c, int(d)), rotation=int(turns[0, ci]) * 90,
-                        synthetic=self.pool.synthetic))
-        return Task(x_s, y_s, x_q, y_q, dataset=self.dataset, protocol=self.protocol,
-                    split=self.split, ways=self.ways, shots=self.shots, queries=self.queries,
-                    support_info=tuple(infos[0]), query_info=tuple(infos[1]))
+                    infos[part].append(
+                        ImageInfo(
+                            alphabet=self.pool.alphabets[c],
+                            character=self.pool.characters[c],
+                            drawer=self.pool.drawer_id(c, int(d)),
+                            rotation=int(turns[0, ci]) * 90,
+                            synthetic=self.pool.synthetic,
+                        )
+                    )
+        return Task(
+            x_s,
+            y_s,
+            x_q,
+            y_q,
+            dataset=self.dataset,
+            protocol=self.protocol,
+            split=self.split,
+            ways=self.ways,
+            shots=self.shots,
+            queries=self.queries,
+            support_info=tuple(infos[0]),
+            query_info=tuple(infos[1]),
+        )
 
 
 def _classes_by_alphabet(pool: ClassPool, ways: int) -> list[np.ndarray]:

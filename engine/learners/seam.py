@@ -68,17 +68,25 @@ class MetaLearner(Protocol):
 
     def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False) -> StepReport: ...
 
-    def score(self, batch: TaskBatch, *, steps: int | None = None,
-              answering: Answering = Answering.PER_QUERY) -> TaskScores: ...
+    def score(
+        self, batch: TaskBatch, *, steps: int | None = None, answering: Answering = Answering.PER_QUERY
+    ) -> TaskScores: ...
 
-    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None,
-              answering: Answering = Answering.PER_QUERY) -> AdaptationTrace | SequenceTrace: ...
+    def trace(
+        self,
+        task: Task,
+        *,
+        iteration: int = 0,
+        steps: int | None = None,
+        answering: Answering = Answering.PER_QUERY,
+    ) -> AdaptationTrace | SequenceTrace: ...
 
     def adapt(self, x_support: torch.Tensor, y_support: torch.Tensor, *, steps: int | None = None) -> object:
         """What the learner makes of one support set: φ (MAML) or the support sequence (black-box)."""
 
-    def predict_proba(self, adapted: object, x_query: torch.Tensor,
-                      answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
+    def predict_proba(
+        self, adapted: object, x_query: torch.Tensor, answering: Answering = Answering.PER_QUERY
+    ) -> torch.Tensor:
         """``[Q, N]`` class probabilities of the queries, given what ``adapt`` returned; per query, no
         row depends on the other queries."""
 
@@ -86,8 +94,9 @@ class MetaLearner(Protocol):
         """One support set's queries answered at each stage of adaptation, without labels for the queries
         (a drawing a student made has none). Optional: learners without stages do not have it."""
 
-    def before_and_after(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor, y_q: torch.Tensor,
-                         grid: torch.Tensor) -> dict:
+    def before_and_after(
+        self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor, y_q: torch.Tensor, grid: torch.Tensor
+    ) -> dict:
         """One task's queries answered before and after adaptation, and what each side is (the recipe's
         step 3; regression also draws the curves over ``grid``)."""
 

@@ -79,10 +79,16 @@ class LearnerSpec:
     # (torchrun). The black-box learners and the fine-tuning baseline batch-normalise over all images of
     # the meta-batch (MANN/SNAIL also shuffle it from one random stream): their slices would not add up.
     splits_over_processes: bool = False
-    why_no_inner_loop: str = (" It adapts by reading the support set as a sequence, not by gradient steps: "
-                              "there is no inner loop, no inner learning rate and no Hessian term.")
-    recipe = RecipeWords("meta-loss (query {loss} after adaptation, mean over the batch)", "",
-                         "φᵢ = f<sub>θ</sub>(𝒟ᵢᵗʳ)  (read, not optimised)", "θ ← θ − β ∇θ Σᵢ L(φᵢ, 𝒟ᵢᵗˢ)")
+    why_no_inner_loop: str = (
+        " It adapts by reading the support set as a sequence, not by gradient steps: "
+        "there is no inner loop, no inner learning rate and no Hessian term."
+    )
+    recipe = RecipeWords(
+        "meta-loss (query {loss} after adaptation, mean over the batch)",
+        "",
+        "φᵢ = f<sub>θ</sub>(𝒟ᵢᵗʳ)  (read, not optimised)",
+        "θ ← θ − β ∇θ Σᵢ L(φᵢ, 𝒟ᵢᵗˢ)",
+    )
 
     # -- building -------------------------------------------------------------------------------
     def build(self, config: TrainConfig, device: torch.device | str) -> MetaLearner:
@@ -132,12 +138,20 @@ class LearnerSpec:
 
     def phi_words(self, config: TrainConfig, inner_lr: float | None) -> str:
         """Step 3 of the recipe: what φ is for this learner."""
-        return ("φ is not a set of weights: it is the activations that carry the support set to the queries. "
-                "Left: the answers before any support item was read; right: after reading them all.")
+        return (
+            "φ is not a set of weights: it is the activations that carry the support set to the queries. "
+            "Left: the answers before any support item was read; right: after reading them all."
+        )
 
     # -- its code listing and published figures ---------------------------------------------------
-    def listing(self, *, first_order: bool = False, learn_inner_lr: bool = False,
-                kind: str = "classification", per_query: bool = True) -> Listing:
+    def listing(
+        self,
+        *,
+        first_order: bool = False,
+        learn_inner_lr: bool = False,
+        kind: str = "classification",
+        per_query: bool = True,
+    ) -> Listing:
         raise NotImplementedError
 
     def published(self, config: TrainConfig) -> Reference | None:

@@ -64,7 +64,11 @@ class Drawing:
 
 def render(drawing: Drawing) -> Image.Image:
     """Mode "L", black ink (0) on white (255), the drawing's size."""
-    image = to_gray_on_white(drawing.base).copy() if drawing.base is not None else Image.new("L", (CANVAS, CANVAS), 255)
+    image = (
+        to_gray_on_white(drawing.base).copy()
+        if drawing.base is not None
+        else Image.new("L", (CANVAS, CANVAS), 255)
+    )
     draw = ImageDraw.Draw(image)
     radius = drawing.pen_radius
     for stroke in drawing.strokes:

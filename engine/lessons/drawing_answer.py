@@ -23,11 +23,11 @@ import numpy as np
 import torch
 from PIL import Image
 
+from engine.core.errors import ConfigError, UserError
+from engine.data.image_prep import drawings_to_batch
 from engine.learners.common.episodes import support_item_name
 from engine.learners.seam import MetaLearner
-from engine.data.image_prep import drawings_to_batch
 from engine.lessons.drawing import MIN_INK, ink_fraction
-from engine.core.errors import ConfigError, UserError
 
 
 class EmptyDrawingError(UserError):
@@ -38,8 +38,10 @@ class EmptyDrawingError(UserError):
         if ink is None:
             super().__init__(f"{cell} is empty: draw a character there first")
         else:
-            super().__init__(f"{cell} is almost empty ({100 * ink:.2f}% ink, less than the "
-                             f"{100 * MIN_INK:.1f}% of nearly every Omniglot character): draw a character there first")
+            super().__init__(
+                f"{cell} is almost empty ({100 * ink:.2f}% ink, less than the "
+                f"{100 * MIN_INK:.1f}% of nearly every Omniglot character): draw a character there first"
+            )
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,16 @@ def check_drawings(support: Sequence[Sequence[Image.Image | None]], query: Image
             raise EmptyDrawingError(name, ink)
 
 
-def answer_drawings(learner: MetaLearner, support: Sequence[Sequence[Image.Image | None]],
-                    query: Image.Image | None) -> DrawingAnswer:
+def answer_drawings(
+    learner: MetaLearner, support: Sequence[Sequence[Image.Image | None]], query: Image.Image | None
+) -> DrawingAnswer:
     """``support[c][k]``: class c's drawing k (every class the same number); the query's answer forming."""
     ways = learner.config.ways
     if len(support) != ways or len({len(row) for row in support}) != 1 or not support[0]:
-        raise ConfigError(f"this learner answers {ways}-way tasks: give {ways} classes with the same number "
-                          f"of drawings each")
+        raise ConfigError(
+            f"this learner answers {ways}-way tasks: give {ways} classes with the same number "
+            f"of drawings each"
+        )
     check_drawings(support, query)
     shots = len(support[0])
     images = [image for row in support for image in row]
@@ -90,11 +95,16 @@ def answer_drawings(learner: MetaLearner, support: Sequence[Sequence[Image.Image
     x_s, x_q = x[:-1].to(device), x[-1:].to(device)
     y_s = torch.arange(ways, device=device).repeat_interleave(shots)
     if not hasattr(learner, "stage_answers"):
-        raise ConfigError(f"{learner.config.spec.label} has no per-stage answer here; choose MAML or a "
-                          "black-box learner")
+        raise ConfigError(
+            f"{learner.config.spec.label} has no per-stage answer here; choose MAML or a black-box learner"
+        )
     answers = learner.stage_answers(x_s, y_s, x_q)
     probs = answers.probs[:, -1].astype(np.float64)
-    return DrawingAnswer(learner.config.algo, ways, answers.stages, probs / probs.sum(1, keepdims=True),
-                         x[:, 0].numpy(), answers.by_steps)
-
-
+    return DrawingAnswer(
+        learner.config.algo,
+        ways,
+        answers.stages,
+        probs / probs.sum(1, keepdims=True),
+        x[:, 0].numpy(),
+        answers.by_steps,
+    )

@@ -9,13 +9,20 @@ from engine.lessons.drawing import Drawing, Stroke
 
 
 def _arc(cx: float, cy: float, r: float, start: float, end: float, n: int = 40) -> Stroke:
-    return tuple((cx + r * math.cos(start + (end - start) * i / (n - 1)),
-                  cy + r * math.sin(start + (end - start) * i / (n - 1))) for i in range(n))
+    return tuple(
+        (
+            cx + r * math.cos(start + (end - start) * i / (n - 1)),
+            cy + r * math.sin(start + (end - start) * i / (n - 1)),
+        )
+        for i in range(n)
+    )
 
 
 def _wave(x0: float, x1: float, y: float, amplitude: float, periods: float, n: int = 50) -> Stroke:
-    return tuple((x0 + (x1 - x0) * i / (n - 1), y - amplitude * math.sin(2 * math.pi * periods * i / (n - 1)))
-                 for i in range(n))
+    return tuple(
+        (x0 + (x1 - x0) * i / (n - 1), y - amplitude * math.sin(2 * math.pi * periods * i / (n - 1)))
+        for i in range(n)
+    )
 
 
 EXAMPLE_STROKES: tuple[tuple[Stroke, ...], ...] = (

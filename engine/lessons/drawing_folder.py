@@ -22,9 +22,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from engine.data.image_prep import open_image, to_gray_on_white
-from engine.core.errors import DataError
 from engine.core.atomic_files import stage_beside, sync_folder
+from engine.core.errors import DataError
+from engine.data.image_prep import open_image, to_gray_on_white
 
 QUERY_FILE = "query.png"
 _SUPPORT = re.compile(r"^class(\d+)-drawing(\d+)\.png$")
@@ -71,8 +71,9 @@ def save_drawing_set(folder: str | Path, drawings: DrawingSet) -> list[Path]:
     for name in encoded:
         target = folder / name
         if target.is_dir() and not target.is_symlink():
-            raise IsADirectoryError(errno.EISDIR, "a folder is in the way of a drawing; nothing was saved",
-                                    str(target))
+            raise IsADirectoryError(
+                errno.EISDIR, "a folder is in the way of a drawing; nothing was saved", str(target)
+            )
     temporary: dict[str, Path] = {}
     try:
         for name, data in encoded.items():

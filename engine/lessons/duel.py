@@ -42,9 +42,14 @@ LAKE_PROTOCOL = "lake"  # the protocol of the published human figure (Lake et al
 def learner_checkpoint(folder: Path, ways: int, shots: int = SHOTS) -> Path | None:
     """The Omniglot ``ways``-way ``shots``-shot learner in ``folder`` (``omniglot-PROTOCOL-20w1s-ALGO.pt``):
     one trained on Lake's protocol first (the game then plays the human figure's kind of task), MAML first."""
-    found = sorted(Path(folder).glob(f"omniglot-*-{ways}w{shots}s-*.pt"),
-                   key=lambda p: (not p.stem.startswith(f"omniglot-{LAKE_PROTOCOL}-"), not p.stem.endswith("-maml"),
-                                  p.name))
+    found = sorted(
+        Path(folder).glob(f"omniglot-*-{ways}w{shots}s-*.pt"),
+        key=lambda p: (
+            not p.stem.startswith(f"omniglot-{LAKE_PROTOCOL}-"),
+            not p.stem.endswith("-maml"),
+            p.name,
+        ),
+    )
     return found[0] if found else None
 
 
@@ -101,17 +106,30 @@ def learner_answers(learner, task: Task, order: tuple[int, ...], steps: int | No
 
     config = learner.config
     if config.ways != task.ways:
-        raise ConfigError(f"this learner was meta-trained for {config.ways}-way tasks, the round is {task.ways}-way")
+        raise ConfigError(
+            f"this learner was meta-trained for {config.ways}-way tasks, the round is {task.ways}-way"
+        )
     steps = (config.test_inner_steps if steps is None else steps) if config.uses_inner_loop else None
     adapted = learner.adapt(task.x_support, task.y_support, steps=steps)
     proba = learner.predict_proba(adapted, task.x_query).numpy()
     picks = proba.argmax(-1)
-    return LearnerAnswers(LEARNERS[config.algo].label, steps,
-                          tuple(int(picks[i]) for i in order), tuple(float(proba[i, picks[i]]) for i in order))
+    return LearnerAnswers(
+        LEARNERS[config.algo].label,
+        steps,
+        tuple(int(picks[i]) for i in order),
+        tuple(float(proba[i, picks[i]]) for i in order),
+    )
 
 
-def sample_round(sampler, index: int, *, seed: int = SEED, queries: int = QUERIES_PER_ROUND,
-                 learner=None, learner_note: str = "") -> DuelRound:
+def sample_round(
+    sampler,
+    index: int,
+    *,
+    seed: int = SEED,
+    queries: int = QUERIES_PER_ROUND,
+    learner=None,
+    learner_note: str = "",
+) -> DuelRound:
     """Round ``index`` of a game on ``sampler``'s tasks (its queries per class from ``queries_per_class``)."""
     rng = round_rng(seed, sampler.ways, index)
     task = sampler.sample(rng)
@@ -207,8 +225,12 @@ class DuelGame:
         if not 0 <= choice < self.ways:
             raise ConfigError(f"the classes are 1..{self.ways}, got {choice + 1}")
         learner = self.round.learner
-        answer = Answer(self.position, self.round.truth(self.position), int(choice),
-                        None if learner is None else learner.choices[self.position])
+        answer = Answer(
+            self.position,
+            self.round.truth(self.position),
+            int(choice),
+            None if learner is None else learner.choices[self.position],
+        )
         self.answers.append(answer)
         for tally in (self.you, self.round_you):
             tally.add(answer.correct)

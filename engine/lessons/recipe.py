@@ -23,9 +23,9 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from engine.learners.seam import MetaLearner
 from engine.core.snapshots import RecipeStep, TrainingSnapshot
 from engine.core.tasks import TaskBatch
+from engine.learners.seam import MetaLearner
 
 GRID = 200  # points of the sinusoid's predicted curves
 
@@ -39,7 +39,9 @@ class RecipeIteration:
         self.batch: TaskBatch | None = None
         self._shown: dict = {}
 
-    def advance(self, train_step: Callable[[TaskBatch], TrainingSnapshot]) -> tuple[RecipeStep, TrainingSnapshot | None]:
+    def advance(
+        self, train_step: Callable[[TaskBatch], TrainingSnapshot]
+    ) -> tuple[RecipeStep, TrainingSnapshot | None]:
         """The next step; at step 4, ``train_step(batch)`` updates θ and its snapshot comes back too."""
         t, c = self.trainer, self.trainer.config
         self.phase += 1
@@ -53,15 +55,25 @@ class RecipeIteration:
             snap, measured = update_theta(t.learner, self.batch, train_step)
             self._shown.update(measured)
         iteration = t.iteration if snap is not None else t.iteration + 1  # step 4 has counted it
-        return RecipeStep(phase=self.phase, iteration=iteration, algo=c.algo, first_order=c.first_order, kind=c.kind,
-                          ways=c.ways, shots=c.shots, queries=c.queries, meta_batch=c.meta_batch,
-                          **self._shown), snap
+        return RecipeStep(
+            phase=self.phase,
+            iteration=iteration,
+            algo=c.algo,
+            first_order=c.first_order,
+            kind=c.kind,
+            ways=c.ways,
+            shots=c.shots,
+            queries=c.queries,
+            meta_batch=c.meta_batch,
+            **self._shown,
+        ), snap
 
 
 def first_task(batch: TaskBatch, kind: str) -> dict:
     """The first task of the batch as plain arrays (the one the recipe shows)."""
-    x_s, y_s, x_q, y_q = (t[0].detach().cpu().numpy() for t in (batch.x_support, batch.y_support,
-                                                                  batch.x_query, batch.y_query))
+    x_s, y_s, x_q, y_q = (
+        t[0].detach().cpu().numpy() for t in (batch.x_support, batch.y_support, batch.x_query, batch.y_query)
+    )
     if kind == "classification":
         return dict(support_images=x_s[:, 0], query_images=x_q[:, 0], support_labels=y_s, query_labels=y_q)
     return dict(x_support=x_s[:, 0], y_support=y_s[:, 0], x_query=x_q[:, 0], y_query=y_q[:, 0])
@@ -82,21 +94,31 @@ def adapted_predictions(learner: MetaLearner, batch: TaskBatch) -> dict:
     return {key: value if isinstance(value, str) else _numpy(value) for key, value in shown.items()}
 
 
-def update_theta(learner: MetaLearner, batch: TaskBatch,
-                 train_step: Callable[[TaskBatch], TrainingSnapshot]) -> tuple[TrainingSnapshot, dict]:
+def update_theta(
+    learner: MetaLearner, batch: TaskBatch, train_step: Callable[[TaskBatch], TrainingSnapshot]
+) -> tuple[TrainingSnapshot, dict]:
     """Step 4: the run's own update on ``batch``; the meta-loss before and after it, and what moved."""
     params = dict(learner.module.named_parameters())
     before = {name: p.detach().clone() for name, p in params.items()}
     episode_order = _rng_state(batch)
     snap = train_step(batch)
     if not (math.isfinite(snap.meta_loss) and math.isfinite(snap.grad_norm)):
-        return snap, dict(meta_loss_before=snap.meta_loss, grad_norm=snap.grad_norm,
-                          message="the meta-loss or its gradient was not finite: θ was not updated")
+        return snap, dict(
+            meta_loss_before=snap.meta_loss,
+            grad_norm=snap.grad_norm,
+            message="the meta-loss or its gradient was not finite: θ was not updated",
+        )
     after_loss = meta_objective(learner, batch, episode_order)
     names, relative, change = _moved(before, params)
-    return snap, dict(meta_loss_before=snap.meta_loss, meta_loss_after=after_loss, grad_norm=snap.grad_norm,
-                      param_names=names, param_relative_change=relative, param_change=change,
-                      param_count=int(sum(p.numel() for p in params.values())))
+    return snap, dict(
+        meta_loss_before=snap.meta_loss,
+        meta_loss_after=after_loss,
+        grad_norm=snap.grad_norm,
+        param_names=names,
+        param_relative_change=relative,
+        param_change=change,
+        param_count=int(sum(p.numel() for p in params.values())),
+    )
 
 
 def meta_objective(learner: MetaLearner, batch: TaskBatch, rng_state: tuple) -> float:
@@ -142,8 +164,11 @@ def _moved(before: dict[str, torch.Tensor], params: dict[str, torch.Tensor]):
 
 def _rng_state(batch: TaskBatch) -> tuple:
     cuda = batch.x_support.is_cuda
-    return torch.get_rng_state(), (torch.cuda.get_rng_state(batch.x_support.device) if cuda else None), \
-        (batch.x_support.device if cuda else None)
+    return (
+        torch.get_rng_state(),
+        (torch.cuda.get_rng_state(batch.x_support.device) if cuda else None),
+        (batch.x_support.device if cuda else None),
+    )
 
 
 def _set_rng_state(state: tuple) -> None:

@@ -17,11 +17,11 @@ from typing import Sequence
 import numpy as np
 from torch import nn
 
-from engine.run.checkpoints import load_checkpoint
-from engine.data.sinusoid import AMPLITUDE, PHASE, X_RANGE
 from engine.core.errors import ConfigError
-from engine.run.learner_io import learner_from_checkpoint
+from engine.data.sinusoid import AMPLITUDE, PHASE, X_RANGE
 from engine.learners.maml import spec as maml_spec
+from engine.run.checkpoints import load_checkpoint
+from engine.run.learner_io import learner_from_checkpoint
 
 
 @dataclass(frozen=True)
@@ -37,20 +37,29 @@ class SineLearner:
     note: str = ""
 
 
-def sine_learner_from_module(net: nn.Module, name: str, inner_lr: float, steps: int = 1, *,
-                             iteration: int = 0, note: str = "") -> SineLearner:
+def sine_learner_from_module(
+    net: nn.Module, name: str, inner_lr: float, steps: int = 1, *, iteration: int = 0, note: str = ""
+) -> SineLearner:
     """The learner of a ``Linear, ReLU, …, Linear`` network (the project's sinusoid MLP)."""
     layers = [m for m in net.modules() if not list(m.children())]
     linears = [m for m in layers if isinstance(m, nn.Linear)]
     expected = [nn.Linear if i % 2 == 0 else nn.ReLU for i in range(2 * len(linears) - 1)]
     if not linears or [type(m) for m in layers] != expected:
-        raise ConfigError(f"{name}: the sine playground reads networks of Linear layers with ReLU between them, "
-                          f"not {', '.join(type(m).__name__ for m in layers) or 'an empty network'}")
+        raise ConfigError(
+            f"{name}: the sine playground reads networks of Linear layers with ReLU between them, "
+            f"not {', '.join(type(m).__name__ for m in layers) or 'an empty network'}"
+        )
     if linears[0].in_features != 1 or linears[-1].out_features != 1:
         raise ConfigError(f"{name}: a sinusoid network maps one number to one number")
-    return SineLearner(name, tuple(m.weight.detach().double().numpy().copy() for m in linears),
-                       tuple(m.bias.detach().double().numpy().copy() for m in linears),
-                       float(inner_lr), int(steps), iteration, note)
+    return SineLearner(
+        name,
+        tuple(m.weight.detach().double().numpy().copy() for m in linears),
+        tuple(m.bias.detach().double().numpy().copy() for m in linears),
+        float(inner_lr),
+        int(steps),
+        iteration,
+        note,
+    )
 
 
 def load_sine_learner(path: str | Path, name: str) -> SineLearner:
@@ -58,9 +67,17 @@ def load_sine_learner(path: str | Path, name: str) -> SineLearner:
     data = load_checkpoint(path)
     config, learner, iteration = learner_from_checkpoint(data)
     if config.dataset != "sinusoid" or config.spec is not maml_spec.SPEC:
-        raise ConfigError(f"{path} holds a {config.algo} learner for {config.dataset}, not a sinusoid MAML network")
-    return sine_learner_from_module(learner.maml.net, name, learner.inner_lr(), config.test_inner_steps,
-                                    iteration=iteration, note=str(data.get("note", "")))
+        raise ConfigError(
+            f"{path} holds a {config.algo} learner for {config.dataset}, not a sinusoid MAML network"
+        )
+    return sine_learner_from_module(
+        learner.maml.net,
+        name,
+        learner.inner_lr(),
+        config.test_inner_steps,
+        iteration=iteration,
+        note=str(data.get("note", "")),
+    )
 
 
 @dataclass(frozen=True)
@@ -88,7 +105,9 @@ class SineAdapter:
         self.biases = [np.stack(bs)[:, None, :] for bs in zip(*(ln.biases for ln in learners))]  # [L, 1, out]
         self.alpha = np.array([ln.inner_lr for ln in learners])[:, None, None]
         self.x_grid = np.asarray(x_grid, dtype=np.float64)
-        self._before = self._forward(self.weights, self.biases, self._column(self.x_grid), many=True)[0][..., 0]
+        self._before = self._forward(self.weights, self.biases, self._column(self.x_grid), many=True)[0][
+            ..., 0
+        ]
 
     def _column(self, x: np.ndarray) -> np.ndarray:
         """``[n]`` -> ``[L, n, 1]`` (the same points for every learner)."""
@@ -151,16 +170,26 @@ class SineAdapter:
         """K inner steps of every learner on the support points (none: φ = θ); predictions on the grid."""
         x_s, y_s = self._support(x_support, y_support)
         weights, biases = self._adapted(x_s, y_s, steps)
-        after = self._before if weights is self.weights else \
-            self._forward(weights, biases, self._column(self.x_grid), many=True)[0][..., 0]
-        return Adaptation(steps, self._before, after, self._support_loss(self.weights, self.biases, x_s, y_s),
-                          self._support_loss(weights, biases, x_s, y_s))
+        after = (
+            self._before
+            if weights is self.weights
+            else self._forward(weights, biases, self._column(self.x_grid), many=True)[0][..., 0]
+        )
+        return Adaptation(
+            steps,
+            self._before,
+            after,
+            self._support_loss(self.weights, self.biases, x_s, y_s),
+            self._support_loss(weights, biases, x_s, y_s),
+        )
 
     def parameters(self, x_support: np.ndarray, y_support: np.ndarray, steps: int) -> list[dict[str, list]]:
         """φ_K of each learner as ``{"weights": [...], "biases": [...]}`` (for tests and inspection)."""
         weights, biases = self._adapted(*self._support(x_support, y_support), steps)
-        return [{"weights": [w[i] for w in weights], "biases": [b[i, 0] for b in biases]}
-                for i in range(len(self.learners))]
+        return [
+            {"weights": [w[i] for w in weights], "biases": [b[i, 0] for b in biases]}
+            for i in range(len(self.learners))
+        ]
 
 
 def _product(h: np.ndarray, w: np.ndarray, many: bool) -> np.ndarray:

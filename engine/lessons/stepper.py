@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from engine.core.errors import ConfigError
-from engine.learners.finetune import spec as finetune_spec
-from engine.learners.maml import spec as maml_spec
 from engine.core.snapshots import AdaptationTrace
 from engine.core.tasks import Task
+from engine.learners.finetune import spec as finetune_spec
+from engine.learners.maml import spec as maml_spec
 
 MAML_FILE = "omniglot-finn-5w1s-maml.pt"
 FINETUNE_FILE = "omniglot-finn-5w1s-finetune.pt"
@@ -83,7 +83,9 @@ class StepperTask:
 
 def readable_layer(name: str) -> str:
     """``features.2.0`` (a conv) and ``features.2.1`` (its batch norm) -> "conv 3"; the head -> "head"."""
-    parts = [part for part in name.split(".") if part not in ("net", "weight", "bias")]  # MAML's module holds ``net``
+    parts = [
+        part for part in name.split(".") if part not in ("net", "weight", "bias")
+    ]  # MAML's module holds ``net``
     if len(parts) > 1 and parts[0] == "features" and parts[1].isdigit():
         return f"conv {int(parts[1]) + 1}"
     if parts and parts[-1].endswith(HEAD):  # "head", or the fine-tuning trace's "new head"
@@ -118,7 +120,9 @@ def random_learner(config, seed: int = RANDOM_SEED):
         return build_learner(config, "cpu")
 
 
-def load_starting_points(checkpoint_dir: str | Path, *, random_seed: int = RANDOM_SEED) -> tuple[StartingPoint, ...]:
+def load_starting_points(
+    checkpoint_dir: str | Path, *, random_seed: int = RANDOM_SEED
+) -> tuple[StartingPoint, ...]:
     """The three starts from the shipped MAML and fine-tuning checkpoints in ``checkpoint_dir``."""
     from engine.run.learner_io import load_meta_learner
 
@@ -134,11 +138,17 @@ def load_starting_points(checkpoint_dir: str | Path, *, random_seed: int = RANDO
     sgd = f"all layers, SGD, α = {maml.inner_lr():g}"
     return (
         StartingPoint("meta", "Meta-trained θ (MAML)", "meta-parameters θ", sgd, maml),
-        StartingPoint("pretrained", "Pre-trained classifier (fine-tuning)", "pre-trained parameters",
-                      f"a new {config.ways}-way head only (from the support prototypes), SGD, "
-                      f"step {finetune.head_lr:g}; conv layers frozen", finetune),
-        StartingPoint("random", f"Random θ (seed {random_seed})", "random parameters θ₀",
-                      f"{sgd}, like MAML", random),
+        StartingPoint(
+            "pretrained",
+            "Pre-trained classifier (fine-tuning)",
+            "pre-trained parameters",
+            f"a new {config.ways}-way head only (from the support prototypes), SGD, "
+            f"step {finetune.head_lr:g}; conv layers frozen",
+            finetune,
+        ),
+        StartingPoint(
+            "random", f"Random θ (seed {random_seed})", "random parameters θ₀", f"{sgd}, like MAML", random
+        ),
     )
 
 
@@ -151,8 +161,15 @@ def stepper_sampler(protocol: str = "finn", ways: int = 5, *, data_dir: str | Pa
     """The test split of ``protocol``, ``ways``-way 1-shot, ``QUERIES_PER_CLASS`` queries per class."""
     from engine.data.sources import make_sampler
 
-    return make_sampler("omniglot", split="test", protocol=protocol, ways=ways, shots=1,
-                        queries=QUERIES_PER_CLASS, data_dir=data_dir)
+    return make_sampler(
+        "omniglot",
+        split="test",
+        protocol=protocol,
+        ways=ways,
+        shots=1,
+        queries=QUERIES_PER_CLASS,
+        data_dir=data_dir,
+    )
 
 
 def column_trajectory(start: StartingPoint, task: Task, steps: int = STEPS) -> ColumnTrajectory:
@@ -162,14 +179,22 @@ def column_trajectory(start: StartingPoint, task: Task, steps: int = STEPS) -> C
     change = readable_change(trace.param_change, layers)
     moved = {readable_layer(name) for name in trace.param_change}
     return ColumnTrajectory(
-        start.key, start.title, start.start, start.adapts,
-        support_loss=np.asarray(trace.support_loss[:steps + 1]), query_loss=np.asarray(trace.query_loss),
-        query_accuracy=np.asarray(trace.query_accuracy), query_probs=np.asarray(trace.query_probs),
-        change=change, frozen=tuple(layer for layer in layers if layer not in moved))
+        start.key,
+        start.title,
+        start.start,
+        start.adapts,
+        support_loss=np.asarray(trace.support_loss[: steps + 1]),
+        query_loss=np.asarray(trace.query_loss),
+        query_accuracy=np.asarray(trace.query_accuracy),
+        query_probs=np.asarray(trace.query_probs),
+        change=change,
+        frozen=tuple(layer for layer in layers if layer not in moved),
+    )
 
 
-def step_through(starts: tuple[StartingPoint, ...], sampler, index: int, *, seed: int = SEED,
-                 steps: int = STEPS) -> StepperTask:
+def step_through(
+    starts: tuple[StartingPoint, ...], sampler, index: int, *, seed: int = SEED, steps: int = STEPS
+) -> StepperTask:
     """Task ``index`` of ``seed`` from ``sampler`` and every start's trajectory on it, k = 0..steps."""
     if steps < 0:
         raise ConfigError(f"steps must be 0 or more, got {steps}")

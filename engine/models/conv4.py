@@ -21,15 +21,15 @@ def _block(in_channels: int, out_channels: int, max_pool: bool) -> nn.Sequential
     else:
         conv = nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1)
         tail = []
-    return nn.Sequential(conv, BatchStatNorm2d(out_channels),
-                         nn.ReLU(), *tail)
+    return nn.Sequential(conv, BatchStatNorm2d(out_channels), nn.ReLU(), *tail)
 
 
 class Conv4(nn.Module):
     """Strided (default, as in the MAML paper) or max-pool variant for 28x28 inputs."""
 
-    def __init__(self, ways: int, in_channels: int = 1, hidden: int = 64, max_pool: bool = False,
-                 image_size: int = 28) -> None:
+    def __init__(
+        self, ways: int, in_channels: int = 1, hidden: int = 64, max_pool: bool = False, image_size: int = 28
+    ) -> None:
         super().__init__()
         channels = [in_channels, hidden, hidden, hidden, hidden]
         self.features = nn.Sequential(*(_block(channels[i], channels[i + 1], max_pool) for i in range(4)))

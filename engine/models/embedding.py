@@ -26,7 +26,11 @@ class ConvEmbedding(nn.Module):
         layers: list[nn.Module] = []
         previous, size = 1, 28
         for _ in range(blocks):
-            layers += [nn.Conv2d(previous, channels, 3, stride=2, padding=1), nn.BatchNorm2d(channels), nn.ReLU()]
+            layers += [
+                nn.Conv2d(previous, channels, 3, stride=2, padding=1),
+                nn.BatchNorm2d(channels),
+                nn.ReLU(),
+            ]
             previous, size = channels, (size + 1) // 2
         self.net = nn.Sequential(*layers)
         self.out_features = channels * size * size

@@ -7,7 +7,9 @@ from torch import nn
 
 
 class MLP(nn.Module):
-    def __init__(self, in_features: int = 1, hidden: tuple[int, ...] = (40, 40), out_features: int = 1) -> None:
+    def __init__(
+        self, in_features: int = 1, hidden: tuple[int, ...] = (40, 40), out_features: int = 1
+    ) -> None:
         super().__init__()
         sizes = [in_features, *hidden]
         layers: list[nn.Module] = []

@@ -40,7 +40,11 @@ class DenseBlock(nn.Module):
         """The block at one step after ``past [B, C, P]``, for ``x [B, C, Q]`` (Q independent steps at
         position P): output = W0·x[P - dilation] + W1·x[P]."""
         position = past.shape[2] - self.dilation
-        before = past[:, :, position:position + 1] if position >= 0 else past.new_zeros(past.shape[0], past.shape[1], 1)
+        before = (
+            past[:, :, position : position + 1]
+            if position >= 0
+            else past.new_zeros(past.shape[0], past.shape[1], 1)
+        )
         w = self.conv.weight
         out = torch.einsum("oc,bcq->boq", w[:, :, 1], x) + torch.einsum("oc,bcq->boq", w[:, :, 0], before)
         a, b = (out + self.conv.bias[None, :, None]).chunk(2, dim=1)
@@ -53,7 +57,7 @@ class TCBlock(nn.Module):
         count = max(1, math.ceil(math.log2(max(sequence_length, 2))))
         blocks = []
         for i in range(count):
-            blocks.append(DenseBlock(in_channels + i * filters, filters, 2 ** i))
+            blocks.append(DenseBlock(in_channels + i * filters, filters, 2**i))
         self.blocks = nn.Sequential(*blocks)
         self.out_channels = in_channels + count * filters
 

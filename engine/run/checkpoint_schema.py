@@ -36,7 +36,9 @@ def check_structure(data: dict[str, Any], path: str | Path) -> None:
     if "wall_time" in data:
         value = data["wall_time"]
         if not _is_number(value) or not math.isfinite(value) or value < 0:
-            raise CheckpointError(f"{where}: field 'wall_time' must be a non-negative number of seconds, got {_show(value)}")
+            raise CheckpointError(
+                f"{where}: field 'wall_time' must be a non-negative number of seconds, got {_show(value)}"
+            )
     if "note" in data and not isinstance(data["note"], str):
         raise CheckpointError(f"{where}: field 'note' must be text")
     if "optimizer" in data:
@@ -67,13 +69,17 @@ def _check_config(config: Any, where: str) -> None:
     from engine.core.config import TrainConfig
 
     if not isinstance(config, dict):
-        raise CheckpointError(f"{where}: field 'config' must be a mapping of settings, got {type(config).__name__}")
+        raise CheckpointError(
+            f"{where}: field 'config' must be a mapping of settings, got {type(config).__name__}"
+        )
     try:
         TrainConfig.from_dict(config)
     except ConfigError as exc:
         raise CheckpointError(f"{where}: its config is damaged: {exc}") from None
     except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{where}: its config is damaged (a setting of the wrong type): {exc}") from None
+        raise CheckpointError(
+            f"{where}: its config is damaged (a setting of the wrong type): {exc}"
+        ) from None
 
 
 def _check_model(model: Any, where: str) -> None:
@@ -94,21 +100,34 @@ def _check_weight(name: str, value: torch.Tensor, where: str) -> None:
     floating-point numbers: one NaN makes every answer NaN, and ``load_state_dict`` would silently
     cast an integer or boolean tensor into the float parameter it replaces."""
     if value.layout != torch.strided:
-        raise CheckpointError(f"{where}: weight {name!r} is a {value.layout} tensor; weights are dense tensors")
+        raise CheckpointError(
+            f"{where}: weight {name!r} is a {value.layout} tensor; weights are dense tensors"
+        )
     if name == _COUNTER or name.endswith("." + _COUNTER):
-        if (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool
-                or value.numel() != 1 or int(value.item()) < 0):
-            raise CheckpointError(f"{where}: weight {name!r} (batch norm's count of batches) must be one "
-                                  f"non-negative whole-number tensor, got {_show(value)}"
-                                  + (f" holding {value.item()}" if value.numel() == 1 else ""))
+        if (
+            value.is_floating_point()
+            or value.is_complex()
+            or value.dtype == torch.bool
+            or value.numel() != 1
+            or int(value.item()) < 0
+        ):
+            raise CheckpointError(
+                f"{where}: weight {name!r} (batch norm's count of batches) must be one "
+                f"non-negative whole-number tensor, got {_show(value)}"
+                + (f" holding {value.item()}" if value.numel() == 1 else "")
+            )
         return
     if not value.is_floating_point():
-        raise CheckpointError(f"{where}: weight {name!r} is a {value.dtype} tensor of shape {list(value.shape)}; "
-                              "weights must be floating-point numbers")
+        raise CheckpointError(
+            f"{where}: weight {name!r} is a {value.dtype} tensor of shape {list(value.shape)}; "
+            "weights must be floating-point numbers"
+        )
     bad = _non_finite(value)
     if bad:
-        raise CheckpointError(f"{where}: weight {name!r} holds {bad} (of {value.numel()} numbers); "
-                              "a learner cannot answer with it")
+        raise CheckpointError(
+            f"{where}: weight {name!r} holds {bad} (of {value.numel()} numbers); "
+            "a learner cannot answer with it"
+        )
 
 
 def _non_finite(value: torch.Tensor) -> str:
@@ -116,30 +135,41 @@ def _non_finite(value: torch.Tensor) -> str:
     if not value.is_floating_point() or bool(torch.isfinite(value).all()):
         return ""
     nans, infs = int(torch.isnan(value).sum()), int(torch.isinf(value).sum())
-    parts = ([f"{nans} NaN" + ("s" if nans > 1 else "")] if nans else []) + \
-            ([f"{infs} infinite value" + ("s" if infs > 1 else "")] if infs else [])
+    parts = ([f"{nans} NaN" + ("s" if nans > 1 else "")] if nans else []) + (
+        [f"{infs} infinite value" + ("s" if infs > 1 else "")] if infs else []
+    )
     return " and ".join(parts)
 
 
 def _check_optimizer(state: Any, where: str) -> None:
-    if (not isinstance(state, dict) or not isinstance(state.get("state"), dict)
-            or not isinstance(state.get("param_groups"), list)
-            or not all(isinstance(g, dict) for g in state["param_groups"])):
-        raise CheckpointError(f"{where}: field 'optimizer' is not an optimiser state (state and param_groups)")
+    if (
+        not isinstance(state, dict)
+        or not isinstance(state.get("state"), dict)
+        or not isinstance(state.get("param_groups"), list)
+        or not all(isinstance(g, dict) for g in state["param_groups"])
+    ):
+        raise CheckpointError(
+            f"{where}: field 'optimizer' is not an optimiser state (state and param_groups)"
+        )
     for index, slots in state["state"].items():  # Adam's moments: one NaN there is a NaN step on resume
         if not isinstance(slots, dict):
-            raise CheckpointError(f"{where}: field 'optimizer' holds a state of parameter {index!r} that is not "
-                                  "a mapping")
+            raise CheckpointError(
+                f"{where}: field 'optimizer' holds a state of parameter {index!r} that is not a mapping"
+            )
         for slot, value in slots.items():
             if isinstance(value, torch.Tensor):
                 if value.layout != torch.strided:
-                    raise CheckpointError(f"{where}: field 'optimizer' holds a {value.layout} tensor in "
-                                          f"{slot!r} of parameter {index!r}")
+                    raise CheckpointError(
+                        f"{where}: field 'optimizer' holds a {value.layout} tensor in "
+                        f"{slot!r} of parameter {index!r}"
+                    )
                 bad = _non_finite(value)
             else:
                 bad = "a non-finite number" if _is_number(value) and not math.isfinite(value) else ""
             if bad:
-                raise CheckpointError(f"{where}: field 'optimizer' holds {bad} in {slot!r} of parameter {index!r}")
+                raise CheckpointError(
+                    f"{where}: field 'optimizer' holds {bad} in {slot!r} of parameter {index!r}"
+                )
 
 
 def _check_numpy_rng(state: Any, where: str) -> None:
@@ -151,10 +181,11 @@ def _check_numpy_rng(state: Any, where: str) -> None:
 
 def _check_torch_rng(state: Any, where: str) -> None:
     reference = torch.get_rng_state()
-    if (not isinstance(state, torch.Tensor) or state.dtype != torch.uint8
-            or state.shape != reference.shape):
-        raise CheckpointError(f"{where}: field 'rng_torch' is not a torch random-number state "
-                              f"(a uint8 tensor of {reference.numel()} bytes)")
+    if not isinstance(state, torch.Tensor) or state.dtype != torch.uint8 or state.shape != reference.shape:
+        raise CheckpointError(
+            f"{where}: field 'rng_torch' is not a torch random-number state "
+            f"(a uint8 tensor of {reference.numel()} bytes)"
+        )
 
 
 def _check_learning_rates(rates: Any, config: dict, where: str) -> None:
@@ -166,15 +197,21 @@ def _check_learning_rates(rates: Any, config: dict, where: str) -> None:
     live = {s.name for s in settings_for(TrainConfig.from_dict(config).algo) if s.live}
     for name, value in rates.items():
         if name not in live:
-            raise CheckpointError(f"{where}: field 'learning_rates' names {name!r}, which this learner does not "
-                                  f"have (it has {', '.join(sorted(live))})")
+            raise CheckpointError(
+                f"{where}: field 'learning_rates' names {name!r}, which this learner does not "
+                f"have (it has {', '.join(sorted(live))})"
+            )
         if not _is_number(value) or not math.isfinite(value) or value <= 0:
-            raise CheckpointError(f"{where}: learning rate {name!r} must be a positive number, got {_show(value)}")
+            raise CheckpointError(
+                f"{where}: learning rate {name!r} must be a positive number, got {_show(value)}"
+            )
 
 
 def _whole_number(value: Any, name: str, where: str) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise CheckpointError(f"{where}: field '{name}' must be a non-negative whole number, got {_show(value)}")
+        raise CheckpointError(
+            f"{where}: field '{name}' must be a non-negative whole number, got {_show(value)}"
+        )
 
 
 def _is_number(value: Any) -> bool:

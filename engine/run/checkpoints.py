@@ -16,10 +16,10 @@ from typing import Any
 import torch
 
 from engine.core.atomic_files import write_atomically
-from engine.run.checkpoint_schema import check_structure
 from engine.core.errors import CheckpointError
 from engine.core.json_nesting import loads_shallow
 from engine.learners.registry import ALIASES
+from engine.run.checkpoint_schema import check_structure
 
 FORMAT = "innerloop-checkpoint"
 VERSION = 2  # 2: the config names the learner family (algo) and first order is a flag of MAML
@@ -53,13 +53,15 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
             f"{path} is not a readable Inner Loop checkpoint (corrupt, or holds objects that are "
-            f"refused for safety): {first[:200]}") from None
+            f"refused for safety): {first[:200]}"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an Inner Loop checkpoint (no '{FORMAT}' marker)")
     version = data.get("version")
     if version not in (1, VERSION):
-        raise CheckpointError(f"{path} has checkpoint format version {version}; this Inner Loop reads "
-                              f"versions 1 to {VERSION}")
+        raise CheckpointError(
+            f"{path} has checkpoint format version {version}; this Inner Loop reads versions 1 to {VERSION}"
+        )
     for key in ("config", "model"):
         if key not in data:
             raise CheckpointError(f"{path} lacks '{key}': incomplete checkpoint")

@@ -105,9 +105,14 @@ class TrainingControls:
     def wait_turn(self) -> Turn:
         """Block until there is something to do between iterations, and say what (``Turn``)."""
         with self._cond:
-            while (self._paused and self._steps_allowed == 0 and not self._stopped
-                   and not self._trace_requested and not self._checkpoint_requests
-                   and not self._recipe_requests):
+            while (
+                self._paused
+                and self._steps_allowed == 0
+                and not self._stopped
+                and not self._trace_requested
+                and not self._checkpoint_requests
+                and not self._recipe_requests
+            ):
                 self._cond.wait(timeout=0.5)
             if self._stopped:
                 return Turn.STOP

@@ -15,8 +15,11 @@ from pathlib import Path
 
 from engine.core.errors import DiskWriteError, UserError
 
-_WORDS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
-          errno.EROFS: "read-only file system"}
+_WORDS = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+}
 
 
 def os_error_in(exc: BaseException) -> OSError | None:

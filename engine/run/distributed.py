@@ -23,8 +23,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from engine.run import rank_watch
 from engine.core.errors import ConfigError
+from engine.run import rank_watch
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,10 @@ def torchrun_world(environ: Mapping[str, str] | None = None) -> World | None:
         size, rank, local_rank = int(env["WORLD_SIZE"]), int(env["RANK"]), int(env["LOCAL_RANK"])
         local_size = int(env.get("LOCAL_WORLD_SIZE", size))
     except ValueError:
-        raise ConfigError("RANK, WORLD_SIZE, LOCAL_RANK and LOCAL_WORLD_SIZE must be whole numbers; "
-                          "start the processes with torchrun") from None
+        raise ConfigError(
+            "RANK, WORLD_SIZE, LOCAL_RANK and LOCAL_WORLD_SIZE must be whole numbers; "
+            "start the processes with torchrun"
+        ) from None
     if size <= 1:
         return None
     return World(rank, size, local_rank, local_size)
@@ -67,8 +69,10 @@ def pick_local_device(world: World, device_name: str) -> None:
     if device_name == "cpu" or not torch.cuda.is_available():
         return
     if world.local_rank >= torch.cuda.device_count():
-        raise ConfigError(f"LOCAL_RANK {world.local_rank} has no GPU: this machine has {torch.cuda.device_count()}; "
-                          "start at most that many processes per node, or give --device cpu")
+        raise ConfigError(
+            f"LOCAL_RANK {world.local_rank} has no GPU: this machine has {torch.cuda.device_count()}; "
+            "start at most that many processes per node, or give --device cpu"
+        )
     torch.cuda.set_device(world.local_rank)
 
 
@@ -96,7 +100,11 @@ def _collective(op, *args, **kwargs):
 
 def _comm_device() -> torch.device:
     """Where collective buffers live: the current GPU for NCCL, else the CPU."""
-    return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+    return (
+        torch.device("cuda", torch.cuda.current_device())
+        if dist.get_backend() == "nccl"
+        else torch.device("cpu")
+    )
 
 
 def broadcast_module(module: nn.Module) -> None:
@@ -146,5 +154,5 @@ def _unflatten_into(flat: torch.Tensor, tensors: list[torch.Tensor]) -> None:
     with torch.no_grad():
         for t in tensors:
             n = t.numel()
-            t.copy_(flat[offset:offset + n].view_as(t))
+            t.copy_(flat[offset : offset + n].view_as(t))
             offset += n

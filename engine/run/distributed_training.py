@@ -21,28 +21,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.run import rank_watch
-from engine.run import distributed
-from engine.learners.seam import MetaLearner, StepReport
 from engine.core.config import TrainConfig
-from engine.run.distributed import World
 from engine.core.errors import ConfigError
 from engine.core.snapshots import ValidationResult
-from engine.learners.registry import LEARNERS
 from engine.core.tasks import TaskBatch
+from engine.learners.registry import LEARNERS
+from engine.learners.seam import MetaLearner, StepReport
+from engine.run import distributed, rank_watch
+from engine.run.distributed import World
 from engine.run.training import Trainer
+
 
 def check_splittable(config: TrainConfig, world: World) -> None:
     """A clear error, before anything is built, for a run that P processes cannot share exactly (a learner
     whose tasks meet inside a meta-step: its spec's ``splits_over_processes`` is False)."""
     if not config.spec.splits_over_processes:
         splittable = " and ".join(spec.label for spec in LEARNERS.values() if spec.splits_over_processes)
-        raise ConfigError(f"{config.algo} cannot be trained on several processes: it batch-normalises over the "
-                          "whole meta-batch, so its slices would not add up to one process's step; "
-                          f"train it in one process (several processes serve {splittable})")
+        raise ConfigError(
+            f"{config.algo} cannot be trained on several processes: it batch-normalises over the "
+            "whole meta-batch, so its slices would not add up to one process's step; "
+            f"train it in one process (several processes serve {splittable})"
+        )
     if config.meta_batch % world.size:
-        raise ConfigError(f"--meta-batch {config.meta_batch} does not split evenly over {world.size} processes; "
-                          f"give a multiple of {world.size}")
+        raise ConfigError(
+            f"--meta-batch {config.meta_batch} does not split evenly over {world.size} processes; "
+            f"give a multiple of {world.size}"
+        )
 
 
 def rows_of(batch: TaskBatch, world: World) -> TaskBatch:
@@ -50,8 +54,9 @@ def rows_of(batch: TaskBatch, world: World) -> TaskBatch:
     share = batch.size // world.size
     lo, hi = world.rank * share, (world.rank + 1) * share
     ids = None if batch.class_ids is None else batch.class_ids[lo:hi]
-    return TaskBatch(batch.x_support[lo:hi], batch.y_support[lo:hi], batch.x_query[lo:hi],
-                     batch.y_query[lo:hi], ids)
+    return TaskBatch(
+        batch.x_support[lo:hi], batch.y_support[lo:hi], batch.x_query[lo:hi], batch.y_query[lo:hi], ids
+    )
 
 
 class RankShareLearner:
@@ -68,13 +73,16 @@ class RankShareLearner:
 
     def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False) -> StepReport:
         share = rows_of(batch, self.world)
-        if diagnostics and self.inner.measures_hessian_split:  # the split is measured on the averaged gradient
+        if (
+            diagnostics and self.inner.measures_hessian_split
+        ):  # the split is measured on the averaged gradient
             report = self.inner.meta_step(share, diagnostics=True, combine=distributed.average_tensors)
         else:
             report = self.inner.meta_step(share, diagnostics=diagnostics)
             distributed.average_gradients(self.inner.module.parameters())
         loss, pre_loss, pre_acc, post_acc = distributed.average_floats(
-            [report.meta_loss, report.pre_loss, report.pre_accuracy, report.post_accuracy])
+            [report.meta_loss, report.pre_loss, report.pre_accuracy, report.post_accuracy]
+        )
         return StepReport(loss, pre_loss, pre_acc, post_acc, report.diagnostics)
 
 
@@ -85,13 +93,18 @@ class DistributedTrainer(Trainer):
     (``engine.run.distributed.leave``) when the run ends. Only rank 0 keeps ``run_dir``.
     """
 
-    def __init__(self, config: TrainConfig, *, world: World | None = None,
-                 run_dir: str | Path | None = None, **kwargs) -> None:
+    def __init__(
+        self, config: TrainConfig, *, world: World | None = None, run_dir: str | Path | None = None, **kwargs
+    ) -> None:
         world = world or distributed.torchrun_world()
         if world is None:
-            raise ConfigError("a distributed run needs torchrun's RANK, WORLD_SIZE and LOCAL_RANK "
-                              "(and a world of 2 or more)")
-        rank_watch.watch(world, run_dir if world.is_main else None)  # stop, with one line, when the agent dies
+            raise ConfigError(
+                "a distributed run needs torchrun's RANK, WORLD_SIZE and LOCAL_RANK "
+                "(and a world of 2 or more)"
+            )
+        rank_watch.watch(
+            world, run_dir if world.is_main else None
+        )  # stop, with one line, when the agent dies
         check_splittable(config.validated(), world)
         distributed.pick_local_device(world, config.device)
         self.world = world

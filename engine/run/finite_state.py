@@ -39,7 +39,8 @@ class LastFiniteState:
         live = self._live()
         with torch.no_grad():
             if len(live) == len(self._pairs) and all(
-                    a.data_ptr() == p.data_ptr() and a.shape == p.shape for a, (p, _) in zip(live, self._pairs)):
+                a.data_ptr() == p.data_ptr() and a.shape == p.shape for a, (p, _) in zip(live, self._pairs)
+            ):
                 for source, copy in self._pairs:
                     copy.copy_(source)
             else:  # the first time, or after the optimiser made or replaced its state

@@ -7,22 +7,25 @@ from typing import Any
 
 import torch
 
-from engine.learners.seam import MetaLearner
-from engine.learners.registry import build_learner
-from engine.run.checkpoints import checkpoint_config, from_json_text, load_checkpoint
 from engine.core.catalog import settings_for
 from engine.core.config import TrainConfig
 from engine.core.errors import CheckpointError
+from engine.learners.registry import build_learner
+from engine.learners.seam import MetaLearner
+from engine.run.checkpoints import checkpoint_config, from_json_text, load_checkpoint
 from engine.run.weights import describe_state_dict_mismatch
 
 
-def load_meta_learner(path: str | Path, device: torch.device | str = "cpu") -> tuple[TrainConfig, MetaLearner, int]:
+def load_meta_learner(
+    path: str | Path, device: torch.device | str = "cpu"
+) -> tuple[TrainConfig, MetaLearner, int]:
     """``(config, learner, iteration)`` of the checkpoint at ``path`` (a file or a run folder)."""
     return learner_from_checkpoint(load_checkpoint(path), device)
 
 
-def learner_from_checkpoint(data: dict[str, Any], device: torch.device | str = "cpu"
-                            ) -> tuple[TrainConfig, MetaLearner, int]:
+def learner_from_checkpoint(
+    data: dict[str, Any], device: torch.device | str = "cpu"
+) -> tuple[TrainConfig, MetaLearner, int]:
     """``(config, learner, iteration)`` of checkpoint contents already read by ``load_checkpoint``."""
     config = checkpoint_config(data)
     learner = build_learner(config, device)
@@ -34,8 +37,9 @@ def learner_from_checkpoint(data: dict[str, Any], device: torch.device | str = "
     return config, learner, int(data.get("iteration", 0))
 
 
-def restore_weights(module: torch.nn.Module, state: Any,
-                    problem: str = "checkpoint weights do not fit its own config") -> None:
+def restore_weights(
+    module: torch.nn.Module, state: Any, problem: str = "checkpoint weights do not fit its own config"
+) -> None:
     """Load a checkpoint's ``model`` into ``module`` (every restore goes through here), or a
     ``CheckpointError`` naming the first tensor that does not fit."""
     try:

@@ -31,8 +31,9 @@ def _special(row: dict) -> bool:
 class MetricThinner:
     """Rows in (``offer``, one per logged iteration), rows to write out (what ``offer`` and ``finish`` return)."""
 
-    def __init__(self, *, rows_per_second: float = ROWS_PER_SECOND, burst: int = BURST_ROWS,
-                 recent: int = RECENT_ROWS) -> None:
+    def __init__(
+        self, *, rows_per_second: float = ROWS_PER_SECOND, burst: int = BURST_ROWS, recent: int = RECENT_ROWS
+    ) -> None:
         self.rows_per_second, self.burst = rows_per_second, burst
         self._budget = float(burst)
         self._wall: float | None = None  # wall_time of the row offered last

@@ -29,7 +29,9 @@ def check_writable_file(path: str | Path, flag: str = "") -> Path:
     path = Path(path).expanduser()
     what = f"{flag} {path}".strip()
     if path.is_dir():
-        raise ConfigError(f"cannot write {what}: it is a folder; give a file name such as {path / 'learner.pt'}")
+        raise ConfigError(
+            f"cannot write {what}: it is a folder; give a file name such as {path / 'learner.pt'}"
+        )
     _check_can_create_in(path.parent, what)
     return path
 
@@ -43,6 +45,7 @@ def _check_can_create_in(folder: Path, what: str) -> None:
     try:
         probe = tempfile.mkdtemp(prefix=".innerloop-probe-", dir=existing)
     except OSError as exc:
-        raise ConfigError(f"cannot write {what}: {existing} does not take new files "
-                          f"({exc.strerror or type(exc).__name__})") from None
+        raise ConfigError(
+            f"cannot write {what}: {existing} does not take new files ({exc.strerror or type(exc).__name__})"
+        ) from None
     os.rmdir(probe)

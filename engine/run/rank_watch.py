@@ -29,8 +29,8 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.run import stop_signals
 from engine.core.errors import UserError
+from engine.run import stop_signals
 
 _PR_SET_PDEATHSIG = 1
 _POLL_S = 1.0  # the portable watch's look at the parent
@@ -65,7 +65,9 @@ def watch(world, run_dir: str | Path | None = None) -> None:
         signal.signal(signal.SIGTERM, _stop_now)
     if not _arm_parent_death_signal():
         threading.Thread(target=_poll_parent, args=(_watch.agent,), name="agent-watch", daemon=True).start()
-    if _watch.agent == 1:  # the agent died before the kernel was asked: this process was already handed to init
+    if (
+        _watch.agent == 1
+    ):  # the agent died before the kernel was asked: this process was already handed to init
         os.kill(os.getpid(), signal.SIGTERM)
 
 
@@ -113,8 +115,11 @@ def _stop_now(signum: int, frame) -> None:
     if _leaving:
         return
     name = signal.Signals(signum).name
-    cause = (f"the torchrun agent (pid {_watch.agent}) ended; this rank stops too" if agent_gone(wait=0.5)
-             else f"stopped by {name}")
+    cause = (
+        f"the torchrun agent (pid {_watch.agent}) ended; this rank stops too"
+        if agent_gone(wait=0.5)
+        else f"stopped by {name}"
+    )
     _say(f"innerloop-cli: {_who()}: {cause} (rank 0 keeps the run folder)")
     os._exit(128 + signum)
 

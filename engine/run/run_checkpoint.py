@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING
 import torch
 
 from engine.core.errors import CheckpointError, DivergenceError
-from engine.run.checkpoints import checkpoint_config, from_json_text, load_checkpoint, save_checkpoint, to_json_text
+from engine.run.checkpoints import (
+    checkpoint_config,
+    from_json_text,
+    load_checkpoint,
+    save_checkpoint,
+    to_json_text,
+)
 from engine.run.disk_errors import writing
 from engine.run.finite_state import non_finite_entries
 from engine.run.learner_io import restore_weights, saved_live_settings
@@ -54,8 +60,15 @@ class CheckpointedRun:
             return save_checkpoint(path, self.state())
 
     @classmethod
-    def resume(cls, path: str | Path, *, controls: TrainingControls | None = None,
-               run_dir: str | Path | None = None, governor: ThreadGovernor | None = None, **overrides):
+    def resume(
+        cls,
+        path: str | Path,
+        *,
+        controls: TrainingControls | None = None,
+        run_dir: str | Path | None = None,
+        governor: ThreadGovernor | None = None,
+        **overrides,
+    ):
         """Continue a run from its checkpoint; ``overrides`` may extend iterations or minutes."""
         data = load_checkpoint(path)
         trainer = cls(_config(data, overrides), controls=controls, run_dir=run_dir, governor=governor)
@@ -63,8 +76,15 @@ class CheckpointedRun:
         return trainer
 
     @classmethod
-    def from_learner(cls, path: str | Path, *, controls: TrainingControls | None = None,
-                     run_dir: str | Path | None = None, governor: ThreadGovernor | None = None, **overrides):
+    def from_learner(
+        cls,
+        path: str | Path,
+        *,
+        controls: TrainingControls | None = None,
+        run_dir: str | Path | None = None,
+        governor: ThreadGovernor | None = None,
+        **overrides,
+    ):
         """Start from a learner file's θ (e.g. a shipped checkpoint, which holds no optimiser state):
         its settings, weights, iteration count and metric history, with a fresh optimiser and the
         task stream of its seed. A classroom demo opens on a trained learner this way."""
@@ -80,8 +100,10 @@ class CheckpointedRun:
     def load_state(self, data: dict) -> None:
         missing = [k for k in _TRAINING_STATE if k not in data]
         if missing:
-            raise CheckpointError(f"this file holds a learner without its training state ({', '.join(missing)}); "
-                                  "it can be evaluated or used, not resumed")
+            raise CheckpointError(
+                f"this file holds a learner without its training state ({', '.join(missing)}); "
+                "it can be evaluated or used, not resumed"
+            )
         restore_weights(self.learner.module, data["model"], "checkpoint does not fit this model")
         try:
             self.optimizer.load_state_dict(data["optimizer"])

@@ -24,8 +24,8 @@ except ImportError:  # Windows
     fcntl = None
     import msvcrt
 
-from engine.run.disk_errors import writing
 from engine.core.errors import RunFolderBusyError
+from engine.run.disk_errors import writing
 
 LOCK_NAME = ".lock"
 _NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
@@ -75,8 +75,10 @@ def hold_run_folder(folder: str | Path) -> RunFolderLock:
             os.close(fd)
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise
-            raise RunFolderBusyError(f"{folder} is being written by another run ({_holder(path)}); "
-                                     "wait for it to end (or stop it) before writing to this folder") from None
+            raise RunFolderBusyError(
+                f"{folder} is being written by another run ({_holder(path)}); "
+                "wait for it to end (or stop it) before writing to this folder"
+            ) from None
         if _is_current(fd, path):
             _write_pid(fd)
             return RunFolderLock(folder, fd)

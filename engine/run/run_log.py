@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core import atomic_files
-from engine.run.disk_errors import writing
 from engine.core.json_nesting import loads_shallow
+from engine.run.disk_errors import writing
 from engine.run.stop_signals import held
 
 METRICS_NAME = "metrics.jsonl"
 # Temporary files this program writes beside their target (checkpoints, logs) before replacing it.
 TEMP_PATTERNS = (".*.pt.*.tmp", f".{METRICS_NAME}.*.tmp", ".config.json.*.tmp")
-STALE_AFTER_S = 60.0  # a live writer touches its temp file well within this; older ones were orphaned by a kill
+STALE_AFTER_S = (
+    60.0  # a live writer touches its temp file well within this; older ones were orphaned by a kill
+)
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,10 @@ class LogTrim:
 
     def describe(self) -> str:
         rows = "row" if self.dropped == 1 else "rows"
-        return (f"kept {self.kept} metric rows; dropped {self.dropped} {rows} logged after the checkpoint "
-                "or left damaged by an interrupted write")
+        return (
+            f"kept {self.kept} metric rows; dropped {self.dropped} {rows} logged after the checkpoint "
+            "or left damaged by an interrupted write"
+        )
 
 
 def read_rows(path: str | Path) -> tuple[list[dict], int]:
@@ -92,7 +96,9 @@ def write_atomically(path: str | Path, data: bytes) -> None:
         atomic_files.write_atomically(path, data)
 
 
-_APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_APPEND_FLAGS = (
+    os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+)
 
 
 class MetricsLog:

@@ -18,28 +18,36 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from engine.learners.common.evaluation import StepMetrics, evaluate
-from engine.learners.seam import grad_norm
-from engine.learners.registry import LEARNER_CONSTRUCTION, build_learner
 from engine.core.catalog import settings_for
-from engine.run.checkpoints import CHECKPOINT_NAME
 from engine.core.config import TrainConfig
-from engine.run.controls import TrainingControls, Turn
-from engine.runtime.cpu_threads import ThreadGovernor
-from engine.data.sources import make_sampler
 from engine.core.errors import ConfigError, MissingSplitError
+from engine.core.snapshots import (
+    AdaptationTrace,
+    RecipeStep,
+    RunFinished,
+    SequenceTrace,
+    StopReason,
+    TrainingSnapshot,
+    ValidationResult,
+)
+from engine.core.tasks import TaskBatch
+from engine.data.sources import make_sampler
+from engine.learners.common.evaluation import StepMetrics, evaluate
+from engine.learners.registry import LEARNER_CONSTRUCTION, build_learner
+from engine.learners.seam import grad_norm
+from engine.run.checkpoints import CHECKPOINT_NAME
+from engine.run.controls import TrainingControls, Turn
 from engine.run.finite_state import LastFiniteState, non_finite_entries
 from engine.run.run_checkpoint import CheckpointedRun, names_of
+from engine.runtime.cpu_threads import ThreadGovernor
 from engine.runtime.memory_budget import check_task_batch_fits
-from engine.core.snapshots import (AdaptationTrace, RecipeStep, RunFinished, SequenceTrace, StopReason, TrainingSnapshot, ValidationResult)
-from engine.core.tasks import TaskBatch
 
 Event = TrainingSnapshot | AdaptationTrace | SequenceTrace | RecipeStep | RunFinished
 
@@ -48,17 +56,25 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda was asked for, but this PyTorch sees no CUDA device "
-                          f"(torch {torch.__version__}, torch.cuda.is_available() is False)")
+        raise ConfigError(
+            "--device cuda was asked for, but this PyTorch sees no CUDA device "
+            f"(torch {torch.__version__}, torch.cuda.is_available() is False)"
+        )
     return torch.device(name)
 
 
 class Trainer(CheckpointedRun):
     """One meta-training run: model, optimiser, samplers, RNG state and metric history."""
 
-    def __init__(self, config: TrainConfig, *, controls: TrainingControls | None = None,
-                 run_dir: str | Path | None = None, trace_every: int = 0,
-                 governor: ThreadGovernor | None = None) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        controls: TrainingControls | None = None,
+        run_dir: str | Path | None = None,
+        trace_every: int = 0,
+        governor: ThreadGovernor | None = None,
+    ) -> None:
         self.config = config.validated()
         check_task_batch_fits(self.config)  # before anything is allocated (a new run's folder included)
         self.governor = governor  # re-sizes torch's threads between iterations as the machine's load changes
@@ -67,9 +83,17 @@ class Trainer(CheckpointedRun):
         self.trace_every = trace_every
         self.device = resolve_device(config.device)
         c = self.config
-        self.train_sampler = make_sampler(c.dataset, split="train", protocol=c.protocol, ways=c.ways,
-                                          shots=c.shots, queries=c.queries, data_dir=c.data_dir,
-                                          classes=c.train_classes, within_alphabet=c.train_within_alphabet)
+        self.train_sampler = make_sampler(
+            c.dataset,
+            split="train",
+            protocol=c.protocol,
+            ways=c.ways,
+            shots=c.shots,
+            queries=c.queries,
+            data_dir=c.data_dir,
+            classes=c.train_classes,
+            within_alphabet=c.train_within_alphabet,
+        )
         self.val_sampler = self._optional_sampler("val")
         with LEARNER_CONSTRUCTION:  # θ from this seed, whatever other threads build meanwhile
             torch.manual_seed(c.seed)
@@ -83,7 +107,9 @@ class Trainer(CheckpointedRun):
         self.iteration = 0
         self.wall_time = 0.0
         self.history: list[dict] = []
-        self.recipe = None  # an engine.lessons.recipe.RecipeIteration in progress, when recipe steps were asked for
+        self.recipe = (
+            None  # an engine.lessons.recipe.RecipeIteration in progress, when recipe steps were asked for
+        )
         # Validate the last iteration when the run ends after its last validation (the app's Stop stays
         # immediate; the command line sets it, so a run's end always states its score).
         self.validate_at_end = False
@@ -100,7 +126,10 @@ class Trainer(CheckpointedRun):
     def live(self) -> dict[str, float]:
         """The live settings this learner reads, as they are now: the optimiser's step size and the
         learner's own values (one place each; nothing here keeps a copy to keep in step)."""
-        return {name: self.meta_lr if name == "meta_lr" else self.learner.live_value(name) for name in self._live_names}
+        return {
+            name: self.meta_lr if name == "meta_lr" else self.learner.live_value(name)
+            for name in self._live_names
+        }
 
     @property
     def inner_lr(self) -> float | None:
@@ -113,8 +142,15 @@ class Trainer(CheckpointedRun):
     def _optional_sampler(self, split: str):
         c = self.config
         try:
-            return make_sampler(c.dataset, split=split, protocol=c.protocol, ways=c.ways, shots=c.shots,
-                                queries=c.queries, data_dir=c.data_dir)
+            return make_sampler(
+                c.dataset,
+                split=split,
+                protocol=c.protocol,
+                ways=c.ways,
+                shots=c.shots,
+                queries=c.queries,
+                data_dir=c.data_dir,
+            )
         except MissingSplitError:  # e.g. the lake protocol has no validation split
             return None
 
@@ -140,25 +176,41 @@ class Trainer(CheckpointedRun):
         self.iteration += 1
         self.wall_time += elapsed
         return TrainingSnapshot(
-            iteration=self.iteration, wall_time=self.wall_time, meta_loss=loss,
-            pre_loss=report.pre_loss, pre_accuracy=report.pre_accuracy, post_accuracy=report.post_accuracy,
-            grad_norm=norm, grad_norm_first_order=report.diagnostics.get("grad_norm_first_order"),
+            iteration=self.iteration,
+            wall_time=self.wall_time,
+            meta_loss=loss,
+            pre_loss=report.pre_loss,
+            pre_accuracy=report.pre_accuracy,
+            post_accuracy=report.post_accuracy,
+            grad_norm=norm,
+            grad_norm_first_order=report.diagnostics.get("grad_norm_first_order"),
             grad_norm_hessian=report.diagnostics.get("grad_norm_hessian"),
             meta_gradient_cosine=report.diagnostics.get("meta_gradient_cosine"),
-            iterations_per_second=1.0 / max(elapsed, 1e-9), device=str(self.device),
-            protocol=c.protocol, inner_lr=self.inner_lr, meta_lr=self.meta_lr, threads=torch.get_num_threads())
+            iterations_per_second=1.0 / max(elapsed, 1e-9),
+            device=str(self.device),
+            protocol=c.protocol,
+            inner_lr=self.inner_lr,
+            meta_lr=self.meta_lr,
+            threads=torch.get_num_threads(),
+        )
 
     def validate(self, tasks: int | None = None) -> ValidationResult | None:
         if self.val_sampler is None:
             return None
         c = self.config
-        metrics = self.evaluate(self.val_sampler, tasks=tasks or c.val_tasks, steps=None,
-                                seed=c.seed * 1_000_003 + self.iteration)
+        metrics = self.evaluate(
+            self.val_sampler, tasks=tasks or c.val_tasks, steps=None, seed=c.seed * 1_000_003 + self.iteration
+        )
         return ValidationResult(  # the metrics at the last stage (MAML: after the last inner step)
-            iteration=self.iteration, split="val", tasks=metrics.tasks, steps=len(metrics.loss) - 1,
+            iteration=self.iteration,
+            split="val",
+            tasks=metrics.tasks,
+            steps=len(metrics.loss) - 1,
             accuracy=None if metrics.accuracy is None else float(metrics.accuracy[-1]),
             accuracy_ci95=None if metrics.accuracy is None else float(metrics.accuracy_ci95[-1]),
-            loss=float(metrics.loss[-1]), loss_ci95=float(metrics.loss_ci95[-1]))
+            loss=float(metrics.loss[-1]),
+            loss_ci95=float(metrics.loss_ci95[-1]),
+        )
 
     def evaluate(self, sampler, *, tasks: int, steps: int | None, seed: int) -> StepMetrics:
         return evaluate(self.learner, sampler, tasks=tasks, steps=steps, seed=seed, device=self.device)
@@ -229,9 +281,15 @@ class Trainer(CheckpointedRun):
         """Validate this session's last iteration as a periodic validation would have (its history row
         gets the result) and yield its snapshot again, carrying it; returns whether it did."""
         last = self._last_snapshot
-        if (not self.validate_at_end or not self.config.val_every or last is None or last.validation is not None
-                or last.iteration != self.iteration or not self.history
-                or self.history[-1].get("iteration") != last.iteration):
+        if (
+            not self.validate_at_end
+            or not self.config.val_every
+            or last is None
+            or last.validation is not None
+            or last.iteration != self.iteration
+            or not self.history
+            or self.history[-1].get("iteration") != last.iteration
+        ):
             return False
         validation = self.validate()
         if validation is None:  # no validation split (the lake protocol), or not this rank's to do
@@ -273,9 +331,11 @@ class Trainer(CheckpointedRun):
         else:
             what = f"the update left {names_of(self.broken)} non-finite"
         kept = self._keep_last_good(snap)
-        message = (f"diverged at iteration {snap.iteration}: {what}; θ was not updated. "
-                   "Lower the inner or meta learning rate."
-                   + (f" Saved the last good θ (iteration {self.iteration}): {kept}" if kept else ""))
+        message = (
+            f"diverged at iteration {snap.iteration}: {what}; θ was not updated. "
+            "Lower the inner or meta learning rate."
+            + (f" Saved the last good θ (iteration {self.iteration}): {kept}" if kept else "")
+        )
         return RunFinished(snap.iteration, StopReason.DIVERGED, message, kept)
 
     def _serve_requests(self) -> Iterator[Event]:
@@ -303,7 +363,9 @@ class Trainer(CheckpointedRun):
 
         if self.recipe is None:
             self.recipe = RecipeIteration(self)
-        step, snap = self.recipe.advance(lambda batch: self.train_step(split_hessian=self._split_due(), batch=batch))
+        step, snap = self.recipe.advance(
+            lambda batch: self.train_step(split_hessian=self._split_due(), batch=batch)
+        )
         if snap is None:
             yield step
             return None

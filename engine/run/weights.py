@@ -22,8 +22,10 @@ def describe_state_dict_mismatch(module: torch.nn.Module, state_dict: Mapping) -
         if not isinstance(got, torch.Tensor):
             return f"parameter {name!r} is not a tensor ({type(got).__name__})"
         if got.shape != want.shape:
-            return (f"parameter {name!r} has shape {_shape(got)} in the checkpoint but {_shape(want)} "
-                    f"in the model")
+            return (
+                f"parameter {name!r} has shape {_shape(got)} in the checkpoint but {_shape(want)} "
+                f"in the model"
+            )
     extra = [name for name in state_dict if name not in expected]
     if extra:
         more = f" and {len(extra) - 1} more" if len(extra) > 1 else ""

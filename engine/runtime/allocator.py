@@ -46,11 +46,15 @@ def _apply() -> str:
         return f"preloaded allocator ({os.environ['LD_PRELOAD']})"
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        done = (libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-                and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1)
+        done = (
+            libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+            and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+        )
     except (OSError, AttributeError):
         done = False
     if not done:
         return "glibc malloc, defaults (mallopt refused)"
-    return (f"glibc malloc keeps freed memory (mmap threshold {MMAP_THRESHOLD >> 20} MiB, "
-            f"trim threshold {TRIM_THRESHOLD >> 20} MiB)")
+    return (
+        f"glibc malloc keeps freed memory (mmap threshold {MMAP_THRESHOLD >> 20} MiB, "
+        f"trim threshold {TRIM_THRESHOLD >> 20} MiB)"
+    )

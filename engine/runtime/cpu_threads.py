@@ -83,8 +83,15 @@ class ThreadChoice:
 class ThreadGovernor:
     """Sets torch's thread count from the cores free of other processes, now and then again."""
 
-    def __init__(self, requested: int | None = None, *, reserve: int = 0, interval_s: float = 20.0,
-                 share: int = 1, own_seconds: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        requested: int | None = None,
+        *,
+        reserve: int = 0,
+        interval_s: float = 20.0,
+        share: int = 1,
+        own_seconds: Callable[[], float] | None = None,
+    ) -> None:
         """``share``: processes that split the free cores evenly (a run's ranks on this machine), and
         ``own_seconds`` the CPU time they used together (``engine.runtime.sibling_cpu``; default: this process's)."""
         self.requested, self.reserve, self.interval_s = requested, reserve, interval_s
@@ -123,20 +130,30 @@ class ThreadGovernor:
 
         ceiling = max(1, (self.cores - self.reserve) // self.share)
         if self.requested and self.requested > self.cores:  # extra threads only spin; 100000 crashed torch
-            choice = ThreadChoice(self.cores, self.cores, None,
-                                  f"asked for {self.requested}, capped at the {self.cores} usable cores")
+            choice = ThreadChoice(
+                self.cores,
+                self.cores,
+                None,
+                f"asked for {self.requested}, capped at the {self.cores} usable cores",
+            )
         elif self.requested:
             choice = ThreadChoice(self.requested, self.cores, None, "asked for")
         else:
             busy = self.busy_elsewhere(wait_s=wait_s if self._last is None else 0.0)
             if busy is None:
-                choice = ThreadChoice(torch.get_num_threads(), self.cores, None, "torch's default; load unknown")
+                choice = ThreadChoice(
+                    torch.get_num_threads(), self.cores, None, "torch's default; load unknown"
+                )
             else:
                 free = int(self.cores - busy + 0.5) - self.reserve  # a core counts as busy past half use
                 threads = max(1, min(ceiling, free // self.share))
                 ranks = f", shared by {self.share} ranks" if self.share > 1 else ""
-                choice = ThreadChoice(threads, self.cores, busy,
-                                      f"{self.cores} cores, {busy:.1f} busy with other processes{ranks}")
+                choice = ThreadChoice(
+                    threads,
+                    self.cores,
+                    busy,
+                    f"{self.cores} cores, {busy:.1f} busy with other processes{ranks}",
+                )
         if torch.get_num_threads() != choice.threads:
             torch.set_num_threads(choice.threads)
         self.choice = choice
@@ -161,13 +178,19 @@ def governor_for(requested: int | None, *, reserve: int = 0, ranks_here: int = 1
     ``ranks_here`` > 1 (torchrun's ranks on this machine): each takes its share of the free cores;
     ``OMP_NUM_THREADS`` is not read then, since torchrun sets it to 1 whenever the user did not.
     """
-    if requested is not None and (not isinstance(requested, int) or isinstance(requested, bool) or requested < 1):
-        raise ConfigError(f"--threads must be 1 or more (leave it out to use the free cores), got {requested!r}")
+    if requested is not None and (
+        not isinstance(requested, int) or isinstance(requested, bool) or requested < 1
+    ):
+        raise ConfigError(
+            f"--threads must be 1 or more (leave it out to use the free cores), got {requested!r}"
+        )
     if ranks_here > 1:
         from engine.runtime.sibling_cpu import sibling_cpu_seconds
 
         _say_cap("--threads", requested)
-        return ThreadGovernor(requested or None, reserve=reserve, share=ranks_here, own_seconds=sibling_cpu_seconds)
+        return ThreadGovernor(
+            requested or None, reserve=reserve, share=ranks_here, own_seconds=sibling_cpu_seconds
+        )
     source = "--threads"
     if not requested:
         env = os.environ.get("OMP_NUM_THREADS", "").strip()
@@ -186,10 +209,15 @@ def _say_cap(source: str, requested: int | None) -> None:
     if requested is None or requested <= cores or (source, requested) in _said:
         return
     _said.add((source, requested))
-    print(f"innerloop-cli: {source} {requested} is more than the {cores} usable cores of this machine; "
-          f"using {cores} threads", file=sys.stderr)
+    print(
+        f"innerloop-cli: {source} {requested} is more than the {cores} usable cores of this machine; "
+        f"using {cores} threads",
+        file=sys.stderr,
+    )
 
 
-THREADS_HELP = ("CPU threads for torch, at most the usable cores (default: OMP_NUM_THREADS if set, else the "
-                "cores other processes leave free, measured at the start and again during training; under "
-                "torchrun, each rank's share of those)")
+THREADS_HELP = (
+    "CPU threads for torch, at most the usable cores (default: OMP_NUM_THREADS if set, else the "
+    "cores other processes leave free, measured at the start and again during training; under "
+    "torchrun, each rank's share of those)"
+)

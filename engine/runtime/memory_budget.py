@@ -56,6 +56,8 @@ def check_task_batch_fits(config) -> None:
         return
     examples = config.ways * (config.shots + config.queries)
     what = "points" if config.kind == "regression" else "images of 28x28"
-    raise ConfigError(f"meta-batch {config.meta_batch} would need about {format_bytes(need)} of memory for one "
-                      f"batch of tasks ({config.meta_batch} tasks x {examples} {what}), but "
-                      f"{format_bytes(free)} is available; lower meta-batch (or ways, shots, queries)")
+    raise ConfigError(
+        f"meta-batch {config.meta_batch} would need about {format_bytes(need)} of memory for one "
+        f"batch of tasks ({config.meta_batch} tasks x {examples} {what}), but "
+        f"{format_bytes(free)} is available; lower meta-batch (or ways, shots, queries)"
+    )

@@ -22,7 +22,7 @@ def _stat_fields(pid_dir: Path) -> list[str] | None:
     except OSError:  # the process ended, or no /proc
         return None
     # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")".
-    return text[text.rfind(")") + 2:].split()
+    return text[text.rfind(")") + 2 :].split()
 
 
 def sibling_cpu_seconds() -> float:

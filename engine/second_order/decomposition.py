@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import torch
 
-from engine.learners.maml.maml import Maml, Params
 from engine.core.tasks import TaskBatch
+from engine.learners.maml.maml import Maml, Params
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,9 @@ def hvp(maml: Maml, params: Params, x: torch.Tensor, y: torch.Tensor, v: Params)
     return {n: torch.zeros_like(p[n]) if h is None else h.detach() for n, h in zip(names, hv)}
 
 
-def adapted_positions(maml: Maml, theta: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int) -> list[Params]:
+def adapted_positions(
+    maml: Maml, theta: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int
+) -> list[Params]:
     """φ_0 = θ, …, φ_K (values only) by ``Maml.trajectory``."""
     theta = {n: t.detach() for n, t in theta.items()}
     with torch.no_grad():
@@ -90,14 +92,16 @@ def adapted_positions(maml: Maml, theta: Params, x_s: torch.Tensor, y_s: torch.T
     return [{n: t.detach() for n, t in phi.items()} for phi in path.phis]
 
 
-def trajectory_hvps(maml: Maml, theta: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int,
-                    v: Params) -> list[Params]:
+def trajectory_hvps(
+    maml: Maml, theta: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, v: Params
+) -> list[Params]:
     """∇²L_s(φ_k)·v at θ = φ_0 and at each φ_1, …, φ_K of the task's inner loop."""
     return [hvp(maml, phi, x_s, y_s, v) for phi in adapted_positions(maml, theta, x_s, y_s, steps)]
 
 
-def task_split(maml: Maml, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor, y_q: torch.Tensor,
-               steps: int) -> tuple[Split, float]:
+def task_split(
+    maml: Maml, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor, y_q: torch.Tensor, steps: int
+) -> tuple[Split, float]:
     """The split for one task at the current θ, and its query loss after adaptation."""
     phis = adapted_positions(maml, maml.theta(), x_s, y_s, steps)
     names = list(phis[-1])
@@ -117,13 +121,18 @@ def decompose(maml: Maml, batch: TaskBatch, steps: int) -> Decomposition:
     """Per task and averaged over the batch: full meta-gradient, first-order part, Hessian term."""
     splits, losses = [], []
     for b in range(batch.size):
-        split, loss = task_split(maml, batch.x_support[b], batch.y_support[b], batch.x_query[b],
-                                 batch.y_query[b], steps)
+        split, loss = task_split(
+            maml, batch.x_support[b], batch.y_support[b], batch.x_query[b], batch.y_query[b], steps
+        )
         splits.append(split)
         losses.append(loss)
     names = list(splits[0].first_order)
-    mean = Split(*({n: torch.stack([getattr(s, part)[n] for s in splits]).mean(0) for n in names}
-                   for part in ("second_order", "first_order")))
+    mean = Split(
+        *(
+            {n: torch.stack([getattr(s, part)[n] for s in splits]).mean(0) for n in names}
+            for part in ("second_order", "first_order")
+        )
+    )
     return Decomposition(tuple(splits), mean, sum(losses) / len(losses))
 
 

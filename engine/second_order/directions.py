@@ -78,6 +78,10 @@ def cosine(u: np.ndarray, v: np.ndarray) -> float:
 
 def collect(theta: np.ndarray, paths: np.ndarray, per_task: list[MetaGradients]) -> MetaDirections:
     """Bundle the per-task directions with their means over tasks."""
-    mean = MetaGradients(*(np.mean([getattr(g, name) for g in per_task], axis=0)
-                           for name in ("second_order", "first_order", "reptile")))
+    mean = MetaGradients(
+        *(
+            np.mean([getattr(g, name) for g in per_task], axis=0)
+            for name in ("second_order", "first_order", "reptile")
+        )
+    )
     return MetaDirections(np.asarray(theta, dtype=np.float64), paths, tuple(per_task), mean)

@@ -75,8 +75,17 @@ class TopEigenvalues:
     converged: bool
 
 
-def top_eigenvalues(maml: Maml, params: Params, x: torch.Tensor, y: torch.Tensor, *, count: int = 5,
-                    tol: float = 1e-3, max_iter: int = 60, seed: int = 0) -> TopEigenvalues:
+def top_eigenvalues(
+    maml: Maml,
+    params: Params,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    count: int = 5,
+    tol: float = 1e-3,
+    max_iter: int = 60,
+    seed: int = 0,
+) -> TopEigenvalues:
     """The ``count`` largest eigenvalues of the loss Hessian at ``params`` by Lanczos on Hessian-vector
     products; converged when every residual ≤ ``tol`` · max(1, |λ_max|)."""
     names = list(params)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import torch
 
-from engine.learners.maml.maml import Maml
 from engine.core.tasks import TaskBatch
+from engine.learners.maml.maml import Maml
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -81,5 +81,9 @@ def order_cost(maml: Maml, batch: TaskBatch, steps: int, *, first_order: bool, r
     maml.zero_grad(set_to_none=True)
     times.sort()
     known = [p for p in peaks if p is not None]
-    return OrderCost(steps, "first" if first_order else "second", 1000 * times[len(times) // 2],
-                     max(known) if known else None)
+    return OrderCost(
+        steps,
+        "first" if first_order else "second",
+        1000 * times[len(times) // 2],
+        max(known) if known else None,
+    )

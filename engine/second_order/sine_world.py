@@ -43,13 +43,27 @@ class SineTask:
         return self.amplitude * np.sin(self.x_query + self.phase)
 
 
-def sample_sine_tasks(count: int, *, shots: int = 10, queries: int = 10, seed: int = 0,
-                      amplitudes: tuple[float, float] = (0.1, 5.0), phases: tuple[float, float] = (0.0, np.pi),
-                      xs: tuple[float, float] = (-5.0, 5.0)) -> list[SineTask]:
+def sample_sine_tasks(
+    count: int,
+    *,
+    shots: int = 10,
+    queries: int = 10,
+    seed: int = 0,
+    amplitudes: tuple[float, float] = (0.1, 5.0),
+    phases: tuple[float, float] = (0.0, np.pi),
+    xs: tuple[float, float] = (-5.0, 5.0),
+) -> list[SineTask]:
     """``count`` tasks drawn as in Finn et al.'s sinusoid benchmark (uniform amplitude, phase and x)."""
     rng = np.random.default_rng(seed)
-    return [SineTask(float(rng.uniform(*amplitudes)), float(rng.uniform(*phases)),
-                     rng.uniform(*xs, size=shots), rng.uniform(*xs, size=queries)) for _ in range(count)]
+    return [
+        SineTask(
+            float(rng.uniform(*amplitudes)),
+            float(rng.uniform(*phases)),
+            rng.uniform(*xs, size=shots),
+            rng.uniform(*xs, size=queries),
+        )
+        for _ in range(count)
+    ]
 
 
 def sine_loss(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -59,12 +73,15 @@ def sine_loss(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Te
 
 
 def _tensors(task: SineTask) -> tuple[torch.Tensor, ...]:
-    return tuple(torch.as_tensor(a, dtype=torch.float64)
-                 for a in (task.x_support, task.y_support, task.x_query, task.y_query))
+    return tuple(
+        torch.as_tensor(a, dtype=torch.float64)
+        for a in (task.x_support, task.y_support, task.x_query, task.y_query)
+    )
 
 
-def inner_loop(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, alpha: float, steps: int, *,
-               create_graph: bool) -> list[torch.Tensor]:
+def inner_loop(
+    theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, alpha: float, steps: int, *, create_graph: bool
+) -> list[torch.Tensor]:
     """φ_0 = θ, …, φ_K for θ ``[..., 2]``, φ_{k+1} = φ_k − α ∇L_s(φ_k).
 
     The grid points do not interact, so the gradient of the summed loss is each point's own
@@ -78,13 +95,14 @@ def inner_loop(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, alpha: flo
         if not phi.requires_grad:
             phi = phi.detach().requires_grad_(True)
         with torch.enable_grad():
-            g, = torch.autograd.grad(sine_loss(phi, x, y).sum(), phi, create_graph=create_graph)
+            (g,) = torch.autograd.grad(sine_loss(phi, x, y).sum(), phi, create_graph=create_graph)
         path.append(phi - alpha * g if create_graph else (phi - alpha * g).detach())
     return path
 
 
-def task_meta_gradients(task: SineTask, theta: np.ndarray, alpha: float,
-                        steps: int) -> tuple[MetaGradients, np.ndarray]:
+def task_meta_gradients(
+    task: SineTask, theta: np.ndarray, alpha: float, steps: int
+) -> tuple[MetaGradients, np.ndarray]:
     """The directions from one θ ``[2]`` for one task, and its path ``[K+1, 2]``.
 
     In closed form (the explorer calls this on every pointer move): with H_k the support Hessian
@@ -116,8 +134,9 @@ def _gradient_and_hessian(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tu
     return grad, 2 * np.array([[h_aa, h_ab], [h_ab, h_bb]])
 
 
-def task_meta_gradients_autograd(task: SineTask, theta: np.ndarray, alpha: float,
-                                 steps: int) -> tuple[MetaGradients, np.ndarray]:
+def task_meta_gradients_autograd(
+    task: SineTask, theta: np.ndarray, alpha: float, steps: int
+) -> tuple[MetaGradients, np.ndarray]:
     """``task_meta_gradients`` by torch autograd through the unrolled inner loop (``create_graph``)."""
     _check_steps(steps)
     x_s, y_s, x_q, y_q = _tensors(task)
@@ -125,8 +144,8 @@ def task_meta_gradients_autograd(task: SineTask, theta: np.ndarray, alpha: float
     path = inner_loop(t, x_s, y_s, alpha, steps, create_graph=True)
     phi = path[-1]  # θ itself when K = 0
     loss_q = sine_loss(phi, x_q, y_q)
-    second, = torch.autograd.grad(loss_q, t, retain_graph=True)
-    first, = torch.autograd.grad(loss_q, phi)
+    (second,) = torch.autograd.grad(loss_q, t, retain_graph=True)
+    (first,) = torch.autograd.grad(loss_q, phi)
     positions = torch.stack([p.detach() for p in path]).numpy()
     return MetaGradients(second.numpy(), first.numpy(), positions[0] - positions[-1]), positions
 
@@ -149,8 +168,13 @@ def query_losses_along(task: SineTask, thetas: np.ndarray, alpha: float, steps: 
         return torch.stack([sine_loss(p.detach(), x_q, y_q) for p in path]).numpy()
 
 
-def meta_loss_surface(tasks: Sequence[SineTask], alpha: float, amplitudes: np.ndarray, phases: np.ndarray,
-                      steps: Sequence[int] = range(6)) -> np.ndarray:
+def meta_loss_surface(
+    tasks: Sequence[SineTask],
+    alpha: float,
+    amplitudes: np.ndarray,
+    phases: np.ndarray,
+    steps: Sequence[int] = range(6),
+) -> np.ndarray:
     """``[len(steps), len(phases), len(amplitudes)]``: the mean query loss after K inner steps.
 
     Columns follow the amplitude θ_a, rows the phase θ_b; K = 0 is plain joint training.

@@ -8,7 +8,6 @@ line naming the cause and the fix. A screenshot needs no screen: it picks the of
 from __future__ import annotations
 
 import ctypes.util
-import os
 import sys
 from collections.abc import Callable, MutableMapping
 

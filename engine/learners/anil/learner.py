@@ -46,19 +46,35 @@ class AnilLearner(MamlLearner):
         self.maml.adapted = head_names(self.maml.net)
         self.head_size = sum(p.numel() for p in self.maml.net.head.parameters())
 
-    def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False,
-                  combine: Callable[[list[torch.Tensor]], None] | None = None) -> StepReport:
+    def meta_step(
+        self,
+        batch: TaskBatch,
+        *,
+        diagnostics: bool = False,
+        combine: Callable[[list[torch.Tensor]], None] | None = None,
+    ) -> StepReport:
         """MAML's meta-step with the head-only inner loop; ``diagnostics`` (MAML's Hessian split) is not measured."""
         return super().meta_step(batch, diagnostics=False, combine=combine)
 
-    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None,
-              answering: Answering = Answering.PER_QUERY) -> AdaptationTrace:
+    def trace(
+        self,
+        task: Task,
+        *,
+        iteration: int = 0,
+        steps: int | None = None,
+        answering: Answering = Answering.PER_QUERY,
+    ) -> AdaptationTrace:
         """MAML's trace of the head-only inner loop (the body's rows stay at 0); φ is the head's weights."""
-        return replace(super().trace(task, iteration=iteration, steps=steps, answering=answering),
-                       adapted_count=self.head_size)
+        return replace(
+            super().trace(task, iteration=iteration, steps=steps, answering=answering),
+            adapted_count=self.head_size,
+        )
 
     def before_and_after(self, x_s, y_s, x_q, y_q, grid: torch.Tensor) -> dict:
         shown = super().before_and_after(x_s, y_s, x_q, y_q, grid)
         k = self.config.inner_steps
-        return dict(shown, after_label=f"adapted parameters φ: the head after {k} gradient step{'s' * (k != 1)} "
-                                       "on the support set, the body as θ")
+        return dict(
+            shown,
+            after_label=f"adapted parameters φ: the head after {k} gradient step{'s' * (k != 1)} "
+            "on the support set, the body as θ",
+        )

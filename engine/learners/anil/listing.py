@@ -22,8 +22,10 @@ _ANIL = """
 """
 
 _TRANSDUCTIVE_QUERY_LOSS = "4|     meta_loss = meta_loss + loss_at(phi, body, x_q, y_q) / meta_batch\n"
-_PER_QUERY_LOSS = ("4|     out_q = answer({**body, **phi}, x_s, x_q)  # support-set batch norm\n"
-                   "4|     meta_loss = meta_loss + cross_entropy(out_q, y_q) / meta_batch\n")
+_PER_QUERY_LOSS = (
+    "4|     out_q = answer({**body, **phi}, x_s, x_q)  # support-set batch norm\n"
+    "4|     meta_loss = meta_loss + cross_entropy(out_q, y_q) / meta_batch\n"
+)
 
 
 def anil_listing(*, first_order: bool, per_query: bool) -> Listing:
@@ -31,11 +33,17 @@ def anil_listing(*, first_order: bool, per_query: bool) -> Listing:
         keep="" if first_order else "  # graph kept",
         detach="3|         g = {k: v.detach() for k, v in g.items()}  # first order\n" if first_order else "",
         query_loss=_PER_QUERY_LOSS if per_query else _TRANSDUCTIVE_QUERY_LOSS,
-        backward="no Hessian term" if first_order else "through the head's steps")
-    return Listing("First-order ANIL" if first_order else "ANIL (second order)", parse_listing(block), (
-        "a meta-batch of tasks from the run's sampler",
-        "each task: its support and query images, disjoint",
-        "gradient steps on the support loss from θ, the head's parameters only; the body is reused as is"
-        + ("; the gradient is treated as a constant" if first_order else ", the graph kept"),
-        "the query loss at φ, back-propagated to the head and the body"
-        + ("" if first_order else " (through the head's inner steps)")))
+        backward="no Hessian term" if first_order else "through the head's steps",
+    )
+    return Listing(
+        "First-order ANIL" if first_order else "ANIL (second order)",
+        parse_listing(block),
+        (
+            "a meta-batch of tasks from the run's sampler",
+            "each task: its support and query images, disjoint",
+            "gradient steps on the support loss from θ, the head's parameters only; the body is reused as is"
+            + ("; the gradient is treated as a constant" if first_order else ", the graph kept"),
+            "the query loss at φ, back-propagated to the head and the body"
+            + ("" if first_order else " (through the head's inner steps)"),
+        ),
+    )

@@ -17,13 +17,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.learners.common.episodes import gather_items, random_order, support_item_name
-from engine.learners.seam import StageAnswers, StepReport, TaskScores
 from engine.core.answering import Answering, transduction_of
 from engine.core.config import TrainConfig
 from engine.core.errors import ConfigError
 from engine.core.snapshots import SequenceTrace
 from engine.core.tasks import Task, TaskBatch
+from engine.learners.common.episodes import gather_items, random_order, support_item_name
+from engine.learners.seam import StageAnswers, StepReport, TaskScores
 
 SCORE_SEED = 20_180_101
 
@@ -43,8 +43,9 @@ class BlackBoxLearner:
         """``[B, P]`` indices: the order in which support items are read (default: as given)."""
         return torch.arange(y_support.shape[1], device=y_support.device).expand_as(y_support)
 
-    def query_logits(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor, *,
-                     attention: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def query_logits(
+        self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor, *, attention: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         raise NotImplementedError
 
     def carrier(self, support_items: int) -> tuple[int, str]:
@@ -56,9 +57,15 @@ class BlackBoxLearner:
         """Whether its answer for one query depends on the other queries read with it."""
         return bool(transduction_of(self))
 
-    def answers(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor,
-                answering: Answering = Answering.PER_QUERY, *,
-                attention: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def answers(
+        self,
+        x_s: torch.Tensor,
+        y_s: torch.Tensor,
+        x_q: torch.Tensor,
+        answering: Answering = Answering.PER_QUERY,
+        *,
+        attention: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``query_logits``, with each query on its own sequence (support set, then that query) when
         answering per query and the learner would otherwise read the queries together."""
         if answering is Answering.TRANSDUCTIVE or not self.transductive:
@@ -77,8 +84,12 @@ class BlackBoxLearner:
         else:
             order = self.reading_order(y_s)
         q_order = random_order(b, y_q.shape[1], y_q.device, generator)
-        return (gather_items(x_s, order), gather_items(y_s, order),
-                gather_items(x_q, q_order), gather_items(y_q, q_order))
+        return (
+            gather_items(x_s, order),
+            gather_items(y_s, order),
+            gather_items(x_q, q_order),
+            gather_items(y_q, q_order),
+        )
 
     def _loss_and_accuracy(self, logits: torch.Tensor, y_q: torch.Tensor):
         per_item = F.cross_entropy(logits.flatten(0, 1), y_q.flatten(), reduction="none").view_as(y_q)
@@ -95,8 +106,9 @@ class BlackBoxLearner:
         loss.backward()
         return StepReport(loss.item(), None, None, accs.mean().item())
 
-    def score(self, batch: TaskBatch, *, steps: int | None = None,
-              answering: Answering = Answering.PER_QUERY) -> TaskScores:
+    def score(
+        self, batch: TaskBatch, *, steps: int | None = None, answering: Answering = Answering.PER_QUERY
+    ) -> TaskScores:
         """Query loss and accuracy of each task after reading its whole support set."""
         generator = torch.Generator().manual_seed(SCORE_SEED)
         self.module.eval()
@@ -116,8 +128,9 @@ class BlackBoxLearner:
         order = self.reading_order(y)
         return gather_items(x, order), gather_items(y, order)
 
-    def predict_proba(self, adapted, x_query: torch.Tensor,
-                      answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
+    def predict_proba(
+        self, adapted, x_query: torch.Tensor, answering: Answering = Answering.PER_QUERY
+    ) -> torch.Tensor:
         x_s, y_s = adapted
         self.module.eval()
         with torch.no_grad():
@@ -136,18 +149,24 @@ class BlackBoxLearner:
                 logits, _ = self.answers(xs[:, :p], ys[:, :p], x_q[None], Answering.PER_QUERY)
                 rows.append(logits[0].softmax(-1).cpu().numpy())
         shots = x_s.shape[0] // self.ways
-        read = [support_item_name(int(c), int(order[0, i]) % shots, shots) for i, c in enumerate(ys[0].tolist())]
-        return StageAnswers(("nothing read",) + tuple(f"read {name}" for name in read), np.stack(rows),
-                            by_steps=False)
+        read = [
+            support_item_name(int(c), int(order[0, i]) % shots, shots) for i, c in enumerate(ys[0].tolist())
+        ]
+        return StageAnswers(
+            ("nothing read",) + tuple(f"read {name}" for name in read), np.stack(rows), by_steps=False
+        )
 
     def before_and_after(self, x_s, y_s, x_q, y_q, grid=None) -> dict:
         """The recipe's step 3: φ = f_θ(support set); the queries answered before reading any support
         item and after reading them all."""
         read = self.adapt(x_s, y_s)
         nothing = tuple(part[:, :0] for part in read)
-        return dict(before_label="meta-parameters θ, before reading any support item",
-                    after_label=f"adapted φ: after reading the {y_s.numel()} support items",
-                    query_probs_before=self.predict_proba(nothing, x_q), query_probs_after=self.predict_proba(read, x_q))
+        return dict(
+            before_label="meta-parameters θ, before reading any support item",
+            after_label=f"adapted φ: after reading the {y_s.numel()} support items",
+            query_probs_before=self.predict_proba(nothing, x_q),
+            query_probs_after=self.predict_proba(read, x_q),
+        )
 
     def live_value(self, name: str) -> float:
         raise ConfigError(f"{self.algo} holds no live setting {name}")
@@ -156,8 +175,14 @@ class BlackBoxLearner:
         raise ConfigError(f"{self.algo} has no live setting {name}")
 
     # -- the view -------------------------------------------------------------------------------------
-    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None,
-              answering: Answering = Answering.PER_QUERY) -> SequenceTrace:
+    def trace(
+        self,
+        task: Task,
+        *,
+        iteration: int = 0,
+        steps: int | None = None,
+        answering: Answering = Answering.PER_QUERY,
+    ) -> SequenceTrace:
         """The task read one support item at a time: every query's answer after each prefix."""
         self.module.eval()
         generator = torch.Generator().manual_seed(SCORE_SEED)
@@ -176,7 +201,9 @@ class BlackBoxLearner:
                 probs.append(logits[0].softmax(-1).cpu().numpy())
                 losses.append(loss.item())
                 accs.append(acc.item())
-                if attn is not None:  # [blocks, Q, p+1] -> columns: the P support items, then the query itself
+                if (
+                    attn is not None
+                ):  # [blocks, Q, p+1] -> columns: the P support items, then the query itself
                     weights = np.zeros((attn.shape[0], attn.shape[2], items + 1), dtype=np.float32)
                     weights[:, :, :p] = attn[:, 0, :, :p].cpu().numpy()
                     weights[:, :, items] = attn[:, 0, :, p].cpu().numpy()
@@ -184,13 +211,23 @@ class BlackBoxLearner:
         count, what = self.carrier(x_s.shape[1])
         s_idx, q_idx = order[0].cpu().numpy(), q_order[0].cpu().numpy()
         return SequenceTrace(
-            iteration=iteration, algo=self.algo, ways=self.ways,
-            support_images=x_s[0, :, 0].cpu().numpy(), support_labels=y_s[0].cpu().numpy(),
-            query_images=x_q[0, :, 0].cpu().numpy(), query_labels=y_q[0].cpu().numpy(),
-            prefix_probs=np.stack(probs), prefix_accuracy=np.asarray(accs), prefix_loss=np.asarray(losses),
-            carrier_count=count, carrier_description=what,
+            iteration=iteration,
+            algo=self.algo,
+            ways=self.ways,
+            support_images=x_s[0, :, 0].cpu().numpy(),
+            support_labels=y_s[0].cpu().numpy(),
+            query_images=x_q[0, :, 0].cpu().numpy(),
+            query_labels=y_q[0].cpu().numpy(),
+            prefix_probs=np.stack(probs),
+            prefix_accuracy=np.asarray(accs),
+            prefix_loss=np.asarray(losses),
+            carrier_count=count,
+            carrier_description=what,
             meta_parameter_count=sum(p.numel() for p in self.module.parameters()),
             attention=np.stack(attention) if attention else None,
-            support_captions=tuple(task.support_info[i].caption() for i in s_idx) if task.support_info else (),
+            support_captions=tuple(task.support_info[i].caption() for i in s_idx)
+            if task.support_info
+            else (),
             query_captions=tuple(task.query_info[i].caption() for i in q_idx) if task.query_info else (),
-            description=task.description)
+            description=task.description,
+        )

@@ -28,14 +28,18 @@ def homework_order(y_support: torch.Tensor) -> torch.Tensor:
     uneven = (counts != counts[:, :1]).any(1)  # a class with other shots than class 0 (or none)
     if bool(uneven.any()):
         got = ", ".join(str(int(c)) for c in counts[int(uneven.long().argmax())])
-        raise ConfigError(f"this learner reads support sets with the same number of drawings per class; "
-                          f"got {got} drawings of classes 1..{ways}")
+        raise ConfigError(
+            f"this learner reads support sets with the same number of drawings per class; "
+            f"got {got} drawings of classes 1..{ways}"
+        )
     by_label = torch.sort(y_support, dim=1, stable=True).indices  # class-major, shots in given order
     shots = n_items // ways
     return by_label.view(b, ways, shots).transpose(1, 2).reshape(b, n_items)
 
 
-def random_order(batch: int, length: int, device: torch.device, generator: torch.Generator | None = None) -> torch.Tensor:
+def random_order(
+    batch: int, length: int, device: torch.device, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """An independent random permutation of ``range(length)`` per row, ``[batch, length]``."""
     keys = torch.rand(batch, length, generator=generator)
     return keys.argsort(dim=1).to(device)
@@ -54,8 +58,13 @@ def label_inputs(y_support: torch.Tensor, queries: int, ways: int) -> torch.Tens
     return torch.cat([support, blank], dim=1)
 
 
-def homework_arrays(x_support: torch.Tensor, y_support: torch.Tensor, x_query: torch.Tensor,
-                    y_query: torch.Tensor, generator: torch.Generator | None = None):
+def homework_arrays(
+    x_support: torch.Tensor,
+    y_support: torch.Tensor,
+    x_query: torch.Tensor,
+    y_query: torch.Tensor,
+    generator: torch.Generator | None = None,
+):
     """One task (one query per class) as the homework's arrays.
 
     Returns ``images [K+1, N, 784]``, ``input_labels [K+1, N, N]`` (the query row all zeros, as

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from engine.learners.seam import MetaLearner
 from engine.core.answering import Answering
+from engine.learners.seam import MetaLearner
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,12 @@ class StepMetrics:
     def to_json(self) -> dict:
         steps = []
         for k in range(len(self.loss)):
-            row = {"step": k, "stage": self.stages[k] if self.stages else f"step {k}",
-                   "loss": float(self.loss[k]), "loss_ci95": float(self.loss_ci95[k])}
+            row = {
+                "step": k,
+                "stage": self.stages[k] if self.stages else f"step {k}",
+                "loss": float(self.loss[k]),
+                "loss_ci95": float(self.loss_ci95[k]),
+            }
             if self.accuracy is not None:
                 row["accuracy"] = float(self.accuracy[k])
                 row["accuracy_ci95"] = float(self.accuracy_ci95[k])
@@ -45,9 +49,18 @@ def mean_ci95(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray
     return values.mean(axis=axis), 1.96 * std / math.sqrt(n)
 
 
-def evaluate(learner: MetaLearner, sampler, *, tasks: int = 600, steps: int | None = None, seed: int = 0,
-             chunk: int = 25, device: torch.device | str = "cpu",
-             answering: Answering = Answering.PER_QUERY, progress=None) -> StepMetrics:
+def evaluate(
+    learner: MetaLearner,
+    sampler,
+    *,
+    tasks: int = 600,
+    steps: int | None = None,
+    seed: int = 0,
+    chunk: int = 25,
+    device: torch.device | str = "cpu",
+    answering: Answering = Answering.PER_QUERY,
+    progress=None,
+) -> StepMetrics:
     """Mean query metric per stage over ``tasks`` tasks drawn with ``seed`` (the same tasks for
     every learner given the same sampler settings and seed), each query answered as ``answering``
     says. ``progress(done, tasks)`` is called after each chunk."""

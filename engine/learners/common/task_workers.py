@@ -44,8 +44,11 @@ def replica_for(module: nn.Module) -> nn.Module:
 def split_tasks(batch: TaskBatch, parts: int) -> list[TaskBatch]:
     """Contiguous slices of the meta-batch, sizes differing by at most one."""
     bounds = [round(i * batch.size / parts) for i in range(parts + 1)]
-    return [TaskBatch(batch.x_support[a:b], batch.y_support[a:b], batch.x_query[a:b], batch.y_query[a:b])
-            for a, b in zip(bounds, bounds[1:]) if b > a]
+    return [
+        TaskBatch(batch.x_support[a:b], batch.y_support[a:b], batch.x_query[a:b], batch.y_query[a:b])
+        for a, b in zip(bounds, bounds[1:])
+        if b > a
+    ]
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:
@@ -53,7 +56,11 @@ def _executor(workers: int) -> ThreadPoolExecutor:
     global _pool, _pool_size
     with _pool_lock:
         if _pool is None or _pool_size < workers:
-            old, _pool, _pool_size = _pool, ThreadPoolExecutor(workers, thread_name_prefix="innerloop-tasks"), workers
+            old, _pool, _pool_size = (
+                _pool,
+                ThreadPoolExecutor(workers, thread_name_prefix="innerloop-tasks"),
+                workers,
+            )
             if old is not None:
                 old.shutdown(wait=False)  # its threads finish what they run, then exit
         return _pool
@@ -88,8 +95,10 @@ class TaskWorkers:
         torch.set_num_threads(1)
         try:
             pool = _executor(len(parts) - 1)
-            futures = [pool.submit(_run_in_worker, id(module), replica, fn, part)
-                       for replica, part in zip(replicas, parts[1:])]
+            futures = [
+                pool.submit(_run_in_worker, id(module), replica, fn, part)
+                for replica, part in zip(replicas, parts[1:])
+            ]
             try:
                 first = fn(parts[0])
             finally:

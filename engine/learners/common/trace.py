@@ -5,20 +5,26 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.learners.common.losses import accuracy, task_loss
-from engine.learners.maml.maml import Maml
 from engine.core.answering import Answering
 from engine.core.snapshots import AdaptationTrace
 from engine.core.tasks import Task
+from engine.learners.common.losses import accuracy, task_loss
+from engine.learners.maml.maml import Maml
 
 
 def _layer(name: str) -> str:
     return name.rsplit(".", 1)[0]
 
 
-def adaptation_trace(maml: Maml, task: Task, steps: int, *, iteration: int = 0,
-                     device: torch.device | str = "cpu",
-                     answering: Answering = Answering.PER_QUERY) -> AdaptationTrace:
+def adaptation_trace(
+    maml: Maml,
+    task: Task,
+    steps: int,
+    *,
+    iteration: int = 0,
+    device: torch.device | str = "cpu",
+    answering: Answering = Answering.PER_QUERY,
+) -> AdaptationTrace:
     """Adapt θ to ``task`` for ``steps`` steps (the one trajectory), measuring each φ_k; the queries
     answered as ``answering`` says (``Maml.answer``)."""
     x_s, y_s = task.x_support.to(device), task.y_support.to(device)
@@ -52,25 +58,36 @@ def adaptation_trace(maml: Maml, task: Task, steps: int, *, iteration: int = 0,
         return np.asarray(rows[key], dtype=np.float64) if rows[key] else None
 
     common = dict(
-        iteration=iteration, kind=maml.kind, steps=steps,
-        support_loss=support_loss, query_loss=arr("q_loss"),
-        support_accuracy=arr("s_acc"), query_accuracy=arr("q_acc"),
+        iteration=iteration,
+        kind=maml.kind,
+        steps=steps,
+        support_loss=support_loss,
+        query_loss=arr("q_loss"),
+        support_accuracy=arr("s_acc"),
+        query_accuracy=arr("q_acc"),
         query_probs=np.stack(rows["probs"]) if rows["probs"] else None,
-        support_labels=task.y_support.cpu().numpy(), query_labels=task.y_query.cpu().numpy(),
+        support_labels=task.y_support.cpu().numpy(),
+        query_labels=task.y_query.cpu().numpy(),
         param_change={k: np.asarray(v) for k, v in change.items()},
         grad_norm={k: np.asarray(v) for k, v in gnorm.items()},
         adapted_count=int(sum(p.numel() for p in theta.values())),
-        description=task.description)
+        description=task.description,
+    )
     if classify:
         return AdaptationTrace(
             **common,
-            support_images=task.x_support[:, 0].cpu().numpy(), query_images=task.x_query[:, 0].cpu().numpy(),
+            support_images=task.x_support[:, 0].cpu().numpy(),
+            query_images=task.x_query[:, 0].cpu().numpy(),
             support_captions=tuple(i.caption() for i in task.support_info),
-            query_captions=tuple(i.caption() for i in task.query_info))
+            query_captions=tuple(i.caption() for i in task.query_info),
+        )
     return AdaptationTrace(
         **common,
-        x_support=task.x_support.squeeze(-1).cpu().numpy(), y_support=task.y_support.squeeze(-1).cpu().numpy(),
-        x_query=task.x_query.squeeze(-1).cpu().numpy(), y_query=task.y_query.squeeze(-1).cpu().numpy(),
+        x_support=task.x_support.squeeze(-1).cpu().numpy(),
+        y_support=task.y_support.squeeze(-1).cpu().numpy(),
+        x_query=task.x_query.squeeze(-1).cpu().numpy(),
+        y_query=task.y_query.squeeze(-1).cpu().numpy(),
         x_grid=None if task.x_grid is None else task.x_grid.squeeze(-1).cpu().numpy(),
         y_grid_true=None if task.y_grid is None else task.y_grid.squeeze(-1).cpu().numpy(),
-        y_grid_pred=np.stack(rows["grid"]) if rows["grid"] else None)
+        y_grid_pred=np.stack(rows["grid"]) if rows["grid"] else None,
+    )

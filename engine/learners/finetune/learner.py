@@ -20,15 +20,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.learners.seam import StepReport, TaskScores
 from engine.core.answering import Answering
 from engine.core.config import TrainConfig
-from engine.data.sources import train_label_count
 from engine.core.errors import ConfigError
-from engine.models import build_model
-from engine.models.batch_stat_norm import statistics_from_first
 from engine.core.snapshots import AdaptationTrace
 from engine.core.tasks import Task, TaskBatch
+from engine.data.sources import train_label_count
+from engine.learners.seam import StepReport, TaskScores
+from engine.models import build_model
+from engine.models.batch_stat_norm import statistics_from_first
 
 SCALE = 10.0  # logits = SCALE · cos(feature, class weight) for the prototype head
 
@@ -61,7 +61,9 @@ class FineTuneLearner:
         """``[n, 1, 28, 28]`` -> L2-normalised features ``[n, D]`` (batch norm over these n images)."""
         return F.normalize(self.net.features(x).flatten(1), dim=-1)
 
-    def _fit_heads(self, f_s: torch.Tensor, y_s: torch.Tensor, steps: int) -> tuple[list[torch.Tensor], list[float]]:
+    def _fit_heads(
+        self, f_s: torch.Tensor, y_s: torch.Tensor, steps: int
+    ) -> tuple[list[torch.Tensor], list[float]]:
         """For tasks ``f_s [B, n, D]``, ``y_s [B, n]``: the head ``[B, N, D]`` after each step 0..steps,
         and the norm of the support-loss gradient at each of those heads."""
         ways = self.config.ways
@@ -81,8 +83,9 @@ class FineTuneLearner:
                     heads.append((w - lr * g).detach())
         return heads, norms
 
-    def query_features(self, x_s: torch.Tensor, x_q: torch.Tensor,
-                       answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
+    def query_features(
+        self, x_s: torch.Tensor, x_q: torch.Tensor, answering: Answering = Answering.PER_QUERY
+    ) -> torch.Tensor:
         """Features of one task's queries: per query with the support set's batch statistics, or
         transductively with the query set's."""
         if answering is Answering.TRANSDUCTIVE:
@@ -91,24 +94,29 @@ class FineTuneLearner:
         with statistics_from_first(rows):
             return self.features(torch.cat([x_s, x_q]))[rows:]
 
-    def score(self, batch: TaskBatch, *, steps: int | None = None,
-              answering: Answering = Answering.PER_QUERY) -> TaskScores:
+    def score(
+        self, batch: TaskBatch, *, steps: int | None = None, answering: Answering = Answering.PER_QUERY
+    ) -> TaskScores:
         steps = self.config.test_inner_steps if steps is None else steps
         with torch.no_grad():
             f_s = torch.stack([self.features(x) for x in batch.x_support])  # batch norm per task
-            f_q = torch.stack([self.query_features(x_s, x_q, answering)
-                               for x_s, x_q in zip(batch.x_support, batch.x_query)])
+            f_q = torch.stack(
+                [self.query_features(x_s, x_q, answering) for x_s, x_q in zip(batch.x_support, batch.x_query)]
+            )
             heads, _ = self._fit_heads(f_s, batch.y_support, steps)
             losses, accs = [], []
             for head in heads:
                 logits = f_q @ head.transpose(1, 2)  # [B, Q, N]
-                losses.append(F.cross_entropy(logits.transpose(1, 2), batch.y_query, reduction="none").mean(1))
+                losses.append(
+                    F.cross_entropy(logits.transpose(1, 2), batch.y_query, reduction="none").mean(1)
+                )
                 accs.append((logits.argmax(-1) == batch.y_query).float().mean(1))
         stages = ("prototype head",) + tuple(f"head step {k}" for k in range(1, steps + 1))
         return TaskScores(torch.stack(losses, 1), torch.stack(accs, 1), stages)
 
-    def adapt(self, x_support: torch.Tensor, y_support: torch.Tensor, *,
-              steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def adapt(
+        self, x_support: torch.Tensor, y_support: torch.Tensor, *, steps: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The fitted head ``[N, D]`` and the support images (whose statistics normalise a query)."""
         steps = self.config.test_inner_steps if steps is None else steps
         x_support = x_support.to(self.device)
@@ -116,20 +124,30 @@ class FineTuneLearner:
             f_s = self.features(x_support)[None]
             return self._fit_heads(f_s, y_support.to(self.device)[None], steps)[0][-1][0], x_support
 
-    def predict_proba(self, adapted: tuple[torch.Tensor, torch.Tensor], x_query: torch.Tensor,
-                      answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
+    def predict_proba(
+        self,
+        adapted: tuple[torch.Tensor, torch.Tensor],
+        x_query: torch.Tensor,
+        answering: Answering = Answering.PER_QUERY,
+    ) -> torch.Tensor:
         head, x_support = adapted
         with torch.no_grad():
-            return (self.query_features(x_support, x_query.to(self.device), answering) @ head.T).softmax(-1).cpu()
+            return (
+                (self.query_features(x_support, x_query.to(self.device), answering) @ head.T)
+                .softmax(-1)
+                .cpu()
+            )
 
     def before_and_after(self, x_s, y_s, x_q, y_q, grid=None) -> dict:
         """The recipe's step 3: the queries answered by the prototype head and by the fitted head."""
         k = self.config.test_inner_steps
-        return dict(before_label="prototype head on the pre-trained features θ",
-                    after_label=f"adapted parameters φ: the new head after {k} step{'s' * (k != 1)} "
-                                "on the support set (at test time only)",
-                    query_probs_before=self.predict_proba(self.adapt(x_s, y_s, steps=0), x_q),
-                    query_probs_after=self.predict_proba(self.adapt(x_s, y_s), x_q))
+        return dict(
+            before_label="prototype head on the pre-trained features θ",
+            after_label=f"adapted parameters φ: the new head after {k} step{'s' * (k != 1)} "
+            "on the support set (at test time only)",
+            query_probs_before=self.predict_proba(self.adapt(x_s, y_s, steps=0), x_q),
+            query_probs_after=self.predict_proba(self.adapt(x_s, y_s), x_q),
+        )
 
     def live_value(self, name: str) -> float:
         if name != "inner_lr":
@@ -142,8 +160,14 @@ class FineTuneLearner:
         self.head_lr = float(value)
 
     # -- the view: the head being fitted, step by step ------------------------------------------------
-    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None,
-              answering: Answering = Answering.PER_QUERY) -> AdaptationTrace:
+    def trace(
+        self,
+        task: Task,
+        *,
+        iteration: int = 0,
+        steps: int | None = None,
+        answering: Answering = Answering.PER_QUERY,
+    ) -> AdaptationTrace:
         steps = self.config.test_inner_steps if steps is None else steps
         x_s, y_s = task.x_support.to(self.device), task.y_support.to(self.device)
         x_q, y_q = task.x_query.to(self.device), task.y_query.to(self.device)
@@ -161,12 +185,22 @@ class FineTuneLearner:
                 rows["change"].append(float((head - heads[0]).norm()))
         arr = lambda key: np.asarray(rows[key], dtype=np.float64)  # noqa: E731
         return AdaptationTrace(
-            iteration=iteration, kind="classification", steps=steps,
-            support_loss=arr("s_loss"), query_loss=arr("q_loss"),
-            support_accuracy=arr("s_acc"), query_accuracy=arr("q_acc"), query_probs=np.stack(rows["probs"]),
-            support_labels=task.y_support.cpu().numpy(), query_labels=task.y_query.cpu().numpy(),
-            param_change={"new head": arr("change")}, grad_norm={"new head": np.asarray(grad_norms)},
-            support_images=task.x_support[:, 0].cpu().numpy(), query_images=task.x_query[:, 0].cpu().numpy(),
+            iteration=iteration,
+            kind="classification",
+            steps=steps,
+            support_loss=arr("s_loss"),
+            query_loss=arr("q_loss"),
+            support_accuracy=arr("s_acc"),
+            query_accuracy=arr("q_acc"),
+            query_probs=np.stack(rows["probs"]),
+            support_labels=task.y_support.cpu().numpy(),
+            query_labels=task.y_query.cpu().numpy(),
+            param_change={"new head": arr("change")},
+            grad_norm={"new head": np.asarray(grad_norms)},
+            support_images=task.x_support[:, 0].cpu().numpy(),
+            query_images=task.x_query[:, 0].cpu().numpy(),
             support_captions=tuple(i.caption() for i in task.support_info),
             query_captions=tuple(i.caption() for i in task.query_info),
-            adapted_count=int(heads[0][0].numel()), description=task.description)
+            adapted_count=int(heads[0][0].numel()),
+            description=task.description,
+        )

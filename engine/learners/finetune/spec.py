@@ -28,8 +28,10 @@ class FineTuneSpec(LearnerSpec):
     name = "finetune"
     label = "Fine-tuning baseline"
     family = Family.BASELINE
-    summary = ("the lecture's recap, 'fine-tune your parameters on the test set': an ordinary classifier "
-               "pre-trained over all meta-training classes, then a new head fitted on each support set")
+    summary = (
+        "the lecture's recap, 'fine-tune your parameters on the test set': an ordinary classifier "
+        "pre-trained over all meta-training classes, then a new head fitted on each support set"
+    )
     models = {"classification": ("conv4", "conv4-pool")}
     reads = ("test_inner_steps", "inner_lr")
     # Pre-training sees every image of a task batch as one labelled minibatch (32 x 5 x 4 = 640 images);
@@ -43,7 +45,8 @@ class FineTuneSpec(LearnerSpec):
         " The fine-tuning baseline does not use the split in training: every image is an "
         "ordinary training example over all training classes.",
         "none in training; at test time a new head on 𝒟ᵢᵗʳ",
-        "θ ← θ − β ∇θ L(θ, all images, all training classes)")
+        "θ ← θ − β ∇θ L(θ, all images, all training classes)",
+    )
 
     def build(self, config, device):
         from engine.learners.finetune.learner import FineTuneLearner
@@ -57,19 +60,30 @@ class FineTuneSpec(LearnerSpec):
         return "pre-training accuracy (train images)"
 
     def validation_words(self, config: TrainConfig) -> str:
-        return (f"validation with a new head ({config.test_inner_steps} steps) on {config.val_tasks} tasks, "
-                f"every {config.val_every} its")
+        return (
+            f"validation with a new head ({config.test_inner_steps} steps) on {config.val_tasks} tasks, "
+            f"every {config.val_every} its"
+        )
 
     def phi_words(self, config: TrainConfig, inner_lr: float | None) -> str:
-        return ("There is no φ in this learner's training; shown is what it does at test time: a new N-way head "
-                "fitted on the support set on top of the pre-trained features θ.")
+        return (
+            "There is no φ in this learner's training; shown is what it does at test time: a new N-way head "
+            "fitted on the support set on top of the pre-trained features θ."
+        )
 
-    def listing(self, *, first_order=False, learn_inner_lr=False, kind="classification", per_query=True) -> Listing:
-        return Listing("Fine-tuning baseline", parse_listing(_LISTING), (
-            "a meta-batch of tasks, for their images",
-            "not used in training: every image is a training example",
-            "only at test time: a new head fitted on the support set",
-            "cross-entropy over all training classes: ordinary pre-training"))
+    def listing(
+        self, *, first_order=False, learn_inner_lr=False, kind="classification", per_query=True
+    ) -> Listing:
+        return Listing(
+            "Fine-tuning baseline",
+            parse_listing(_LISTING),
+            (
+                "a meta-batch of tasks, for their images",
+                "not used in training: every image is a training example",
+                "only at test time: a new head fitted on the support set",
+                "cross-entropy over all training classes: ordinary pre-training",
+            ),
+        )
 
 
 SPEC = FineTuneSpec()

@@ -9,20 +9,20 @@ import numpy as np
 import torch
 from torch.func import vmap
 
-from engine.learners.seam import StageAnswers, StepReport, TaskScores, grad_norm
-from engine.learners.common.losses import accuracy, task_loss
-from engine.learners.maml.maml import Maml
-from engine.learners.common.task_workers import split_tasks
-from engine.learners.common.trace import adaptation_trace
 from engine.core.answering import Answering
-from engine.learners.registry import LEARNERS
 from engine.core.config import TrainConfig
 from engine.core.errors import ConfigError
+from engine.core.snapshots import AdaptationTrace
+from engine.core.tasks import Task, TaskBatch, stack_tasks
+from engine.learners.common.losses import accuracy, task_loss
+from engine.learners.common.task_workers import split_tasks
+from engine.learners.common.trace import adaptation_trace
+from engine.learners.maml.maml import Maml
+from engine.learners.registry import LEARNERS
+from engine.learners.seam import StageAnswers, StepReport, TaskScores, grad_norm
 from engine.models import build_model
 from engine.models.activation_layout import channels_last_activations
 from engine.models.batch_stat_norm import first_derivatives_only
-from engine.core.snapshots import AdaptationTrace
-from engine.core.tasks import Task, TaskBatch, stack_tasks
 
 
 @dataclass(frozen=True)
@@ -36,21 +36,38 @@ class AdaptedParams:
 class MamlLearner:
     """θ in ``module`` (a ``Maml``); the inner loop is ``Maml.trajectory``."""
 
-    measures_hessian_split = True  # ``meta_step(diagnostics=True)`` splits the meta-gradient (``combine`` too)
+    measures_hessian_split = (
+        True  # ``meta_step(diagnostics=True)`` splits the meta-gradient (``combine`` too)
+    )
 
     def __init__(self, config: TrainConfig, device: torch.device | str = "cpu") -> None:
         self.config, self.kind, self.device = config, config.kind, torch.device(device)
-        self.maml = Maml(build_model(config.model, config.ways), config.kind, config.inner_lr,
-                         learn_inner_lr=config.learn_inner_lr).to(self.device)
+        self.maml = Maml(
+            build_model(config.model, config.ways),
+            config.kind,
+            config.inner_lr,
+            learn_inner_lr=config.learn_inner_lr,
+        ).to(self.device)
         self.module = self.maml
 
-    def meta_step(self, batch: TaskBatch, *, diagnostics: bool = False,
-                  combine: Callable[[list[torch.Tensor]], None] | None = None) -> StepReport:
+    def meta_step(
+        self,
+        batch: TaskBatch,
+        *,
+        diagnostics: bool = False,
+        combine: Callable[[list[torch.Tensor]], None] | None = None,
+    ) -> StepReport:
         """``combine``: replaces θ's gradients and their first-order part, in place, by their means over
         the processes of a run (``engine.run.distributed_training``), before the diagnostics measure them."""
         c = self.config
-        step = self.maml.meta_step(batch, c.inner_steps, first_order=c.first_order, split_hessian=diagnostics,
-                                   recompute=c.recompute, answering=Answering(c.train_answering))
+        step = self.maml.meta_step(
+            batch,
+            c.inner_steps,
+            first_order=c.first_order,
+            split_hessian=diagnostics,
+            recompute=c.recompute,
+            answering=Answering(c.train_answering),
+        )
         if combine is not None:
             part = step.first_order_part or {}
             combine([p.grad for p in self.maml.parameters() if p.grad is not None] + list(part.values()))
@@ -61,9 +78,13 @@ class MamlLearner:
             extra["grad_norm_first_order"] = grad_norm(part.values())
             extra["grad_norm_hessian"] = grad_norm([theta[n].grad - part[n] for n in theta])
             extra["meta_gradient_cosine"] = _cosine([part[n] for n in theta], [theta[n].grad for n in theta])
-        return StepReport(step.meta_loss.item(), step.pre_loss.item(),
-                          None if step.pre_accuracy is None else step.pre_accuracy.item(),
-                          None if step.post_accuracy is None else step.post_accuracy.item(), extra)
+        return StepReport(
+            step.meta_loss.item(),
+            step.pre_loss.item(),
+            None if step.pre_accuracy is None else step.pre_accuracy.item(),
+            None if step.post_accuracy is None else step.post_accuracy.item(),
+            extra,
+        )
 
     @property
     def can_be_transductive(self) -> bool:
@@ -80,8 +101,9 @@ class MamlLearner:
             return "one task at a time"
         return f"tasks shared among {workers} threads, one torch thread each"
 
-    def score(self, batch: TaskBatch, *, steps: int | None = None,
-              answering: Answering = Answering.PER_QUERY) -> TaskScores:
+    def score(
+        self, batch: TaskBatch, *, steps: int | None = None, answering: Answering = Answering.PER_QUERY
+    ) -> TaskScores:
         """Query loss and accuracy after each inner step 0..steps (default: the test steps), each query
         answered alone (support-set statistics) or the queries together (``Maml.answer``).
 
@@ -95,14 +117,18 @@ class MamlLearner:
         if maml.prefers_vectorised(batch, workers):
             losses, accs = self._score_vectorised(theta, batch, steps, answering)
         else:
-            parts = maml.task_workers.run(maml.net, lambda part: self._score_each(theta, part, steps, answering),
-                                          split_tasks(batch, workers))
+            parts = maml.task_workers.run(
+                maml.net,
+                lambda part: self._score_each(theta, part, steps, answering),
+                split_tasks(batch, workers),
+            )
             losses, accs = (torch.cat([p[i] for p in parts]) for i in (0, 1))
         classify = self.kind == "classification"
         return TaskScores(losses, accs if classify else None, tuple(f"step {k}" for k in range(steps + 1)))
 
-    def _score_vectorised(self, theta, batch: TaskBatch, steps: int,
-                          answering: Answering) -> tuple[torch.Tensor, torch.Tensor]:
+    def _score_vectorised(
+        self, theta, batch: TaskBatch, steps: int, answering: Answering
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         maml, classify = self.maml, self.kind == "classification"
 
         def per_task(x_s, y_s, x_q, y_q):
@@ -112,28 +138,48 @@ class MamlLearner:
         with torch.no_grad():
             return vmap(per_task)(batch.x_support, batch.y_support, batch.x_query, batch.y_query)
 
-    def _score_each(self, theta, part: TaskBatch, steps: int,
-                    answering: Answering) -> tuple[torch.Tensor, torch.Tensor]:
+    def _score_each(
+        self, theta, part: TaskBatch, steps: int, answering: Answering
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         maml, classify = self.maml, self.kind == "classification"
         start = {k: v.clone().requires_grad_(True) for k, v in theta.items()}  # this thread's own leaves
         rows = []
         with channels_last_activations():
             for b in range(part.size):
                 with torch.enable_grad():
-                    path = maml.trajectory(start, part.x_support[b], part.y_support[b], steps, first_order=True,
-                                           autograd=True)
+                    path = maml.trajectory(
+                        start, part.x_support[b], part.y_support[b], steps, first_order=True, autograd=True
+                    )
                 with torch.no_grad(), first_derivatives_only():
-                    rows.append(_stage_scores(maml, path.phis, part.x_support[b], part.x_query[b], part.y_query[b],
-                                              classify, answering))
+                    rows.append(
+                        _stage_scores(
+                            maml,
+                            path.phis,
+                            part.x_support[b],
+                            part.x_query[b],
+                            part.y_query[b],
+                            classify,
+                            answering,
+                        )
+                    )
         return torch.stack([r[0] for r in rows]), torch.stack([r[1] for r in rows])
 
-    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None,
-              answering: Answering = Answering.PER_QUERY) -> AdaptationTrace:
+    def trace(
+        self,
+        task: Task,
+        *,
+        iteration: int = 0,
+        steps: int | None = None,
+        answering: Answering = Answering.PER_QUERY,
+    ) -> AdaptationTrace:
         steps = self.config.test_inner_steps if steps is None else steps
-        return adaptation_trace(self.maml, task, steps, iteration=iteration, device=self.device,
-                                answering=answering)
+        return adaptation_trace(
+            self.maml, task, steps, iteration=iteration, device=self.device, answering=answering
+        )
 
-    def adapt(self, x_support: torch.Tensor, y_support: torch.Tensor, *, steps: int | None = None) -> AdaptedParams:
+    def adapt(
+        self, x_support: torch.Tensor, y_support: torch.Tensor, *, steps: int | None = None
+    ) -> AdaptedParams:
         """φ_steps for one support set (default: the test steps), detached."""
         steps = self.config.test_inner_steps if steps is None else steps
         theta = {k: v.detach() for k, v in self.maml.theta().items()}
@@ -142,8 +188,9 @@ class MamlLearner:
             phi = self.maml.adapt(theta, x_support, y_support.to(self.device), steps, first_order=True)
         return AdaptedParams({k: v.detach() for k, v in phi.items()}, x_support)
 
-    def predict_proba(self, adapted: AdaptedParams, x_query: torch.Tensor,
-                      answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
+    def predict_proba(
+        self, adapted: AdaptedParams, x_query: torch.Tensor, answering: Answering = Answering.PER_QUERY
+    ) -> torch.Tensor:
         with torch.no_grad():
             out = self.maml.answer(adapted.phi, adapted.x_support, x_query.to(self.device), answering)
             return out.softmax(-1).cpu()
@@ -182,17 +229,28 @@ class MamlLearner:
         maml, k = self.maml, self.config.inner_steps
         theta = {name: p.detach() for name, p in maml.theta().items()}
         phi, on = self.recipe_phi(x_s, y_s, x_q, y_q)
-        shown = dict(before_label="meta-parameters θ",
-                     after_label=f"adapted parameters φ: {k} gradient step{'s' * (k != 1)} on {on}")
+        shown = dict(
+            before_label="meta-parameters θ",
+            after_label=f"adapted parameters φ: {k} gradient step{'s' * (k != 1)} on {on}",
+        )
         out_before, out_after = maml.answer(theta, x_s, x_q), maml.answer(phi, x_s, x_q)
         if self.kind == "classification":
-            return dict(shown, query_probs_before=out_before.softmax(-1), query_probs_after=out_after.softmax(-1))
-        return dict(shown, query_pred_before=out_before[:, 0], query_pred_after=out_after[:, 0], x_grid=grid[:, 0],
-                    y_grid_before=maml.forward_with(theta, grid)[:, 0], y_grid_after=maml.forward_with(phi, grid)[:, 0])
+            return dict(
+                shown, query_probs_before=out_before.softmax(-1), query_probs_after=out_after.softmax(-1)
+            )
+        return dict(
+            shown,
+            query_pred_before=out_before[:, 0],
+            query_pred_after=out_after[:, 0],
+            x_grid=grid[:, 0],
+            y_grid_before=maml.forward_with(theta, grid)[:, 0],
+            y_grid_after=maml.forward_with(phi, grid)[:, 0],
+        )
 
 
-def _stage_scores(maml, phis, x_s: torch.Tensor, x_q: torch.Tensor, y_q: torch.Tensor, classify: bool,
-                  answering: Answering) -> tuple[torch.Tensor, torch.Tensor]:
+def _stage_scores(
+    maml, phis, x_s: torch.Tensor, x_q: torch.Tensor, y_q: torch.Tensor, classify: bool, answering: Answering
+) -> tuple[torch.Tensor, torch.Tensor]:
     outs = [maml.answer(phi, x_s, x_q, answering) for phi in phis]
     losses = torch.stack([task_loss(maml.kind, out, y_q) for out in outs])
     return losses, (torch.stack([accuracy(out, y_q) for out in outs]) if classify else losses)

@@ -26,12 +26,12 @@ from torch import nn
 from torch.func import functional_call, grad_and_value, vmap
 from torch.utils.checkpoint import checkpoint
 
-from engine.learners.common.losses import accuracy, task_loss
-from engine.learners.maml.maml_step import MetaStep, run_meta_step
-from engine.learners.common.task_workers import TaskWorkers, replica_for
 from engine.core.answering import Answering
-from engine.models.batch_stat_norm import BatchStatNorm2d, first_derivatives_only, statistics_from_first
 from engine.core.tasks import TaskBatch
+from engine.learners.common.losses import accuracy, task_loss
+from engine.learners.common.task_workers import TaskWorkers, replica_for
+from engine.learners.maml.maml_step import MetaStep, run_meta_step
+from engine.models.batch_stat_norm import BatchStatNorm2d, first_derivatives_only, statistics_from_first
 
 Params = dict[str, torch.Tensor]
 
@@ -72,8 +72,15 @@ class MetaBatchResult:
 class Maml(nn.Module):
     """Holds θ (the network's parameters) and, for Meta-SGD, the learned inner learning rates."""
 
-    def __init__(self, net: nn.Module, kind: str, inner_lr: float, *, learn_inner_lr: bool = False,
-                 adapted: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        net: nn.Module,
+        kind: str,
+        inner_lr: float,
+        *,
+        learn_inner_lr: bool = False,
+        adapted: frozenset[str] | None = None,
+    ) -> None:
         super().__init__()
         names = {name for name, _ in net.named_parameters()}
         if adapted is not None and not (adapted and set(adapted) <= names):
@@ -87,9 +94,12 @@ class Maml(nn.Module):
         self.learn_inner_lr = learn_inner_lr
         self.inner_lr = float(inner_lr)
         if learn_inner_lr:
-            self.inner_lrs = nn.ParameterDict({
-                _key(name): nn.Parameter(torch.full_like(p, float(inner_lr)))
-                for name, p in net.named_parameters()})
+            self.inner_lrs = nn.ParameterDict(
+                {
+                    _key(name): nn.Parameter(torch.full_like(p, float(inner_lr)))
+                    for name, p in net.named_parameters()
+                }
+            )
 
     # -- θ and the learning rates --------------------------------------------------------------
     def theta(self) -> Params:
@@ -119,8 +129,9 @@ class Maml(nn.Module):
     def forward_with(self, params: Params, x: torch.Tensor) -> torch.Tensor:
         return functional_call(replica_for(self.net), params, (x,))
 
-    def answer(self, params: Params, x_s: torch.Tensor, x_q: torch.Tensor,
-               answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
+    def answer(
+        self, params: Params, x_s: torch.Tensor, x_q: torch.Tensor, answering: Answering = Answering.PER_QUERY
+    ) -> torch.Tensor:
         """The queries' outputs at ``params``. Per query, batch norm normalises every query with the
         support set's statistics, so no answer depends on the other queries; transductively, with
         the query set's own statistics (the MAML paper's evaluation, and how training measures)."""
@@ -142,8 +153,9 @@ class Maml(nn.Module):
     def _adapted_loss(self, moving: Params, fixed: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.loss_at({**fixed, **moving}, x, y)
 
-    def _support_grad_and_value(self, phi: Params, x_s: torch.Tensor,
-                                y_s: torch.Tensor) -> tuple[Params, torch.Tensor]:
+    def _support_grad_and_value(
+        self, phi: Params, x_s: torch.Tensor, y_s: torch.Tensor
+    ) -> tuple[Params, torch.Tensor]:
         """∇ of the support loss with respect to the adapted parameters only (``adapted`` is set)."""
         moving = {k: v for k, v in phi.items() if k in self.adapted}
         fixed = {k: v for k, v in phi.items() if k not in self.adapted}
@@ -158,8 +170,17 @@ class Maml(nn.Module):
             return {}
         return {k: torch.zeros_like(v) for k, v in params.items() if k not in self.adapted}
 
-    def trajectory(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *,
-                   first_order: bool, recompute: bool = False, autograd: bool = False) -> Trajectory:
+    def trajectory(
+        self,
+        params: Params,
+        x_s: torch.Tensor,
+        y_s: torch.Tensor,
+        steps: int,
+        *,
+        first_order: bool,
+        recompute: bool = False,
+        autograd: bool = False,
+    ) -> Trajectory:
         """The one inner loop: φ_0..φ_steps for one task, read by training, evaluation and traces.
 
         Written with ``torch.func`` so it runs per task or under ``vmap``; second order keeps
@@ -191,8 +212,9 @@ class Maml(nn.Module):
             phis.append(self.inner_step(phis[-1], g))
         return Trajectory(phis, losses, grads)
 
-    def _autograd_trajectory(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *,
-                             first_order: bool) -> Trajectory:
+    def _autograd_trajectory(
+        self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *, first_order: bool
+    ) -> Trajectory:
         names = [n for n in params if self.adapted is None or n in self.adapted]
         zeros = self._frozen_zeros(params)
         phis, losses, grads = [params], [], []
@@ -211,8 +233,9 @@ class Maml(nn.Module):
             phis.append(self.inner_step(phi, g))
         return Trajectory(phis, losses, grads)
 
-    def _recomputed_trajectory(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor,
-                               steps: int) -> Trajectory:
+    def _recomputed_trajectory(
+        self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int
+    ) -> Trajectory:
         # torch.func's grad does not compose with checkpointing's saved-tensor hooks, so each
         # step differentiates with torch.autograd.grad (create_graph: the step stays second order).
         names = list(params)
@@ -233,11 +256,21 @@ class Maml(nn.Module):
             losses.append(loss)
         return Trajectory(phis, losses, [])
 
-    def adapt(self, params: Params, x_s: torch.Tensor, y_s: torch.Tensor, steps: int, *,
-              first_order: bool, recompute: bool = False, autograd: bool = False) -> Params:
+    def adapt(
+        self,
+        params: Params,
+        x_s: torch.Tensor,
+        y_s: torch.Tensor,
+        steps: int,
+        *,
+        first_order: bool,
+        recompute: bool = False,
+        autograd: bool = False,
+    ) -> Params:
         """φ_steps for one task (usable under ``vmap`` unless ``recompute`` or ``autograd``)."""
-        return self.trajectory(params, x_s, y_s, steps, first_order=first_order, recompute=recompute,
-                               autograd=autograd).adapted
+        return self.trajectory(
+            params, x_s, y_s, steps, first_order=first_order, recompute=recompute, autograd=autograd
+        ).adapted
 
     # -- a meta-batch ------------------------------------------------------------------------------
     def prefers_vectorised(self, batch: TaskBatch, workers: int = 1) -> bool:
@@ -265,9 +298,18 @@ class Maml(nn.Module):
             return 1
         return max(1, min(torch.get_num_threads(), batch.size))
 
-    def meta_step(self, batch: TaskBatch, steps: int, *, first_order: bool, split_hessian: bool = False,
-                  vectorised: bool | None = None, recompute: bool = False, workers: int | None = None,
-                  answering: Answering = Answering.TRANSDUCTIVE) -> MetaStep:
+    def meta_step(
+        self,
+        batch: TaskBatch,
+        steps: int,
+        *,
+        first_order: bool,
+        split_hessian: bool = False,
+        vectorised: bool | None = None,
+        recompute: bool = False,
+        workers: int | None = None,
+        answering: Answering = Answering.TRANSDUCTIVE,
+    ) -> MetaStep:
         """Accumulate the meta-gradient of the mean post-adaptation query loss into ``.grad``.
 
         Both ways (``vmap`` over tasks, or one task at a time with a gradient each) give the
@@ -281,12 +323,26 @@ class Maml(nn.Module):
         workers = self.task_workers_for(batch) if workers is None else max(1, min(int(workers), batch.size))
         if vectorised is None:
             vectorised = self.prefers_vectorised(batch, workers) and not recompute
-        return run_meta_step(self, batch, steps, first_order=first_order, split_hessian=split_hessian,
-                             vectorised=vectorised and not recompute, recompute=recompute, workers=workers,
-                             answering=answering)
+        return run_meta_step(
+            self,
+            batch,
+            steps,
+            first_order=first_order,
+            split_hessian=split_hessian,
+            vectorised=vectorised and not recompute,
+            recompute=recompute,
+            workers=workers,
+            answering=answering,
+        )
 
-    def meta_batch(self, batch: TaskBatch, steps: int, *, first_order: bool,
-                   answering: Answering = Answering.TRANSDUCTIVE) -> MetaBatchResult:
+    def meta_batch(
+        self,
+        batch: TaskBatch,
+        steps: int,
+        *,
+        first_order: bool,
+        answering: Answering = Answering.TRANSDUCTIVE,
+    ) -> MetaBatchResult:
         """Adapt to every task of the batch at once (``vmap``) and measure the query losses."""
         theta = self.theta()
         classify = self.kind == "classification"
@@ -300,19 +356,28 @@ class Maml(nn.Module):
 
         losses, accs, phi = vmap(per_task)(batch.x_support, batch.y_support, batch.x_query, batch.y_query)
         with torch.no_grad():
-            pre_out = vmap(lambda x_s, x_q: self.answer(theta, x_s, x_q, answering))(batch.x_support, batch.x_query)
+            pre_out = vmap(lambda x_s, x_q: self.answer(theta, x_s, x_q, answering))(
+                batch.x_support, batch.x_query
+            )
             pre_losses = vmap(lambda o, y: task_loss(self.kind, o, y))(pre_out, batch.y_query)
             pre_acc = vmap(accuracy)(pre_out, batch.y_query).mean() if classify else None
-        return MetaBatchResult(losses.mean(), pre_losses.mean(), pre_acc,
-                               accs.mean() if classify else None, phi)
+        return MetaBatchResult(
+            losses.mean(), pre_losses.mean(), pre_acc, accs.mean() if classify else None, phi
+        )
 
 
 def _key(name: str) -> str:
     return name.replace(".", "__")
 
 
-def meta_gradient_loop(maml: Maml, batch: TaskBatch, steps: int, *, first_order: bool,
-                       answering: Answering = Answering.TRANSDUCTIVE) -> torch.Tensor:
+def meta_gradient_loop(
+    maml: Maml,
+    batch: TaskBatch,
+    steps: int,
+    *,
+    first_order: bool,
+    answering: Answering = Answering.TRANSDUCTIVE,
+) -> torch.Tensor:
     """The per-task ``torch.autograd.grad`` loop: the reference MAML of peer libraries.
 
     Accumulates the meta-gradient of the mean query loss into θ's ``.grad``; returns the loss.

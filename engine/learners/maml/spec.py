@@ -19,11 +19,21 @@ _FOMAML_NICHOL = {(5, 1): (98.3, 0.5), (5, 5): (99.2, 0.2), (20, 1): (89.4, 0.5)
 class MamlSpec(InnerLoopSpec):
     name = "maml"
     label = "MAML"
-    summary = ("Finn et al. 2017: θ is adapted by gradient steps on the support set; second order "
-               "back-propagates through them (Hessian-vector products), first order does not")
+    summary = (
+        "Finn et al. 2017: θ is adapted by gradient steps on the support set; second order "
+        "back-propagates through them (Hessian-vector products), first order does not"
+    )
     models = {"classification": ("conv4", "conv4-pool"), "regression": ("mlp",)}
-    reads = ("inner_steps", "test_inner_steps", "inner_lr", "first_order", "learn_inner_lr", "recompute",
-             "train_answering", "hessian_split_every")
+    reads = (
+        "inner_steps",
+        "test_inner_steps",
+        "inner_lr",
+        "first_order",
+        "learn_inner_lr",
+        "recompute",
+        "train_answering",
+        "hessian_split_every",
+    )
     # Finn et al. draw K query images per class for Omniglot (1 for 1-shot). With 15, as before, each
     # iteration cost about 5x more on a CPU for less accuracy per minute (scripts/time_to_accuracy.py).
     defaults = dict(queries=1)
@@ -35,10 +45,20 @@ class MamlSpec(InnerLoopSpec):
         return MamlLearner(config, device)
 
     def menu_entries(self) -> tuple[MenuEntry, ...]:
-        return (MenuEntry("maml", f"{self.label}, second order",
-                          f"{self.summary}. Second order: the Hessian term is kept.", {"first_order": False}),
-                MenuEntry("fomaml", f"{self.label}, first order",
-                          f"{self.summary}. First order: the Hessian term is dropped.", {"first_order": True}))
+        return (
+            MenuEntry(
+                "maml",
+                f"{self.label}, second order",
+                f"{self.summary}. Second order: the Hessian term is kept.",
+                {"first_order": False},
+            ),
+            MenuEntry(
+                "fomaml",
+                f"{self.label}, first order",
+                f"{self.summary}. First order: the Hessian term is dropped.",
+                {"first_order": True},
+            ),
+        )
 
     def menu_key(self, config: TrainConfig) -> str:
         return "fomaml" if config.first_order else "maml"
@@ -64,22 +84,46 @@ class MamlSpec(InnerLoopSpec):
     def listing(self, *, first_order=False, learn_inner_lr=False, kind="classification", per_query=True):
         from engine.learners.maml.listing import maml_listing
 
-        return maml_listing(first_order=first_order, learn_inner_lr=learn_inner_lr, kind=kind, per_query=per_query)
+        return maml_listing(
+            first_order=first_order, learn_inner_lr=learn_inner_lr, kind=kind, per_query=per_query
+        )
 
     def published(self, config: TrainConfig) -> Reference | None:
         key = (config.ways, config.shots)
         if config.protocol == "finn":
             if not config.first_order and key in _MAML_FINN:
                 value, ci = _MAML_FINN[key]
-                return Reference("accuracy", value, ci, f"MAML {key[0]}-way {key[1]}-shot",
-                                 "Finn, Abbeel, Levine 2017, Table 1", "finn", "test set", steps=10)
+                return Reference(
+                    "accuracy",
+                    value,
+                    ci,
+                    f"MAML {key[0]}-way {key[1]}-shot",
+                    "Finn, Abbeel, Levine 2017, Table 1",
+                    "finn",
+                    "test set",
+                    steps=10,
+                )
             if config.first_order and key in _FOMAML_NICHOL:
                 value, ci = _FOMAML_NICHOL[key]
-                return Reference("accuracy", value, ci, f"first-order MAML {key[0]}-way {key[1]}-shot",
-                                 "Nichol et al. 2018", "finn", "with transduction")
+                return Reference(
+                    "accuracy",
+                    value,
+                    ci,
+                    f"first-order MAML {key[0]}-way {key[1]}-shot",
+                    "Nichol et al. 2018",
+                    "finn",
+                    "with transduction",
+                )
         if config.protocol == "cs330" and key == (5, 1) and not config.first_order:
-            return Reference("accuracy", 96.0, None, "MAML 5-way 1-shot target (≥)", "CS330 homework",
-                             "cs330", "validation")
+            return Reference(
+                "accuracy",
+                96.0,
+                None,
+                "MAML 5-way 1-shot target (≥)",
+                "CS330 homework",
+                "cs330",
+                "validation",
+            )
         return None
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import torch
 
+from engine.core.config import TrainConfig
 from engine.learners.common.blackbox import BlackBoxLearner
 from engine.learners.common.episodes import homework_order, label_inputs
-from engine.core.config import TrainConfig
 from engine.models.mann import MannNet
 from engine.models.memory_mann import MemoryMannNet
 
@@ -33,13 +33,16 @@ class MannLearner(BlackBoxLearner):
         images = torch.cat([x_s, x_q], dim=1)
         labels = label_inputs(y_s, x_q.shape[1], self.ways)
         out = self.module(images, labels)
-        return out[:, x_s.shape[1]:], None
+        return out[:, x_s.shape[1] :], None
 
     def carrier(self, support_items: int) -> tuple[int, str]:
         if isinstance(self.module, MemoryMannNet):
             return self.module.carrier_count(support_items), (
                 f"the external memory written while reading the {support_items} support items (a key and a "
-                f"value each) and the controller's state")
+                f"value each) and the controller's state"
+            )
         net: MannNet = self.module
-        return net.carrier_count(), (f"the LSTM state after reading the support set: h and c of both layers "
-                                     f"(2 × ({net.hidden} + {net.ways}))")
+        return net.carrier_count(), (
+            f"the LSTM state after reading the support set: h and c of both layers "
+            f"(2 × ({net.hidden} + {net.ways}))"
+        )

@@ -36,8 +36,10 @@ class MannSpec(LearnerSpec):
     name = "mann"
     label = "MANN (LSTM)"
     family = Family.BLACK_BOX
-    summary = ("Santoro et al. 2016, CS330 homework 1 format: an LSTM reads (image, label) pairs and "
-               "answers the unlabelled queries at the end")
+    summary = (
+        "Santoro et al. 2016, CS330 homework 1 format: an LSTM reads (image, label) pairs and "
+        "answers the unlabelled queries at the end"
+    )
     models = {"classification": ("lstm", "conv-lstm", "memory-lstm")}
     reads = ("hidden",)
     defaults = dict(protocol="cs330", queries=1, meta_batch=128, meta_lr=1e-3, model="lstm", hidden=128)
@@ -48,17 +50,31 @@ class MannSpec(LearnerSpec):
 
         return MannLearner(config, device)
 
-    def listing(self, *, first_order=False, learn_inner_lr=False, kind="classification", per_query=True) -> Listing:
-        return Listing("MANN (CS330 homework 1)", parse_listing(_LISTING), (
-            "a meta-batch of tasks from the run's sampler",
-            "support items in the homework's row order, then the queries, shuffled",
-            "no gradient steps: the LSTM reads the (image, label) pairs; its state is φ",
-            "cross-entropy on the query outputs, back-propagated to every weight θ"))
+    def listing(
+        self, *, first_order=False, learn_inner_lr=False, kind="classification", per_query=True
+    ) -> Listing:
+        return Listing(
+            "MANN (CS330 homework 1)",
+            parse_listing(_LISTING),
+            (
+                "a meta-batch of tasks from the run's sampler",
+                "support items in the homework's row order, then the queries, shuffled",
+                "no gradient steps: the LSTM reads the (image, label) pairs; its state is φ",
+                "cross-entropy on the query outputs, back-propagated to every weight θ",
+            ),
+        )
 
     def published(self, config: TrainConfig) -> Reference | None:
         if config.protocol == "cs330" and config.shots == 1 and config.ways in _CS330_TARGETS:
-            return Reference("accuracy", _CS330_TARGETS[config.ways], None,
-                             f"MANN {config.ways}-way 1-shot target (≈)", "CS330 homework", "cs330", "LSTM, 128 units")
+            return Reference(
+                "accuracy",
+                _CS330_TARGETS[config.ways],
+                None,
+                f"MANN {config.ways}-way 1-shot target (≈)",
+                "CS330 homework",
+                "cs330",
+                "LSTM, 128 units",
+            )
         return None
 
 

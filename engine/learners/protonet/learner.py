@@ -99,8 +99,13 @@ class ProtoNetLearner:
             self.dim = self.module(torch.zeros(2, 1, 28, 28, device=self.device)).shape[1]  # D
 
     # -- one task -------------------------------------------------------------------------------------
-    def task_logits(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor,
-                    answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
+    def task_logits(
+        self,
+        x_s: torch.Tensor,
+        y_s: torch.Tensor,
+        x_q: torch.Tensor,
+        answering: Answering = Answering.PER_QUERY,
+    ) -> torch.Tensor:
         """``[Q, N]`` logits of one task's queries given the support items ``x_s`` (any number, 0 too)."""
         if x_s.shape[0] == 0:  # no prototype at all: nothing to tell the classes apart
             return x_q.new_zeros(x_q.shape[0], self.ways)
@@ -129,8 +134,9 @@ class ProtoNetLearner:
         loss.backward()
         return StepReport(loss.item(), None, None, accs.mean().item())
 
-    def score(self, batch: TaskBatch, *, steps: int | None = None,
-              answering: Answering = Answering.PER_QUERY) -> TaskScores:
+    def score(
+        self, batch: TaskBatch, *, steps: int | None = None, answering: Answering = Answering.PER_QUERY
+    ) -> TaskScores:
         """Query loss and accuracy of each task with all its prototypes (one stage; ``steps`` unused)."""
         self.module.eval()
         with torch.no_grad():
@@ -138,21 +144,28 @@ class ProtoNetLearner:
         return TaskScores(losses[:, None], accs[:, None], STAGES)
 
     # -- the public API ---------------------------------------------------------------------------------
-    def adapt(self, x_support: torch.Tensor, y_support: torch.Tensor, *,
-              steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def adapt(
+        self, x_support: torch.Tensor, y_support: torch.Tensor, *, steps: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The prototypes ``[N, D]`` and the support images (whose statistics normalise a query)."""
         y = y_support.to(self.device)
         if y.numel() == 0 or y.min() < 0 or set(y.tolist()) != set(range(self.ways)):
-            raise ConfigError(f"this learner reads {self.ways}-way support sets (labels 0..{self.ways - 1}, "
-                              "each at least once)")
+            raise ConfigError(
+                f"this learner reads {self.ways}-way support sets (labels 0..{self.ways - 1}, "
+                "each at least once)"
+            )
         x = x_support.to(self.device)
         self.module.eval()
         with torch.no_grad():
             protos, _ = prototypes(self.module(x), y, self.ways)
         return protos, x
 
-    def predict_proba(self, adapted: tuple[torch.Tensor, torch.Tensor], x_query: torch.Tensor,
-                      answering: Answering = Answering.PER_QUERY) -> torch.Tensor:
+    def predict_proba(
+        self,
+        adapted: tuple[torch.Tensor, torch.Tensor],
+        x_query: torch.Tensor,
+        answering: Answering = Answering.PER_QUERY,
+    ) -> torch.Tensor:
         protos, x_support = adapted
         x_q = x_query.to(self.device)
         self.module.eval()
@@ -175,8 +188,10 @@ class ProtoNetLearner:
         order = reading_order(y_s)
         xs, ys = x_s.to(self.device)[order], y_s.to(self.device)[order]
         with torch.no_grad():
-            rows = [logits.softmax(-1).cpu().numpy()
-                    for logits in self._prefix_logits(xs, ys, x_q.to(self.device), Answering.PER_QUERY)]
+            rows = [
+                logits.softmax(-1).cpu().numpy()
+                for logits in self._prefix_logits(xs, ys, x_q.to(self.device), Answering.PER_QUERY)
+            ]
         return StageAnswers(("nothing read",) + self._item_names(ys), np.stack(rows), by_steps=False)
 
     @staticmethod
@@ -190,10 +205,13 @@ class ProtoNetLearner:
         """The recipe's step 3: the queries answered with no prototype (uniform) and with all of them."""
         uniform = torch.full((x_q.shape[0], self.ways), 1.0 / self.ways)
         after = self.predict_proba(self.adapt(x_s, y_s), x_q)
-        return dict(before_label="meta-parameters θ, before any prototype: every class alike",
-                    after_label=f"adapted φ: the {self.ways} prototypes, mean embeddings of the "
-                                f"{y_s.numel()} support images",
-                    query_probs_before=uniform, query_probs_after=after)
+        return dict(
+            before_label="meta-parameters θ, before any prototype: every class alike",
+            after_label=f"adapted φ: the {self.ways} prototypes, mean embeddings of the "
+            f"{y_s.numel()} support images",
+            query_probs_before=uniform,
+            query_probs_after=after,
+        )
 
     def live_value(self, name: str) -> float:
         raise ConfigError(f"prototypical networks hold no live setting {name}")
@@ -205,11 +223,18 @@ class ProtoNetLearner:
 
     # -- the view: the prototypes forming, support item by support item -----------------------------------
     def carrier(self) -> tuple[int, str]:
-        return self.ways * self.dim, (f"{self.ways} prototypes of {self.dim} numbers: "
-                                      "each class's mean embedding")
+        return self.ways * self.dim, (
+            f"{self.ways} prototypes of {self.dim} numbers: each class's mean embedding"
+        )
 
-    def trace(self, task: Task, *, iteration: int = 0, steps: int | None = None,
-              answering: Answering = Answering.PER_QUERY) -> SequenceTrace:
+    def trace(
+        self,
+        task: Task,
+        *,
+        iteration: int = 0,
+        steps: int | None = None,
+        answering: Answering = Answering.PER_QUERY,
+    ) -> SequenceTrace:
         """The task read one support item at a time: every query's answer after each prefix."""
         self.module.eval()
         order = reading_order(task.y_support)
@@ -225,12 +250,20 @@ class ProtoNetLearner:
         s_idx = order.tolist()
         info_s, info_q = task.support_info, task.query_info
         return SequenceTrace(
-            iteration=iteration, algo=self.config.algo, ways=self.ways,
-            support_images=x_s[:, 0].cpu().numpy(), support_labels=y_s.cpu().numpy(),
-            query_images=x_q[:, 0].cpu().numpy(), query_labels=y_q.cpu().numpy(),
-            prefix_probs=np.stack(probs), prefix_accuracy=np.asarray(accs), prefix_loss=np.asarray(losses),
-            carrier_count=count, carrier_description=what,
+            iteration=iteration,
+            algo=self.config.algo,
+            ways=self.ways,
+            support_images=x_s[:, 0].cpu().numpy(),
+            support_labels=y_s.cpu().numpy(),
+            query_images=x_q[:, 0].cpu().numpy(),
+            query_labels=y_q.cpu().numpy(),
+            prefix_probs=np.stack(probs),
+            prefix_accuracy=np.asarray(accs),
+            prefix_loss=np.asarray(losses),
+            carrier_count=count,
+            carrier_description=what,
             meta_parameter_count=sum(p.numel() for p in self.module.parameters()),
             support_captions=tuple(info_s[i].caption() for i in s_idx) if info_s else (),
             query_captions=tuple(i.caption() for i in info_q) if info_q else (),
-            description=task.description)
+            description=task.description,
+        )

@@ -35,8 +35,10 @@ class ProtoNetSpec(LearnerSpec):
     name = "protonet"
     label = "Prototypical networks"
     family = Family.NON_PARAMETRIC
-    summary = ("Snell et al. 2017: a CNN embeds the images; each class is the mean embedding of its support "
-               "images (its prototype), and a query goes to the nearest prototype (squared distance)")
+    summary = (
+        "Snell et al. 2017: a CNN embeds the images; each class is the mean embedding of its support "
+        "images (its prototype), and a query goes to the nearest prototype (squared distance)"
+    )
     models = {"classification": ("conv4", "conv4-pool")}
     # Snell et al. train with Adam at 1e-3 on episodes of 60 classes with 5 queries per class (one episode
     # of 60 x (1 + 5) = 360 images per update at 1 shot). Here a batch of N-way tasks: 12 tasks of 5-way
@@ -47,13 +49,17 @@ class ProtoNetSpec(LearnerSpec):
     transduction = "batch norm with the query set's statistics"
     # Every task is batch-normalised on its own (tasks never meet in a meta-step): slices of a batch add up.
     splits_over_processes = True
-    why_no_inner_loop = (" It adapts by averaging: φ is one prototype per class, the mean embedding of its "
-                         "support images; there are no gradient steps, no inner learning rate and no "
-                         "Hessian term.")
+    why_no_inner_loop = (
+        " It adapts by averaging: φ is one prototype per class, the mean embedding of its "
+        "support images; there are no gradient steps, no inner learning rate and no "
+        "Hessian term."
+    )
     recipe = RecipeWords(
-        "meta-loss (query {loss} with the support set's prototypes, mean over the batch)", "",
+        "meta-loss (query {loss} with the support set's prototypes, mean over the batch)",
+        "",
         "φᵢ = {c<sub>k</sub> = mean f<sub>θ</sub>(x) over class k of 𝒟ᵢᵗʳ}  (averaged, not optimised)",
-        "θ ← θ − β ∇θ Σᵢ L(φᵢ, 𝒟ᵢᵗˢ),  p(k | x) ∝ exp(−‖f<sub>θ</sub>(x) − c<sub>k</sub>‖²)")
+        "θ ← θ − β ∇θ Σᵢ L(φᵢ, 𝒟ᵢᵗˢ),  p(k | x) ∝ exp(−‖f<sub>θ</sub>(x) − c<sub>k</sub>‖²)",
+    )
 
     def build(self, config, device):
         from engine.learners.protonet.learner import ProtoNetLearner
@@ -67,29 +73,48 @@ class ProtoNetSpec(LearnerSpec):
         return "full meta-gradient", "meta-gradient norm", "no inner loop, no Hessian term (φ is a mean)"
 
     def phi_words(self, config: TrainConfig, inner_lr: float | None) -> str:
-        return ("φ is one prototype per class: the mean embedding f<sub>θ</sub>(x) of its support images. "
-                "A query's logits are minus its squared distances to the prototypes. Left: before any "
-                "prototype (every class alike); right: with the prototypes of the whole support set.")
+        return (
+            "φ is one prototype per class: the mean embedding f<sub>θ</sub>(x) of its support images. "
+            "A query's logits are minus its squared distances to the prototypes. Left: before any "
+            "prototype (every class alike); right: with the prototypes of the whole support set."
+        )
 
-    def listing(self, *, first_order=False, learn_inner_lr=False, kind="classification",
-                per_query=True) -> Listing:
-        return Listing("Prototypical networks", parse_listing(_LISTING), (
-            "a meta-batch of tasks from the run's sampler",
-            "each task: its support and query images, disjoint",
-            "no gradient steps: φ is the mean embedding of each class's support images (its prototype)",
-            "cross-entropy of the queries' softmax over −squared distances, back-propagated to θ"))
+    def listing(
+        self, *, first_order=False, learn_inner_lr=False, kind="classification", per_query=True
+    ) -> Listing:
+        return Listing(
+            "Prototypical networks",
+            parse_listing(_LISTING),
+            (
+                "a meta-batch of tasks from the run's sampler",
+                "each task: its support and query images, disjoint",
+                "no gradient steps: φ is the mean embedding of each class's support images (its prototype)",
+                "cross-entropy of the queries' softmax over −squared distances, back-propagated to θ",
+            ),
+        )
 
     def published(self, config: TrainConfig) -> Reference | None:
         key = (config.ways, config.shots)
         if config.protocol == "vinyals" and key in _SNELL_VINYALS:
-            return Reference("accuracy", _SNELL_VINYALS[key], None,
-                             f"Prototypical networks {key[0]}-way {key[1]}-shot",
-                             "Snell, Swersky, Zemel 2017, Table 1", "vinyals", "trained on 60-way episodes")
+            return Reference(
+                "accuracy",
+                _SNELL_VINYALS[key],
+                None,
+                f"Prototypical networks {key[0]}-way {key[1]}-shot",
+                "Snell, Swersky, Zemel 2017, Table 1",
+                "vinyals",
+                "trained on 60-way episodes",
+            )
         if config.protocol == "lake" and key == (20, 1):
-            return Reference("accuracy", round(100 - _LAKE_2019_ERROR, 1), None,
-                             "Prototypical networks 20-way 1-shot, within one alphabet",
-                             f"Lake et al. 2019 (error {_LAKE_2019_ERROR}%)", "lake",
-                             "Lake et al. 2015's 20 within-alphabet runs (eval --within-alphabet)")
+            return Reference(
+                "accuracy",
+                round(100 - _LAKE_2019_ERROR, 1),
+                None,
+                "Prototypical networks 20-way 1-shot, within one alphabet",
+                f"Lake et al. 2019 (error {_LAKE_2019_ERROR}%)",
+                "lake",
+                "Lake et al. 2015's 20 within-alphabet runs (eval --within-alphabet)",
+            )
         return None
 
 

@@ -32,12 +32,12 @@ from __future__ import annotations
 import torch
 from torch.func import grad, vmap
 
-from engine.learners.seam import StepReport
-from engine.learners.common.losses import accuracy, task_loss
-from engine.learners.maml.learner import MamlLearner
 from engine.core.config import TrainConfig
 from engine.core.errors import ConfigError
 from engine.core.tasks import Task, TaskBatch, stack_tasks
+from engine.learners.common.losses import accuracy, task_loss
+from engine.learners.maml.learner import MamlLearner
+from engine.learners.seam import StepReport
 
 
 class ReptileLearner(MamlLearner):
@@ -73,10 +73,14 @@ class ReptileLearner(MamlLearner):
 
         with torch.no_grad():
             if maml.prefers_vectorised(batch):
-                phi, losses, accs = vmap(per_task)(batch.x_support, batch.y_support, batch.x_query, batch.y_query)
+                phi, losses, accs = vmap(per_task)(
+                    batch.x_support, batch.y_support, batch.x_query, batch.y_query
+                )
             else:  # large tasks: one at a time (see Maml.prefers_vectorised)
-                rows = [per_task(batch.x_support[b], batch.y_support[b], batch.x_query[b], batch.y_query[b])
-                        for b in range(batch.size)]
+                rows = [
+                    per_task(batch.x_support[b], batch.y_support[b], batch.x_query[b], batch.y_query[b])
+                    for b in range(batch.size)
+                ]
                 phi = {k: torch.stack([r[0][k] for r in rows]) for k in theta}
                 losses, accs = torch.stack([r[1] for r in rows]), torch.stack([r[2] for r in rows])
             for name, param in maml.theta().items():
@@ -86,8 +90,9 @@ class ReptileLearner(MamlLearner):
         post_acc, pre_acc = accs.mean(0).tolist() if classify else (None, None)
         return StepReport(loss, pre_loss, pre_acc, post_acc, {})
 
-    def training_examples(self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor,
-                     y_q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def training_examples(
+        self, x_s: torch.Tensor, y_s: torch.Tensor, x_q: torch.Tensor, y_q: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The task's examples, support and query, ordered round-robin over the classes, so that each
         of the K consecutive minibatches holds every class (the sampler lays both sets out class by
         class). Regression points keep their order."""
@@ -100,8 +105,9 @@ class ReptileLearner(MamlLearner):
         ys = torch.cat([per_class(y_s), per_class(y_q)], dim=1).transpose(0, 1)
         return xs.reshape(-1, *x.shape[1:]), ys.reshape(-1)
 
-    def adapt_on_examples(self, theta: dict[str, torch.Tensor], x: torch.Tensor,
-                          y: torch.Tensor) -> dict[str, torch.Tensor]:
+    def adapt_on_examples(
+        self, theta: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         """Reptile's inner loop: one pass over ``x, y`` in K consecutive minibatches, a plain SGD step each."""
         maml, steps = self.maml, self.config.inner_steps
         phi = theta
@@ -112,5 +118,7 @@ class ReptileLearner(MamlLearner):
     def recipe_phi(self, x_s, y_s, x_q, y_q) -> tuple[dict[str, torch.Tensor], str]:
         """As Reptile meta-trains: one pass over the support and query examples in K minibatches."""
         theta = {name: p.detach() for name, p in self.maml.theta().items()}
-        return (self.adapt_on_examples(theta, *self.training_examples(x_s, y_s, x_q, y_q)),
-                "minibatches of the support and query examples (as Reptile meta-trains)")
+        return (
+            self.adapt_on_examples(theta, *self.training_examples(x_s, y_s, x_q, y_q)),
+            "minibatches of the support and query examples (as Reptile meta-trains)",
+        )

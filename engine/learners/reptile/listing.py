@@ -26,8 +26,13 @@ _REPTILE = """
 
 def reptile_listing(kind: str) -> Listing:
     loss = "cross_entropy" if kind == "classification" else "mse_loss"
-    return Listing("Reptile", parse_listing(_REPTILE.format(loss=loss)), (
-        "a meta-batch of tasks from the run's sampler",
-        "sampled as for every learner, then joined: Reptile adapts on support and query examples",
-        "plain SGD steps from θ, one pass over the task's examples in K minibatches",
-        "no query loss: θ moves toward the adapted φ (θ − mean φ as the gradient, stepped by Adam)"))
+    return Listing(
+        "Reptile",
+        parse_listing(_REPTILE.format(loss=loss)),
+        (
+            "a meta-batch of tasks from the run's sampler",
+            "sampled as for every learner, then joined: Reptile adapts on support and query examples",
+            "plain SGD steps from θ, one pass over the task's examples in K minibatches",
+            "no query loss: θ moves toward the adapted φ (θ − mean φ as the gradient, stepped by Adam)",
+        ),
+    )

@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 class ReptileSpec(InnerLoopSpec):
     name = "reptile"
     label = "Reptile"
-    summary = ("Nichol et al. 2018: θ is adapted by plain gradient steps on the support set, then moved "
-               "toward the adapted parameters, θ ← θ + ε (φ_K − θ); first order only")
+    summary = (
+        "Nichol et al. 2018: θ is adapted by plain gradient steps on the support set, then moved "
+        "toward the adapted parameters, θ ← θ + ε (φ_K − θ); first order only"
+    )
     models = {"classification": ("conv4", "conv4-pool"), "regression": ("mlp",)}
     reads = ("inner_steps", "test_inner_steps", "inner_lr")
     # Nichol et al.: 5 inner steps, 5 tasks per meta-batch. Their inner loop is Adam at 1e-3; ours is
@@ -29,7 +31,9 @@ class ReptileSpec(InnerLoopSpec):
         "Reptile's loss (each task's support and query examples, after its inner loop)",
         " Reptile then joins the two sets: in meta-training it adapts on both (its authors train "
         "1-shot Omniglot on more shots than it is tested on).",
-        "φᵢ = θ after K SGD steps on 𝒟ᵢᵗʳ ∪ 𝒟ᵢᵗˢ", "θ ← θ + ε (meanᵢ φᵢ − θ)  (with Adam)")
+        "φᵢ = θ after K SGD steps on 𝒟ᵢᵗʳ ∪ 𝒟ᵢᵗˢ",
+        "θ ← θ + ε (meanᵢ φᵢ − θ)  (with Adam)",
+    )
 
     def build(self, config, device):
         from engine.learners.reptile.learner import ReptileLearner

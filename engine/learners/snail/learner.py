@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import torch
 
+from engine.core.config import TrainConfig
 from engine.learners.common.blackbox import BlackBoxLearner
 from engine.learners.common.episodes import label_inputs
-from engine.core.config import TrainConfig
 from engine.models.snail import SnailNet
 
 
@@ -33,4 +33,5 @@ class SnailLearner(BlackBoxLearner):
     def carrier(self, support_items: int) -> tuple[int, str]:
         net: SnailNet = self.module
         return net.carrier_count(support_items), (
-            f"features and attention keys of the {support_items} support items read")
+            f"features and attention keys of the {support_items} support items read"
+        )

@@ -27,8 +27,10 @@ class SnailSpec(LearnerSpec):
     name = "snail"
     label = "SNAIL"
     family = Family.BLACK_BOX
-    summary = ("Mishra et al. 2018: an embedding CNN, then dilated causal convolutions and causal "
-               "attention over the (image, label) sequence")
+    summary = (
+        "Mishra et al. 2018: an embedding CNN, then dilated causal convolutions and causal "
+        "attention over the (image, label) sequence"
+    )
     models = {"classification": ("snail",)}
     defaults = dict(protocol="finn", queries=1, meta_batch=32, meta_lr=5e-4, model="snail")
 
@@ -37,12 +39,19 @@ class SnailSpec(LearnerSpec):
 
         return SnailLearner(config, device)
 
-    def listing(self, *, first_order=False, learn_inner_lr=False, kind="classification", per_query=True) -> Listing:
-        return Listing("SNAIL", parse_listing(_LISTING), (
-            "a meta-batch of tasks from the run's sampler",
-            "support items shuffled, then each query after them",
-            "no gradient steps: each query reads the support items' features and labels (φ)",
-            "cross-entropy on the query answers, back-propagated to every weight θ"))
+    def listing(
+        self, *, first_order=False, learn_inner_lr=False, kind="classification", per_query=True
+    ) -> Listing:
+        return Listing(
+            "SNAIL",
+            parse_listing(_LISTING),
+            (
+                "a meta-batch of tasks from the run's sampler",
+                "support items shuffled, then each query after them",
+                "no gradient steps: each query reads the support items' features and labels (φ)",
+                "cross-entropy on the query answers, back-propagated to every weight θ",
+            ),
+        )
 
 
 SPEC = SnailSpec()
