@@ -110,7 +110,7 @@ class _Screenshot:
     def _shoot(self) -> None:
         self.timer.stop()
         self.phase = "done"
-        self.window._tick()
+        self.window.tick()
         self.window.curves.refresh(force=True)
         self.app.processEvents()
         self._note_error()

@@ -86,7 +86,7 @@ def make_window(qtbot):
     yield make
     sessions = []
     for window in windows:
-        sessions += [s for s in [window.session, *window._retiring] if s is not None]
+        sessions += [s for s in [window.session, *window.model.retiring] if s is not None]
         window.close_decision = lambda _session: None
         window.close()
     for session in sessions:

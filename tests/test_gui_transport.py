@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 
+@pytest.mark.slow
 def test_play_then_pause_stops_the_counter(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid)
     wait_built(qtbot, window)
@@ -16,13 +17,13 @@ def test_play_then_pause_stops_the_counter(qtbot, make_window, tiny_sinusoid):
 
     qtbot.mouseClick(window.transport.play, Qt.MouseButton.LeftButton)
     assert window.transport.play.text() == "Pause"
-    assert not window.transport.step.isEnabled() and not window.step_action.isEnabled()  # Pause first
+    assert not window.transport.step.isEnabled() and not window.run_actions.step.isEnabled()  # Pause first
     qtbot.waitUntil(lambda: counter_value(window) >= 3, timeout=60_000)
 
     qtbot.mouseClick(window.transport.play, Qt.MouseButton.LeftButton)
     assert window.transport.play.text() == "Play"
     assert window.transport.state.text() == "paused"
-    assert window.transport.step.isEnabled() and window.step_action.isEnabled()
+    assert window.transport.step.isEnabled() and window.run_actions.step.isEnabled()
     # The run finishes the iteration it is in, then holds still.
     # (pausing asks for a trace; it arrives once the engine is waiting between iterations)
     qtbot.waitUntil(lambda: window.session.settled and counter_value(window) == window.session.iteration,
@@ -34,6 +35,7 @@ def test_play_then_pause_stops_the_counter(qtbot, make_window, tiny_sinusoid):
     assert len(window.session.history) == held
 
 
+@pytest.mark.slow
 def test_step_advances_exactly_one_iteration(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid)
     wait_built(qtbot, window)
@@ -49,6 +51,7 @@ def test_step_advances_exactly_one_iteration(qtbot, make_window, tiny_sinusoid):
     assert "iteration 2" in window.steps_view.summary.text()
 
 
+@pytest.mark.slow
 def test_keyboard_space_right_and_r(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid)
     wait_built(qtbot, window)
@@ -71,6 +74,7 @@ def test_keyboard_space_right_and_r(qtbot, make_window, tiny_sinusoid):
     assert counter_value(window) == 0
 
 
+@pytest.mark.slow
 def test_reset_keeps_the_seed_and_the_old_curves(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid)
     wait_built(qtbot, window)
@@ -92,6 +96,7 @@ def test_reset_keeps_the_seed_and_the_old_curves(qtbot, make_window, tiny_sinuso
     assert f"earlier: {tiny_sinusoid.label()}" in legend_names
 
 
+@pytest.mark.slow
 def test_new_seed_changes_the_run(qtbot, make_window, tiny_sinusoid):
     window = make_window(tiny_sinusoid)
     wait_built(qtbot, window)

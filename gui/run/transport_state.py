@@ -1,9 +1,10 @@
 """What the transport shows, as one function of the run's state (TF Playground's ``updateUI()``).
 
 ``transport_state(session)`` is the only place that decides which of Play/Pause, Step, Reset and
-New seed are enabled and what the state label says; the window calls it after every command and
-event (and on its redraw tick), and ``TransportBar.show_state`` draws the result. No handler sets
-a button by hand, and nothing is read back from a message's text.
+New seed are enabled and what the state label says. ``gui.run.run_model.RunModel`` computes it after
+every command, event and redraw tick and emits ``transport_changed`` when it changed; the transport bar
+(``TransportBar.show_state``) and the Run menu draw it. No handler sets a button by hand, and nothing
+is read back from a message's text.
 """
 
 from __future__ import annotations

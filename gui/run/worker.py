@@ -141,6 +141,7 @@ class TrainingSession(QObject):
         self._trace_latency = 0.0  # request to arrival of the last trace, seconds
         self._timed_request = False
         self._trainer = None  # set by the worker thread once built; used here only when safe
+        self._rates_asked: dict[str, float] = {}  # live changes sent, not yet reported back (live_value)
         self._thread_done = threading.Event()
         self._started = False
         self._ended = False
@@ -245,8 +246,23 @@ class TrainingSession(QObject):
         """Change the learning rates of the running run, from its next meta-iteration on."""
         if inner_lr is not None:
             self.controls.set_inner_lr(inner_lr)
+            self._rates_asked["inner_lr"] = float(inner_lr)
         if meta_lr is not None:
             self.controls.set_meta_lr(meta_lr)
+            self._rates_asked["meta_lr"] = float(meta_lr)
+
+    def live_value(self, name: str) -> float:
+        """A live setting (``inner_lr``, ``meta_lr``) as the learner has it: its latest snapshot's value
+        (else the built run's settings), unless a change was asked for that no snapshot has confirmed yet.
+
+        The change asked for is kept only until the engine reports it (the next meta-iteration): while
+        it waits (a paused run can wait long), a second edit back to the old value must still be sent.
+        """
+        if name in self._rates_asked:
+            return self._rates_asked[name]
+        if self.latest is not None and getattr(self.latest, name) is not None:
+            return float(getattr(self.latest, name))
+        return float(getattr(self.config if self.info is None else self.info.config, name))
 
     def request_trace(self) -> None:
         self._expect_trace()
@@ -313,6 +329,9 @@ class TrainingSession(QObject):
     def _on_event(self, event) -> None:
         if isinstance(event, TrainingSnapshot):
             self.latest = event
+            for name, value in list(self._rates_asked.items()):
+                if getattr(event, name, None) == value:  # the engine took it: the snapshot is the truth
+                    del self._rates_asked[name]
             self.history.add(event)
             if not self.playing:  # a single step: show where it landed
                 self.request_trace()

@@ -10,19 +10,14 @@ each scaled item remembers what it was given, so leaving restores every one of t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QStatusBar, QWidget
 
 from gui import theme
-from gui.shell.window_parts import named_controls, named_docks
-
-if TYPE_CHECKING:
-    from gui.shell.main_window import MainWindow
+from gui.shell.window_parts import WindowParts
 
 PRESENTER_HIDES = ("new_seed", "smoothing", "log_y", "export")  # advanced controls
 FONT_SCALE = theme.PRESENTER_POINT_SIZE / theme.BASE_POINT_SIZE
@@ -31,11 +26,17 @@ _TAG = "_presenter_scaled"  # on a plot item: (base value, value given) of what 
 
 
 class PresenterMode(QObject):
-    """Enters and leaves presenter mode on a main window; toggles its full screen."""
+    """Enters and leaves presenter mode; toggles full screen.
 
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
+    ``top``: the top-level widget it puts full screen and whose plots and captions it scales;
+    ``parts``: what it hides (the setup dock, the advanced controls); ``status_bar``: hidden too.
+    """
+
+    def __init__(self, top: QWidget, parts: WindowParts, status_bar: QStatusBar) -> None:
+        super().__init__(top)
+        self.top = top
+        self.parts = parts
+        self.status_bar = status_bar
         self.active = False
         self._docks: dict[str, bool] = {}
         self._controls: dict[str, bool] = {}
@@ -70,8 +71,8 @@ class PresenterMode(QObject):
             return
         self.active = True
         theme.apply_theme(QApplication.instance(), presenter=True)
-        self._status_bar = not self.window.statusBar().isHidden()
-        self.window.statusBar().hide()
+        self._status_bar = not self.status_bar.isHidden()
+        self.status_bar.hide()
         self.hide_for_class()
         self._scale_widget_sheets(True)
         self._scale_plots(True)
@@ -86,7 +87,7 @@ class PresenterMode(QObject):
         self._scale_plots(False)
         self._scale_widget_sheets(False)
         self._restore_shown()
-        self.window.statusBar().setVisible(self._status_bar)
+        self.status_bar.setVisible(self._status_bar)
 
     def hide_for_class(self) -> None:
         """Remember what is shown now, then hide the setup dock and the advanced controls.
@@ -94,7 +95,7 @@ class PresenterMode(QObject):
         Called on entering, and again after a preset was applied while presenting (so leaving
         restores the preset's own views).
         """
-        docks, controls = named_docks(self.window), named_controls(self.window)
+        docks, controls = self.parts.named_docks(), self.parts.controls
         self._docks = {name: not dock.isHidden() for name, dock in docks.items()}
         self._controls = {name: not all(w.isHidden() for w in widgets) for name, widgets in controls.items()}
         docks["setup"].hide()
@@ -108,7 +109,7 @@ class PresenterMode(QObject):
                 tuple(n for n, shown in self._controls.items() if not shown))
 
     def _restore_shown(self) -> None:
-        docks, controls = named_docks(self.window), named_controls(self.window)
+        docks, controls = self.parts.named_docks(), self.parts.controls
         for name, shown in self._docks.items():
             if name in docks:
                 docks[name].setVisible(shown)
@@ -119,11 +120,11 @@ class PresenterMode(QObject):
     # -- full screen ---------------------------------------------------------------------------------
     def toggle_full_screen(self) -> None:
         """F11: full screen on and off, keeping whether the window was maximised."""
-        self.window.setWindowState(self.window.windowState() ^ Qt.WindowState.WindowFullScreen)
+        self.top.setWindowState(self.top.windowState() ^ Qt.WindowState.WindowFullScreen)
 
     @property
     def full_screen(self) -> bool:
-        return bool(self.window.windowState() & Qt.WindowState.WindowFullScreen)
+        return bool(self.top.windowState() & Qt.WindowState.WindowFullScreen)
 
     # -- scaling what the app theme does not reach ---------------------------------------------------------
     def _scale_widget_sheets(self, on: bool) -> None:
@@ -134,14 +135,14 @@ class PresenterMode(QObject):
                     widget.setStyleSheet(sheet)
             self._sheets = {}
             return
-        for widget in self.window.findChildren(QWidget):
+        for widget in self.top.findChildren(QWidget):
             sheet = widget.styleSheet()
             if "font-size:" in sheet and widget not in self._sheets:
                 self._sheets[widget] = sheet
                 widget.setStyleSheet(_scaled_sheet(sheet))
 
     def _scale_plots(self, on: bool) -> None:
-        for view in self.window.findChildren(pg.GraphicsView):
+        for view in self.top.findChildren(pg.GraphicsView):
             for item in view.scene().items():
                 _scale_item(item, on)
 

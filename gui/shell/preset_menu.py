@@ -1,4 +1,4 @@
-"""The Presets menu, and what choosing a preset does to the window.
+"""The Presets menu, and what choosing a preset does to the window's parts.
 
 A preset sets the setup panel, shows its narrative, shows its views and hides its controls,
 then starts its run: from a learner file (paused), fresh and paused, or fresh and training.
@@ -12,9 +12,9 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from engine.core.config import TrainConfig
 from engine.core.errors import UserError
@@ -22,24 +22,35 @@ from gui.shell.preset_dialog import SavePresetDialog
 from gui.shell.presets import (Preset, PresetError, StartMode, all_presets, find_preset, read_preset, save_user_preset,
                          saved_name, user_preset_file, user_presets)
 from gui.shell.settings import where
-from gui.shell.lazy_views import BY_KEY as LAZY_VIEWS_BY_KEY
-from gui.shell.window_parts import hidden_controls, named_docks, set_controls_hidden, shown_views
+from gui.shell.window_parts import WindowParts
 
 if TYPE_CHECKING:
-    from gui.shell.main_window import MainWindow
-
+    from gui.run.run_controller import RunController
+    from gui.run.setup_panel import SetupPanel
+    from gui.shell.docks import WindowDocks
+    from gui.shell.narrative import NarrativePanel
+    from gui.shell.presenter import PresenterMode
 
 
 class PresetMenu(QObject):
-    """Builds the Presets menu of ``window`` and applies presets to it."""
+    """Fills the Presets ``menu`` and applies presets: to the setup panel, the narrative, the docks and
+    controls (``docks``, ``parts``, ``presenter``) and the run (``run``). Messages go out as signals;
+    ``dialogs`` is the parent of its dialogs."""
 
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
+    status = Signal(str)  # a line for the status bar
+    error = Signal(str)
+    problems_found = Signal(list)  # the user's preset files that could not be used, one line each
+
+    def __init__(self, menu: QMenu, *, setup: "SetupPanel", narrative: "NarrativePanel",
+                 run: "RunController", docks: "WindowDocks", parts: WindowParts, presenter: "PresenterMode",
+                 dialogs: QWidget) -> None:
+        super().__init__(dialogs)
+        self.setup, self.narrative, self.run = setup, narrative, run
+        self.docks, self.parts, self.presenter, self.dialogs = docks, parts, presenter, dialogs
         self.current: Preset | None = None
         self.dialog: SavePresetDialog | None = None
         self.problems: list[str] = []  # the user's preset files that could not be used, one line each
-        self.menu: QMenu = window.menuBar().addMenu("&Presets")
+        self.menu: QMenu = menu
         self.actions: dict[str, QAction] = {}
         self._group = QActionGroup(self)
         self._group.setExclusive(True)
@@ -76,8 +87,8 @@ class PresetMenu(QObject):
         self.menu.addAction(self.save_action)
         self.problems = user_presets()[1]
         if report and self.problems:
-            self.window.show_problems(self.problems)
-        self.window.setup.set_presets(presets.values())
+            self.problems_found.emit(self.problems)
+        self.setup.set_presets(presets.values())
         self._mark(self.current.name if self.current is not None else None)
 
     def _mark(self, name: str | None) -> None:
@@ -90,41 +101,27 @@ class PresetMenu(QObject):
         try:
             preset = name if isinstance(name, Preset) else find_preset(name)
         except KeyError as exc:
-            self.window.show_error(str(exc.args[0]))
+            self.error.emit(str(exc.args[0]))
             return None
-        window = self.window
         self.current = preset
-        window.setup.show_preset(preset)
-        window.narrative.show_story(preset.title, preset.narrative)
-        self._show_views(preset)
-        set_controls_hidden(window, preset.hidden)
-        if window.presenter.active:
-            window.presenter.hide_for_class()
+        self.setup.show_preset(preset)
+        self.narrative.show_story(preset.title, preset.narrative)
+        self.docks.show_only(preset.views)
+        self.parts.set_controls_hidden(preset.hidden)
+        if self.presenter.active:
+            self.presenter.hide_for_class()
         self._mark(preset.name)
         self._start(preset)
         return preset
 
-    def _show_views(self, preset: Preset) -> None:
-        window = self.window
-        lazy = [key for key in preset.views if key in LAZY_VIEWS_BY_KEY]
-        for key in lazy:
-            window.show_second_order() if key == "second_order" else window.show_view(key)
-            window.lazy_docks[key].setFloating(False)  # docked: part of the window (and of its screenshots)
-        for name, dock in named_docks(window).items():
-            dock.setVisible(name in preset.views)
-        for key in lazy:
-            window.resizeDocks([window.lazy_docks[key]], [int(LAZY_VIEWS_BY_KEY[key].share * window.width())],
-                               Qt.Orientation.Horizontal)
-
     def _start(self, preset: Preset) -> None:
-        window = self.window
-        config = window.with_data_dir(preset.config())
+        config = self.run.with_data_dir(preset.config())
         start_from = preset.checkpoint_file() if preset.start is StartMode.CHECKPOINT else None
-        window.prepare(config, start_from=start_from)
+        self.run.prepare(config, start_from=start_from)
         what = "shipped learner" if start_from is not None else "new run"
-        window.statusBar().showMessage(f"Preset “{preset.title}”: {what}, {config.label()}")
+        self.status.emit(f"Preset “{preset.title}”: {what}, {config.label()}")
         if preset.start is StartMode.TRAIN:
-            window.play_pause()  # as a person pressing Play: it trains once built
+            self.run.play_pause()  # as a person pressing Play: it trains once built
 
     def matches_current(self, config: TrainConfig | None) -> bool:
         """The settings shown are still the current preset's (nothing edited since)."""
@@ -134,8 +131,8 @@ class PresetMenu(QObject):
     # -- saving ----------------------------------------------------------------------------------------------
     def open_save_dialog(self) -> SavePresetDialog:
         """Ask for a title and a narrative (window-modal, never blocking the event loop)."""
-        narrative = self.window.narrative.text.text() if self.window.narrative.has_story else ""
-        self.dialog = SavePresetDialog(narrative, self.window)
+        narrative = self.narrative.text.text() if self.narrative.has_story else ""
+        self.dialog = SavePresetDialog(narrative, self.dialogs)
         self.dialog.accepted_preset.connect(self._save_from_dialog)
         self.dialog.open()
         return self.dialog
@@ -158,7 +155,7 @@ class PresetMenu(QObject):
         except PresetError:
             what = "a file that is not a usable preset"
         answer = QMessageBox.question(
-            self.window, "Replace preset?",
+            self.dialogs, "Replace preset?",
             f"“{title.strip()}” is saved as {path.name}, which holds {what}. Replace it?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
@@ -168,19 +165,18 @@ class PresetMenu(QObject):
 
         A preset of the user's under the same name is replaced only when ``confirmed`` or the user says so.
         """
-        window = self.window
         if not confirmed and not self.may_replace(title):
-            window.statusBar().showMessage(f"Preset not saved: “{title.strip()}” would replace another")
+            self.status.emit(f"Preset not saved: “{title.strip()}” would replace another")
             return None
-        config = window.setup.try_config()
+        config = self.setup.try_config()
         if config is None:
-            window.show_error("Not saved: the settings shown are not valid (see the setup panel).")
+            self.error.emit("Not saved: the settings shown are not valid (see the setup panel).")
             return None
-        if window.presenter.active:
-            views, hidden = window.presenter.base_views()
+        if self.presenter.active:
+            views, hidden = self.presenter.base_views()
         else:
-            views, hidden = shown_views(window), hidden_controls(window)
-        session = window.session
+            views, hidden = self.parts.shown_views(), self.parts.hidden_controls()
+        session = self.run.session
         checkpoint = None
         if session is not None and session.start_from is not None and self.matches_current(config):
             checkpoint = session.start_from  # still the preset's learner: reopen it
@@ -188,13 +184,13 @@ class PresetMenu(QObject):
             preset = save_user_preset(title, config, narrative=narrative, views=views, hidden=hidden,
                                       checkpoint=checkpoint)
         except (UserError, OSError) as exc:
-            window.show_error(f"Preset not saved: {exc}")
+            self.error.emit(f"Preset not saved: {exc}")
             return None
         self.current = preset
         self.refresh()
-        window.setup.show_preset(preset)
-        window.narrative.show_story(preset.title, preset.narrative)
-        window.statusBar().showMessage(f"Saved preset “{preset.title}” ({preset.path})")
+        self.setup.show_preset(preset)
+        self.narrative.show_story(preset.title, preset.narrative)
+        self.status.emit(f"Saved preset “{preset.title}” ({preset.path})")
         return preset
 
 

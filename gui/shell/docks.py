@@ -1,0 +1,99 @@
+"""The window's docks: the fixed ones, and the views of ``gui.shell.lazy_views`` built on first use.
+
+``WindowDocks`` adds docks to the main window it is given (its dock area), builds a lazy view the first
+time it is shown (floating by default), hands every view that follows the run (``set_run``) the current
+one, and shows exactly the views a preset names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+from gui.shell.lazy_views import BY_KEY as LAZY_VIEWS_BY_KEY
+
+# The run a view that follows it is given: (TrainingSession or None, the Omniglot folder or None).
+CurrentRun = Callable[[], tuple[object, "str | None"]]
+
+
+class WindowDocks:
+    """Docks of ``host``; ``current_run()`` is what a view built now follows."""
+
+    def __init__(self, host: QMainWindow, current_run: CurrentRun) -> None:
+        self.host = host
+        self.current_run = current_run
+        self.fixed: dict[str, QDockWidget] = {}  # "setup", "task", "steps": built with the window
+        self.lazy: dict[str, QDockWidget] = {}  # the views of gui.shell.lazy_views built so far, by key
+
+    def add(
+        self, key: str | None, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea
+    ) -> QDockWidget:
+        dock = QDockWidget(title, self.host)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.host.addDockWidget(area, dock)
+        if key is not None:
+            self.fixed[key] = dock
+        return dock
+
+    def named(self) -> dict[str, QDockWidget]:
+        """Every dock built so far, by its name in preset files."""
+        return {**self.fixed, **self.lazy}
+
+    # -- views built on first use ---------------------------------------------------------------------------
+    def show_view(self, key: str) -> QWidget:
+        """Show (built the first time) the view ``key`` of ``gui.shell.lazy_views``, floating at first."""
+        if key not in self.lazy:
+            spec = LAZY_VIEWS_BY_KEY[key]
+            widget = getattr(importlib.import_module(spec.module), spec.class_name)()
+            dock = self.add(None, spec.title, f"{key}Dock", widget, Qt.DockWidgetArea.RightDockWidgetArea)
+            dock.setFloating(True)
+            dock.resize(*spec.size)
+            self.lazy[key] = dock
+            if hasattr(widget, "set_run"):
+                widget.set_run(*self.current_run())
+        dock = self.lazy[key]
+        dock.show()
+        dock.raise_()
+        return dock.widget()
+
+    def lazy_view(self, key: str) -> QWidget | None:
+        """The view ``key`` if it was built, else None."""
+        dock = self.lazy.get(key)
+        return None if dock is None else dock.widget()
+
+    def follow_run(self) -> None:
+        """Every built view that follows the run (``set_run``) gets the current one."""
+        for dock in self.lazy.values():
+            if hasattr(dock.widget(), "set_run"):
+                dock.widget().set_run(*self.current_run())
+
+    def show_only(self, views: tuple[str, ...] | list[str]) -> None:
+        """Show exactly ``views`` (a preset's); lazy ones among them are built and docked beside the rest."""
+        lazy = [key for key in views if key in LAZY_VIEWS_BY_KEY]
+        for key in lazy:
+            self.show_view(key)
+            self.lazy[key].setFloating(False)  # docked: part of the window (and of its screenshots)
+        for name, dock in self.named().items():
+            dock.setVisible(name in views)
+        for key in lazy:
+            self.host.resizeDocks(
+                [self.lazy[key]],
+                [int(LAZY_VIEWS_BY_KEY[key].share * self.host.width())],
+                Qt.Orientation.Horizontal,
+            )
+
+    def close_lazy(self) -> None:
+        """The window closes: views with background jobs end them, and floating docks close with it."""
+        for dock in self.lazy.values():
+            if hasattr(dock.widget(), "shutdown"):
+                dock.widget().shutdown()
+            dock.close()  # a floating dock is a window of its own: it goes with the main window
