@@ -10,4 +10,3 @@ preset files) with ``preset_menu``, ``preset_dialog`` and ``narrative``, ``prese
 mode, full screen), ``window_parts`` (the docks and controls presets name), ``references`` with
 ``reference_line``, ``settings`` and ``theme``. Nothing here computes a gradient.
 """
-

@@ -17,7 +17,6 @@ the window showed an error, which is printed; the picture is written all the sam
 
 from __future__ import annotations
 
-
 import argparse
 import os
 import sys
@@ -43,18 +42,35 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="innerloop", description="Inner Loop: a desktop studio for meta-learning.")
+    parser = argparse.ArgumentParser(
+        prog="innerloop", description="Inner Loop: a desktop studio for meta-learning."
+    )
     parser.add_argument("--preset", metavar="NAME", help="open a preset (see --list-presets)")
-    parser.add_argument("--list-presets", action="store_true", help="print the preset names, one a line, and exit")
-    parser.add_argument("--presenter", action="store_true", help="start in presenter mode (large type, few controls)")
-    parser.add_argument("--data-dir", help="Omniglot folder or zip (else the remembered one, $INNERLOOP_DATA or the cache)")
+    parser.add_argument(
+        "--list-presets", action="store_true", help="print the preset names, one a line, and exit"
+    )
+    parser.add_argument(
+        "--presenter", action="store_true", help="start in presenter mode (large type, few controls)"
+    )
+    parser.add_argument(
+        "--data-dir", help="Omniglot folder or zip (else the remembered one, $INNERLOOP_DATA or the cache)"
+    )
     parser.add_argument("--screenshot", metavar="OUT.png", help="train, save the window as a PNG and exit")
-    parser.add_argument("--run-for", type=float, default=5.0, metavar="SECONDS",
-                        help="with --screenshot: seconds of training before the picture (default 5)")
+    parser.add_argument(
+        "--run-for",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="with --screenshot: seconds of training before the picture (default 5)",
+    )
     parser.add_argument("--size", type=_size, default=None, metavar="WxH", help="window size, e.g. 1600x1000")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="CPU threads for torch (default: one core fewer than the machine has, leaving one "
-                             "for the window; $OMP_NUM_THREADS when set)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for torch (default: one core fewer than the machine has, leaving one "
+        "for the window; $OMP_NUM_THREADS when set)",
+    )
     return parser
 
 
@@ -94,8 +110,11 @@ class _Screenshot:
                 self.phase = "tracing"
         elif self.phase == "tracing":
             trace = session.latest_trace
-            current = (trace is not None and trace.iteration >= session.iteration
-                       and self.window.shown_trace is trace)
+            current = (
+                trace is not None
+                and trace.iteration >= session.iteration
+                and self.window.shown_trace is trace
+            )
             explorer = self.window.second_order_view
             if explorer is not None and explorer.isVisible() and not explorer.surface_current:
                 current = False  # the explorer's surface is still being computed
@@ -168,8 +187,12 @@ def main(argv: list[str] | None = None) -> int:
 
     apply_theme(app)
     shooting = args.screenshot is not None
-    window = MainWindow(preset=args.preset or (None if not shooting else DEFAULT_PRESET), data_dir=args.data_dir,
-                        persist=not shooting, offer_data_dialog=not shooting)
+    window = MainWindow(
+        preset=args.preset or (None if not shooting else DEFAULT_PRESET),
+        data_dir=args.data_dir,
+        persist=not shooting,
+        offer_data_dialog=not shooting,
+    )
     if shooting:
         window.close_decision = lambda _session: None
     if args.size is not None:

@@ -14,14 +14,39 @@ import pytest  # noqa: E402
 
 from engine.core.config import TrainConfig, default_config  # noqa: E402
 
-__all__ = ["tiny_sinusoid", "tiny_glyphs", "settings_dir", "make_window", "wait_built", "wait_trace_shown",
-           "counter_value",
-           "TINY_SINUSOID", "TINY_GLYPHS"]
+__all__ = [
+    "tiny_sinusoid",
+    "tiny_glyphs",
+    "settings_dir",
+    "make_window",
+    "wait_built",
+    "wait_trace_shown",
+    "counter_value",
+    "TINY_SINUSOID",
+    "TINY_GLYPHS",
+]
 
-TINY_SINUSOID = dict(meta_batch=2, val_every=0, hessian_split_every=0, test_inner_steps=2, iterations=100_000,
-                     device="cpu", shots=5, queries=5)
-TINY_GLYPHS = dict(ways=3, shots=1, queries=2, meta_batch=2, val_every=0, hessian_split_every=0,
-                   test_inner_steps=2, iterations=100_000, device="cpu")
+TINY_SINUSOID = dict(
+    meta_batch=2,
+    val_every=0,
+    hessian_split_every=0,
+    test_inner_steps=2,
+    iterations=100_000,
+    device="cpu",
+    shots=5,
+    queries=5,
+)
+TINY_GLYPHS = dict(
+    ways=3,
+    shots=1,
+    queries=2,
+    meta_batch=2,
+    val_every=0,
+    hessian_split_every=0,
+    test_inner_steps=2,
+    iterations=100_000,
+    device="cpu",
+)
 
 BUILD_TIMEOUT_MS = 120_000
 
@@ -50,8 +75,14 @@ def counter_value(window) -> int:
 
 def wait_built(qtbot, window, timeout: int = BUILD_TIMEOUT_MS) -> None:
     """Until the current run is built and its first trace (iteration 0) is shown."""
-    qtbot.waitUntil(lambda: window.session is not None and window.session.info is not None
-                    and window.session.latest_trace is not None, timeout=timeout)
+    qtbot.waitUntil(
+        lambda: (
+            window.session is not None
+            and window.session.info is not None
+            and window.session.latest_trace is not None
+        ),
+        timeout=timeout,
+    )
     wait_trace_shown(qtbot, window)
 
 
@@ -64,10 +95,10 @@ def wait_trace_shown(qtbot, window, timeout: int = 5_000) -> None:
 def make_window(qtbot):
     """``make_window(config=..., **kwargs)`` -> a shown MainWindow; closed and checked for leaks at the end."""
     from PySide6.QtCore import QThreadPool
+    from PySide6.QtWidgets import QApplication
 
     from gui.shell.main_window import MainWindow
     from gui.theme import apply_theme
-    from PySide6.QtWidgets import QApplication
 
     windows = []
 

@@ -8,14 +8,13 @@ presets folder (which must never be opened: reading it would wait forever).
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
-
 import json
 import os
 import threading
 from pathlib import Path
 
 import pytest
+from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
 from PySide6.QtCore import QSettings
 
 from engine.core.config import default_config
@@ -23,8 +22,11 @@ from gui.shell.presets import DEFAULT_PRESET, PRESETS, user_presets
 
 pytestmark = pytest.mark.slow
 
-GOOD = {"name": "my-good-one", "title": "My good one", "settings": {"dataset": "sinusoid", "meta_batch": 2,
-                                                                   "val_every": 0, "device": "cpu"}}
+GOOD = {
+    "name": "my-good-one",
+    "title": "My good one",
+    "settings": {"dataset": "sinusoid", "meta_batch": 2, "val_every": 0, "device": "cpu"},
+}
 DEFAULT_TITLE = PRESETS[DEFAULT_PRESET].title
 
 
@@ -37,8 +39,10 @@ def _presets_folder(settings_dir: Path) -> Path:
 
 def _bad_preset(settings_dir: Path, **settings) -> Path:
     path = _presets_folder(settings_dir) / "bad.json"
-    path.write_text(json.dumps({"name": "bad", "title": "Bad", "settings": {"dataset": "sinusoid", **settings}}),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"name": "bad", "title": "Bad", "settings": {"dataset": "sinusoid", **settings}}),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -70,7 +74,9 @@ def _menu_titles(window) -> list[str]:
 
 
 # -- presets --------------------------------------------------------------------------------------------------
-def test_a_preset_with_a_meta_batch_no_one_can_run_is_skipped_and_named(qtbot, make_window, settings_dir, capsys):
+def test_a_preset_with_a_meta_batch_no_one_can_run_is_skipped_and_named(
+    qtbot, make_window, settings_dir, capsys
+):
     bad = _bad_preset(settings_dir, meta_batch=100_000_000_000)
     _remember(settings_dir, **{"preset/name": "bad"})  # it was the preset open when the app last closed
     window = make_window()
@@ -94,15 +100,22 @@ def test_a_preset_with_a_seed_above_2_31_opens_and_shows_it(qtbot, make_window, 
     wait_built(qtbot, window)
 
 
-def test_a_deeply_nested_preset_is_skipped_in_the_app_and_in_list_presets(qtbot, make_window, settings_dir, capsys):
+def test_a_deeply_nested_preset_is_skipped_in_the_app_and_in_list_presets(
+    qtbot, make_window, settings_dir, capsys
+):
     from gui.app import main
 
     folder = _presets_folder(settings_dir)
     deep = folder / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     deeper = folder / "deep-settings.json"
-    deeper.write_text('{"name": "d", "title": "D", "settings": {"dataset": "sinusoid", "seed": '
-                      + "[" * 50_000 + "]" * 50_000 + "}}", encoding="utf-8")
+    deeper.write_text(
+        '{"name": "d", "title": "D", "settings": {"dataset": "sinusoid", "seed": '
+        + "[" * 50_000
+        + "]" * 50_000
+        + "}}",
+        encoding="utf-8",
+    )
 
     assert main(["--list-presets"]) == 0
     captured = capsys.readouterr()
@@ -159,7 +172,9 @@ def test_a_fifo_named_json_in_the_presets_folder_is_never_opened(qtbot, make_win
     assert "my-good-one" in presets and any(str(fifo) in p for p in problems)
     capsys.readouterr()
     assert "My good one" in _menu_titles(window)
-    assert any(str(fifo) in line and "regular file" in line for line in window.notice.text.text().splitlines())
+    assert any(
+        str(fifo) in line and "regular file" in line for line in window.notice.text.text().splitlines()
+    )
     wait_built(qtbot, window)
 
 
@@ -178,8 +193,10 @@ def test_a_window_layout_that_is_not_one_is_skipped_and_named(qtbot, make_window
 
 
 def test_a_remembered_config_no_one_can_run_is_skipped_and_named(qtbot, make_window, settings_dir, capsys):
-    ini = _remember(settings_dir, **{"run/config": json.dumps(
-        {**default_config("sinusoid").to_dict(), "meta_batch": 100_000_000_000})})
+    ini = _remember(
+        settings_dir,
+        **{"run/config": json.dumps({**default_config("sinusoid").to_dict(), "meta_batch": 100_000_000_000})},
+    )
     window = make_window()
     line = _named_once(window, capsys, str(ini))
     assert "meta-batch" in line
@@ -187,8 +204,9 @@ def test_a_remembered_config_no_one_can_run_is_skipped_and_named(qtbot, make_win
     wait_built(qtbot, window)
 
 
-def test_a_remembered_config_with_a_seed_above_2_31_opens_as_it_was(qtbot, make_window, settings_dir,
-                                                                    tiny_sinusoid):
+def test_a_remembered_config_with_a_seed_above_2_31_opens_as_it_was(
+    qtbot, make_window, settings_dir, tiny_sinusoid
+):
     remembered = tiny_sinusoid.with_changes(seed=3_000_000_000, meta_batch=1000)
     _remember(settings_dir, **{"run/config": json.dumps(remembered.to_dict())})
     window = make_window()
@@ -208,8 +226,9 @@ def test_a_remembered_view_setting_out_of_range_is_ignored(qtbot, make_window, s
     wait_built(qtbot, window)
 
 
-def test_a_settings_folder_that_is_a_file_is_named_and_left_alone(qtbot, make_window, tmp_path, monkeypatch,
-                                                                  capsys):
+def test_a_settings_folder_that_is_a_file_is_named_and_left_alone(
+    qtbot, make_window, tmp_path, monkeypatch, capsys
+):
     not_a_folder = tmp_path / "settings-file"
     not_a_folder.write_text("not a folder\n", encoding="utf-8")
     monkeypatch.setenv("INNERLOOP_SETTINGS_DIR", str(not_a_folder))
@@ -224,14 +243,20 @@ def test_a_settings_folder_that_is_a_file_is_named_and_left_alone(qtbot, make_wi
 
 def test_the_app_starts_with_every_bad_file_at_once(qtbot, make_window, settings_dir, capsys):
     folder = _presets_folder(settings_dir)
-    bad = {"huge.json": json.dumps({**GOOD, "name": "huge", "settings": {"dataset": "sinusoid", "ways": 10**40}}),
-           "list.json": "[1, 2, 3]",
-           "nested.json": "[" * 200_000}
+    bad = {
+        "huge.json": json.dumps(
+            {**GOOD, "name": "huge", "settings": {"dataset": "sinusoid", "ways": 10**40}}
+        ),
+        "list.json": "[1, 2, 3]",
+        "nested.json": "[" * 200_000,
+    }
     for name, text in bad.items():
         (folder / name).write_text(text, encoding="utf-8")
     ini = settings_dir / "innerloop.ini"
-    ini.write_text("[window]\nstate=12345\ngeometry=@Variant(garbage)\n[run]\nconfig=" + "[" * 100_000 + "\n",
-                   encoding="utf-8")
+    ini.write_text(
+        "[window]\nstate=12345\ngeometry=@Variant(garbage)\n[run]\nconfig=" + "[" * 100_000 + "\n",
+        encoding="utf-8",
+    )
     window = make_window(size=None)
     shown = window.notice.text.text() + window.notice.text.toolTip()
     for name in bad:

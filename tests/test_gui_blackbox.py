@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403
-
 import numpy as np
 import pytest
+from gui_conftest import *  # noqa: F401,F403
 from PySide6.QtCore import Qt
 
 from engine.core.catalog import models_for
@@ -51,8 +50,9 @@ def test_mann_chosen_in_the_panel_shows_its_answer_forming(qtbot, make_window, t
     assert (setup.ways.value(), setup.shots.value(), setup.seed.value()) == (3, 1, 0)
     assert not setup.inner_lr.isEnabled() and "MANN" in setup.inner_lr.toolTip()
     setup.meta_batch.setValue(4)  # keep the test small
-    qtbot.waitUntil(lambda: window.session.config.algo == "mann" and window.session.config.meta_batch == 4,
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: window.session.config.algo == "mann" and window.session.config.meta_batch == 4, timeout=10_000
+    )
     wait_built(qtbot, window)
     assert window.trace_views.currentWidget() is window.sequence_view
     assert window.steps_dock.windowTitle() == SEQUENCE_TITLE
@@ -154,8 +154,14 @@ def test_learner_menu_comes_from_the_catalogue(qtbot):
 
     menu = [entry.text for spec in LEARNERS.values() for entry in spec.menu_entries()]
     assert _texts(panel.algo) == menu  # the registry's learners, in its order, MAML's two entries first
-    assert menu[:6] == ["MAML, second order", "MAML, first order", "MANN (LSTM)", "SNAIL", "Reptile",
-                        "Fine-tuning baseline"] and {"ANIL", "Prototypical networks"} <= set(menu)
+    assert menu[:6] == [
+        "MAML, second order",
+        "MAML, first order",
+        "MANN (LSTM)",
+        "SNAIL",
+        "Reptile",
+        "Fine-tuning baseline",
+    ] and {"ANIL", "Prototypical networks"} <= set(menu)
     assert panel.inner_lr.isEnabled() and not panel.family_note.isVisibleTo(panel)
 
     _choose(panel.algo, "mann")

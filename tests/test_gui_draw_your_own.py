@@ -50,8 +50,10 @@ def _line(canvas, angle_degrees: float, *, shift=(0.0, 0.0), steps: int = 12):
 def _circle(canvas, moves: int = 24):
     side = canvas.width()
     r = 0.3 * side
-    return [(side / 2 + r * math.cos(2 * math.pi * i / moves), side / 2 + r * math.sin(2 * math.pi * i / moves))
-            for i in range(moves + 1)]
+    return [
+        (side / 2 + r * math.cos(2 * math.pi * i / moves), side / 2 + r * math.sin(2 * math.pi * i / moves))
+        for i in range(moves + 1)
+    ]
 
 
 SHAPES = (  # five characters, distinct: lines at four angles and a circle
@@ -86,14 +88,22 @@ def _classify(qtbot, view) -> None:
 
 def _shown_probabilities(view) -> np.ndarray:
     table = view.table
-    return np.array([[table.item(r, c).data(PROBABILITY) for c in range(table.columnCount())]
-                     for r in range(table.rowCount())])
+    return np.array(
+        [
+            [table.item(r, c).data(PROBABILITY) for c in range(table.columnCount())]
+            for r in range(table.rowCount())
+        ]
+    )
 
 
 def _shown_percentages(view) -> np.ndarray:
     table = view.table
-    return np.array([[float(table.item(r, c).text().rstrip("%")) for c in range(table.columnCount())]
-                     for r in range(table.rowCount())])
+    return np.array(
+        [
+            [float(table.item(r, c).text().rstrip("%")) for c in range(table.columnCount())]
+            for r in range(table.rowCount())
+        ]
+    )
 
 
 def _stage_names(view) -> list[str]:
@@ -227,7 +237,9 @@ def test_drawings_saved_to_a_folder_come_back_the_same(qtbot, view, tmp_path, mo
     before = [np.asarray(cell.canvas.image()) for cell in view.grid.all_cells()]
     _choose_folder(monkeypatch, tmp_path)
     qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([support_file(c, 0) for c in range(5)] + [QUERY_FILE])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [support_file(c, 0) for c in range(5)] + [QUERY_FILE]
+    )
     qtbot.mouseClick(view.clear_button, Qt.MouseButton.LeftButton)
     assert all(cell.canvas.drawing.is_blank for cell in view.grid.all_cells())
     qtbot.mouseClick(view.load_button, Qt.MouseButton.LeftButton)
@@ -245,14 +257,17 @@ def test_a_canvas_drawing_and_its_png_make_the_same_model_input(qtbot, view, tmp
     qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
     files = [tmp_path / support_file(c, 0) for c in range(5)] + [tmp_path / QUERY_FILE]
     through_api = drawings_to_batch([str(f) for f in files])  # what engine.api reads
-    through_omniglot = np.stack([decode_png(f.read_bytes()) for f in files]).astype(np.float32)[:, None] / 255.0
+    through_omniglot = (
+        np.stack([decode_png(f.read_bytes()) for f in files]).astype(np.float32)[:, None] / 255.0
+    )
     assert np.array_equal(from_canvas, through_api)
     assert np.array_equal(from_canvas, through_omniglot)
     # and the answer: the view's (from the canvas) is the public api's from the files, the query read with
     # the support drawings in one batch
     shown = answer_drawings(view.current.learner, [[im] for im in images[:5]], images[5])
-    adapted = load_learner(checkpoint_path(view.current.file)).adapt([str(f) for f in files[:5]], list("abcde"),
-                                                                     steps=10)
+    adapted = load_learner(checkpoint_path(view.current.file)).adapt(
+        [str(f) for f in files[:5]], list("abcde"), steps=10
+    )
     from_files = adapted.predict_proba([str(f) for f in files])[-1]
     np.testing.assert_allclose(shown.probs[-1], from_files, atol=1e-5)
 

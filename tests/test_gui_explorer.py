@@ -4,10 +4,9 @@ answer and, for the quadratic world, with the closed form written out here in nu
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403
-
 import numpy as np
 import pytest
+from gui_conftest import *  # noqa: F401,F403
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
@@ -68,8 +67,14 @@ def pixel(plot, theta):
 def send(plot, kind, pos, buttons):
     button = Qt.MouseButton.NoButton if kind == QMouseEvent.Type.MouseMove else Qt.MouseButton.LeftButton
     viewport = plot.viewport()
-    event = QMouseEvent(kind, QPointF(pos), viewport.mapToGlobal(QPointF(pos)), button, buttons,
-                        Qt.KeyboardModifier.NoModifier)
+    event = QMouseEvent(
+        kind,
+        QPointF(pos),
+        viewport.mapToGlobal(QPointF(pos)),
+        button,
+        buttons,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(viewport, event)
 
 
@@ -129,8 +134,14 @@ def legend_texts(view):
 def test_the_default_state_tells_the_story(explorer):
     view = explorer
     texts = " | ".join(legend_texts(view))
-    for words in ("meta-parameters θ", "adapted parameters φ_i", "MAML (second order)", "first-order MAML",
-                  "Reptile", "Hessian term"):
+    for words in (
+        "meta-parameters θ",
+        "adapted parameters φ_i",
+        "MAML (second order)",
+        "first-order MAML",
+        "Reptile",
+        "Hessian term",
+    ):
         assert words in texts
     assert "meta-parameters θ" in view.story.text() and "adapted parameters φ" in view.story.text()
     assert view.controls.world.currentData() == "quadratic" and view.steps == 2
@@ -157,8 +168,12 @@ def test_the_default_state_tells_the_story(explorer):
     tasks = engine_tasks(DEFAULT_TASKS)
     for r, c in ((0, 0), (40, 17), (95, 95)):
         point = np.array([surfaces.xs[c], surfaces.ys[r]])
-        want = np.mean([0.5 * (p[-1] - cq) @ aq @ (p[-1] - cq) for (_, _, aq, cq), p in
-                        zip(DEFAULT_TASKS, closed_form(DEFAULT_TASKS, point, 0.3, 2)[3])])
+        want = np.mean(
+            [
+                0.5 * (p[-1] - cq) @ aq @ (p[-1] - cq)
+                for (_, _, aq, cq), p in zip(DEFAULT_TASKS, closed_form(DEFAULT_TASKS, point, 0.3, 2)[3])
+            ]
+        )
         assert surfaces.meta[2, r, c] == pytest.approx(want, rel=1e-10)
     assert view.plot.shown_surface == (view.world.key(), 2)
     assert quadratic.meta_loss(tasks, np.array([0.0, 0.0]), 0.3, 2) > 0
@@ -190,8 +205,13 @@ def test_the_k_slider_sets_the_path_segments_and_the_surface(qtbot, explorer):
     slider = view.controls.steps
     slider.setFocus()
     shown = {}
-    for key, k in ((Qt.Key.Key_Home, 0), (Qt.Key.Key_Right, 1), (Qt.Key.Key_Right, 2), (Qt.Key.Key_End, 5),
-                   (Qt.Key.Key_Left, 4)):
+    for key, k in (
+        (Qt.Key.Key_Home, 0),
+        (Qt.Key.Key_Right, 1),
+        (Qt.Key.Key_Right, 2),
+        (Qt.Key.Key_End, 5),
+        (Qt.Key.Key_Left, 4),
+    ):
         qtbot.keyClick(slider, key)
         assert view.steps == k and view.surface_current
         assert [len(p) - 1 for p in drawn(view)[2]] == [k, k, k]  # K segments per task

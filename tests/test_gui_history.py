@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403
-
 import math
 
 import numpy as np
 import pytest
+from gui_conftest import *  # noqa: F401,F403
 
-from gui.run.history import CSV_COLUMNS, RunHistory, Table, write_csv
 from gui.charts.smoothing import beta_from_slider, debiased_ema, ema_extend
+from gui.run.history import CSV_COLUMNS, RunHistory, Table, write_csv
 
 
 def _recurrence(x, beta):
@@ -30,7 +29,9 @@ def _recurrence(x, beta):
 def test_debiased_ema_matches_the_recurrence(beta):
     x = np.random.default_rng(0).normal(size=2500) + np.linspace(0, 3, 2500)
     x[[3, 700]] = np.nan
-    np.testing.assert_allclose(debiased_ema(x, beta), _recurrence(x, beta), rtol=1e-9, atol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(
+        debiased_ema(x, beta), _recurrence(x, beta), rtol=1e-9, atol=1e-12, equal_nan=True
+    )
 
 
 def test_debiased_ema_starts_at_the_first_value_and_continues_in_pieces():
@@ -59,11 +60,25 @@ def test_csv_has_one_row_per_iteration(tmp_path):
 
     run = RunHistory("a run")
     for i in (1, 2, 3):
-        run.add(TrainingSnapshot(
-            iteration=i, wall_time=0.1 * i, meta_loss=1.0 / i, pre_loss=2.0, pre_accuracy=0.2, post_accuracy=0.5,
-            grad_norm=3.0, grad_norm_first_order=2.0 if i == 2 else None, grad_norm_hessian=1.0 if i == 2 else None,
-            iterations_per_second=10.0, device="cpu", protocol="finn", inner_lr=0.4, meta_lr=1e-3,
-            validation=ValidationResult(3, "val", 10, 5, 0.9, 0.02, 0.3, 0.01) if i == 3 else None))
+        run.add(
+            TrainingSnapshot(
+                iteration=i,
+                wall_time=0.1 * i,
+                meta_loss=1.0 / i,
+                pre_loss=2.0,
+                pre_accuracy=0.2,
+                post_accuracy=0.5,
+                grad_norm=3.0,
+                grad_norm_first_order=2.0 if i == 2 else None,
+                grad_norm_hessian=1.0 if i == 2 else None,
+                iterations_per_second=10.0,
+                device="cpu",
+                protocol="finn",
+                inner_lr=0.4,
+                meta_lr=1e-3,
+                validation=ValidationResult(3, "val", 10, 5, 0.9, 0.02, 0.3, 0.01) if i == 3 else None,
+            )
+        )
     text = write_csv(tmp_path / "run.csv", [run]).read_text().splitlines()
     assert text[0].split(",") == list(CSV_COLUMNS)
     assert len(text) == 4

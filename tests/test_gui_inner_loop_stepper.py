@@ -4,17 +4,16 @@ numbers for that step (query accuracy from ``learner.score`` on the same task, d
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403
-
 import numpy as np
 import pytest
 import torch
+from gui_conftest import *  # noqa: F401,F403
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from assets import CHECKPOINTS
-from engine.lessons.stepper import SEED, STEPS, load_starting_points, stepper_sampler, task_rng
 from engine.core.tasks import stack_tasks
+from engine.lessons.stepper import SEED, STEPS, load_starting_points, stepper_sampler, task_rng
 
 TASK_TIMEOUT_MS = 180_000
 KEYS = ("meta", "pretrained", "random")
@@ -75,7 +74,9 @@ def click(qtbot, button) -> None:
 
 
 @pytest.mark.slow
-def test_it_opens_at_k1_where_the_meta_trained_column_is_right_and_the_random_one_at_chance(view, engine_accuracy):
+def test_it_opens_at_k1_where_the_meta_trained_column_is_right_and_the_random_one_at_chance(
+    view, engine_accuracy
+):
     accuracy = engine_accuracy(1)
     assert_columns_show(view, accuracy, 1)
     assert view.task_label.text() == f"Task 1 of seed {SEED}"
@@ -89,7 +90,9 @@ def test_it_opens_at_k1_where_the_meta_trained_column_is_right_and_the_random_on
     pretrained = view.columns["pretrained"].start_label.text()
     assert "pre-trained parameters" in pretrained and "head only" in pretrained and "step 0.5" in pretrained
     assert "α = 0.4" in view.columns["random"].start_label.text()
-    assert "Batch norm" in view.footnote.text() and "each of the 10 queries on its own" in view.footnote.text()
+    assert (
+        "Batch norm" in view.footnote.text() and "each of the 10 queries on its own" in view.footnote.text()
+    )
 
 
 @pytest.mark.slow
@@ -161,7 +164,9 @@ def test_without_omniglot_the_view_says_how_to_get_it(qtbot, tmp_path):
 
 
 @pytest.mark.slow
-def test_the_preset_opens_the_view_docked_on_the_shipped_learners(qtbot, make_window, omniglot_dir, engine_accuracy):
+def test_the_preset_opens_the_view_docked_on_the_shipped_learners(
+    qtbot, make_window, omniglot_dir, engine_accuracy
+):
     window = make_window(preset="inner-loop-stepper", data_dir=str(omniglot_dir), size=(1600, 1000))
     assert window.narrative.title.text() == "One task, three starting points"
     dock = window.lazy_docks["inner_loop_stepper"]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403
-
 import time
 
 import pytest
+from gui_conftest import *  # noqa: F401,F403
 from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
@@ -47,7 +46,9 @@ def test_closing_mid_run_stops_the_worker_and_saves(qtbot, make_window, tiny_sin
     again.open_checkpoint(target)
     qtbot.waitUntil(lambda: again.session.info is not None, timeout=60_000)
     assert again.session.iteration == session.iteration
-    assert not again.narrative.has_story and again.setup.preset.currentText() == "(custom)"  # ... and is not now
+    assert (
+        not again.narrative.has_story and again.setup.preset.currentText() == "(custom)"
+    )  # ... and is not now
     assert len(again.session.history) == session.iteration
     qtbot.mouseClick(again.transport.step, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: again.session.iteration == session.iteration + 1, timeout=30_000)
@@ -93,8 +94,9 @@ def test_missing_omniglot_offers_the_data_dialog(qtbot, make_window, tmp_path, m
     empty = tmp_path / "no-omniglot"
     empty.mkdir()
     monkeypatch.setenv("INNERLOOP_DATA", str(empty))
-    config = default_config("omniglot", meta_batch=2, queries=1, val_every=0, test_inner_steps=2,
-                            iterations=1000, device="cpu")
+    config = default_config(
+        "omniglot", meta_batch=2, queries=1, val_every=0, test_inner_steps=2, iterations=1000, device="cpu"
+    )
     window = make_window(config)
     qtbot.waitUntil(lambda: window.session.is_over, timeout=60_000)
     assert window.notice.level == "error"
@@ -171,7 +173,9 @@ def test_screenshot_command(qtbot, tmp_path, monkeypatch):
     out = tmp_path / "shot.png"
     threads = torch.get_num_threads()
     try:
-        code = main(["--screenshot", str(out), "--preset", "sinusoid-demo", "--run-for", "1", "--size", "1280x800"])
+        code = main(
+            ["--screenshot", str(out), "--preset", "sinusoid-demo", "--run-for", "1", "--size", "1280x800"]
+        )
     finally:
         torch.set_num_threads(threads)  # main() sizes torch's pool for the app; give the tests theirs back
     assert code == 0 and kept == [True]
@@ -190,13 +194,24 @@ def test_bad_option_exits_2(capsys):
 
 
 @pytest.mark.slow
-def test_choosing_a_folder_in_the_data_dialog_starts_omniglot(qtbot, make_window, tiny_omniglot, tmp_path,
-                                                                monkeypatch):
+def test_choosing_a_folder_in_the_data_dialog_starts_omniglot(
+    qtbot, make_window, tiny_omniglot, tmp_path, monkeypatch
+):
     empty = tmp_path / "nothing-here"
     empty.mkdir()
     monkeypatch.setenv("INNERLOOP_DATA", str(empty))
-    config = default_config("omniglot", protocol="lake", ways=2, shots=1, queries=1, meta_batch=2, val_every=0,
-                            test_inner_steps=2, iterations=1000, device="cpu")
+    config = default_config(
+        "omniglot",
+        protocol="lake",
+        ways=2,
+        shots=1,
+        queries=1,
+        meta_batch=2,
+        val_every=0,
+        test_inner_steps=2,
+        iterations=1000,
+        device="cpu",
+    )
     window = make_window(config)
     qtbot.waitUntil(lambda: window.session.is_over, timeout=60_000)
     qtbot.mouseClick(window.notice.action, Qt.MouseButton.LeftButton)  # "Get Omniglot…"

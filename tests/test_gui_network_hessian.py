@@ -3,20 +3,19 @@ at θ computed off the GUI thread, for a shipped checkpoint and for the live run
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403
-
 import numpy as np
 import pytest
 import torch
+from gui_conftest import *  # noqa: F401,F403
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from assets import checkpoint_path
-from engine.run.checkpoints import from_json_text, load_checkpoint, save_checkpoint, to_json_text
+from engine.core.snapshots import TrainingSnapshot
 from engine.data.sources import make_sampler
+from engine.run.checkpoints import from_json_text, load_checkpoint, save_checkpoint, to_json_text
 from engine.run.learner_io import load_meta_learner
 from engine.second_order.decomposition import decompose
-from engine.core.snapshots import TrainingSnapshot
 
 SINUSOID = checkpoint_path("sinusoid-10shot-maml.pt")
 JOB_TIMEOUT_MS = 180_000
@@ -52,8 +51,9 @@ def test_sinusoid_checkpoint_spectrum_is_computed_and_drawn(qtbot, panel):
 
     # independently: the same 16 seeded training tasks, split by the decomposition itself
     config, learner, iteration = load_meta_learner(SINUSOID)
-    batch = make_sampler("sinusoid", protocol=config.protocol, ways=1, shots=config.shots,
-                         queries=config.queries).sample_batch(16, np.random.default_rng(0))
+    batch = make_sampler(
+        "sinusoid", protocol=config.protocol, ways=1, shots=config.shots, queries=config.queries
+    ).sample_batch(16, np.random.default_rng(0))
     split = decompose(learner.maml, batch, config.inner_steps).mean
     assert report.ratio == pytest.approx(split.ratio, rel=1e-6)
     assert report.cosine == pytest.approx(split.cosine, rel=1e-6)
@@ -138,8 +138,10 @@ def test_the_live_run_hands_its_theta_over_and_its_splits_are_drawn(qtbot, make_
     assert np.all(np.abs(cosine) <= 1)
 
     iteration = window.session.iteration
-    trainer_theta = lambda: {n: p.detach().clone()  # noqa: E731 (read while paused: nothing writes it)
-                             for n, p in window.session._trainer.learner.maml.theta().items()}
+    trainer_theta = lambda: {
+        n: p.detach().clone()  # noqa: E731 (read while paused: nothing writes it)
+        for n, p in window.session._trainer.learner.maml.theta().items()
+    }
     before = trainer_theta()
     with qtbot.waitSignal(network.computed, timeout=JOB_TIMEOUT_MS):
         qtbot.mouseClick(network.compute_button, Qt.MouseButton.LeftButton)
@@ -158,9 +160,24 @@ def test_snapshot_cosine_reaches_the_history():
     from gui.run.history import RunHistory
 
     history = RunHistory("run")
-    history.add(TrainingSnapshot(iteration=1, wall_time=0.1, meta_loss=1.0, pre_loss=1.0, pre_accuracy=None,
-                                 post_accuracy=None, grad_norm=2.0, grad_norm_first_order=1.5, grad_norm_hessian=0.5,
-                                 iterations_per_second=1.0, device="cpu", protocol="finn-sinusoid", inner_lr=0.01,
-                                 meta_lr=1e-3, meta_gradient_cosine=0.97))
+    history.add(
+        TrainingSnapshot(
+            iteration=1,
+            wall_time=0.1,
+            meta_loss=1.0,
+            pre_loss=1.0,
+            pre_accuracy=None,
+            post_accuracy=None,
+            grad_norm=2.0,
+            grad_norm_first_order=1.5,
+            grad_norm_hessian=0.5,
+            iterations_per_second=1.0,
+            device="cpu",
+            protocol="finn-sinusoid",
+            inner_lr=0.01,
+            meta_lr=1e-3,
+            meta_gradient_cosine=0.97,
+        )
+    )
     assert history.splits.last("meta_gradient_cosine") == pytest.approx(0.97)
     assert history.rows()[0]["meta_gradient_cosine"] == pytest.approx(0.97)

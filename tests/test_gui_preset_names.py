@@ -3,12 +3,11 @@ portable length with a stable hash; a name already taken is replaced only after 
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
-
 import json
 import re
 
 import pytest
+from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -68,16 +67,24 @@ def _titles(window) -> list[str]:
 
 
 @pytest.mark.slow
-def test_non_latin_titles_are_saved_side_by_side(qtbot, make_window, tiny_sinusoid, settings_dir, monkeypatch):
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: pytest.fail("no name is taken: nothing to ask"))
+def test_non_latin_titles_are_saved_side_by_side(
+    qtbot, make_window, tiny_sinusoid, settings_dir, monkeypatch
+):
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a, **k: pytest.fail("no name is taken: nothing to ask")
+    )
     window = make_window(tiny_sinusoid.with_changes(seed=1))
     _save_as(qtbot, window, GREEK)
     window.setup.seed.setValue(2)
     _save_as(qtbot, window, JAPANESE)
     folder = settings_dir / "presets"
-    assert sorted(p.name for p in folder.iterdir()) == sorted([f"{slug(GREEK)}.json", f"{slug(JAPANESE)}.json"])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f"{slug(GREEK)}.json", f"{slug(JAPANESE)}.json"]
+    )
     assert json.loads((folder / f"{slug(GREEK)}.json").read_text(encoding="utf-8"))["settings"]["seed"] == 1
-    assert json.loads((folder / f"{slug(JAPANESE)}.json").read_text(encoding="utf-8"))["settings"]["seed"] == 2
+    assert (
+        json.loads((folder / f"{slug(JAPANESE)}.json").read_text(encoding="utf-8"))["settings"]["seed"] == 2
+    )
     assert GREEK in _titles(window) and JAPANESE in _titles(window)
     next(a for a in window.preset_menu.menu.actions() if a.text() == GREEK).trigger()
     assert window.setup.seed.value() == 1 and window.narrative.title.text() == GREEK
@@ -85,7 +92,9 @@ def test_non_latin_titles_are_saved_side_by_side(qtbot, make_window, tiny_sinuso
 
 
 @pytest.mark.slow
-def test_a_300_character_title_is_saved_whole_under_a_trimmed_name(qtbot, make_window, tiny_sinusoid, settings_dir):
+def test_a_300_character_title_is_saved_whole_under_a_trimmed_name(
+    qtbot, make_window, tiny_sinusoid, settings_dir
+):
     window = make_window(tiny_sinusoid)
     dialog = _save_as(qtbot, window, LONG)
     assert not dialog.isVisible() and not window.notice.isVisible()
@@ -98,8 +107,9 @@ def test_a_300_character_title_is_saved_whole_under_a_trimmed_name(qtbot, make_w
 
 @pytest.mark.parametrize("answer", ["no", "yes"])
 @pytest.mark.slow
-def test_a_name_already_taken_asks_before_replacing(qtbot, make_window, tiny_sinusoid, settings_dir, monkeypatch,
-                                                    answer):
+def test_a_name_already_taken_asks_before_replacing(
+    qtbot, make_window, tiny_sinusoid, settings_dir, monkeypatch, answer
+):
     asked = []
 
     def question(parent, title, text, *args, **kwargs):

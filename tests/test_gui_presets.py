@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
-
 import json
 import re
 
 import pytest
+from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from engine.run.checkpoints import load_checkpoint
 from engine.core.config import TrainConfig
+from engine.run.checkpoints import load_checkpoint
 from gui import theme
 from gui.shell.presets import PRESETS, StartMode, all_presets
 
-LESSONS = ("What MAML learns (sinusoid)", "One inner step on Omniglot", "Do we need the Hessian?",
-           "Black-box vs optimization-based", "Train MAML live on Omniglot")
-OLD_NAMES = ("sinusoid-demo", "glyphs-5way-1shot", "omniglot-5way-1shot", "omniglot-20way-1shot",
-             "glyphs-snail-5way-1shot", "omniglot-snail-5way-1shot", "omniglot-mann-3way-1shot")
+LESSONS = (
+    "What MAML learns (sinusoid)",
+    "One inner step on Omniglot",
+    "Do we need the Hessian?",
+    "Black-box vs optimization-based",
+    "Train MAML live on Omniglot",
+)
+OLD_NAMES = (
+    "sinusoid-demo",
+    "glyphs-5way-1shot",
+    "omniglot-5way-1shot",
+    "omniglot-20way-1shot",
+    "glyphs-snail-5way-1shot",
+    "omniglot-snail-5way-1shot",
+    "omniglot-mann-3way-1shot",
+)
 
 
 def _menu(window, title: str):
@@ -58,8 +69,19 @@ def test_a_checkpoint_preset_shows_its_learners_own_settings(name):
     preset = PRESETS[name]
     trained = TrainConfig.from_dict(json.loads(load_checkpoint(preset.checkpoint_file())["config"]))
     shown = preset.config()
-    for field in ("dataset", "protocol", "algo", "first_order", "ways", "shots", "inner_steps", "test_inner_steps",
-                  "inner_lr", "model", "hidden"):
+    for field in (
+        "dataset",
+        "protocol",
+        "algo",
+        "first_order",
+        "ways",
+        "shots",
+        "inner_steps",
+        "test_inner_steps",
+        "inner_lr",
+        "model",
+        "hidden",
+    ):
         assert getattr(shown, field) == getattr(trained, field), field
     assert "checkpoint" in preset.narrative or "shipped" in preset.narrative  # it says where it comes from
 
@@ -71,7 +93,9 @@ def test_list_presets_prints_one_name_per_line_and_opens_no_window(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines == list(all_presets())
     assert "what-maml-learns" in lines and "sinusoid-demo" in lines
-    assert not QApplication.topLevelWidgets() or not any(w.isVisible() for w in QApplication.topLevelWidgets())
+    assert not QApplication.topLevelWidgets() or not any(
+        w.isVisible() for w in QApplication.topLevelWidgets()
+    )
 
 
 def test_an_unknown_preset_exits_2_with_the_names(capsys):
@@ -198,8 +222,9 @@ def test_presenter_mode_enlarges_thickens_hides_and_restores(qtbot, make_window,
 
 
 @pytest.mark.slow
-def test_a_preset_chosen_while_presenting_keeps_presenting_and_leaving_shows_its_views(qtbot, make_window,
-                                                                                     tiny_sinusoid):
+def test_a_preset_chosen_while_presenting_keeps_presenting_and_leaving_shows_its_views(
+    qtbot, make_window, tiny_sinusoid
+):
     window = make_window(tiny_sinusoid)
     window.presenter.enter()
     _choose(window, PRESETS["glyphs-5way-1shot"].title)

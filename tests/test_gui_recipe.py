@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403
-
 import re
 
 import pytest
+from gui_conftest import *  # noqa: F401,F403
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -51,13 +50,17 @@ def _four_steps(qtbot, window, view, *, ways: int, shots: int, queries: int) -> 
     assert len(split.support.tiles) == ways * shots and len(split.query.tiles) == ways * queries
     assert sorted(set(split.support.captions)) == [f"y = {c}" for c in range(ways)]
     assert view.code.highlighted_lines() and all(
-        "tasks(batch)" in line or "cat([x_s, x_q])" in line for line in view.code.highlighted_lines())
+        "tasks(batch)" in line or "cat([x_s, x_q])" in line for line in view.code.highlighted_lines()
+    )
 
     _click_step(qtbot, view)  # 3: each query before (θ) and after (φ)
     assert _shown_sections(view) == [True, True, True, False] and view.cards.current == 3
     table = view.prediction_stage.table
     assert table.isVisible() and table.rowCount() == ways * queries
-    assert [table.horizontalHeaderItem(c).text() for c in (1, 2)] == ["before: θ predicts", "after: φ predicts"]
+    assert [table.horizontalHeaderItem(c).text() for c in (1, 2)] == [
+        "before: θ predicts",
+        "after: φ predicts",
+    ]
     step = session.latest_recipe
     for row in range(table.rowCount()):
         assert table.item(row, 0).text() == f"class {int(step.query_labels[row])}"
@@ -115,7 +118,8 @@ def test_four_clicks_run_one_iteration_of_a_live_glyphs_run(qtbot, make_window, 
 
 
 def test_a_playing_run_pauses_for_the_recipe_and_a_black_box_learner_reads_its_support_set(
-        qtbot, make_window, tiny_glyphs):
+    qtbot, make_window, tiny_glyphs
+):
     window = make_window(tiny_glyphs.with_changes(algo="mann", model="lstm", hidden=32))
     wait_built(qtbot, window)
     view = window.show_view("recipe")
@@ -149,7 +153,8 @@ def test_play_in_the_middle_of_a_recipe_finishes_that_iteration(qtbot, make_wind
 
 
 def test_the_preset_opens_on_the_shipped_omniglot_learner_and_steps_its_recipe(
-        qtbot, make_window, monkeypatch, omniglot_dir):
+    qtbot, make_window, monkeypatch, omniglot_dir
+):
     monkeypatch.setenv("INNERLOOP_DATA", str(omniglot_dir))
     window = make_window(preset="recipe-step-by-step", size=(1600, 1000))
     view = window.lazy_view("recipe")

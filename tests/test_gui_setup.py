@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403
-
 import pytest
+from gui_conftest import *  # noqa: F401,F403
 from PySide6.QtCore import Qt
 
 pytestmark = pytest.mark.slow
@@ -82,8 +81,14 @@ def test_changing_the_dataset_rebuilds_an_untrained_run(qtbot, make_window, tiny
     window.setup.val_every.setValue(0)
     window.setup.test_steps.setValue(2)
     window.setup.device.setCurrentIndex(window.setup.device.findData("cpu"))
-    qtbot.waitUntil(lambda: window.session is not first and window.session.config.ways == 3
-                    and window.session.config.dataset == "glyphs", timeout=10_000)
+    qtbot.waitUntil(
+        lambda: (
+            window.session is not first
+            and window.session.config.ways == 3
+            and window.session.config.dataset == "glyphs"
+        ),
+        timeout=10_000,
+    )
     wait_built(qtbot, window)
     tiles = window.task_view.support_tiles
     assert len(tiles) == 3

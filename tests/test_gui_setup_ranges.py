@@ -4,11 +4,10 @@ by a preset saved from it)."""
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
-
 import json
 
 import pytest
+from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
 from PySide6.QtCore import Qt
 
 from engine.cli import main as cli
@@ -32,8 +31,16 @@ def test_the_panels_ranges_are_the_engines(qtbot):
 
     panel = SetupPanel()
     qtbot.addWidget(panel)
-    positive = (panel.ways, panel.shots, panel.queries, panel.inner_steps, panel.test_steps, panel.meta_batch,
-                panel.iterations, panel.val_tasks)
+    positive = (
+        panel.ways,
+        panel.shots,
+        panel.queries,
+        panel.inner_steps,
+        panel.test_steps,
+        panel.meta_batch,
+        panel.iterations,
+        panel.val_tasks,
+    )
     for box in positive:
         assert (box.minimum(), box.maximum()) == (1, COUNT_LIMIT - 1), box.toolTip()
     for box in (panel.split_every, panel.val_every):  # 0: never
@@ -62,11 +69,33 @@ def test_the_largest_seed_can_be_typed_and_new_seed_wraps_to_0(qtbot, make_windo
 
 
 @pytest.mark.slow
-def test_a_cli_run_beyond_the_old_ranges_opens_as_it_is_and_reset_keeps_it(qtbot, make_window, tiny_sinusoid,
-                                                                            tmp_path, settings_dir, capsys):
+def test_a_cli_run_beyond_the_old_ranges_opens_as_it_is_and_reset_keeps_it(
+    qtbot, make_window, tiny_sinusoid, tmp_path, settings_dir, capsys
+):
     folder = tmp_path / "cli-run"
-    assert cli(["train", "--dataset", "sinusoid", "--iterations", "1", "--meta-batch", "1000", "--seed",
-                "3000000000", "--val-every", "0", "--device", "cpu", "--out", str(folder), "--quiet"]) == 0
+    assert (
+        cli(
+            [
+                "train",
+                "--dataset",
+                "sinusoid",
+                "--iterations",
+                "1",
+                "--meta-batch",
+                "1000",
+                "--seed",
+                "3000000000",
+                "--val-every",
+                "0",
+                "--device",
+                "cpu",
+                "--out",
+                str(folder),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     window = make_window(tiny_sinusoid)
     window.open_checkpoint(folder)

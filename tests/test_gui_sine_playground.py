@@ -4,13 +4,12 @@ MSEs recomputed here with the engine's own inner loop (``Maml.trajectory``)."""
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
-
 import re
 
 import numpy as np
 import pytest
 import torch
+from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
@@ -41,8 +40,14 @@ def view(qtbot):
 # -- the pointer, as a person moves it ----------------------------------------------------------------------------
 def send(plot, kind, pos: QPointF, button, buttons) -> None:
     viewport = plot.viewport()
-    event = QMouseEvent(kind, QPointF(pos), viewport.mapToGlobal(QPointF(pos)), button, buttons,
-                        Qt.KeyboardModifier.NoModifier)
+    event = QMouseEvent(
+        kind,
+        QPointF(pos),
+        viewport.mapToGlobal(QPointF(pos)),
+        button,
+        buttons,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(viewport, event)
 
 
@@ -99,8 +104,9 @@ def test_it_opens_on_a_task_with_both_learners_adapted_and_the_verdict(view):
     for plot, label, file in zip(view.plots, view.mse_labels, FILES):
         assert len(shown_points(plot)) == 10
         x, truth = plot.wave.getData()
-        np.testing.assert_allclose(shown_points(plot)[:, 1], np.interp(shown_points(plot)[:, 0], x, truth),
-                                   atol=0.01)  # the random task's points lie on its wave
+        np.testing.assert_allclose(
+            shown_points(plot)[:, 1], np.interp(shown_points(plot)[:, 0], x, truth), atol=0.01
+        )  # the random task's points lie on its wave
         before, steps, after = shown_mse(label)
         assert steps == 1
         assert (before, after) == pytest.approx(engine_mse(plot, 1, file), abs=2e-3)
@@ -136,7 +142,9 @@ def test_a_click_adds_a_point_and_a_right_click_removes_it(qtbot, view):
     spot = (0.0, 5.5)  # above every wave of amplitude < 5.5: no point there
     click(qtbot, plot, spot)
     points = shown_points(plot)
-    assert len(points) == 11 and np.all(np.abs(points[-1] - spot) <= 1.5 * np.array(plot.view_box.viewPixelSize()))
+    assert len(points) == 11 and np.all(
+        np.abs(points[-1] - spot) <= 1.5 * np.array(plot.view_box.viewPixelSize())
+    )
     assert "on 11 points" in view.verdict.text()
     assert shown_mse(view.mse_labels[0])[2] == pytest.approx(engine_mse(plot, 1, FILES[0])[1], abs=2e-3)
     click(qtbot, view.plots[1], spot, Qt.MouseButton.RightButton)
@@ -169,9 +177,13 @@ def test_maml_fits_a_seeded_random_task_better_than_the_joint_baseline_after_one
     """The lesson: the same network, the same step; only how θ was trained differs."""
     qtbot.mouseClick(view.controls.random_button, Qt.MouseButton.LeftButton)
     assert view.controls.amplitude_label.text() == f"A = {view.amplitude:.2f}"  # a new wave, drawn
-    (maml_before, _, maml_after), (joint_before, _, joint_after) = (shown_mse(label) for label in view.mse_labels)
+    (maml_before, _, maml_after), (joint_before, _, joint_after) = (
+        shown_mse(label) for label in view.mse_labels
+    )
     assert maml_after < joint_after / 3
-    assert maml_after < maml_before / 3 and joint_after > joint_before / 3  # one step: MAML fits, the baseline barely
+    assert (
+        maml_after < maml_before / 3 and joint_after > joint_before / 3
+    )  # one step: MAML fits, the baseline barely
     assert "MAML is" in view.verdict.text()
 
 

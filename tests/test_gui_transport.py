@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
-
 import pytest
+from gui_conftest import *  # noqa: F401,F403  (fixtures; sets QT_QPA_PLATFORM first)
 from PySide6.QtCore import Qt
 
 
@@ -26,8 +25,9 @@ def test_play_then_pause_stops_the_counter(qtbot, make_window, tiny_sinusoid):
     assert window.transport.step.isEnabled() and window.run_actions.step.isEnabled()
     # The run finishes the iteration it is in, then holds still.
     # (pausing asks for a trace; it arrives once the engine is waiting between iterations)
-    qtbot.waitUntil(lambda: window.session.settled and counter_value(window) == window.session.iteration,
-                    timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.session.settled and counter_value(window) == window.session.iteration, timeout=30_000
+    )
     held = window.session.iteration
     qtbot.wait(400)
     assert window.session.iteration == held
@@ -132,15 +132,37 @@ def test_the_transport_is_one_function_of_the_runs_state():
         (_run(playing=True), RunPhase.BUILDING, True, False, "building…"),  # plays once built
         (_run(info=built), RunPhase.PAUSED, False, True, "paused"),
         (_run(info=built, playing=True), RunPhase.PLAYING, True, False, "training"),
-        (_run(info=built, outcome=RunFinished(9, "completed", "done")), RunPhase.FINISHED, False, True, "completed"),
-        (_run(info=built, outcome=RunFinished(9, "diverged", "nan")), RunPhase.FINISHED, False, True, "diverged"),
-        (_run(outcome=SessionFailed("no data", missing_data=True)), RunPhase.MISSING_DATA, False, True,
-         "not started"),
+        (
+            _run(info=built, outcome=RunFinished(9, "completed", "done")),
+            RunPhase.FINISHED,
+            False,
+            True,
+            "completed",
+        ),
+        (
+            _run(info=built, outcome=RunFinished(9, "diverged", "nan")),
+            RunPhase.FINISHED,
+            False,
+            True,
+            "diverged",
+        ),
+        (
+            _run(outcome=SessionFailed("no data", missing_data=True)),
+            RunPhase.MISSING_DATA,
+            False,
+            True,
+            "not started",
+        ),
         (_run(outcome=SessionFailed("bad file")), RunPhase.FAILED, False, True, "not started"),
         (_run(info=built, outcome=SessionFailed("bug")), RunPhase.FAILED, False, True, "stopped"),
     ]
     for run, phase, pause, step, label in table:
         state = transport_state(run)
-        assert (state.phase, state.play_shows_pause, state.step_enabled, state.label) == (phase, pause, step, label)
+        assert (state.phase, state.play_shows_pause, state.step_enabled, state.label) == (
+            phase,
+            pause,
+            step,
+            label,
+        )
         assert state.play_enabled == (run is not None)  # Play always answers once there is a run
         assert state.reset_enabled and state.new_seed_enabled

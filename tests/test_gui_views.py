@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403
-
 import csv
 
 import numpy as np
 import pytest
+from gui_conftest import *  # noqa: F401,F403
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
@@ -122,7 +121,11 @@ def test_task_view_captions_resample_and_enlarge(qtbot, make_window, tiny_glyphs
     view = window.task_view
     captions = [t.caption for t in view.support_tiles]
     assert len(captions) == 3 and all("(synthetic)" in c for c in captions)
-    assert [t.title for t in view.support_tiles] == ["support · class 0", "support · class 1", "support · class 2"]
+    assert [t.title for t in view.support_tiles] == [
+        "support · class 0",
+        "support · class 1",
+        "support · class 2",
+    ]
     assert len(view.query_tiles) == 6
 
     before = window.session.latest_trace
@@ -148,8 +151,13 @@ def test_smoothing_slider_and_log_axis(qtbot, make_window, tiny_sinusoid):
     wait_built(qtbot, window)
     _train(qtbot, window, 5)
     curves = window.curves
-    qtbot.waitUntil(lambda: curves.meta_loss.smooth.getData()[0] is not None
-                    and len(curves.meta_loss.smooth.getData()[0]) == window.session.iteration, timeout=5_000)
+    qtbot.waitUntil(
+        lambda: (
+            curves.meta_loss.smooth.getData()[0] is not None
+            and len(curves.meta_loss.smooth.getData()[0]) == window.session.iteration
+        ),
+        timeout=5_000,
+    )
     loss = np.asarray(window.session.history.steps.column("meta_loss"))
     _, shown = curves.meta_loss.smooth.getData()
     np.testing.assert_allclose(shown, debiased_ema(loss, curves.beta))
@@ -195,7 +203,9 @@ def test_a_figure_measured_otherwise_is_named_not_drawn(qtbot, make_window, tiny
     assert "validation after 5 step(s)" in window.curves.perf_plot.titleLabel.text
     eval_steps.setValue(1)
     qtbot.waitUntil(lambda: window.session.config.test_inner_steps == 1, timeout=10_000)
-    assert window.curves.reference_line.isVisible() and "Not drawn" not in window.curves.reference_label.text()
+    assert (
+        window.curves.reference_line.isVisible() and "Not drawn" not in window.curves.reference_label.text()
+    )
     wait_built(qtbot, window)
 
 
@@ -232,6 +242,7 @@ def test_hessian_term_is_drawn_next_to_the_first_order_part(qtbot, make_window, 
     window = make_window(tiny_sinusoid.with_changes(hessian_split_every=1))
     wait_built(qtbot, window)
     _train(qtbot, window, 3)
+
     def drawn() -> int:
         x = window.curves.grad_hessian.smooth.getData()[0]
         return 0 if x is None else len(x)
@@ -258,7 +269,9 @@ def test_validation_points_with_confidence_bars(qtbot, make_window, tiny_sinusoi
         y = window.curves.val_points.curve.getData()[1]
         return 0 if y is None else len(y)
 
-    qtbot.waitUntil(lambda: drawn() == len(val) and "validation MSE" in window.curves.live.text(), timeout=5_000)
+    qtbot.waitUntil(
+        lambda: drawn() == len(val) and "validation MSE" in window.curves.live.text(), timeout=5_000
+    )
     assert len(val) >= 2 and list(val.column("iteration"))[:2] == [2.0, 4.0]
     x, y = window.curves.val_points.curve.getData()
     np.testing.assert_allclose(y, val.column("val_loss"))
@@ -267,8 +280,18 @@ def test_validation_points_with_confidence_bars(qtbot, make_window, tiny_sinusoi
 
 @pytest.mark.slow
 def test_omniglot_from_a_named_folder(qtbot, make_window, tiny_omniglot):
-    config = default_config("omniglot", protocol="lake", ways=2, shots=1, queries=1, meta_batch=2, val_every=0,
-                            test_inner_steps=2, iterations=1000, device="cpu")
+    config = default_config(
+        "omniglot",
+        protocol="lake",
+        ways=2,
+        shots=1,
+        queries=1,
+        meta_batch=2,
+        val_every=0,
+        test_inner_steps=2,
+        iterations=1000,
+        device="cpu",
+    )
     window = make_window(config, data_dir=str(tiny_omniglot))
     wait_built(qtbot, window)
     assert window.session.config.data_dir == str(tiny_omniglot)
@@ -294,7 +317,11 @@ def test_charts_keep_a_readable_height_on_a_small_screen(qtbot, make_window, tin
     base = curves.graphics.minimumHeight()
     window.presenter.enter()  # larger type takes more of each chart: the area grows with it
     qtbot.waitUntil(lambda: curves.graphics.minimumHeight() > base, timeout=5_000)
-    qtbot.waitUntil(lambda: min(p.getViewBox().height() for p in (curves.loss_plot, curves.perf_plot,
-                                                                    curves.grad_plot)) >= 45, timeout=5_000)
+    qtbot.waitUntil(
+        lambda: (
+            min(p.getViewBox().height() for p in (curves.loss_plot, curves.perf_plot, curves.grad_plot)) >= 45
+        ),
+        timeout=5_000,
+    )
     window.presenter.leave()
     qtbot.waitUntil(lambda: curves.graphics.minimumHeight() == base, timeout=5_000)

@@ -1,15 +1,14 @@
-""""You vs the learner": a person plays three rounds of 5-way 1-shot Omniglot against the shipped MAML learner
+""" "You vs the learner": a person plays three rounds of 5-way 1-shot Omniglot against the shipped MAML learner
 (clicks and key presses), the scores shown after each answer are checked against the learner's own answers
 computed independently with ``engine.api``, and the 20-way mode says plainly that no 20-way learner is shipped."""
 
 from __future__ import annotations
 
-from gui_conftest import *  # noqa: F401,F403
-
 import shutil
 
 import numpy as np
 import pytest
+from gui_conftest import *  # noqa: F401,F403
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -34,8 +33,8 @@ def shelf(tmp_path):
 
 @pytest.fixture
 def view(qtbot, shelf, omniglot_dir):
-    from gui.theme import apply_theme
     from gui.lessons.you_vs_learner.view import YouVsLearnerView
+    from gui.theme import apply_theme
 
     apply_theme(QApplication.instance())
     widget = YouVsLearnerView(checkpoint_dir=shelf, seed=SEED)
@@ -83,7 +82,9 @@ def test_three_rounds_scored_side_by_side(qtbot, view, omniglot_dir):
     assert "20-way 1-shot within-alphabet" in view.scores.human.text()
     difference = view.scores.difference.text()
     assert difference.startswith("A different protocol from this game's: here 5-way tasks")
-    assert "there 20-way" in difference and "share one alphabet" in difference and "not a target" in difference
+    assert (
+        "there 20-way" in difference and "share one alphabet" in difference and "not a target" in difference
+    )
 
     you = learner = total = 0
     all_picks, all_truths = [], []
@@ -92,8 +93,9 @@ def test_three_rounds_scored_side_by_side(qtbot, view, omniglot_dir):
         duel_round = view.game.round
         assert duel_round.index == index and len(duel_round) == 10
         # the round is the seeded one: the same task drawn again from the same generator
-        again = make_sampler("omniglot", split="test", protocol="finn", ways=5, shots=1, queries=2,
-                             data_dir=omniglot_dir).sample(round_rng(SEED, 5, index))
+        again = make_sampler(
+            "omniglot", split="test", protocol="finn", ways=5, shots=1, queries=2, data_dir=omniglot_dir
+        ).sample(round_rng(SEED, 5, index))
         assert np.array_equal(again.x_support.numpy(), duel_round.task.x_support.numpy())
         assert view.round_label.text() == f"Round {index} · drawing 1 of 10"
         picks = api_picks(duel_round)
@@ -118,7 +120,10 @@ def test_three_rounds_scored_side_by_side(qtbot, view, omniglot_dir):
             assert f"It was character <b>{truth + 1}</b>. You picked {choice + 1}: " in words
             assert ("right ✓" if choice == truth else "wrong ✗") in words.split("MAML picked")[0]
             verdict = "right ✓" if picks[position] == truth else "wrong ✗"
-            assert f"MAML picked {picks[position] + 1}: <span" in words and verdict in words.split("MAML picked")[1]
+            assert (
+                f"MAML picked {picks[position] + 1}: <span" in words
+                and verdict in words.split("MAML picked")[1]
+            )
             assert view.choices.tiles[truth].marks.text() != " "  # the true character is framed and named
             if position < 9:
                 assert view.next_button.text() == "Next drawing ▸"
@@ -139,7 +144,9 @@ def test_three_rounds_scored_side_by_side(qtbot, view, omniglot_dir):
     accuracy = np.mean(np.array(all_picks) == np.array(all_truths))
     assert view.scores.learner_score.text() == score(round(accuracy * 30), 30)
     assert accuracy < 1.0  # this seed's round 2 has learner mistakes: the score above is really checked
-    assert view.scores.you_round.text() == "round 3: 5 / 10   " + " ".join(["✓", "✗"] * 5)  # right at even drawings
+    assert view.scores.you_round.text() == "round 3: 5 / 10   " + " ".join(
+        ["✓", "✗"] * 5
+    )  # right at even drawings
     theirs = [pick == truth for pick, truth in zip(all_picks[20:], all_truths[20:])]
     marks = " ".join("✓" if right else "✗" for right in theirs)
     assert view.scores.learner_round.text() == f"round 3: {sum(theirs)} / 10   {marks}"
@@ -158,7 +165,9 @@ def test_twenty_way_mode_without_a_twenty_way_learner(qtbot, view):
     assert "only your answers are scored" in view.scores.learner_note.text()
     assert "you play alone" in view.story.text()
     assert view.scores.learner_score.text() == "—"
-    assert view.scores.difference.text().startswith("Closer to this mode, yet a different protocol: 20 choices in both")
+    assert view.scores.difference.text().startswith(
+        "Closer to this mode, yet a different protocol: 20 choices in both"
+    )
     assert "share one alphabet" in view.scores.difference.text()
 
     correct = 0

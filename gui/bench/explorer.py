@@ -27,8 +27,12 @@ GOAL_P99_MS = 50.0
 
 def _stats(ms: list[float]) -> dict:
     a = np.asarray(ms)
-    return {"frames": int(a.size), "p50_ms": float(np.percentile(a, 50)), "p99_ms": float(np.percentile(a, 99)),
-            "max_ms": float(a.max())}
+    return {
+        "frames": int(a.size),
+        "p50_ms": float(np.percentile(a, 50)),
+        "p99_ms": float(np.percentile(a, 99)),
+        "max_ms": float(a.max()),
+    }
 
 
 def _wait(app, condition, timeout_s: float = 120.0) -> None:
@@ -72,7 +76,9 @@ def drag_frames(app, view, frames: int) -> dict:
         return QPointF(plot.mapFromScene(plot.view_box.mapViewToScene(QPointF(*map(float, theta)))))
 
     def send(kind, pos, button, buttons):
-        event = QMouseEvent(kind, pos, viewport.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier)
+        event = QMouseEvent(
+            kind, pos, viewport.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier
+        )
         app.sendEvent(viewport, event)
 
     (x0, x1), (y0, y1) = view.world.extent
@@ -83,7 +89,12 @@ def drag_frames(app, view, frames: int) -> dict:
     view.set_theta(loop[0])
     app.processEvents()
     painted = _PaintCounter(viewport)
-    send(QMouseEvent.Type.MouseButtonPress, pixel(loop[0]), Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton)
+    send(
+        QMouseEvent.Type.MouseButtonPress,
+        pixel(loop[0]),
+        Qt.MouseButton.LeftButton,
+        Qt.MouseButton.LeftButton,
+    )
     app.processEvents()
     times = []
     for theta in loop[1:]:
@@ -91,7 +102,12 @@ def drag_frames(app, view, frames: int) -> dict:
         send(QMouseEvent.Type.MouseMove, pixel(theta), Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton)
         app.processEvents()  # the repaint the move scheduled, and anything else due
         times.append((time.perf_counter() - start) * 1000)
-    send(QMouseEvent.Type.MouseButtonRelease, pixel(loop[-1]), Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton)
+    send(
+        QMouseEvent.Type.MouseButtonRelease,
+        pixel(loop[-1]),
+        Qt.MouseButton.LeftButton,
+        Qt.MouseButton.NoButton,
+    )
     app.processEvents()
     end_error = float(np.max(np.abs(view.theta - loop[-1]) / np.array(plot.view_box.viewPixelSize())))
     return {**_stats(times), "painted": painted.count, "theta_off_by_px": end_error}
@@ -109,8 +125,11 @@ def alpha_sweep(app, view, steps: int = 40) -> dict:
         times.append((time.perf_counter() - start) * 1000)
     start = time.perf_counter()
     _wait(app, lambda: view.surface_current)
-    return {**_stats(times), "surface_jobs": view.jobs.computed - jobs_before,
-            "last_surface_after_ms": (time.perf_counter() - start) * 1000}
+    return {
+        **_stats(times),
+        "surface_jobs": view.jobs.computed - jobs_before,
+        "last_surface_after_ms": (time.perf_counter() - start) * 1000,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,8 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
 
-    from gui.lessons.second_order.view import SecondOrderView
     from engine.commands.json_out import print_json
+    from gui.lessons.second_order.view import SecondOrderView
     from gui.theme import apply_theme
 
     app = QApplication.instance() or QApplication([])
@@ -137,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     view.show()
     results = {}
     try:
-        for kind in (("quadratic", "sine") if args.world == "both" else (args.world,)):
+        for kind in ("quadratic", "sine") if args.world == "both" else (args.world,):
             view.set_world(kind)
             _wait(app, lambda: view.surface_current)
             surfaces = view.shown_surface()
@@ -150,15 +169,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print_json(results, indent=None)
     else:
-        print(f"Dragging θ in the second-order explorer ({width}x{height}, {os.environ.get('QT_QPA_PLATFORM')}); "
-              f"goal p99 <= {GOAL_P99_MS:.0f} ms")
+        print(
+            f"Dragging θ in the second-order explorer ({width}x{height}, {os.environ.get('QT_QPA_PLATFORM')}); "
+            f"goal p99 <= {GOAL_P99_MS:.0f} ms"
+        )
         for kind, r in results.items():
             a = r["alpha_sweep"]
-            print(f"  {kind:9s} drag: {r['frames']} frames, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
-                  f"max {r['max_ms']:.1f} ms, {r['painted']} paints; surfaces {r['surface_job_ms']:.0f} ms off-thread")
-            print(f"  {'':9s} α sweep: {a['frames']} values, p50 {a['p50_ms']:.1f} ms, p99 {a['p99_ms']:.1f} ms, "
-                  f"max {a['max_ms']:.1f} ms; {a['surface_jobs']} surface jobs, the last shown "
-                  f"{a['last_surface_after_ms']:.0f} ms after the sweep")
+            print(
+                f"  {kind:9s} drag: {r['frames']} frames, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
+                f"max {r['max_ms']:.1f} ms, {r['painted']} paints; surfaces {r['surface_job_ms']:.0f} ms off-thread"
+            )
+            print(
+                f"  {'':9s} α sweep: {a['frames']} values, p50 {a['p50_ms']:.1f} ms, p99 {a['p99_ms']:.1f} ms, "
+                f"max {a['max_ms']:.1f} ms; {a['surface_jobs']} surface jobs, the last shown "
+                f"{a['last_surface_after_ms']:.0f} ms after the sweep"
+            )
     worst = max(r["p99_ms"] for r in results.values())
     return 0 if worst <= GOAL_P99_MS else 1
 

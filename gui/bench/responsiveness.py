@@ -14,7 +14,6 @@ A benchmark, not a test: numbers depend on the machine and on whatever else runs
 
 from __future__ import annotations
 
-
 import argparse
 import json
 import os
@@ -78,7 +77,9 @@ def gui_segment(app, config, seconds: float, *, stalls: bool = False, all_views:
         for key in LAZY_VIEW_KEYS:
             window.show_view(key)
     deadline = time.monotonic() + 600
-    while (window.session.info is None or window.session.latest_trace is None) and time.monotonic() < deadline:
+    while (
+        window.session.info is None or window.session.latest_trace is None
+    ) and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.005)
     if window.session.info is None:
@@ -112,9 +113,14 @@ def gui_segment(app, config, seconds: float, *, stalls: bool = False, all_views:
     app.processEvents()
     intervals = np.diff(np.asarray(ticks, dtype=np.int64)) / 1e6
     delays = np.maximum(intervals - TICK_MS, 0.0)
-    return {"iterations": end_i - start_i, "seconds": end_t - start_t,
-            "it_per_s": (end_i - start_i) / (end_t - start_t), "delays_ms": delays.tolist(),
-            "gui_thread_cpu": gui_cpu / (end_t - start_t), "stalls": watchdog.samples if watchdog else []}
+    return {
+        "iterations": end_i - start_i,
+        "seconds": end_t - start_t,
+        "it_per_s": (end_i - start_i) / (end_t - start_t),
+        "delays_ms": delays.tolist(),
+        "gui_thread_cpu": gui_cpu / (end_t - start_t),
+        "stalls": watchdog.samples if watchdog else [],
+    }
 
 
 class StallWatchdog:
@@ -164,37 +170,51 @@ class StallWatchdog:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gui.bench.responsiveness", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="total measured time, split over the segments")
+    parser = argparse.ArgumentParser(
+        prog="python -m gui.bench.responsiveness", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=60.0, help="total measured time, split over the segments"
+    )
     parser.add_argument("--preset", default="sinusoid-demo")
     parser.add_argument("--rounds", type=int, default=2, help="headless/GUI segment pairs (alternated)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads for both kinds of segment (default: as the app, one core fewer than "
-                             "the machine has; $OMP_NUM_THREADS when set)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads for both kinds of segment (default: as the app, one core fewer than "
+        "the machine has; $OMP_NUM_THREADS when set)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
-    parser.add_argument("--all-views", action="store_true", help="open every view of the View menu beside the run")
-    parser.add_argument("--stalls", action="store_true",
-                        help="record where every thread is when the GUI timer is over 80 ms late, and list the "
-                             "most frequent places")
+    parser.add_argument(
+        "--all-views", action="store_true", help="open every view of the View menu beside the run"
+    )
+    parser.add_argument(
+        "--stalls",
+        action="store_true",
+        help="record where every thread is when the GUI timer is over 80 ms late, and list the "
+        "most frequent places",
+    )
     args = parser.parse_args(argv)
 
-    import gui  # noqa: F401  (the PySide6 guard, before any Qt object exists)
+    import torch  # only to report the thread count, the same for both kinds of segment
     from PySide6.QtWidgets import QApplication
 
-    from gui.theme import apply_theme
-
-    import torch  # only to report the thread count, the same for both kinds of segment
-
+    import gui  # noqa: F401  (the PySide6 guard, before any Qt object exists)
     from gui.app import _size_torch_threads
+    from gui.theme import apply_theme
 
     _size_torch_threads(args.threads)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
     config = _config(args.preset, args.device)
     segment = args.seconds / (2 * args.rounds)
-    print(f"{config.label()} on {args.device}, {torch.get_num_threads()} torch thread(s), {os.cpu_count()} cores; "
-          f"{args.rounds} x ({segment:.0f} s headless + {segment:.0f} s GUI)", flush=True)
+    print(
+        f"{config.label()} on {args.device}, {torch.get_num_threads()} torch thread(s), {os.cpu_count()} cores; "
+        f"{args.rounds} x ({segment:.0f} s headless + {segment:.0f} s GUI)",
+        flush=True,
+    )
     headless, shown = [], []
     for r in range(args.rounds):
         h = headless_segment(config, segment)
@@ -203,21 +223,34 @@ def main(argv: list[str] | None = None) -> int:
         g = gui_segment(app, config, segment, stalls=args.stalls, all_views=args.all_views)
         shown.append(g)
         d = np.asarray(g["delays_ms"])
-        print(f"  round {r + 1}: GUI      {g['it_per_s']:8.1f} it/s   timer delay p99 {np.percentile(d, 99):6.1f} ms, "
-              f"worst {d.max():6.1f} ms ({len(d)} ticks), GUI thread CPU {100 * g['gui_thread_cpu']:.0f}%", flush=True)
+        print(
+            f"  round {r + 1}: GUI      {g['it_per_s']:8.1f} it/s   timer delay p99 {np.percentile(d, 99):6.1f} ms, "
+            f"worst {d.max():6.1f} ms ({len(d)} ticks), GUI thread CPU {100 * g['gui_thread_cpu']:.0f}%",
+            flush=True,
+        )
     h_rate = sum(h["iterations"] for h in headless) / sum(h["seconds"] for h in headless)
     g_rate = sum(g["iterations"] for g in shown) / sum(g["seconds"] for g in shown)
     delays = np.concatenate([np.asarray(g["delays_ms"]) for g in shown])
     report = {
-        "config": config.label(), "device": args.device, "torch_threads": torch.get_num_threads(), "seconds": args.seconds, "rounds": args.rounds,
-        "headless_it_per_s": h_rate, "gui_it_per_s": g_rate, "gui_vs_headless": g_rate / h_rate,
-        "timer_ticks": int(len(delays)), "delay_p50_ms": float(np.percentile(delays, 50)),
-        "delay_p99_ms": float(np.percentile(delays, 99)), "delay_worst_ms": float(delays.max()),
+        "config": config.label(),
+        "device": args.device,
+        "torch_threads": torch.get_num_threads(),
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "headless_it_per_s": h_rate,
+        "gui_it_per_s": g_rate,
+        "gui_vs_headless": g_rate / h_rate,
+        "timer_ticks": int(len(delays)),
+        "delay_p50_ms": float(np.percentile(delays, 50)),
+        "delay_p99_ms": float(np.percentile(delays, 99)),
+        "delay_worst_ms": float(delays.max()),
     }
     ok = report["delay_p99_ms"] <= 50 and report["delay_worst_ms"] <= 200 and report["gui_vs_headless"] >= 0.9
-    print(f"headless {h_rate:.1f} it/s · GUI {g_rate:.1f} it/s ({100 * report['gui_vs_headless']:.0f}% of headless) · "
-          f"10 ms timer delay p50 {report['delay_p50_ms']:.1f} ms, p99 {report['delay_p99_ms']:.1f} ms, "
-          f"worst {report['delay_worst_ms']:.1f} ms · goals {'met' if ok else 'NOT met'}")
+    print(
+        f"headless {h_rate:.1f} it/s · GUI {g_rate:.1f} it/s ({100 * report['gui_vs_headless']:.0f}% of headless) · "
+        f"10 ms timer delay p50 {report['delay_p50_ms']:.1f} ms, p99 {report['delay_p99_ms']:.1f} ms, "
+        f"worst {report['delay_worst_ms']:.1f} ms · goals {'met' if ok else 'NOT met'}"
+    )
     if args.stalls:
         samples = [sample for g in shown for sample in g["stalls"]]
         report["stalls"] = samples

@@ -12,13 +12,14 @@ def nice_upper(value: float) -> float:
     """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) that is at least ``value``."""
     exponent = math.floor(math.log10(value))
     for mantissa in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
-        if mantissa * 10.0 ** exponent >= value:
-            return mantissa * 10.0 ** exponent
+        if mantissa * 10.0**exponent >= value:
+            return mantissa * 10.0**exponent
     return 10.0 ** (exponent + 1)
 
 
-def settled_y_range(series: Sequence[np.ndarray], shown: tuple[float, float] | None, *,
-                    log: bool) -> tuple[float, float] | None:
+def settled_y_range(
+    series: Sequence[np.ndarray], shown: tuple[float, float] | None, *, log: bool
+) -> tuple[float, float] | None:
     """The y range to show for ``series`` (log10 units when ``log``), or None to keep ``shown``: the
     axis moves only when the data leave it or use under half of it."""
     values = [np.asarray(v, dtype=float) for v in series if len(v)]

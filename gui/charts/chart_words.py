@@ -38,8 +38,11 @@ class ChartWords:
 
 def chart_words(config: TrainConfig) -> ChartWords:
     spec, classify = config.spec, config.kind == "classification"
-    what = (f"{config.dataset} {config.ways}-way {config.shots}-shot" if classify
-            else f"sinusoid {config.shots}-shot regression")
+    what = (
+        f"{config.dataset} {config.ways}-way {config.shots}-shot"
+        if classify
+        else f"sinusoid {config.shots}-shot regression"
+    )
     validation = spec.validation_words(config) if config.val_every else "validation off"
     gradient_name, gradient_title, split = spec.gradient_words(config)
     return ChartWords(
@@ -51,4 +54,5 @@ def chart_words(config: TrainConfig) -> ChartWords:
         performance_title=f"{'query accuracy' if classify else 'validation MSE'} · {validation}",
         gradient_name=gradient_name,
         hessian_split=spec.splits_meta_gradient(config),
-        gradient_title=f"{gradient_title} · {split}")
+        gradient_title=f"{gradient_title} · {split}",
+    )

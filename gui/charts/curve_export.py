@@ -47,8 +47,9 @@ def export_svg(view: "CurvesView", path: str | Path) -> Path:
 
 def export_dialog(view: "CurvesView", kind: str) -> None:
     filters = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)", "csv": "CSV table (*.csv)"}
-    path, _ = QFileDialog.getSaveFileName(view, f"Export {kind.upper()}", f"innerloop-curves.{kind}",
-                                          filters[kind])
+    path, _ = QFileDialog.getSaveFileName(
+        view, f"Export {kind.upper()}", f"innerloop-curves.{kind}", filters[kind]
+    )
     if path:
         {"png": view.export_png, "svg": view.export_svg, "csv": view.export_csv}[kind](path)
 

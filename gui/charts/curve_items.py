@@ -23,11 +23,24 @@ def _style(item: pg.PlotDataItem) -> pg.PlotDataItem:
 class SmoothedCurve:
     """One metric of one run. ``update()`` smooths only the points that are new since last time."""
 
-    def __init__(self, plot: pg.PlotItem, name: str | None, colour: str, *, width: float = 2.4,
-                 dash: bool = False, raw_alpha: int = 60, smooth_alpha: int = 255, show_raw: bool = True) -> None:
+    def __init__(
+        self,
+        plot: pg.PlotItem,
+        name: str | None,
+        colour: str,
+        *,
+        width: float = 2.4,
+        dash: bool = False,
+        raw_alpha: int = 60,
+        smooth_alpha: int = 255,
+        show_raw: bool = True,
+    ) -> None:
         self.raw = _style(pg.PlotDataItem(pen=theme.pen(colour, 1.0, alpha=raw_alpha), connect="finite"))
-        self.smooth = _style(pg.PlotDataItem(pen=theme.pen(colour, width, alpha=smooth_alpha, dash=dash),
-                                             name=name, connect="finite"))
+        self.smooth = _style(
+            pg.PlotDataItem(
+                pen=theme.pen(colour, width, alpha=smooth_alpha, dash=dash), name=name, connect="finite"
+            )
+        )
         self.show_raw = show_raw
         if show_raw:
             plot.addItem(self.raw)
@@ -39,12 +52,14 @@ class SmoothedCurve:
         self._state = (0.0, 0.0)
         self.last_smoothed = float("nan")
 
-    def update(self, x: np.ndarray, y: np.ndarray, *, beta: float, stride: int = 1, log: bool = False) -> None:
+    def update(
+        self, x: np.ndarray, y: np.ndarray, *, beta: float, stride: int = 1, log: bool = False
+    ) -> None:
         key = (beta, stride)
         if key != self._key or len(y) < self._n:
             self._key, self._n, self._chunks, self._state = key, 0, [], (0.0, 0.0)
         if len(y) > self._n:
-            tail, self._state = ema_extend(y[self._n:], beta, self._state)
+            tail, self._state = ema_extend(y[self._n :], beta, self._state)
             self._chunks = [np.concatenate(self._chunks + [tail])] if self._chunks else [tail]
             self._n = len(y)
         smoothed = self._chunks[0] if self._chunks else np.empty(0)
@@ -74,31 +89,70 @@ class SmoothedCurve:
 class PointSeries:
     """Sparse measurements (the meta-gradient split, validation) as a line with markers and optional CI bars."""
 
-    def __init__(self, plot: pg.PlotItem, name: str, colour: str, *, symbol: str = "o", error_bars: bool = False,
-                 width: float = 2.0) -> None:
-        self.curve = pg.PlotDataItem(pen=theme.pen(colour, width), symbol=symbol, symbolSize=7,
-                                     symbolBrush=colour, symbolPen=pg.mkPen(colour), name=name, connect="finite",
-                                     antialias=True)  # few points: affordable
+    def __init__(
+        self,
+        plot: pg.PlotItem,
+        name: str,
+        colour: str,
+        *,
+        symbol: str = "o",
+        error_bars: bool = False,
+        width: float = 2.0,
+    ) -> None:
+        self.curve = pg.PlotDataItem(
+            pen=theme.pen(colour, width),
+            symbol=symbol,
+            symbolSize=7,
+            symbolBrush=colour,
+            symbolPen=pg.mkPen(colour),
+            name=name,
+            connect="finite",
+            antialias=True,
+        )  # few points: affordable
         plot.addItem(self.curve)
         self.bars = None
         if error_bars:
-            self.bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), top=np.zeros(0), bottom=np.zeros(0),
-                                        beam=6.0, pen=theme.pen(colour, 1.6))
+            self.bars = pg.ErrorBarItem(
+                x=np.zeros(0),
+                y=np.zeros(0),
+                top=np.zeros(0),
+                bottom=np.zeros(0),
+                beam=6.0,
+                pen=theme.pen(colour, 1.6),
+            )
             plot.addItem(self.bars)
         self._plot = plot
 
-    def update(self, x: np.ndarray, y: np.ndarray, ci: np.ndarray | None = None, *, log: bool = False) -> None:
+    def update(
+        self, x: np.ndarray, y: np.ndarray, ci: np.ndarray | None = None, *, log: bool = False
+    ) -> None:
         shown = positive_only(y) if log else y
         self.curve.setData(x, shown) if len(x) else self.curve.setData([], [])
         self.curve.setSymbol("o" if len(x) < 400 else None)
         if self.bars is not None:
             if ci is not None and len(x):
                 ci = np.nan_to_num(np.asarray(ci, dtype=float), nan=0.0)
-                self.bars.setData(x=np.asarray(x, dtype=float), y=np.asarray(y, dtype=float), top=ci, bottom=ci,
-                                  height=None, left=None, right=None, width=None)
+                self.bars.setData(
+                    x=np.asarray(x, dtype=float),
+                    y=np.asarray(y, dtype=float),
+                    top=ci,
+                    bottom=ci,
+                    height=None,
+                    left=None,
+                    right=None,
+                    width=None,
+                )
             else:
-                self.bars.setData(x=np.zeros(0), y=np.zeros(0), top=np.zeros(0), bottom=np.zeros(0),
-                                  height=None, left=None, right=None, width=None)
+                self.bars.setData(
+                    x=np.zeros(0),
+                    y=np.zeros(0),
+                    top=np.zeros(0),
+                    bottom=np.zeros(0),
+                    height=None,
+                    left=None,
+                    right=None,
+                    width=None,
+                )
 
     def set_visible(self, visible: bool) -> None:
         self.curve.setVisible(visible)

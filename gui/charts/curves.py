@@ -8,7 +8,6 @@ Right-click a plot for pyqtgraph's exporters; ``export_csv/png/svg`` do it progr
 
 from __future__ import annotations
 
-
 import math
 import time
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.core.config import TrainConfig
+from engine.learners.published import Reference
 from gui import theme
 from gui.charts import curve_export
 from gui.charts.chart_area import TimedGraphics, vertical_scroll
@@ -36,11 +36,10 @@ from gui.charts.chart_ranges import nice_upper, settled_y_range
 from gui.charts.chart_words import chart_words
 from gui.charts.curve_items import PointSeries, SmoothedCurve, list_in_legend, shown_values
 from gui.charts.live_line import Smoothed, live_line
-from gui.run.history import RunHistory, write_csv
 from gui.charts.reference_line import make_reference_line, show_comparison
-from engine.learners.published import Reference
 from gui.charts.references import compare_with_published
 from gui.charts.smoothing import beta_from_slider
+from gui.run.history import RunHistory, write_csv
 
 MAX_OVERLAYS = 4
 LIVE_TEXT_INTERVAL_S = 0.25
@@ -94,8 +93,10 @@ class CurvesView(QWidget):
         self.smoothing.setValue(DEFAULT_SMOOTHING)
         self.smoothing.setMinimumWidth(80)
         self.smoothing.setMaximumWidth(170)
-        self.smoothing.setToolTip("Debiased exponential moving average: s_t = β s_(t-1) + (1-β) x_t, shown as "
-                                  "s_t / (1-β^t); the raw curve stays faint behind")
+        self.smoothing.setToolTip(
+            "Debiased exponential moving average: s_t = β s_(t-1) + (1-β) x_t, shown as "
+            "s_t / (1-β^t); the raw curve stays faint behind"
+        )
         self.smoothing_value = QLabel()
         self.smoothing_value.setMinimumWidth(64)
         self.log_y = QCheckBox("log y")
@@ -124,11 +125,13 @@ class CurvesView(QWidget):
             plot.setXLink(self.loss_plot)
 
         self.meta_loss = SmoothedCurve(self.loss_plot, "meta-loss (after adaptation)", theme.BLUE)
-        self.pre_loss = SmoothedCurve(self.loss_plot, "before adaptation", theme.ORANGE, dash=True, width=1.8,
-                                      show_raw=False)
+        self.pre_loss = SmoothedCurve(
+            self.loss_plot, "before adaptation", theme.ORANGE, dash=True, width=1.8, show_raw=False
+        )
         self.post_acc = SmoothedCurve(self.perf_plot, "after adaptation (train tasks)", theme.BLUE)
-        self.pre_acc = SmoothedCurve(self.perf_plot, "before adaptation", theme.ORANGE, dash=True, width=1.8,
-                                     show_raw=False)
+        self.pre_acc = SmoothedCurve(
+            self.perf_plot, "before adaptation", theme.ORANGE, dash=True, width=1.8, show_raw=False
+        )
         self.val_points = PointSeries(self.perf_plot, "validation ± 95% CI", theme.GREEN, error_bars=True)
         self.grad_norm = SmoothedCurve(self.grad_plot, "full meta-gradient", theme.BLUE)
         self.grad_first = SmoothedCurve(self.grad_plot, "first-order part", theme.GREEN, width=2.2)
@@ -149,8 +152,9 @@ class CurvesView(QWidget):
 
     def _make_plot(self, index: int, ylabel: str) -> pg.PlotItem:
         # The legend is a row of its own above the chart, so it never hides the newest points.
-        legend = pg.LegendItem(labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt", colCount=3,
-                               horSpacing=6, verSpacing=-6)
+        legend = pg.LegendItem(
+            labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt", colCount=3, horSpacing=6, verSpacing=-6
+        )
         self.graphics.addItem(legend, row=2 * index, col=0)
         plot = self.graphics.addPlot(row=2 * index + 1, col=0)
         plot.legend = legend  # PlotItem.addItem lists named items here
@@ -171,8 +175,15 @@ class CurvesView(QWidget):
             curve.set_antialias(high)
 
     def _smoothed_curves(self) -> list[SmoothedCurve]:
-        own = [self.meta_loss, self.pre_loss, self.post_acc, self.pre_acc, self.grad_norm, self.grad_first,
-               self.grad_hessian]
+        own = [
+            self.meta_loss,
+            self.pre_loss,
+            self.post_acc,
+            self.pre_acc,
+            self.grad_norm,
+            self.grad_first,
+            self.grad_hessian,
+        ]
         return own + [c for o in self.overlays for c, _, _ in o.curves]
 
     def _grow_x_range(self, last_iteration: float) -> None:
@@ -236,14 +247,29 @@ class CurvesView(QWidget):
     def _add_overlay(self, history: RunHistory) -> None:
         colour = theme.OVERLAY_COLOURS[len(self.overlays) % len(theme.OVERLAY_COLOURS)]
         name = f"earlier: {history.label}"
-        perf_col, scale = ("post_accuracy", 100.0) if self._is_classification() else ("meta_loss", float("nan"))
-        curves = [(SmoothedCurve(self.loss_plot, name, colour, width=1.6, smooth_alpha=150, show_raw=False),
-                   "meta_loss", 1.0),
-                  (SmoothedCurve(self.grad_plot, None, colour, width=1.6, smooth_alpha=150, show_raw=False),
-                   "grad_norm", 1.0)]
+        perf_col, scale = (
+            ("post_accuracy", 100.0) if self._is_classification() else ("meta_loss", float("nan"))
+        )
+        curves = [
+            (
+                SmoothedCurve(self.loss_plot, name, colour, width=1.6, smooth_alpha=150, show_raw=False),
+                "meta_loss",
+                1.0,
+            ),
+            (
+                SmoothedCurve(self.grad_plot, None, colour, width=1.6, smooth_alpha=150, show_raw=False),
+                "grad_norm",
+                1.0,
+            ),
+        ]
         if not math.isnan(scale):
-            curves.append((SmoothedCurve(self.perf_plot, None, colour, width=1.6, smooth_alpha=150, show_raw=False),
-                           perf_col, scale))
+            curves.append(
+                (
+                    SmoothedCurve(self.perf_plot, None, colour, width=1.6, smooth_alpha=150, show_raw=False),
+                    perf_col,
+                    scale,
+                )
+            )
         for curve, _, _ in curves:
             curve.set_antialias(self.high_quality)
         self.overlays.append(_Overlay(history, curves))
@@ -258,14 +284,28 @@ class CurvesView(QWidget):
     def _configure_for(self, config: TrainConfig) -> None:
         classify = config.kind == "classification"
         words = chart_words(config)
-        earlier = [(c.smooth, c.smooth.name()) for o in self.overlays for c, _, _ in o.curves if c.smooth.name()]
-        list_in_legend(self.loss_plot, [(self.meta_loss, words.loss_name), (self.pre_loss, words.pre_name)], earlier)
-        list_in_legend(self.perf_plot, [(self.post_acc, words.accuracy_name),
-                                         (self.pre_acc, words.pre_name if classify else None),
-                                         (self.val_points, "validation ± 95% CI")])
-        list_in_legend(self.grad_plot, [(self.grad_norm, words.gradient_name),
-                                         (self.grad_first, "first-order part" if words.hessian_split else None),
-                                         (self.grad_hessian, "Hessian term" if words.hessian_split else None)])
+        earlier = [
+            (c.smooth, c.smooth.name()) for o in self.overlays for c, _, _ in o.curves if c.smooth.name()
+        ]
+        list_in_legend(
+            self.loss_plot, [(self.meta_loss, words.loss_name), (self.pre_loss, words.pre_name)], earlier
+        )
+        list_in_legend(
+            self.perf_plot,
+            [
+                (self.post_acc, words.accuracy_name),
+                (self.pre_acc, words.pre_name if classify else None),
+                (self.val_points, "validation ± 95% CI"),
+            ],
+        )
+        list_in_legend(
+            self.grad_plot,
+            [
+                (self.grad_norm, words.gradient_name),
+                (self.grad_first, "first-order part" if words.hessian_split else None),
+                (self.grad_hessian, "Hessian term" if words.hessian_split else None),
+            ],
+        )
         self.pre_loss.set_visible(words.pre_name is not None)
         self.title.setText(words.title)
         self.loss_plot.setTitle(words.loss_title, size=f"{theme.BASE_POINT_SIZE}pt")
@@ -280,7 +320,9 @@ class CurvesView(QWidget):
         self.perf_plot.setTitle(words.performance_title, size=f"{theme.BASE_POINT_SIZE}pt")
         self.grad_plot.setTitle(words.gradient_title, size=f"{theme.BASE_POINT_SIZE}pt")
         comparison = compare_with_published(config)
-        self.reference = comparison.reference if comparison.drawn else None  # None: no line beside the numbers
+        self.reference = (
+            comparison.reference if comparison.drawn else None
+        )  # None: no line beside the numbers
         show_comparison(self.reference_line, self.reference_label, comparison)
 
     # -- drawing ----------------------------------------------------------------------------------------
@@ -319,33 +361,51 @@ class CurvesView(QWidget):
         steps, beta, log = run.steps, self.beta, self.log_y.isChecked()
         self.meta_loss.update(x, steps.column("meta_loss"), beta=beta, stride=steps.stride, log=log)
         self.pre_loss.update(x, steps.column("pre_loss"), beta=beta, stride=steps.stride, log=log)
-        self._settle_y_range(self.loss_plot, *shown_values(self.meta_loss, self.pre_loss),
-                             *self._overlay_values(self.loss_plot))
+        self._settle_y_range(
+            self.loss_plot,
+            *shown_values(self.meta_loss, self.pre_loss),
+            *self._overlay_values(self.loss_plot),
+        )
 
     def _draw_performance(self, run: RunHistory, x: np.ndarray) -> None:
         steps, beta, val = run.steps, self.beta, run.validation
         if self._is_classification():
             self.post_acc.update(x, 100.0 * steps.column("post_accuracy"), beta=beta, stride=steps.stride)
             self.pre_acc.update(x, 100.0 * steps.column("pre_accuracy"), beta=beta, stride=steps.stride)
-            self.val_points.update(val.column("iteration"), 100.0 * val.column("val_accuracy"),
-                                   100.0 * val.column("val_accuracy_ci95"))
+            self.val_points.update(
+                val.column("iteration"),
+                100.0 * val.column("val_accuracy"),
+                100.0 * val.column("val_accuracy_ci95"),
+            )
         else:
-            self.val_points.update(val.column("iteration"), val.column("val_loss"), val.column("val_loss_ci95"))
+            self.val_points.update(
+                val.column("iteration"), val.column("val_loss"), val.column("val_loss_ci95")
+            )
 
     def _draw_gradients(self, run: RunHistory, x: np.ndarray) -> None:
         steps, splits, log = run.steps, run.splits, self.log_y.isChecked()
         self.grad_norm.update(x, steps.column("grad_norm"), beta=self.beta, stride=steps.stride, log=log)
-        for curve, column in ((self.grad_first, "grad_norm_first_order"), (self.grad_hessian, "grad_norm_hessian")):
+        for curve, column in (
+            (self.grad_first, "grad_norm_first_order"),
+            (self.grad_hessian, "grad_norm_hessian"),
+        ):
             xs = splits.column("iteration")
             curve.update(xs, splits.column(column), beta=self.beta, stride=splits.stride, log=log)
             curve.smooth.setSymbol("o" if 0 < len(xs) < 30 else None)  # a lone measurement stays visible
             curve.smooth.setSymbolSize(6)
-        self._settle_y_range(self.grad_plot, *shown_values(self.grad_norm, self.grad_first, self.grad_hessian),
-                             *self._overlay_values(self.grad_plot))
+        self._settle_y_range(
+            self.grad_plot,
+            *shown_values(self.grad_norm, self.grad_first, self.grad_hessian),
+            *self._overlay_values(self.grad_plot),
+        )
 
     def _overlay_values(self, plot: pg.PlotItem) -> list[np.ndarray]:
-        return [c.smooth.yData for o in self.overlays for c, _, _ in o.curves
-                if c._plot is plot and c.smooth.yData is not None]
+        return [
+            c.smooth.yData
+            for o in self.overlays
+            for c, _, _ in o.curves
+            if c._plot is plot and c.smooth.yData is not None
+        ]
 
     @property
     def frame_cost_s(self) -> float:
@@ -358,12 +418,22 @@ class CurvesView(QWidget):
             steps = overlay.history.steps
             x = steps.column("iteration")
             for curve, column, scale in overlay.curves:
-                curve.update(x, scale * steps.column(column), beta=beta, stride=steps.stride,
-                             log=log and column != "post_accuracy")
+                curve.update(
+                    x,
+                    scale * steps.column(column),
+                    beta=beta,
+                    stride=steps.stride,
+                    log=log and column != "post_accuracy",
+                )
 
     def _update_live(self, run: RunHistory) -> None:
-        last = Smoothed(self.meta_loss.last_smoothed, self.pre_loss.last_smoothed, self.pre_acc.last_smoothed,
-                        self.post_acc.last_smoothed, self.grad_norm.last_smoothed)
+        last = Smoothed(
+            self.meta_loss.last_smoothed,
+            self.pre_loss.last_smoothed,
+            self.pre_acc.last_smoothed,
+            self.post_acc.last_smoothed,
+            self.grad_norm.last_smoothed,
+        )
         before = self.config is None or self.config.uses_inner_loop  # black-box learners have no "before"
         self.live.setText(live_line(run, last, before=before, classify=self._is_classification()))
 

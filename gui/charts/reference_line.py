@@ -10,9 +10,13 @@ from gui.charts.references import Comparison
 
 
 def make_reference_line() -> pg.InfiniteLine:
-    line = pg.InfiniteLine(angle=0, movable=False, pen=theme.pen(theme.REFERENCE, 1.8, dash=True),
-                           label="published", labelOpts={"position": 0.02, "color": theme.REFERENCE,
-                                                         "anchors": [(0.0, -0.1), (0.0, -0.1)]})
+    line = pg.InfiniteLine(
+        angle=0,
+        movable=False,
+        pen=theme.pen(theme.REFERENCE, 1.8, dash=True),
+        label="published",
+        labelOpts={"position": 0.02, "color": theme.REFERENCE, "anchors": [(0.0, -0.1), (0.0, -0.1)]},
+    )
     line.hide()
     return line
 

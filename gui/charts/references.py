@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.learners.published import Reference, steps_text
 from engine.core.config import TrainConfig
+from engine.learners.published import Reference, steps_text
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,16 @@ def published_figure(config: TrainConfig) -> Reference | None:
     """The published number for this setting (the learner's own for Omniglot), or None when there is none."""
     if config.dataset == "sinusoid":
         if config.shots in _SINUSOID_MAML:
-            return Reference("mse", _SINUSOID_MAML[config.shots], None, f"MAML {config.shots}-shot",
-                             "Li et al. 2017 (Meta-SGD), MAML row", "finn-sinusoid", "lr 0.01", steps=1)
+            return Reference(
+                "mse",
+                _SINUSOID_MAML[config.shots],
+                None,
+                f"MAML {config.shots}-shot",
+                "Li et al. 2017 (Meta-SGD), MAML row",
+                "finn-sinusoid",
+                "lr 0.01",
+                steps=1,
+            )
         return None
     if config.dataset != "omniglot":
         return None
@@ -41,8 +49,10 @@ def published_figure(config: TrainConfig) -> Reference | None:
 def no_figure_reason(config: TrainConfig) -> str:
     if config.dataset == "glyphs":
         return "No published figure: glyphs are this app's synthetic stand-in for Omniglot."
-    return (f"No published figure for {config.spec.label} on {config.dataset}/{config.protocol} "
-            f"{config.ways}-way {config.shots}-shot.")
+    return (
+        f"No published figure for {config.spec.label} on {config.dataset}/{config.protocol} "
+        f"{config.ways}-way {config.shots}-shot."
+    )
 
 
 def measured_differently(reference: Reference, config: TrainConfig) -> str | None:
@@ -50,8 +60,10 @@ def measured_differently(reference: Reference, config: TrainConfig) -> str | Non
     if not config.val_every:
         return "this run measures no validation to hold it against (validate every = 0)"
     if reference.steps is not None and config.uses_inner_loop and config.test_inner_steps != reference.steps:
-        return (f"it is measured after {steps_text(reference.steps)}, this run's validation after "
-                f"{steps_text(config.test_inner_steps)} (set eval steps to {reference.steps} to compare)")
+        return (
+            f"it is measured after {steps_text(reference.steps)}, this run's validation after "
+            f"{steps_text(config.test_inner_steps)} (set eval steps to {reference.steps} to compare)"
+        )
     return None
 
 

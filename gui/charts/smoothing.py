@@ -16,7 +16,9 @@ def debiased_ema(values: np.ndarray, beta: float) -> np.ndarray:
     return ema_extend(values, beta, (0.0, 0.0))[0]
 
 
-def ema_extend(values: np.ndarray, beta: float, state: tuple[float, float]) -> tuple[np.ndarray, tuple[float, float]]:
+def ema_extend(
+    values: np.ndarray, beta: float, state: tuple[float, float]
+) -> tuple[np.ndarray, tuple[float, float]]:
     """Continue a debiased EMA over new ``values`` from ``state`` (raw EMA, EMA of ones).
 
     Returns the smoothed values and the state after them, so a growing curve is smoothed in
@@ -39,14 +41,14 @@ def ema_extend(values: np.ndarray, beta: float, state: tuple[float, float]) -> t
     block = int(max(1, min(_BLOCK, 200.0 / -np.log10(beta))))
     s, w = state  # raw EMA and the EMA of ones (the debiasing denominator 1 - β^t)
     for start in range(0, x.size, block):
-        d = decay[start:start + block]
-        g = gain[start:start + block]
-        v = xs[start:start + block]
+        d = decay[start : start + block]
+        g = gain[start : start + block]
+        v = xs[start : start + block]
         cum = np.cumprod(d)
         s_block = cum * (s + np.cumsum(g * v / cum))
         w_block = cum * (w + np.cumsum(g / cum))
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[start:start + block] = np.where(w_block > 0, s_block / w_block, np.nan)
+            out[start : start + block] = np.where(w_block > 0, s_block / w_block, np.nan)
         s, w = s_block[-1], w_block[-1]
     out[~finite] = np.nan
     return out, (float(s), float(w))

@@ -18,8 +18,18 @@ import numpy as np
 
 from engine.core.snapshots import TrainingSnapshot, ValidationResult
 
-STEP_COLUMNS = ("iteration", "wall_time", "meta_loss", "pre_loss", "pre_accuracy", "post_accuracy",
-                "grad_norm", "inner_lr", "meta_lr", "iterations_per_second")
+STEP_COLUMNS = (
+    "iteration",
+    "wall_time",
+    "meta_loss",
+    "pre_loss",
+    "pre_accuracy",
+    "post_accuracy",
+    "grad_norm",
+    "inner_lr",
+    "meta_lr",
+    "iterations_per_second",
+)
 SPLIT_COLUMNS = ("iteration", "grad_norm_first_order", "grad_norm_hessian", "meta_gradient_cosine")
 VALIDATION_COLUMNS = ("iteration", "val_accuracy", "val_accuracy_ci95", "val_loss", "val_loss_ci95")
 CSV_COLUMNS = ("run", "label") + STEP_COLUMNS + SPLIT_COLUMNS[1:] + VALIDATION_COLUMNS[1:]
@@ -55,21 +65,21 @@ class Table:
             if self._n >= self.capacity:  # keep every other row, then accept every other row
                 kept = self._data[:, 1::2].copy()
                 self._n = kept.shape[1]
-                self._data[:, :self._n] = kept
-                self._data[:, self._n:] = np.nan
+                self._data[:, : self._n] = kept
+                self._data[:, self._n :] = np.nan
                 self.stride *= 2
                 if self._seen % self.stride:
                     return
             else:
                 grown = np.full((len(self.columns), min(self.capacity, 2 * self._n)), np.nan)
-                grown[:, :self._n] = self._data[:, :self._n]
+                grown[:, : self._n] = self._data[:, : self._n]
                 self._data = grown
         self._data[:, self._n] = row
         self._n += 1
 
     def column(self, name: str) -> np.ndarray:
         """A read-only view of one column's kept rows."""
-        view = self._data[self.columns.index(name), :self._n]
+        view = self._data[self.columns.index(name), : self._n]
         view.flags.writeable = False
         return view
 
@@ -94,15 +104,34 @@ class RunHistory:
     def add(self, snap: TrainingSnapshot) -> None:
         if self.first_meta_loss is None:
             self.first_meta_loss = snap.meta_loss
-        self.steps.append((snap.iteration, snap.wall_time, snap.meta_loss, _num(snap.pre_loss),
-                           _num(snap.pre_accuracy), _num(snap.post_accuracy), snap.grad_norm,
-                           _num(snap.inner_lr), snap.meta_lr, snap.iterations_per_second))
+        self.steps.append(
+            (
+                snap.iteration,
+                snap.wall_time,
+                snap.meta_loss,
+                _num(snap.pre_loss),
+                _num(snap.pre_accuracy),
+                _num(snap.post_accuracy),
+                snap.grad_norm,
+                _num(snap.inner_lr),
+                snap.meta_lr,
+                snap.iterations_per_second,
+            )
+        )
         if snap.grad_norm_first_order is not None or snap.grad_norm_hessian is not None:
-            self.splits.append((snap.iteration, _num(snap.grad_norm_first_order), _num(snap.grad_norm_hessian),
-                                _num(snap.meta_gradient_cosine)))
+            self.splits.append(
+                (
+                    snap.iteration,
+                    _num(snap.grad_norm_first_order),
+                    _num(snap.grad_norm_hessian),
+                    _num(snap.meta_gradient_cosine),
+                )
+            )
         v = snap.validation
         if v is not None:
-            self.validation.append((v.iteration, _num(v.accuracy), _num(v.accuracy_ci95), v.loss, v.loss_ci95))
+            self.validation.append(
+                (v.iteration, _num(v.accuracy), _num(v.accuracy_ci95), v.loss, v.loss_ci95)
+            )
         self.version += 1
 
     def add_json(self, row: dict) -> None:
@@ -110,8 +139,10 @@ class RunHistory:
         try:
             data = dict(row)
             validation = data.pop("validation", None)
-            data = {k: (math.nan if v is None and k in ("meta_loss", "pre_loss", "grad_norm") else v)
-                    for k, v in data.items()}
+            data = {
+                k: (math.nan if v is None and k in ("meta_loss", "pre_loss", "grad_norm") else v)
+                for k, v in data.items()
+            }
             snap = TrainingSnapshot(**data, validation=ValidationResult(**validation) if validation else None)
         except (TypeError, ValueError):
             return

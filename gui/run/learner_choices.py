@@ -25,9 +25,13 @@ class LearnerChoice:
 
 
 def _choices() -> tuple[LearnerChoice, ...]:
-    return tuple(LearnerChoice(entry.key, entry.text, entry.tooltip, spec.name,
-                               bool(entry.changes.get("first_order", False)))
-                 for spec in LEARNERS.values() for entry in spec.menu_entries())
+    return tuple(
+        LearnerChoice(
+            entry.key, entry.text, entry.tooltip, spec.name, bool(entry.changes.get("first_order", False))
+        )
+        for spec in LEARNERS.values()
+        for entry in spec.menu_entries()
+    )
 
 
 LEARNER_CHOICES = _choices()
@@ -52,5 +56,7 @@ def unused_reason(setting: str, algo: str) -> str | None:
     algos = SETTINGS_BY_NAME[setting].algos
     readers = " and ".join(LEARNERS[a].label for a in algos)
     learner = LEARNERS[algo]
-    return (f"Not used by {learner.label}; only {readers} {'read' if len(algos) > 1 else 'reads'} it."
-            f"{learner.why_no_inner_loop}")
+    return (
+        f"Not used by {learner.label}; only {readers} {'read' if len(algos) > 1 else 'reads'} it."
+        f"{learner.why_no_inner_loop}"
+    )

@@ -27,7 +27,9 @@ class SingleJob(QObject):
     def busy(self) -> bool:
         return self._running
 
-    def launch(self, fn: Callable, *args, on_error: Callable[[Exception], None] | None = None, **kwargs) -> bool:
+    def launch(
+        self, fn: Callable, *args, on_error: Callable[[Exception], None] | None = None, **kwargs
+    ) -> bool:
         """Run ``fn(*args, **kwargs)`` off the GUI thread; False (nothing started) while busy or shut down."""
         if self._running or self._closed:
             return False
@@ -61,7 +63,7 @@ class SingleJob(QObject):
 
 
 def failure_sentence(what: str, exc: Exception) -> str:
-    """"The task could not be computed: <why>." and, for missing data, where to get it."""
+    """ "The task could not be computed: <why>." and, for missing data, where to get it."""
     reason = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
     hint = " File ▸ Get Omniglot… finds or fetches the data." if isinstance(exc, DataError) else ""
     return f"{what}: {reason}.{hint}"

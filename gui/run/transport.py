@@ -27,11 +27,15 @@ class TransportBar(QWidget):
         self.step = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward), "Step")
         self.step.setToolTip("One meta-iteration, then pause (Right arrow)")
         self.reset = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload), "Reset")
-        self.reset.setToolTip("Start again from the same seed; the current curves stay as a faint overlay (R)")
+        self.reset.setToolTip(
+            "Start again from the same seed; the current curves stay as a faint overlay (R)"
+        )
         self.new_seed = QPushButton("New seed")
         self.new_seed.setToolTip("Start again with the next seed")
         for button in (self.play, self.step, self.reset, self.new_seed):
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space belongs to play/pause, not to a focused button
+            button.setFocusPolicy(
+                Qt.FocusPolicy.NoFocus
+            )  # Space belongs to play/pause, not to a focused button
         self.counter = QLabel()
         self.counter.setObjectName("counter")
         self.counter.setToolTip("Meta-iterations done")

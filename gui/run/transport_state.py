@@ -76,6 +76,15 @@ def transport_state(session: _Session | None) -> TransportState:
     elif phase in (RunPhase.FAILED, RunPhase.MISSING_DATA):
         label = "not started" if session.info is None else "stopped"
     else:
-        label = {RunPhase.BUILDING: "building…", RunPhase.PAUSED: "paused", RunPhase.PLAYING: "training"}[phase]
-    return TransportState(phase=phase, play_enabled=True, play_shows_pause=playing, step_enabled=not playing,
-                          reset_enabled=True, new_seed_enabled=True, label=label)
+        label = {RunPhase.BUILDING: "building…", RunPhase.PAUSED: "paused", RunPhase.PLAYING: "training"}[
+            phase
+        ]
+    return TransportState(
+        phase=phase,
+        play_enabled=True,
+        play_shows_pause=playing,
+        step_enabled=not playing,
+        reset_enabled=True,
+        new_seed_enabled=True,
+        label=label,
+    )

@@ -13,7 +13,6 @@ The run starts paused; ``play()``, ``pause()``, ``step()`` and ``stop()`` drive 
 
 from __future__ import annotations
 
-
 import logging
 import threading
 import time
@@ -25,9 +24,9 @@ from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 from superqt.utils import GeneratorWorker, create_worker
 
 from engine.core.config import TrainConfig
-from engine.run.controls import TrainingControls
 from engine.core.errors import DataError, UserError
 from engine.core.snapshots import AdaptationTrace, RecipeStep, RunFinished, SequenceTrace, TrainingSnapshot
+from engine.run.controls import TrainingControls
 from gui.run.history import RunHistory
 from gui.run.inbox import Inbox
 
@@ -82,8 +81,9 @@ def _engine_events(session: "TrainingSession", after: threading.Event | None):
             if session.resume_from is not None:
                 trainer = Trainer.resume(session.resume_from, controls=session.controls)
             elif session.start_from is not None:  # a learner file's θ and history, the session's settings
-                trainer = Trainer.from_learner(session.start_from, controls=session.controls,
-                                               **session.config.to_dict())
+                trainer = Trainer.from_learner(
+                    session.start_from, controls=session.controls, **session.config.to_dict()
+                )
             else:
                 trainer = Trainer(session.config, controls=session.controls)
         except DataError as exc:
@@ -112,9 +112,17 @@ class TrainingSession(QObject):
     failed = Signal(object)  # SessionFailed
     thread_finished = Signal()
 
-    def __init__(self, config: TrainConfig, *, label: str | None = None, after: "TrainingSession | None" = None,
-                 resume_from: str | Path | None = None, start_from: str | Path | None = None,
-                 trace_interval_s: float = 3.0, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        label: str | None = None,
+        after: "TrainingSession | None" = None,
+        resume_from: str | Path | None = None,
+        start_from: str | Path | None = None,
+        trace_interval_s: float = 3.0,
+        parent: QObject | None = None,
+    ) -> None:
         """``resume_from``: continue a full checkpoint (its own settings); ``start_from``: start ``config``
         from a learner file's weights, iteration and history with a fresh optimiser (a shipped demo)."""
         super().__init__(parent)
@@ -149,8 +157,12 @@ class TrainingSession(QObject):
         if pool.maxThreadCount() < MIN_POOL_THREADS:
             pool.setMaxThreadCount(MIN_POOL_THREADS)
         self._worker: GeneratorWorker = create_worker(
-            _trainer_events, self, None if after is None else after._thread_done,
-            _start_thread=False, _ignore_errors=True)
+            _trainer_events,
+            self,
+            None if after is None else after._thread_done,
+            _start_thread=False,
+            _ignore_errors=True,
+        )
         self._worker.yielded.connect(self._on_wake)
         self._worker.finished.connect(self._on_thread_finished)
 
@@ -190,8 +202,12 @@ class TrainingSession(QObject):
     @property
     def settled(self) -> bool:
         """Paused, and the engine has answered since (so no iteration is in flight any more)."""
-        return (not self.playing and not self._trace_pending and self.latest_trace is not None
-                and self.latest_trace.iteration == self.iteration)
+        return (
+            not self.playing
+            and not self._trace_pending
+            and self.latest_trace is not None
+            and self.latest_trace.iteration == self.iteration
+        )
 
     @property
     def is_over(self) -> bool:

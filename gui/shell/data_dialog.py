@@ -52,8 +52,14 @@ class DataDialog(QDialog):
 
     data_ready = Signal(object)  # a folder/zip path (str), or None for the downloaded copy in the cache
 
-    def __init__(self, problem: str, parent: QWidget | None = None, *,
-                 loader: Callable = _load_omniglot, describe: Callable[[str], dict] = _describe_omniglot) -> None:
+    def __init__(
+        self,
+        problem: str,
+        parent: QWidget | None = None,
+        *,
+        loader: Callable = _load_omniglot,
+        describe: Callable[[str], dict] = _describe_omniglot,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Get Omniglot")
         self.setFixedWidth(DIALOG_WIDTH)
@@ -64,9 +70,11 @@ class DataDialog(QDialog):
         self._bridge = _ProgressBridge()
         self._bridge.progress.connect(self._on_progress)
 
-        intro = QLabel("<b>Omniglot is not here yet.</b> It is 1623 handwritten characters from 50 alphabets "
-                       "(Lake et al. 2015), about 16 MB in two zips. Glyphs (synthetic) and the sinusoid work "
-                       "without it in the meantime.")
+        intro = QLabel(
+            "<b>Omniglot is not here yet.</b> It is 1623 handwritten characters from 50 alphabets "
+            "(Lake et al. 2015), about 16 MB in two zips. Glyphs (synthetic) and the sinusoid work "
+            "without it in the meantime."
+        )
         intro.setWordWrap(True)
         self.problem = QLabel(problem)
         self.problem.setWordWrap(True)
@@ -122,8 +130,12 @@ class DataDialog(QDialog):
         bridge = self._bridge
 
         def work():
-            return self._loader(None, download=True, cancel=self._cancel,
-                                progress=lambda done, total, label: bridge.progress.emit(int(done), int(total), str(label)))
+            return self._loader(
+                None,
+                download=True,
+                cancel=self._cancel,
+                progress=lambda done, total, label: bridge.progress.emit(int(done), int(total), str(label)),
+            )
 
         self._worker = create_worker(work, _start_thread=False, _ignore_errors=True)
         self._worker.returned.connect(self._on_downloaded)
@@ -184,7 +196,9 @@ class DataDialog(QDialog):
         return False
 
     def _choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Folder with images_background(.zip) and images_evaluation(.zip)")
+        path = QFileDialog.getExistingDirectory(
+            self, "Folder with images_background(.zip) and images_evaluation(.zip)"
+        )
         if path:
             self.use_location(path)
 

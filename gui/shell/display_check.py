@@ -12,7 +12,11 @@ import sys
 from collections.abc import Callable, MutableMapping
 
 # Qt 6's xcb plugin: loaded at start-up (libxcb-cursor since Qt 6.5), with their Debian/Ubuntu packages.
-XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xcb-icccm": "libxcb-icccm4", "xcb-keysyms": "libxcb-keysyms1"}
+XCB_LIBRARIES = {
+    "xcb-cursor": "libxcb-cursor0",
+    "xcb-icccm": "libxcb-icccm4",
+    "xcb-keysyms": "libxcb-keysyms1",
+}
 
 
 def choose_platform(environ: MutableMapping[str, str], *, screenshot: bool) -> None:
@@ -21,8 +25,12 @@ def choose_platform(environ: MutableMapping[str, str], *, screenshot: bool) -> N
         environ["QT_QPA_PLATFORM"] = "offscreen"
 
 
-def display_problem(environ: MutableMapping[str, str], *, platform: str = sys.platform,
-                    find_library: Callable[[str], str | None] = ctypes.util.find_library) -> str | None:
+def display_problem(
+    environ: MutableMapping[str, str],
+    *,
+    platform: str = sys.platform,
+    find_library: Callable[[str], str | None] = ctypes.util.find_library,
+) -> str | None:
     """One line saying why the window cannot open here, or None. Only Linux's X11 and Wayland are
     checked; a platform the user names (``QT_QPA_PLATFORM``) other than xcb is taken as it is."""
     asked = environ.get("QT_QPA_PLATFORM", "")
@@ -31,10 +39,14 @@ def display_problem(environ: MutableMapping[str, str], *, platform: str = sys.pl
     if asked == "" and environ.get("WAYLAND_DISPLAY"):
         return None
     if not environ.get("DISPLAY"):
-        return ("no display to open the window on (DISPLAY is not set): start innerloop in a desktop session, "
-                "or take a picture with innerloop --screenshot OUT.png (QT_QPA_PLATFORM=offscreen runs it unseen)")
+        return (
+            "no display to open the window on (DISPLAY is not set): start innerloop in a desktop session, "
+            "or take a picture with innerloop --screenshot OUT.png (QT_QPA_PLATFORM=offscreen runs it unseen)"
+        )
     missing = [package for library, package in XCB_LIBRARIES.items() if find_library(library) is None]
     if missing:
-        return (f"Qt's X11 plugin needs {', '.join(missing)}: install {'it' if len(missing) == 1 else 'them'} "
-                f"(Debian/Ubuntu: sudo apt-get install {' '.join(missing)})")
+        return (
+            f"Qt's X11 plugin needs {', '.join(missing)}: install {'it' if len(missing) == 1 else 'them'} "
+            f"(Debian/Ubuntu: sudo apt-get install {' '.join(missing)})"
+        )
     return None

@@ -32,8 +32,10 @@ class NarrativePanel(QFrame):
         row.setContentsMargins(10, 6, 6, 6)
         row.addLayout(column, 1)
         row.addWidget(self.dismiss, 0, Qt.AlignmentFlag.AlignTop)
-        self.setStyleSheet(f"QFrame#narrative {{ background: #FFFDF2; border: 1px solid {theme.ORANGE}; "
-                           f"border-radius: 5px; }}")
+        self.setStyleSheet(
+            f"QFrame#narrative {{ background: #FFFDF2; border: 1px solid {theme.ORANGE}; "
+            f"border-radius: 5px; }}"
+        )
         self.dismiss.clicked.connect(self.hide)
         self.hide()
 

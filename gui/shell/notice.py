@@ -50,15 +50,24 @@ class NoticeBar(QFrame):
         self.action.clicked.connect(self._run_action)
         self.hide()
 
-    def show_message(self, level: str, message: str, *, action: str | None = None,
-                     callback: Callable[[], None] | None = None, topic: Topic = Topic.GENERAL,
-                     details: str = "") -> None:
+    def show_message(
+        self,
+        level: str,
+        message: str,
+        *,
+        action: str | None = None,
+        callback: Callable[[], None] | None = None,
+        topic: Topic = Topic.GENERAL,
+        details: str = "",
+    ) -> None:
         """Show ``message``; ``details`` (e.g. the whole of a shortened list) is its tooltip."""
         background, border, ink = _STYLES[level]
         self.level = level
         self.topic = topic
-        self.setStyleSheet(f"QFrame#noticeBar {{ background: {background}; border: 1px solid {border}; "
-                           f"border-radius: 5px; }} QLabel#notice {{ color: {ink}; font-weight: 600; }}")
+        self.setStyleSheet(
+            f"QFrame#noticeBar {{ background: {background}; border: 1px solid {border}; "
+            f"border-radius: 5px; }} QLabel#notice {{ color: {ink}; font-weight: 600; }}"
+        )
         self.text.setText(message)
         self.text.setToolTip(details)
         self._callback = callback

@@ -105,8 +105,10 @@ class PresenterMode(QObject):
 
     def base_views(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(views shown, controls hidden) as they were before presenting: what a saved preset records."""
-        return (tuple(n for n, shown in self._docks.items() if shown),
-                tuple(n for n, shown in self._controls.items() if not shown))
+        return (
+            tuple(n for n, shown in self._docks.items() if shown),
+            tuple(n for n, shown in self._controls.items() if not shown),
+        )
 
     def _restore_shown(self) -> None:
         docks, controls = self.parts.named_docks(), self.parts.controls
@@ -150,7 +152,9 @@ class PresenterMode(QObject):
 def _scaled_sheet(sheet: str) -> str:
     import re
 
-    return re.sub(r"font-size:\s*(\d+)pt", lambda m: f"font-size: {round(int(m.group(1)) * FONT_SCALE)}pt", sheet)
+    return re.sub(
+        r"font-size:\s*(\d+)pt", lambda m: f"font-size: {round(int(m.group(1)) * FONT_SCALE)}pt", sheet
+    )
 
 
 def _scale_item(item, on: bool) -> None:

@@ -1,4 +1,4 @@
-""""Save as preset…": a title (the menu entry) and the narrative shown with it."""
+""" "Save as preset…": a title (the menu entry) and the narrative shown with it."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ class SavePresetDialog(QDialog):
         self.note = QLabel()
         self.note.setObjectName("caption")
         self.note.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         form = QFormLayout()
         form.addRow("title", self.title)

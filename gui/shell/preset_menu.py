@@ -19,8 +19,18 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 from engine.core.config import TrainConfig
 from engine.core.errors import UserError
 from gui.shell.preset_dialog import SavePresetDialog
-from gui.shell.presets import (Preset, PresetError, StartMode, all_presets, find_preset, read_preset, save_user_preset,
-                         saved_name, user_preset_file, user_presets)
+from gui.shell.presets import (
+    Preset,
+    PresetError,
+    StartMode,
+    all_presets,
+    find_preset,
+    read_preset,
+    save_user_preset,
+    saved_name,
+    user_preset_file,
+    user_presets,
+)
 from gui.shell.settings import where
 from gui.shell.window_parts import WindowParts
 
@@ -41,9 +51,18 @@ class PresetMenu(QObject):
     error = Signal(str)
     problems_found = Signal(list)  # the user's preset files that could not be used, one line each
 
-    def __init__(self, menu: QMenu, *, setup: "SetupPanel", narrative: "NarrativePanel",
-                 run: "RunController", docks: "WindowDocks", parts: WindowParts, presenter: "PresenterMode",
-                 dialogs: QWidget) -> None:
+    def __init__(
+        self,
+        menu: QMenu,
+        *,
+        setup: "SetupPanel",
+        narrative: "NarrativePanel",
+        run: "RunController",
+        docks: "WindowDocks",
+        parts: WindowParts,
+        presenter: "PresenterMode",
+        dialogs: QWidget,
+    ) -> None:
         super().__init__(dialogs)
         self.setup, self.narrative, self.run = setup, narrative, run
         self.docks, self.parts, self.presenter, self.dialogs = docks, parts, presenter, dialogs
@@ -125,8 +144,11 @@ class PresetMenu(QObject):
 
     def matches_current(self, config: TrainConfig | None) -> bool:
         """The settings shown are still the current preset's (nothing edited since)."""
-        return (self.current is not None and config is not None
-                and config.with_changes(data_dir=None) == self.current.config())
+        return (
+            self.current is not None
+            and config is not None
+            and config.with_changes(data_dir=None) == self.current.config()
+        )
 
     # -- saving ----------------------------------------------------------------------------------------------
     def open_save_dialog(self) -> SavePresetDialog:
@@ -155,9 +177,12 @@ class PresetMenu(QObject):
         except PresetError:
             what = "a file that is not a usable preset"
         answer = QMessageBox.question(
-            self.dialogs, "Replace preset?",
+            self.dialogs,
+            "Replace preset?",
             f"“{title.strip()}” is saved as {path.name}, which holds {what}. Replace it?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     def save(self, title: str, narrative: str, *, confirmed: bool = False) -> Preset | None:
@@ -181,8 +206,9 @@ class PresetMenu(QObject):
         if session is not None and session.start_from is not None and self.matches_current(config):
             checkpoint = session.start_from  # still the preset's learner: reopen it
         try:
-            preset = save_user_preset(title, config, narrative=narrative, views=views, hidden=hidden,
-                                      checkpoint=checkpoint)
+            preset = save_user_preset(
+                title, config, narrative=narrative, views=views, hidden=hidden, checkpoint=checkpoint
+            )
         except (UserError, OSError) as exc:
             self.error.emit(f"Preset not saved: {exc}")
             return None
@@ -194,8 +220,9 @@ class PresetMenu(QObject):
         return preset
 
 
-def remembered_start(settings: QSettings, problems: list[str] | None = None
-                     ) -> tuple[str | None, TrainConfig | None]:
+def remembered_start(
+    settings: QSettings, problems: list[str] | None = None
+) -> tuple[str | None, TrainConfig | None]:
     """What the last session left: its preset if nothing was edited since, else its settings.
 
     (None, None): nothing remembered, a first start. Settings that cannot be used are skipped with a

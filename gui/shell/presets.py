@@ -98,9 +98,18 @@ class Preset:
 
     def to_json(self) -> dict:
         start = {"checkpoint": self.checkpoint} if self.start is StartMode.CHECKPOINT else self.start.value
-        return {"name": self.name, "title": self.title, "group": self.group, "order": self.order,
-                "description": self.description, "narrative": self.narrative, "settings": dict(self.settings),
-                "start": start, "views": list(self.views), "hide": list(self.hidden)}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "group": self.group,
+            "order": self.order,
+            "description": self.description,
+            "narrative": self.narrative,
+            "settings": dict(self.settings),
+            "start": start,
+            "views": list(self.views),
+            "hide": list(self.hidden),
+        }
 
 
 def parse_preset(data, *, path: Path | None = None, user: bool = False) -> Preset:
@@ -124,10 +133,21 @@ def parse_preset(data, *, path: Path | None = None, user: bool = False) -> Prese
     order = data.get("order", 1000)
     if not isinstance(order, int) or isinstance(order, bool):
         raise PresetError(f"{where}: 'order' must be a whole number")
-    preset = Preset(name=text("name"), title=text("title"), description=text("description", ""),
-                    narrative=text("narrative", ""), settings=dict(settings), start=start, checkpoint=checkpoint,
-                    views=views, hidden=hidden, group=USER_GROUP if user else text("group", "Settings"),
-                    order=order, path=path, user=user)
+    preset = Preset(
+        name=text("name"),
+        title=text("title"),
+        description=text("description", ""),
+        narrative=text("narrative", ""),
+        settings=dict(settings),
+        start=start,
+        checkpoint=checkpoint,
+        views=views,
+        hidden=hidden,
+        group=USER_GROUP if user else text("group", "Settings"),
+        order=order,
+        path=path,
+        user=user,
+    )
     try:
         preset.config()
     except _SETTING_ERRORS as exc:
@@ -142,7 +162,7 @@ def _parse_start(value, where: str) -> tuple[StartMode, str | None]:
         return StartMode.CHECKPOINT, value["checkpoint"]
     if value in (StartMode.PAUSED.value, StartMode.TRAIN.value):
         return StartMode(value), None
-    raise PresetError(f"{where}: 'start' must be \"train\", \"paused\" or {{\"checkpoint\": FILE}}")
+    raise PresetError(f'{where}: \'start\' must be "train", "paused" or {{"checkpoint": FILE}}')
 
 
 def _names(value, allowed: tuple[str, ...], key: str, where: str) -> list[str]:
@@ -198,7 +218,7 @@ def _brief(exc: BaseException, limit: int = 200) -> str:
         text = " ".join(str(exc).split())
     except (ValueError, RecursionError):  # str() of a number past 4300 digits, or of a very deep value
         text = type(exc).__name__
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _read_folder(folder: Path, *, user: bool) -> tuple[list[Preset], list[str]]:
@@ -241,8 +261,11 @@ def user_presets() -> tuple[dict[str, Preset], list[str]]:
     """The user's own presets (a name of a built-in one is skipped), and what could not be read."""
     presets, problems = _read_folder(user_presets_dir(), user=True)
     kept = [p for p in presets if p.name not in PRESETS]
-    problems += [f"preset {p.path}: the name {p.name!r} is a built-in preset's; skipped"
-                 for p in presets if p not in kept]
+    problems += [
+        f"preset {p.path}: the name {p.name!r} is a built-in preset's; skipped"
+        for p in presets
+        if p not in kept
+    ]
     return _sorted(kept), problems
 
 
@@ -284,7 +307,9 @@ def slug(title: str) -> str:
         return f"preset-{digest}"
     if len(name.encode("utf-8")) <= NAME_BYTES:
         return name
-    head = name.encode("utf-8")[:NAME_BYTES - len(digest) - 1].decode("utf-8", "ignore")  # never half a letter
+    head = name.encode("utf-8")[: NAME_BYTES - len(digest) - 1].decode(
+        "utf-8", "ignore"
+    )  # never half a letter
     return f"{head.rstrip('-')}-{digest}"
 
 
@@ -299,9 +324,16 @@ def saved_name(title: str) -> str:
     return f"{name}-mine" if name in PRESETS else name
 
 
-def save_user_preset(title: str, config: TrainConfig, *, narrative: str = "", description: str = "",
-                     views: tuple[str, ...] = DEFAULT_VIEWS, hidden: tuple[str, ...] = (),
-                     checkpoint: str | Path | None = None) -> Preset:
+def save_user_preset(
+    title: str,
+    config: TrainConfig,
+    *,
+    narrative: str = "",
+    description: str = "",
+    views: tuple[str, ...] = DEFAULT_VIEWS,
+    hidden: tuple[str, ...] = (),
+    checkpoint: str | Path | None = None,
+) -> Preset:
     """Write a preset of these settings to the user's folder (replacing one of the same name); return it.
 
     The window asks before replacing (``gui.shell.preset_menu``); this writes.
@@ -312,17 +344,25 @@ def save_user_preset(title: str, config: TrainConfig, *, narrative: str = "", de
     if checkpoint is not None:
         path = Path(checkpoint)
         checkpoint = path.name if path.resolve().parent == CHECKPOINTS.resolve() else str(path.resolve())
-    preset = Preset(name=name, title=title.strip(), description=description or f"Your preset: {config.label()}",
-                    narrative=narrative.strip(), settings=settings,
-                    start=StartMode.CHECKPOINT if checkpoint is not None else StartMode.PAUSED,
-                    checkpoint=None if checkpoint is None else str(checkpoint),
-                    views=tuple(v for v in views if v in VIEWS), hidden=tuple(c for c in hidden if c in CONTROLS),
-                    group=USER_GROUP)
+    preset = Preset(
+        name=name,
+        title=title.strip(),
+        description=description or f"Your preset: {config.label()}",
+        narrative=narrative.strip(),
+        settings=settings,
+        start=StartMode.CHECKPOINT if checkpoint is not None else StartMode.PAUSED,
+        checkpoint=None if checkpoint is None else str(checkpoint),
+        views=tuple(v for v in views if v in VIEWS),
+        hidden=tuple(c for c in hidden if c in CONTROLS),
+        group=USER_GROUP,
+    )
     folder = user_presets_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = user_preset_file(name)
     # never a half-written preset; the temporary file is hidden and not *.json, so never read as one
-    write_atomically(target, (json.dumps(preset.to_json(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    write_atomically(
+        target, (json.dumps(preset.to_json(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    )
     return read_preset(target, user=True)
 
 

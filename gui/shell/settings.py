@@ -10,7 +10,6 @@ is one line naming the file, which the window shows and ``report`` prints once t
 
 from __future__ import annotations
 
-
 import atexit
 import json
 import os
@@ -44,8 +43,10 @@ def open_settings(problems: list[str] | None = None) -> QSettings:
         try:
             Path(folder).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            problems.append(f"settings folder {folder}: cannot be used ({exc.strerror or exc}); "
-                            "nothing is remembered this time")
+            problems.append(
+                f"settings folder {folder}: cannot be used ({exc.strerror or exc}); "
+                "nothing is remembered this time"
+            )
             return _scratch_settings()
         path = Path(folder) / f"{APPLICATION}.ini"
     else:
@@ -62,7 +63,9 @@ def open_settings(problems: list[str] | None = None) -> QSettings:
 
 def _default_path() -> Path:
     """The per-user INI file, found without opening it (QSettings reads its file when it is made)."""
-    probe = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, f"{ORGANIZATION}-path-probe", "probe")
+    probe = QSettings(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, f"{ORGANIZATION}-path-probe", "probe"
+    )
     return Path(probe.fileName()).parent.parent / ORGANIZATION / f"{APPLICATION}.ini"
 
 
@@ -99,7 +102,7 @@ def shown(value, limit: int = 40) -> str:
         text = repr(value)
     except (ValueError, RecursionError):
         text = type(value).__name__
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def read_json(settings: QSettings, key: str, default=None):
@@ -126,8 +129,15 @@ def read_bool(settings: QSettings, key: str, default: bool) -> bool:
     return bool(value)
 
 
-def read_int(settings: QSettings, key: str, default: int, *, low: int | None = None, high: int | None = None,
-             problems: list[str] | None = None) -> int:
+def read_int(
+    settings: QSettings,
+    key: str,
+    default: int,
+    *,
+    low: int | None = None,
+    high: int | None = None,
+    problems: list[str] | None = None,
+) -> int:
     """A whole number stored under ``key``; ``default`` when absent, and when not one or out of [low, high]
     (then with a line in ``problems``)."""
     value = settings.value(key)
@@ -140,8 +150,9 @@ def read_int(settings: QSettings, key: str, default: int, *, low: int | None = N
     if number is None or (low is not None and number < low) or (high is not None and number > high):
         if problems is not None:
             span = f" from {low} to {high}" if low is not None and high is not None else ""
-            problems.append(f"{where(settings, key)} is not a whole number{span} (got {shown(value)}); "
-                            f"{default} is used")
+            problems.append(
+                f"{where(settings, key)} is not a whole number{span} (got {shown(value)}); {default} is used"
+            )
         return default
     return number
 
@@ -171,15 +182,17 @@ def read_layout(settings: QSettings, key: str, problems: list[str] | None = None
     if isinstance(value, (bytes, bytearray)):
         return QByteArray(bytes(value))
     if problems is not None:
-        problems.append(f"{where(settings, key)} is not a saved window layout (got {shown(value)}); "
-                        "the default layout is used")
+        problems.append(
+            f"{where(settings, key)} is not a saved window layout (got {shown(value)}); "
+            "the default layout is used"
+        )
     return None
 
 
 def one_line(problem: str, limit: int = LINE_CHARS) -> str:
     """A problem as one printable line (control characters, e.g. in a file name, shown as "?")."""
     text = "".join("?" if ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029" else c for c in problem)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def report(problems: list[str]) -> list[str]:

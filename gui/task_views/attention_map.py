@@ -27,9 +27,11 @@ def _blend(weight: float) -> QColor:
     """White (0) to the theme's blue (1), so weights compare across rows."""
     paper, ink = QColor(theme.PAPER), QColor(theme.BLUE)
     w = float(np.clip(weight, 0.0, 1.0))
-    return QColor(round(paper.red() + w * (ink.red() - paper.red())),
-                  round(paper.green() + w * (ink.green() - paper.green())),
-                  round(paper.blue() + w * (ink.blue() - paper.blue())))
+    return QColor(
+        round(paper.red() + w * (ink.red() - paper.red())),
+        round(paper.green() + w * (ink.green() - paper.green())),
+        round(paper.blue() + w * (ink.blue() - paper.blue())),
+    )
 
 
 class AttentionMap(QWidget):
@@ -45,8 +47,14 @@ class AttentionMap(QWidget):
         self._query_pixmaps: list = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
-    def set_attention(self, weights: np.ndarray, support_images: np.ndarray, support_labels: np.ndarray,
-                      query_images: np.ndarray, query_labels: np.ndarray) -> None:
+    def set_attention(
+        self,
+        weights: np.ndarray,
+        support_images: np.ndarray,
+        support_labels: np.ndarray,
+        query_images: np.ndarray,
+        query_labels: np.ndarray,
+    ) -> None:
         self.weights = np.asarray(weights, dtype=float)
         self.row_sums = self.weights.sum(axis=1)
         self._support_labels = np.asarray(support_labels, dtype=int)
@@ -88,8 +96,11 @@ class AttentionMap(QWidget):
             x = ROW_HEAD + c * cell
             if c < len(self._support_pixmaps):
                 thumb = min(THUMB, int(cell) - 2)
-                painter.drawPixmap(QRectF(x + (cell - thumb) / 2, 0, thumb, thumb), self._support_pixmaps[c],
-                                   QRectF(0, 0, THUMB, THUMB))
+                painter.drawPixmap(
+                    QRectF(x + (cell - thumb) / 2, 0, thumb, thumb),
+                    self._support_pixmaps[c],
+                    QRectF(0, 0, THUMB, THUMB),
+                )
                 painter.setPen(QColor(class_colour(self._support_labels[c])))
                 text = str(int(self._support_labels[c]))
             else:
@@ -100,8 +111,11 @@ class AttentionMap(QWidget):
             y = COL_HEAD + r * cell
             if r < len(self._query_pixmaps):
                 thumb = min(THUMB, int(cell) - 2)
-                painter.drawPixmap(QRectF(2, y + (cell - thumb) / 2, thumb, thumb), self._query_pixmaps[r],
-                                   QRectF(0, 0, THUMB, THUMB))
+                painter.drawPixmap(
+                    QRectF(2, y + (cell - thumb) / 2, thumb, thumb),
+                    self._query_pixmaps[r],
+                    QRectF(0, 0, THUMB, THUMB),
+                )
             for c in range(columns):
                 w = float(self.weights[r, c])
                 rect = QRectF(ROW_HEAD + c * cell, y, cell - 1, cell - 1)
@@ -113,8 +127,13 @@ class AttentionMap(QWidget):
                     painter.drawRect(rect.adjusted(1, 1, -1, -1))
                 if cell >= 28:
                     painter.setPen(QColor(theme.PAPER if w > 0.55 else theme.INK))
-                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{w:.2f}".lstrip("0") if w < 1 else "1")
+                    painter.drawText(
+                        rect, Qt.AlignmentFlag.AlignCenter, f"{w:.2f}".lstrip("0") if w < 1 else "1"
+                    )
             painter.setPen(QColor(theme.MUTED))
-            painter.drawText(QRectF(ROW_HEAD + columns * cell + 4, y, SUM_WIDTH, cell),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"Σ {self.row_sums[r]:.2f}")
+            painter.drawText(
+                QRectF(ROW_HEAD + columns * cell + 4, y, SUM_WIDTH, cell),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                f"Σ {self.row_sums[r]:.2f}",
+            )
         painter.end()

@@ -43,16 +43,23 @@ class EpisodeStrip(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(True)
 
-    def set_episode(self, support_images: np.ndarray, support_labels: np.ndarray, query_images: np.ndarray,
-                    support_captions: tuple[str, ...] = (), query_captions: tuple[str, ...] = ()) -> None:
+    def set_episode(
+        self,
+        support_images: np.ndarray,
+        support_labels: np.ndarray,
+        query_images: np.ndarray,
+        support_captions: tuple[str, ...] = (),
+        query_captions: tuple[str, ...] = (),
+    ) -> None:
         p, q = len(support_images), len(query_images)
         self._images = list(support_images) + list(query_images)
         self._pixmaps = [to_pixmap(im, IMAGE) for im in self._images]
         self._labels = [int(y) for y in support_labels]
         self.support_slots = [str(y) for y in self._labels]
         self.query_slots = [""] * q
-        self._titles = ([f"support item {i + 1} of {p} · label {y} fed" for i, y in enumerate(self._labels)]
-                        + [f"query {j + 1} · no label fed" for j in range(q)])
+        self._titles = [
+            f"support item {i + 1} of {p} · label {y} fed" for i, y in enumerate(self._labels)
+        ] + [f"query {j + 1} · no label fed" for j in range(q)]
         captions = tuple(support_captions) + tuple(query_captions)
         self._captions = [captions[i] if i < len(captions) else "" for i in range(p + q)]
         self.read = p
@@ -74,8 +81,10 @@ class EpisodeStrip(QWidget):
         """Each part is as wide as its images, or its caption if that is wider."""
         metrics = QFontMetrics(self._caption_font())
         p, q = len(self._labels), len(self._images) - len(self._labels)
-        return (max(CELL * p, metrics.horizontalAdvance(SUPPORT_CAPTION) + 6),
-                max(CELL * q, metrics.horizontalAdvance(QUERY_CAPTION) + 6))
+        return (
+            max(CELL * p, metrics.horizontalAdvance(SUPPORT_CAPTION) + 6),
+            max(CELL * q, metrics.horizontalAdvance(QUERY_CAPTION) + 6),
+        )
 
     def _x(self, index: int) -> float:
         p = len(self._labels)
@@ -102,8 +111,9 @@ class EpisodeStrip(QWidget):
             if i is None:
                 QToolTip.hideText()
             else:
-                QToolTip.showText(event.globalPos(), f"{self._titles[i]}\n{self._captions[i]}\n(click to enlarge)",
-                                  self)
+                QToolTip.showText(
+                    event.globalPos(), f"{self._titles[i]}\n{self._captions[i]}\n(click to enlarge)", self
+                )
             return True
         return super().event(event)
 

@@ -25,11 +25,16 @@ class PrefixChart(pg.PlotWidget):
         self.plot_item = item = self.getPlotItem()
         item.setYRange(0, 100, padding=0.02)
         item.setLabel("left", "accuracy %", color=ACCURACY_COLOUR)
-        self.accuracy = item.plot(pen=theme.pen(ACCURACY_COLOUR, 2), symbol="s", symbolSize=6,
-                                  symbolBrush=ACCURACY_COLOUR)
-        self.chance = pg.InfiniteLine(angle=0, movable=False, pen=theme.pen(theme.MUTED, 1.2, dash=True),
-                                      label="chance", labelOpts={"position": 0.98, "color": theme.MUTED,
-                                                                 "anchors": [(1, 1), (1, 1)]})
+        self.accuracy = item.plot(
+            pen=theme.pen(ACCURACY_COLOUR, 2), symbol="s", symbolSize=6, symbolBrush=ACCURACY_COLOUR
+        )
+        self.chance = pg.InfiniteLine(
+            angle=0,
+            movable=False,
+            pen=theme.pen(theme.MUTED, 1.2, dash=True),
+            label="chance",
+            labelOpts={"position": 0.98, "color": theme.MUTED, "anchors": [(1, 1), (1, 1)]},
+        )
         item.addItem(self.chance)
         self.marker = step_marker()
         item.addItem(self.marker)
@@ -44,8 +49,9 @@ class PrefixChart(pg.PlotWidget):
         right.setWidth(48)
         item.getAxis("left").setWidth(48)
         self.loss_box.setXLink(item)
-        self.loss = pg.PlotDataItem(pen=theme.pen(LOSS_COLOUR, 2, dash=True), symbol="o", symbolSize=5,
-                                    symbolBrush=LOSS_COLOUR)
+        self.loss = pg.PlotDataItem(
+            pen=theme.pen(LOSS_COLOUR, 2, dash=True), symbol="o", symbolSize=5, symbolBrush=LOSS_COLOUR
+        )
         self.loss_box.addItem(self.loss)
         item.vb.sigResized.connect(self._align)
 

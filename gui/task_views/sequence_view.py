@@ -21,19 +21,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.learners.registry import LEARNERS
 from engine.core.snapshots import SequenceTrace
+from engine.learners.registry import LEARNERS
 from gui.task_views.attention_map import AttentionMap
 from gui.task_views.episode_strip import EpisodeStrip
+from gui.task_views.prefix_chart import PrefixChart
 from gui.widgets.images import EnlargedImage
 from gui.widgets.probability_grid import ProbabilityGrid
-from gui.task_views.prefix_chart import PrefixChart
 from gui.widgets.step_navigator import StepNavigator
 
 
 def phi_text(trace: SequenceTrace) -> str:
-    return (f"<b>Who is φ?</b> φ = activations carrying the support set: {trace.carrier_count:,} numbers "
-            f"({trace.carrier_description}); θ = {trace.meta_parameter_count:,} meta-parameters")
+    return (
+        f"<b>Who is φ?</b> φ = activations carrying the support set: {trace.carrier_count:,} numbers "
+        f"({trace.carrier_description}); θ = {trace.meta_parameter_count:,} meta-parameters"
+    )
 
 
 def sharpest_block(weights: np.ndarray) -> int:
@@ -55,8 +57,10 @@ class SequenceView(QWidget):
         self.phi = QLabel()
         self.phi.setObjectName("phi")
         self.phi.setWordWrap(True)
-        self.phi.setToolTip("A black-box learner adapts by reading: what it knows of this task lives in its "
-                            "activations, computed from the support set by the meta-parameters θ")
+        self.phi.setToolTip(
+            "A black-box learner adapts by reading: what it knows of this task lives in its "
+            "activations, computed from the support set by the meta-parameters θ"
+        )
         self.navigator = StepNavigator("support items read", "support item")
         self.slider = self.navigator.slider
         self.summary = QLabel("The learner reading the display task appears when the run is built.")
@@ -91,9 +95,11 @@ class SequenceView(QWidget):
         self.block.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.attention_title = QLabel()
         self.attention_title.setWordWrap(True)
-        self.attention_caption = QLabel("Rows: the queries. Columns: the support items in reading order "
-                                        "(the label fed below each), then the query itself. Outlined: the "
-                                        "query's own class. Each row sums to 1.")
+        self.attention_caption = QLabel(
+            "Rows: the queries. Columns: the support items in reading order "
+            "(the label fed below each), then the query itself. Outlined: the "
+            "query's own class. Each row sums to 1."
+        )
         self.attention_caption.setObjectName("caption")
         self.attention_caption.setWordWrap(True)
         side = QVBoxLayout()
@@ -133,8 +139,13 @@ class SequenceView(QWidget):
         self.trace = trace
         items = len(trace.support_labels)
         self.phi.setText(phi_text(trace))
-        self.strip.set_episode(trace.support_images, trace.support_labels, trace.query_images,
-                               trace.support_captions, trace.query_captions)
+        self.strip.set_episode(
+            trace.support_images,
+            trace.support_labels,
+            trace.query_images,
+            trace.support_captions,
+            trace.query_captions,
+        )
         self.chart.set_curves(trace.prefix_accuracy, trace.prefix_loss, trace.ways)
         self._fill_blocks(trace)
         self.navigator.set_maximum(items, follow=follow)
@@ -161,8 +172,13 @@ class SequenceView(QWidget):
             return
         items = len(trace.support_labels)
         p = max(0, min(self.slider.value(), items))
-        self.attention.set_attention(trace.attention[p, block], trace.support_images, trace.support_labels,
-                                     trace.query_images, trace.query_labels)
+        self.attention.set_attention(
+            trace.attention[p, block],
+            trace.support_images,
+            trace.support_labels,
+            trace.query_images,
+            trace.query_labels,
+        )
         read = f"all {items} items read" if p == items else f"{p} of {items} items read"
         self.attention_title.setText(f"<b>{LEARNERS[trace.algo].label} attention</b>, {read}")
 
@@ -178,13 +194,15 @@ class SequenceView(QWidget):
         self.grid.set_step(trace.query_images, trace.prefix_probs[p], trace.query_labels)
         right, total = int(self.grid.correct.sum()), len(self.grid.correct)
         if p == 0:
-            what = (f"<b>before reading any support item</b>: it can only guess "
-                    f"(chance {100 / trace.ways:.0f}%)")
+            what = (
+                f"<b>before reading any support item</b>: it can only guess (chance {100 / trace.ways:.0f}%)"
+            )
         else:
             what = f"<b>after reading {p} of {items} support item{'s' if items > 1 else ''}</b>"
         self.summary.setText(
             f"{what} · display task, iteration {trace.iteration:,}: query loss {trace.prefix_loss[p]:.3f}, "
-            f"accuracy <b>{100 * trace.prefix_accuracy[p]:.0f}%</b> ({right}/{total} right)")
+            f"accuracy <b>{100 * trace.prefix_accuracy[p]:.0f}%</b> ({right}/{total} right)"
+        )
         self.grid_title.setText(f"Answers after p = {p} (true class outlined)")
         if trace.attention is not None:
             self._show_attention(self.block.currentIndex())

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 
 from engine.core.snapshots import AdaptationTrace
 from gui import theme
-from gui.widgets.probability_grid import ProbabilityGrid
 from gui.charts.small_plots import small_plot, step_marker
+from gui.widgets.probability_grid import ProbabilityGrid
 from gui.widgets.step_navigator import StepNavigator
 
 
@@ -68,22 +68,27 @@ class StepsView(QWidget):
         self.phi = QLabel()
         self.phi.setObjectName("phi")
         self.phi.setWordWrap(True)
-        self.phi.setToolTip("In MAML the task-specific parameters φ are weights: θ after k gradient steps "
-                            "on the support set")
+        self.phi.setToolTip(
+            "In MAML the task-specific parameters φ are weights: θ after k gradient steps on the support set"
+        )
         self.key = QLabel(SUPPORT_QUERY)
         self.key.setToolTip("Colours of the per-step curves: support set, query set")
 
         self.loss_plot = small_plot("loss", "inner step k")
-        self.support_loss = self.loss_plot.plot(pen=theme.pen(theme.BLUE, 2), symbol="o", symbolSize=6,
-                                                symbolBrush=theme.BLUE, name="support")
-        self.query_loss = self.loss_plot.plot(pen=theme.pen(theme.ORANGE, 2), symbol="s", symbolSize=6,
-                                              symbolBrush=theme.ORANGE, name="query")
+        self.support_loss = self.loss_plot.plot(
+            pen=theme.pen(theme.BLUE, 2), symbol="o", symbolSize=6, symbolBrush=theme.BLUE, name="support"
+        )
+        self.query_loss = self.loss_plot.plot(
+            pen=theme.pen(theme.ORANGE, 2), symbol="s", symbolSize=6, symbolBrush=theme.ORANGE, name="query"
+        )
         self.acc_plot = small_plot("accuracy %", "inner step k")
         self.acc_plot.setYRange(0, 100)
-        self.support_acc = self.acc_plot.plot(pen=theme.pen(theme.BLUE, 2), symbol="o", symbolSize=6,
-                                              symbolBrush=theme.BLUE, name="support")
-        self.query_acc = self.acc_plot.plot(pen=theme.pen(theme.ORANGE, 2), symbol="s", symbolSize=6,
-                                            symbolBrush=theme.ORANGE, name="query")
+        self.support_acc = self.acc_plot.plot(
+            pen=theme.pen(theme.BLUE, 2), symbol="o", symbolSize=6, symbolBrush=theme.BLUE, name="support"
+        )
+        self.query_acc = self.acc_plot.plot(
+            pen=theme.pen(theme.ORANGE, 2), symbol="s", symbolSize=6, symbolBrush=theme.ORANGE, name="query"
+        )
         self.change_plot = small_plot("‖φ_k − θ‖ per layer", "inner step k")
         self.change_curves: dict[str, pg.PlotDataItem] = {}
         self.markers = [step_marker(), step_marker(), step_marker()]
@@ -103,16 +108,31 @@ class StepsView(QWidget):
         self.curve_plot.setLabel("bottom", "x")
         self.curve_plot.setLabel("left", "y")
         # A short strip along the top, see-through: a box in a corner hid the fit where the wave ran under it.
-        self.curve_plot.getPlotItem().addLegend(offset=(6, 2), labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt",
-                                                colCount=3, verSpacing=-8)
+        self.curve_plot.getPlotItem().addLegend(
+            offset=(6, 2), labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt", colCount=3, verSpacing=-8
+        )
         self.faint_curves: list[pg.PlotDataItem] = []
         self.true_curve = self.curve_plot.plot(pen=theme.pen(theme.INK, 2.2), name="true function")
-        self.theta_curve = self.curve_plot.plot(pen=theme.pen(theme.ORANGE, 1.8, dash=True), name="θ, before adapting")
+        self.theta_curve = self.curve_plot.plot(
+            pen=theme.pen(theme.ORANGE, 1.8, dash=True), name="θ, before adapting"
+        )
         self.adapted_curve = self.curve_plot.plot(pen=theme.pen(theme.BLUE, 3.2), name="φ after step k")
-        self.support_points = self.curve_plot.plot(pen=None, symbol="o", symbolSize=11, symbolBrush=theme.BLUE,
-                                                   symbolPen=pg.mkPen("w"), name="support")
-        self.query_points = self.curve_plot.plot(pen=None, symbol="o", symbolSize=9, symbolBrush=None,
-                                                 symbolPen=pg.mkPen(theme.ORANGE, width=2), name="query")
+        self.support_points = self.curve_plot.plot(
+            pen=None,
+            symbol="o",
+            symbolSize=11,
+            symbolBrush=theme.BLUE,
+            symbolPen=pg.mkPen("w"),
+            name="support",
+        )
+        self.query_points = self.curve_plot.plot(
+            pen=None,
+            symbol="o",
+            symbolSize=9,
+            symbolBrush=None,
+            symbolPen=pg.mkPen(theme.ORANGE, width=2),
+            name="query",
+        )
         self.stack = QStackedWidget()
         self.stack.addWidget(grid_scroll)
         self.stack.addWidget(self.curve_plot)
@@ -154,26 +174,35 @@ class StepsView(QWidget):
             for curve in self.change_curves.values():
                 self.change_plot.removeItem(curve)
             colours = layer_colours(len(trace.param_change))
-            self.change_curves = {layer: self.change_plot.plot(pen=theme.pen(colour, 2.0))
-                                  for layer, colour in zip(trace.param_change, colours)}
+            self.change_curves = {
+                layer: self.change_plot.plot(pen=theme.pen(colour, 2.0))
+                for layer, colour in zip(trace.param_change, colours)
+            }
             self._layer_legend(colours)
         for layer, change in trace.param_change.items():
             self.change_curves[layer].setData(ks, change)
         if not classify:
             self._draw_regression_static(trace)
         self.stack.setCurrentIndex(0 if classify else 1)
-        self.phi.setText(f"<b>Who is φ?</b> φ = {trace.adapted_count:,} adapted weights (θ moved by the inner "
-                         f"gradient steps on the support set)" if trace.adapted_count else "")
+        self.phi.setText(
+            f"<b>Who is φ?</b> φ = {trace.adapted_count:,} adapted weights (θ moved by the inner "
+            f"gradient steps on the support set)"
+            if trace.adapted_count
+            else ""
+        )
         self.phi.setVisible(bool(trace.adapted_count))
         self.navigator.set_maximum(trace.steps, follow=follow)
         self._show_step(self.slider.value())
 
     def _layer_legend(self, colours: list[str]) -> None:
         names = layer_names(self.change_curves)
-        self.change_plot.setTitle(f"‖φ_k − θ‖ {theme.coloured(names[0], colours[0])}…"
-                                  f"{theme.coloured(names[-1], colours[-1])}", size=f"{theme.BASE_POINT_SIZE - 1}pt")
-        self.change_plot.setToolTip("How far each layer has moved from θ after k inner steps:\n"
-                                    + "\n".join(names))
+        self.change_plot.setTitle(
+            f"‖φ_k − θ‖ {theme.coloured(names[0], colours[0])}…{theme.coloured(names[-1], colours[-1])}",
+            size=f"{theme.BASE_POINT_SIZE - 1}pt",
+        )
+        self.change_plot.setToolTip(
+            "How far each layer has moved from θ after k inner steps:\n" + "\n".join(names)
+        )
 
     def _draw_regression_static(self, trace: AdaptationTrace) -> None:
         while len(self.faint_curves) < trace.steps + 1:
@@ -201,12 +230,16 @@ class StepsView(QWidget):
         for marker in self.markers:
             marker.setPos(k)
         what = "θ itself, before any inner step" if k == 0 else f"after {k} inner step{'s' if k > 1 else ''}"
-        text = (f"<b>{what}</b> on the display task (iteration {trace.iteration:,}): "
-                f"support loss {trace.support_loss[k]:.3f}, query loss {trace.query_loss[k]:.3f}")
+        text = (
+            f"<b>{what}</b> on the display task (iteration {trace.iteration:,}): "
+            f"support loss {trace.support_loss[k]:.3f}, query loss {trace.query_loss[k]:.3f}"
+        )
         if trace.kind == "classification":
             self.grid.set_step(trace.query_images, trace.query_probs[k], trace.query_labels)
-            text += (f", query accuracy <b>{100 * trace.query_accuracy[k]:.0f}%</b> "
-                     f"({int(self.grid.correct.sum())}/{len(self.grid.correct)} right)")
+            text += (
+                f", query accuracy <b>{100 * trace.query_accuracy[k]:.0f}%</b> "
+                f"({int(self.grid.correct.sum())}/{len(self.grid.correct)} right)"
+            )
         elif trace.y_grid_pred is not None:
             self.adapted_curve.setData(trace.x_grid, trace.y_grid_pred[k])
         self.summary.setText(text)

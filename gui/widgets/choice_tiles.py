@@ -17,7 +17,9 @@ def tile_pixmap(image: np.ndarray, size: int) -> QPixmap:
     crisp = to_pixmap(image, side * -(-size // side))
     if crisp.width() == size:
         return crisp
-    return crisp.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    return crisp.scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
 
 
 class ChoiceTile(QFrame):
@@ -25,15 +27,17 @@ class ChoiceTile(QFrame):
 
     clicked = Signal(int)  # the class (0-based)
 
-    def __init__(self, label: int, image: np.ndarray, size: int, caption: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, label: int, image: np.ndarray, size: int, caption: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.label = label
         self.setObjectName("choiceTile")
         self.number = QLabel(str(label + 1))
         self.number.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.number.setStyleSheet(f"font-size: {theme.BASE_POINT_SIZE + 5}pt; font-weight: 700; border: none; "
-                                  f"color: {theme.INK};")
+        self.number.setStyleSheet(
+            f"font-size: {theme.BASE_POINT_SIZE + 5}pt; font-weight: 700; border: none; color: {theme.INK};"
+        )
         self.picture = QLabel()
         self.picture.setPixmap(tile_pixmap(image, size))
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -55,7 +59,9 @@ class ChoiceTile(QFrame):
     def set_mark(self, colour: str | None, text: str) -> None:
         """A coloured frame and a line of words under the drawing (None: the plain look)."""
         border = f"3px solid {colour}" if colour else f"3px solid {theme.GRID}"
-        self.setStyleSheet(f"QFrame#choiceTile {{ border: {border}; border-radius: 6px; background: white; }}")
+        self.setStyleSheet(
+            f"QFrame#choiceTile {{ border: {border}; border-radius: 6px; background: white; }}"
+        )
         self.marks.setText(text or " ")
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:

@@ -13,8 +13,9 @@ def to_pixmap(image: np.ndarray, size: int) -> QPixmap:
     grey = np.ascontiguousarray((255.0 * (1.0 - np.clip(image, 0.0, 1.0))).astype(np.uint8))
     h, w = grey.shape
     qimage = QImage(grey.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-    return QPixmap.fromImage(qimage).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                                            Qt.TransformationMode.FastTransformation)
+    return QPixmap.fromImage(qimage).scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+    )
 
 
 class ImageTile(QLabel):
@@ -22,8 +23,16 @@ class ImageTile(QLabel):
 
     clicked = Signal(object)  # the tile
 
-    def __init__(self, image: np.ndarray, size: int, *, title: str, caption: str, border: str = "#C9CED6",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        image: np.ndarray,
+        size: int,
+        *,
+        title: str,
+        caption: str,
+        border: str = "#C9CED6",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.image = image
         self.title = title

@@ -40,7 +40,9 @@ class ProbabilityGrid(QWidget):
             self._pixmaps = [to_pixmap(im, IMAGE) for im in images]
         self.probs = np.asarray(probs, dtype=float)
         self.labels = np.asarray(labels, dtype=int)
-        self.correct = self.probs.argmax(axis=1) == self.labels if len(self.probs) else np.zeros(0, dtype=bool)
+        self.correct = (
+            self.probs.argmax(axis=1) == self.labels if len(self.probs) else np.zeros(0, dtype=bool)
+        )
         self.updateGeometry()
         self._fit_height()
         self.update()
@@ -113,5 +115,7 @@ class ProbabilityGrid(QWidget):
                     painter.drawRect(QRectF(bx - 1, by - 0.5, BAR_WIDTH + 2, max(1.0, bar - 1) + 1))
             painter.setFont(mark_font)
             painter.setPen(frame)
-            painter.drawText(QRectF(x + w - 16, y + 2, 14, 16), Qt.AlignmentFlag.AlignCenter, "✓" if ok else "✗")
+            painter.drawText(
+                QRectF(x + w - 16, y + 2, 14, 16), Qt.AlignmentFlag.AlignCenter, "✓" if ok else "✗"
+            )
         painter.end()

@@ -26,9 +26,28 @@ from gui.widgets.images import EnlargedImage, ImageTile
 SUPPORT_SIZE = 64
 QUERY_SIZE = 40
 MAX_QUERY_ROWS = 6
-CLASS_COLOURS = (theme.BLUE, theme.ORANGE, theme.GREEN, theme.VERMILLION, theme.PURPLE, theme.SKY,
-                 "#8C6D31", "#393B79", "#637939", "#843C39", "#7B4173", "#3182BD", "#E6550D", "#31A354",
-                 "#756BB1", "#636363", "#9C9EDE", "#CEDB9C", "#E7BA52", "#AD494A")
+CLASS_COLOURS = (
+    theme.BLUE,
+    theme.ORANGE,
+    theme.GREEN,
+    theme.VERMILLION,
+    theme.PURPLE,
+    theme.SKY,
+    "#8C6D31",
+    "#393B79",
+    "#637939",
+    "#843C39",
+    "#7B4173",
+    "#3182BD",
+    "#E6550D",
+    "#31A354",
+    "#756BB1",
+    "#636363",
+    "#9C9EDE",
+    "#CEDB9C",
+    "#E7BA52",
+    "#AD494A",
+)
 
 
 def class_colour(label: int) -> str:
@@ -83,13 +102,28 @@ class TaskView(QWidget):
         theme.tidy_axes(self.plot.getPlotItem())
         self.plot.setLabel("bottom", "x")
         self.plot.setLabel("left", "y")
-        self.plot.addLegend(offset=(-8, 8), labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt",
-                            brush=pg.mkBrush(255, 255, 255, 210))
+        self.plot.addLegend(
+            offset=(-8, 8),
+            labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt",
+            brush=pg.mkBrush(255, 255, 255, 210),
+        )
         self.true_curve = self.plot.plot(pen=theme.pen(theme.INK, 2.2), name="true function")
-        self.support_points = self.plot.plot(pen=None, symbol="o", symbolSize=11, symbolBrush=theme.BLUE,
-                                             symbolPen=pg.mkPen("w"), name="support (K points)")
-        self.query_points = self.plot.plot(pen=None, symbol="o", symbolSize=9, symbolBrush=None,
-                                           symbolPen=pg.mkPen(theme.ORANGE, width=2), name="query")
+        self.support_points = self.plot.plot(
+            pen=None,
+            symbol="o",
+            symbolSize=11,
+            symbolBrush=theme.BLUE,
+            symbolPen=pg.mkPen("w"),
+            name="support (K points)",
+        )
+        self.query_points = self.plot.plot(
+            pen=None,
+            symbol="o",
+            symbolSize=9,
+            symbolBrush=None,
+            symbolPen=pg.mkPen(theme.ORANGE, width=2),
+            name="query",
+        )
 
         self.stack = QStackedWidget()
         self.stack.addWidget(scroll)
@@ -128,8 +162,10 @@ class TaskView(QWidget):
         if key == self._shown_key:
             return  # the same task again: nothing to redraw
         self._shown_key = key
-        self.header.setText(f"<b>Display task</b>: {trace.description or 'a sinusoid'} · "
-                            f"{len(trace.x_support)} support points{where}")
+        self.header.setText(
+            f"<b>Display task</b>: {trace.description or 'a sinusoid'} · "
+            f"{len(trace.x_support)} support points{where}"
+        )
         if trace.x_grid is not None:
             self.true_curve.setData(trace.x_grid, trace.y_grid_true)
         self.support_points.setData(trace.x_support, trace.y_support)
@@ -146,8 +182,10 @@ class TaskView(QWidget):
         shots = len(trace.support_labels) // ways
         queries = len(trace.query_labels) // ways
         synthetic = any("synthetic" in c for c in trace.support_captions)
-        self.header.setText(f"<b>Display task</b>: {ways}-way {shots}-shot, {queries} {'query' if queries == 1 else 'queries'} per class{where}"
-                            + (" · synthetic glyphs" if synthetic else ""))
+        self.header.setText(
+            f"<b>Display task</b>: {ways}-way {shots}-shot, {queries} {'query' if queries == 1 else 'queries'} per class{where}"
+            + (" · synthetic glyphs" if synthetic else "")
+        )
         self._clear_grid(self.support_grid)
         self._clear_grid(self.query_grid)
         self.support_tiles, self.query_tiles = [], []
@@ -155,8 +193,13 @@ class TaskView(QWidget):
         for i, (image, label) in enumerate(zip(trace.support_images, trace.support_labels)):
             label = int(label)
             caption = trace.support_captions[i] if i < len(trace.support_captions) else ""
-            tile = ImageTile(image, SUPPORT_SIZE, title=f"support · class {label}", caption=caption,
-                             border=class_colour(label))
+            tile = ImageTile(
+                image,
+                SUPPORT_SIZE,
+                title=f"support · class {label}",
+                caption=caption,
+                border=class_colour(label),
+            )
             tile.clicked.connect(self._enlarge)
             row = rows_per_class.get(label, 0)
             rows_per_class[label] = row + 1
@@ -187,8 +230,9 @@ class TaskView(QWidget):
                 continue
             shown_rows[label] = row + 1
             caption = trace.query_captions[i] if i < len(trace.query_captions) else ""
-            tile = ImageTile(image, QUERY_SIZE, title=f"query · class {label}", caption=caption,
-                             border=class_colour(label))
+            tile = ImageTile(
+                image, QUERY_SIZE, title=f"query · class {label}", caption=caption, border=class_colour(label)
+            )
             tile.clicked.connect(self._enlarge)
             self.query_grid.addWidget(tile, row, label, Qt.AlignmentFlag.AlignTop)
             self.query_tiles.append(tile)

@@ -39,11 +39,16 @@ class _BarDelegate(QStyledItemDelegate):
         colour.setAlpha(150)
         painter.fillRect(QRectF(rect.x(), rect.y(), rect.width() * float(p), rect.height()), colour)
         font = QFont(option.font)
-        font.setBold(bool(index.data(Qt.ItemDataRole.FontRole) and index.data(Qt.ItemDataRole.FontRole).bold()))
+        font.setBold(
+            bool(index.data(Qt.ItemDataRole.FontRole) and index.data(Qt.ItemDataRole.FontRole).bold())
+        )
         painter.setFont(font)
         painter.setPen(QColor(theme.INK))
-        painter.drawText(rect.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                         index.data(Qt.ItemDataRole.DisplayRole))
+        painter.drawText(
+            rect.adjusted(4, 0, -4, 0),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+            index.data(Qt.ItemDataRole.DisplayRole),
+        )
         painter.restore()
 
 
@@ -99,5 +104,7 @@ class AnswerTable(QTableWidget):
 
     def shown_percentages(self) -> list[list[float]]:
         """The numbers as printed in the cells, row by row."""
-        return [[float(self.item(r, c).text().rstrip("%")) for c in range(self.columnCount())]
-                for r in range(self.rowCount())]
+        return [
+            [float(self.item(r, c).text().rstrip("%")) for c in range(self.columnCount())]
+            for r in range(self.rowCount())
+        ]

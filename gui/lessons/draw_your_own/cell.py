@@ -137,8 +137,9 @@ class DrawingCell(QFrame):
         self.model_view = QLabel()
         self.model_view.setFixedSize(INPUT_SIZE + 2, INPUT_SIZE + 2)
         self.model_view.setStyleSheet(f"border: 1px solid {theme.GRID}; background: white;")
-        self.model_view.setToolTip("What the network reads: this drawing prepared like the training data "
-                                   "(inverted, 28×28, LANCZOS)")
+        self.model_view.setToolTip(
+            "What the network reads: this drawing prepared like the training data (inverted, 28×28, LANCZOS)"
+        )
         self.undo = QToolButton()
         self.undo.setText("Undo")
         self.undo.setToolTip("Remove the last stroke")

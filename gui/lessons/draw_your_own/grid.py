@@ -84,8 +84,13 @@ class DrawingGrid(QWidget):
 
     def support_images(self) -> list[list[Image.Image | None]]:
         """``[class][drawing]``: the rendered drawings, None where a cell is blank."""
-        return [[None if self.cells[(c, k)].canvas.drawing.is_blank else self.cells[(c, k)].canvas.image()
-                 for k in range(self.shots)] for c in range(self.ways)]
+        return [
+            [
+                None if self.cells[(c, k)].canvas.drawing.is_blank else self.cells[(c, k)].canvas.image()
+                for k in range(self.shots)
+            ]
+            for c in range(self.ways)
+        ]
 
     def query_image(self) -> Image.Image | None:
         return None if self._query.is_blank else self.query_cell.canvas.image()
@@ -110,12 +115,16 @@ class DrawingGrid(QWidget):
 
     def drawing_set(self) -> DrawingSet:
         """Every non-blank drawing of the current shape, rendered (what Save writes)."""
-        support = {key: cell.canvas.image() for key, cell in self.cells.items() if not cell.canvas.drawing.is_blank}
+        support = {
+            key: cell.canvas.image() for key, cell in self.cells.items() if not cell.canvas.drawing.is_blank
+        }
         return DrawingSet(support, self.query_image())
 
     def load_set(self, drawings: DrawingSet) -> None:
-        self.set_drawings({key: Drawing(base=image) for key, image in drawings.support.items()},
-                          Drawing(base=drawings.query) if drawings.query is not None else Drawing())
+        self.set_drawings(
+            {key: Drawing(base=image) for key, image in drawings.support.items()},
+            Drawing(base=drawings.query) if drawings.query is not None else Drawing(),
+        )
 
     def warn(self, name: str) -> None:
         """Frame in red the cell an error names ("class 3", "class 2, drawing 1", "the query")."""

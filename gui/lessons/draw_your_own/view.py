@@ -29,21 +29,25 @@ from PySide6.QtWidgets import (
 from superqt.utils import create_worker
 
 from assets import checkpoint_path
-from engine.learners.seam import MetaLearner
 from engine.core.config import TrainConfig
+from engine.core.errors import UserError
+from engine.learners.seam import MetaLearner
 from engine.lessons.drawing_answer import DrawingAnswer, EmptyDrawingError, answer_drawings, check_drawings
 from engine.lessons.drawing_folder import load_drawing_set, save_drawing_set
-from engine.core.errors import UserError
 from engine.run.learner_io import load_meta_learner
-from gui.lessons.draw_your_own.text import choice_text, choice_tooltip, headline_html, note_text, story_html
 from gui.lessons.draw_your_own.answer_table import AnswerTable
 from gui.lessons.draw_your_own.grid import DrawingGrid
+from gui.lessons.draw_your_own.text import choice_text, choice_tooltip, headline_html, note_text, story_html
 
 LEARNER_FILES = ("omniglot-finn-5w1s-maml.pt", "omniglot-cs330-3w1s-mann.pt")
 MAX_SHOTS = 5
-_RUNNING: set = set()  # jobs in flight, kept alive past a view closed meanwhile (their signals must outlive it)
-_NOTICE_STYLE = ("QLabel#drawNotice {{ background: {bg}; color: {fg}; border: 1px solid {fg}; border-radius: 5px; "
-                 "padding: 6px; font-weight: 600; }}")
+_RUNNING: set = (
+    set()
+)  # jobs in flight, kept alive past a view closed meanwhile (their signals must outlive it)
+_NOTICE_STYLE = (
+    "QLabel#drawNotice {{ background: {bg}; color: {fg}; border: 1px solid {fg}; border-radius: 5px; "
+    "padding: 6px; font-weight: 600; }}"
+)
 _ERROR = dict(bg="#FDECEC", fg="#8C1D18")
 _INFO = dict(bg="#E8F1FB", fg="#083F77")
 
@@ -83,7 +87,9 @@ class DrawYourOwnView(QWidget):
         self.example_button.setToolTip("Put back the example characters")
         self.clear_button = QPushButton("Clear all")
         self.save_button = QPushButton("Save…")
-        self.save_button.setToolTip("Write every drawing as a PNG to a folder (class1-drawing1.png …, query.png)")
+        self.save_button.setToolTip(
+            "Write every drawing as a PNG to a folder (class1-drawing1.png …, query.png)"
+        )
         self.load_button = QPushButton("Load…")
         self.load_button.setToolTip("Read drawings saved before from a folder (or any PNGs named like them)")
         controls = QHBoxLayout()
@@ -153,8 +159,9 @@ class DrawYourOwnView(QWidget):
                 continue
             self.learners.append(ShippedLearner(name, config, learner))
             self.learner_box.addItem(choice_text(config))
-            self.learner_box.setItemData(self.learner_box.count() - 1, choice_tooltip(config, name),
-                                         Qt.ItemDataRole.ToolTipRole)
+            self.learner_box.setItemData(
+                self.learner_box.count() - 1, choice_tooltip(config, name), Qt.ItemDataRole.ToolTipRole
+            )
         if problems:
             self._show_notice("The shipped learners could not all be read: " + "; ".join(problems), _ERROR)
         self._update_ui()
@@ -169,12 +176,16 @@ class DrawYourOwnView(QWidget):
         if choice is None:
             return
         if choice.by_steps:
-            self.shots.setToolTip("MAML adapts on any number of drawings per class (it was meta-trained on "
-                                  f"{choice.config.shots})")
+            self.shots.setToolTip(
+                "MAML adapts on any number of drawings per class (it was meta-trained on "
+                f"{choice.config.shots})"
+            )
         else:
             self.shots.setValue(choice.config.shots)
-            self.shots.setToolTip(f"This learner was meta-trained to read {choice.config.shots}-shot sequences "
-                                  "and reads only those")
+            self.shots.setToolTip(
+                f"This learner was meta-trained to read {choice.config.shots}-shot sequences "
+                "and reads only those"
+            )
         self._shape_changed()
 
     def _shape_changed(self) -> None:
@@ -210,8 +221,14 @@ class DrawYourOwnView(QWidget):
         self.grid.warn("")
         self._hide_notice()
         self._set_headline("<i>Adapting…</i>")
-        worker = create_worker(answer_drawings, choice.learner, support, query, _start_thread=False,
-                               _connect={"returned": self._on_answer, "errored": self._on_error})
+        worker = create_worker(
+            answer_drawings,
+            choice.learner,
+            support,
+            query,
+            _start_thread=False,
+            _connect={"returned": self._on_answer, "errored": self._on_error},
+        )
         _RUNNING.add(worker)
         worker.finished.connect(lambda: _RUNNING.discard(worker))
         self._worker = worker
@@ -328,8 +345,12 @@ class DrawYourOwnView(QWidget):
             self.shots.setValue(min(drawings.shots, MAX_SHOTS))
         self.grid.load_set(drawings)
         extra = drawings.ways - self.grid.ways
-        note = (f" The folder has {drawings.ways} classes; this learner reads {self.grid.ways}, so the last "
-                f"{extra} {'is' if extra == 1 else 'are'} not shown." if extra > 0 else "")
+        note = (
+            f" The folder has {drawings.ways} classes; this learner reads {self.grid.ways}, so the last "
+            f"{extra} {'is' if extra == 1 else 'are'} not shown."
+            if extra > 0
+            else ""
+        )
         self._show_notice(f"Loaded the drawings of {folder}.{note}", _INFO)
 
     def _save_clicked(self) -> None:

@@ -34,7 +34,9 @@ def _chart(title: str, left: str, bottom: str) -> pg.PlotWidget:
 
 
 def _star(colour: str) -> pg.ScatterPlotItem:
-    return pg.ScatterPlotItem(size=19, symbol="star", pen=pg.mkPen(theme.INK, width=1.2), brush=pg.mkBrush(colour))
+    return pg.ScatterPlotItem(
+        size=19, symbol="star", pen=pg.mkPen(theme.INK, width=1.2), brush=pg.mkBrush(colour)
+    )
 
 
 def _caption() -> QLabel:
@@ -50,21 +52,42 @@ class SplitCharts(QWidget):
         self.note = QLabel()  # shown when there is nothing to draw over training, saying how to get it
         self.note.setObjectName("splitNote")
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("QLabel#splitNote { background: #FFF8E1; border: 1px solid #E0C36A; "
-                                "border-radius: 5px; padding: 6px; }")
+        self.note.setStyleSheet(
+            "QLabel#splitNote { background: #FFF8E1; border: 1px solid #E0C36A; "
+            "border-radius: 5px; padding: 6px; }"
+        )
         self.ratio_plot = _chart("‖Hessian term‖ / ‖first-order part‖", "ratio", "meta-iteration")
-        self.cosine_plot = _chart("cos ∠(first-order part, full meta-gradient) · dashed: 1, the same direction",
-                                  "cosine", "meta-iteration")
+        self.cosine_plot = _chart(
+            "cos ∠(first-order part, full meta-gradient) · dashed: 1, the same direction",
+            "cosine",
+            "meta-iteration",
+        )
         self.cosine_plot.setXLink(self.ratio_plot)
-        self.cosine_plot.addItem(pg.InfiniteLine(pos=1.0, angle=0, pen=theme.pen(theme.MUTED, 1.2, dash=True)))
-        self.ratio_curve = pg.PlotDataItem(pen=theme.pen(theme.VERMILLION, 2.0), symbol="o", symbolSize=5,
-                                           symbolBrush=theme.VERMILLION, symbolPen=None, connect="finite")
-        self.cosine_curve = pg.PlotDataItem(pen=theme.pen(theme.BLUE, 2.0), symbol="o", symbolSize=5,
-                                            symbolBrush=theme.BLUE, symbolPen=None, connect="finite")
+        self.cosine_plot.addItem(
+            pg.InfiniteLine(pos=1.0, angle=0, pen=theme.pen(theme.MUTED, 1.2, dash=True))
+        )
+        self.ratio_curve = pg.PlotDataItem(
+            pen=theme.pen(theme.VERMILLION, 2.0),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=theme.VERMILLION,
+            symbolPen=None,
+            connect="finite",
+        )
+        self.cosine_curve = pg.PlotDataItem(
+            pen=theme.pen(theme.BLUE, 2.0),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=theme.BLUE,
+            symbolPen=None,
+            connect="finite",
+        )
         self.ratio_point = _star(theme.VERMILLION)
         self.cosine_point = _star(theme.BLUE)
-        for plot, items in ((self.ratio_plot, (self.ratio_curve, self.ratio_point)),
-                            (self.cosine_plot, (self.cosine_curve, self.cosine_point))):
+        for plot, items in (
+            (self.ratio_plot, (self.ratio_curve, self.ratio_point)),
+            (self.cosine_plot, (self.cosine_curve, self.cosine_point)),
+        ):
             for item in items:
                 plot.addItem(item)
         self.caption = _caption()
@@ -81,7 +104,9 @@ class SplitCharts(QWidget):
         x, _ = self.ratio_curve.getData()
         return 0 if x is None else len(x)
 
-    def show_series(self, series: SplitSeries, note: str | None, caption: str, span: tuple[float, float]) -> None:
+    def show_series(
+        self, series: SplitSeries, note: str | None, caption: str, span: tuple[float, float]
+    ) -> None:
         """Draw the recorded splits over the run's ``span`` of meta-iterations; ``note`` (None: hidden) says
         why there are none."""
         self._span = span
@@ -103,19 +128,30 @@ class SplitCharts(QWidget):
         self._fit()
 
     def _fit(self) -> None:
-        xs = [a for a in (self.ratio_curve.getData()[0], self.ratio_point.getData()[0]) if a is not None and len(a)]
+        xs = [
+            a
+            for a in (self.ratio_curve.getData()[0], self.ratio_point.getData()[0])
+            if a is not None and len(a)
+        ]
         x = np.concatenate([np.asarray(self._span, dtype=float)] + xs)
         low, high = float(np.min(x)), float(np.max(x))
         pad = max(1.0, 0.03 * (high - low))
         self.ratio_plot.setXRange(low - pad, high + pad, padding=0)
-        ys = [a for a in (self.ratio_curve.getData()[1], self.ratio_point.getData()[1]) if a is not None and len(a)]
+        ys = [
+            a
+            for a in (self.ratio_curve.getData()[1], self.ratio_point.getData()[1])
+            if a is not None and len(a)
+        ]
         y = np.concatenate(ys) if ys else np.zeros(0)
         y = y[np.isfinite(y)]
         top = float(y.max()) if len(y) else 1.0
         top = top if top > 0 else 1.0
         self.ratio_plot.setYRange(-0.04 * top, 1.1 * top, padding=0)  # from just under 0, so 0 is labelled
-        cosines = [a for a in (self.cosine_curve.getData()[1], self.cosine_point.getData()[1])
-                   if a is not None and len(a)]
+        cosines = [
+            a
+            for a in (self.cosine_curve.getData()[1], self.cosine_point.getData()[1])
+            if a is not None and len(a)
+        ]
         c = np.concatenate(cosines) if cosines else np.zeros(0)
         c = c[np.isfinite(c)]
         # from 0 (or below, when some are negative) to just over 1: near 1 is where the story usually is
@@ -127,11 +163,21 @@ class SpectrumCharts(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.top_plot = _chart("top eigenvalues of ∇²L<sub>s</sub>(θ) · Lanczos", "eigenvalue λ", "rank i")
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=theme.VERMILLION, pen=pg.mkPen(theme.INK))
+        self.bars = pg.BarGraphItem(
+            x=[], height=[], width=0.6, brush=theme.VERMILLION, pen=pg.mkPen(theme.INK)
+        )
         self.top_plot.addItem(self.bars)
-        self.edge = pg.InfiniteLine(angle=0, pen=theme.pen(theme.REFERENCE, 1.6, dash=True), label="2/α",
-                                    labelOpts={"position": 0.99, "color": theme.REFERENCE,
-                                               "fill": (255, 255, 255, 225), "anchors": [(1.0, 1.0), (1.0, 1.0)]})
+        self.edge = pg.InfiniteLine(
+            angle=0,
+            pen=theme.pen(theme.REFERENCE, 1.6, dash=True),
+            label="2/α",
+            labelOpts={
+                "position": 0.99,
+                "color": theme.REFERENCE,
+                "fill": (255, 255, 255, 225),
+                "anchors": [(1.0, 1.0), (1.0, 1.0)],
+            },
+        )
         self.edge.setZValue(10)  # over the bars
         self.edge.hide()
         self.top_plot.addItem(self.edge)
@@ -177,8 +223,10 @@ class SpectrumCharts(QWidget):
         else:
             self.edge.hide()
         self.top_plot.setYRange(low, 1.15 * high, padding=0)
-        self.top_plot.setTitle(f"top {len(values)} eigenvalues of ∇²L<sub>s</sub>(θ) · Lanczos",
-                               size=f"{theme.BASE_POINT_SIZE}pt")
+        self.top_plot.setTitle(
+            f"top {len(values)} eigenvalues of ∇²L<sub>s</sub>(θ) · Lanczos",
+            size=f"{theme.BASE_POINT_SIZE}pt",
+        )
         if report.exact is None:
             self.histogram_counts = []
             self.histogram.setOpts(x0=[], x1=[], height=[])
@@ -190,10 +238,16 @@ class SpectrumCharts(QWidget):
         # log-scaled counts: one bin holds most eigenvalues (≈ 0), the others a handful each
         heights = np.log10(1.0 + counts)
         self.histogram.setOpts(x0=edges[:-1], x1=edges[1:], height=heights)
-        ticks = [(float(np.log10(1.0 + c)), f"{c:,}") for c in (0, 1, 10, 100, 1000, 10000) if c <= 10 * counts.max()]
+        ticks = [
+            (float(np.log10(1.0 + c)), f"{c:,}")
+            for c in (0, 1, 10, 100, 1000, 10000)
+            if c <= 10 * counts.max()
+        ]
         self.histogram_plot.getPlotItem().getAxis("left").setTicks([ticks])
         self.histogram_plot.setYRange(0, float(heights.max()) * 1.08, padding=0)
         self.histogram_plot.setXRange(float(edges[0]), float(edges[-1]), padding=0.02)
-        self.histogram_plot.setTitle(f"all {len(eigenvalues):,} eigenvalues · exact Hessian · count (log scale)",
-                                     size=f"{theme.BASE_POINT_SIZE}pt")
+        self.histogram_plot.setTitle(
+            f"all {len(eigenvalues):,} eigenvalues · exact Hessian · count (log scale)",
+            size=f"{theme.BASE_POINT_SIZE}pt",
+        )
         self.histogram_plot.show()

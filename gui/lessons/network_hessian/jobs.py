@@ -34,8 +34,14 @@ class NetworkHessianResult:
     threads: int  # torch's CPU threads during the report
 
 
-def compute_report(source: str | Path | Handover, *, tasks: int = TASKS, seed: int = SEED,
-                   eigenvalues: int = EIGENVALUES, data_dir: str | None = None) -> NetworkHessianResult:
+def compute_report(
+    source: str | Path | Handover,
+    *,
+    tasks: int = TASKS,
+    seed: int = SEED,
+    eigenvalues: int = EIGENVALUES,
+    data_dir: str | None = None,
+) -> NetworkHessianResult:
     """Run in a worker thread: wait for θ if handed over, then the report (the handed-over file is removed)."""
     import torch
 
@@ -52,8 +58,14 @@ def compute_report(source: str | Path | Handover, *, tasks: int = TASKS, seed: i
         if handover is not None:
             path.unlink(missing_ok=True)
     label = handover.label if handover else Path(source).name
-    return NetworkHessianResult(label, result.config, result.iteration, result.report,
-                                time.perf_counter() - started, torch.get_num_threads())
+    return NetworkHessianResult(
+        label,
+        result.config,
+        result.iteration,
+        result.report,
+        time.perf_counter() - started,
+        torch.get_num_threads(),
+    )
 
 
 class NetworkHessianJobs(SingleJob):

@@ -29,12 +29,12 @@ from assets import checkpoint_path
 from engine.core.config import TrainConfig
 from engine.core.errors import UserError
 from gui import theme
-from gui.run.history import RunHistory
 from gui.lessons.network_hessian.charts import SpectrumCharts, SplitCharts
 from gui.lessons.network_hessian.jobs import SEED, TASKS, NetworkHessianJobs, NetworkHessianResult
 from gui.lessons.network_hessian.series import split_series
 from gui.lessons.network_hessian.source import hand_over_live_theta
 from gui.lessons.network_hessian.text import STORY, headline_html, no_split_words, report_html, series_caption
+from gui.run.history import RunHistory
 
 DEFAULT_CHECKPOINT = checkpoint_path("omniglot-finn-5w1s-maml.pt")
 LIVE, FILE = "live", "file"
@@ -45,7 +45,9 @@ COMPUTE_TEXT = "Compute the Hessian spectrum at θ"
 class NetworkHessianPanel(QWidget):
     computed = Signal()  # a report is drawn
 
-    def __init__(self, parent: QWidget | None = None, *, default_checkpoint: Path | None = DEFAULT_CHECKPOINT) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, default_checkpoint: Path | None = DEFAULT_CHECKPOINT
+    ) -> None:
         super().__init__(parent)
         self.default_checkpoint = default_checkpoint
         self.session = None  # gui.run.worker.TrainingSession of the live run, if any
@@ -72,8 +74,10 @@ class NetworkHessianPanel(QWidget):
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.open_button = QPushButton("Open checkpoint…")
         self.compute_button = QPushButton(COMPUTE_TEXT)
-        self.compute_button.setToolTip(f"On {TASKS} training tasks of the run's protocol (seed {SEED}), off the GUI "
-                                       "thread: the meta-gradient split and the support-loss Hessian's eigenvalues")
+        self.compute_button.setToolTip(
+            f"On {TASKS} training tasks of the run's protocol (seed {SEED}), off the GUI "
+            "thread: the meta-gradient split and the support-loss Hessian's eigenvalues"
+        )
         self.status = QLabel()
         self.status.setObjectName("caption")
         self.status.setWordWrap(True)
@@ -209,7 +213,9 @@ class NetworkHessianPanel(QWidget):
     def _can_compute(self, kind: str) -> bool:
         if kind == LIVE:
             return self.live_available
-        return self.file_path is not None and self.file_config is not None and self.file_config.uses_inner_loop
+        return (
+            self.file_path is not None and self.file_config is not None and self.file_config.uses_inner_loop
+        )
 
     def _config_of(self, kind: str) -> TrainConfig | None:
         if kind == LIVE:
@@ -228,8 +234,11 @@ class NetworkHessianPanel(QWidget):
         wanted = LIVE if live and (self._prefer_live or self.file_path is None) else FILE
         self.source.setCurrentIndex(self.source.findData(wanted))
         kind = self.current_source
-        self.file_label.setText(self.file_path.name if kind == FILE and self.file_path else
-                                ("" if kind == FILE else self.session.config.label()))
+        self.file_label.setText(
+            self.file_path.name
+            if kind == FILE and self.file_path
+            else ("" if kind == FILE else self.session.config.label())
+        )
         busy = self.jobs.busy
         self.compute_button.setEnabled(not busy and self._can_compute(kind))
         self.compute_button.setText("Computing…" if busy else COMPUTE_TEXT)
@@ -239,12 +248,23 @@ class NetworkHessianPanel(QWidget):
         if result is None:
             self.spectrum.clear()
             self.headline.setText("")
-            self.numbers.setText(f"Press <b>{COMPUTE_TEXT}</b> to measure the Hessian term and the spectrum there.")
+            self.numbers.setText(
+                f"Press <b>{COMPUTE_TEXT}</b> to measure the Hessian term and the spectrum there."
+            )
         else:
             self.spectrum.show_report(result.report)
             self.headline.setText(headline_html(result.report))
-            self.numbers.setText(report_html(result.source, result.config, result.iteration, result.report,
-                                             result.seconds, result.threads, SEED))
+            self.numbers.setText(
+                report_html(
+                    result.source,
+                    result.config,
+                    result.iteration,
+                    result.report,
+                    result.seconds,
+                    result.threads,
+                    SEED,
+                )
+            )
         self._drawn = None  # the chart over training follows the source
 
     def _redraw_series(self) -> None:
@@ -258,9 +278,13 @@ class NetworkHessianPanel(QWidget):
         series = split_series(history, derive_cosine=config is not None and not config.learn_inner_lr)
         note = no_split_words(config) if not len(series) else None
         steps = history.steps.column("iteration") if history is not None else ()
-        reached = self.file_iteration if kind == FILE else (0 if self.session is None else self.session.iteration)
+        reached = (
+            self.file_iteration if kind == FILE else (0 if self.session is None else self.session.iteration)
+        )
         span = (0.0, float(max(reached, steps[-1] if len(steps) else 1)))
-        self.split_charts.show_series(series, note, series_caption(len(series), series.derived, int(span[1])), span)
+        self.split_charts.show_series(
+            series, note, series_caption(len(series), series.derived, int(span[1])), span
+        )
         result = self.shown_result()
         if result is None:
             self.split_charts.show_point(None)
@@ -277,7 +301,9 @@ class NetworkHessianPanel(QWidget):
 
     def _open_dialog(self) -> None:
         start = str(self.file_path or self.default_checkpoint or "")
-        path, _ = QFileDialog.getOpenFileName(self, "Open a MAML checkpoint", start, "Inner Loop checkpoint (*.pt)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a MAML checkpoint", start, "Inner Loop checkpoint (*.pt)"
+        )
         if path:
             self.open_checkpoint(path)
 
@@ -291,8 +317,10 @@ class NetworkHessianPanel(QWidget):
         key, self._running_key = self._running_key, None
         if key is not None:
             self.results[key] = result
-        self.status.setText(f"Measured at θ of {result.source} (meta-iteration {result.iteration:,}) in "
-                            f"{result.seconds:.1f} s")
+        self.status.setText(
+            f"Measured at θ of {result.source} (meta-iteration {result.iteration:,}) in "
+            f"{result.seconds:.1f} s"
+        )
         self._show_state()
         self._redraw_series()
         self.computed.emit()

@@ -45,7 +45,7 @@ def split_series(history: RunHistory | None, *, derive_cosine: bool = True) -> S
         full = _full_norms(history, iterations[missing])
         f, h = first[missing], hessian[missing]
         with np.errstate(divide="ignore", invalid="ignore"):
-            guess = np.clip((f ** 2 + full ** 2 - h ** 2) / (2 * f * full), -1.0, 1.0)
+            guess = np.clip((f**2 + full**2 - h**2) / (2 * f * full), -1.0, 1.0)
         guess[~(f > 0) | ~(full > 0)] = np.nan
         cosine[missing] = guess
         derived = int(np.isfinite(guess).sum())

@@ -39,10 +39,14 @@ class Handover:
             if not self.writer_alive():
                 if self.path.exists():
                     break
-                raise HandoverError("the run ended before it handed its meta-parameters θ over; press the button "
-                                    "again to take them from the stopped run")
+                raise HandoverError(
+                    "the run ended before it handed its meta-parameters θ over; press the button "
+                    "again to take them from the stopped run"
+                )
             if time.monotonic() > deadline:
-                raise HandoverError(f"the run did not hand its meta-parameters θ over within {timeout_s:.0f} s")
+                raise HandoverError(
+                    f"the run did not hand its meta-parameters θ over within {timeout_s:.0f} s"
+                )
             time.sleep(poll_s)
         return self.path
 

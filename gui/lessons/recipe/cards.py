@@ -60,5 +60,10 @@ class RecipeCards(QWidget):
         self.current = step
         for number, card in enumerate(self.cards, start=1):
             on = number == step
-            card.setStyleSheet(CARD.format(bg=ON if on else theme.PAPER, width=2 if on else 1,
-                                           border=theme.ORANGE if on else theme.GRID))
+            card.setStyleSheet(
+                CARD.format(
+                    bg=ON if on else theme.PAPER,
+                    width=2 if on else 1,
+                    border=theme.ORANGE if on else theme.GRID,
+                )
+            )

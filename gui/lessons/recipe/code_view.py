@@ -54,7 +54,7 @@ class RecipeCodeView(QPlainTextEdit):
 
     def highlighted_lines(self) -> list[str]:
         """The code of the highlighted lines, without the gutter."""
-        return [s.cursor.block().text()[len(MARKS[0]):] for s in self.extraSelections()]
+        return [s.cursor.block().text()[len(MARKS[0]) :] for s in self.extraSelections()]
 
     def _mark_comments(self) -> None:
         """Comments in grey, so the code reads first."""
@@ -77,5 +77,7 @@ class RecipeCodeView(QPlainTextEdit):
         hint = super().sizeHint()
         lines = len(self.listing.lines) if self.listing is not None else 14
         bar = self.horizontalScrollBar().sizeHint().height()
-        hint.setHeight(int(self.fontMetrics().lineSpacing() * (lines + 0.5)) + bar + 2 * self.frameWidth() + 8)
+        hint.setHeight(
+            int(self.fontMetrics().lineSpacing() * (lines + 0.5)) + bar + 2 * self.frameWidth() + 8
+        )
         return hint

@@ -5,13 +5,21 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.core.snapshots import RecipeStep
 from gui import theme
-from gui.widgets.images import to_pixmap
 from gui.lessons.recipe.task_stage import points_plot
 from gui.lessons.recipe.text import relative_text, tensor_name, update_details, update_headline
+from gui.widgets.images import to_pixmap
 
 ICON = 30
 MOVED_ROWS = 5
@@ -42,7 +50,9 @@ def _cell(text: str, colour: str | None = None, *, bold: bool = False) -> QTable
 
 def _fit_rows(table: QTableWidget, rows: int) -> None:
     """Tall enough for ``rows`` rows (the rest scroll)."""
-    height = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(min(rows, table.rowCount())))
+    height = table.horizontalHeader().height() + sum(
+        table.rowHeight(r) for r in range(min(rows, table.rowCount()))
+    )
     table.setFixedHeight(height + 2 * table.frameWidth() + 2)
 
 
@@ -59,10 +69,17 @@ class PredictionStage(QWidget):
         self.plot.setFixedHeight(230)
         self.curve_before = self.plot.plot(pen=theme.pen(theme.ORANGE, 2, dash=True), name="θ")
         self.curve_after = self.plot.plot(pen=theme.pen(theme.BLUE, 2.4), name="φ")
-        self.support_points = self.plot.plot(pen=None, symbol="o", symbolSize=10, symbolBrush=theme.BLUE,
-                                             symbolPen=None, name="support")
-        self.query_points = self.plot.plot(pen=None, symbol="o", symbolSize=8, symbolBrush=None,
-                                           symbolPen=theme.pen(theme.ORANGE, 2), name="query")
+        self.support_points = self.plot.plot(
+            pen=None, symbol="o", symbolSize=10, symbolBrush=theme.BLUE, symbolPen=None, name="support"
+        )
+        self.query_points = self.plot.plot(
+            pen=None,
+            symbol="o",
+            symbolSize=8,
+            symbolBrush=None,
+            symbolPen=theme.pen(theme.ORANGE, 2),
+            name="query",
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
@@ -97,14 +114,23 @@ class PredictionStage(QWidget):
                 guess = int(np.argmax(probs))
                 right = guess == int(label)
                 mark = "✓" if right else "✗"
-                self.table.setItem(row, column, _cell(f"{mark} class {guess} · p {probs[guess]:.2f}",
-                                                      theme.CORRECT if right else theme.WRONG, bold=column == 2))
+                self.table.setItem(
+                    row,
+                    column,
+                    _cell(
+                        f"{mark} class {guess} · p {probs[guess]:.2f}",
+                        theme.CORRECT if right else theme.WRONG,
+                        bold=column == 2,
+                    ),
+                )
             self.table.setRowHeight(row, ICON + 6)
         right_before = int((before.argmax(1) == labels).sum())
         right_after = int((after.argmax(1) == labels).sum())
         n = len(labels)
-        self.summary.setText(f"Before, <b>{step.before_label}</b>: {right_before}/{n} right.<br>"
-                             f"After, <b>{step.after_label}</b>: <b>{right_after}/{n} right</b>.")
+        self.summary.setText(
+            f"Before, <b>{step.before_label}</b>: {right_before}/{n} right.<br>"
+            f"After, <b>{step.after_label}</b>: <b>{right_after}/{n} right</b>."
+        )
         _fit_rows(self.table, 6)
 
     def _show_regression(self, step: RecipeStep) -> None:
@@ -116,14 +142,17 @@ class PredictionStage(QWidget):
         self.table.setColumnCount(4)
         self.table.setHorizontalHeaderLabels(["x", "true y", "before: θ predicts", "after: φ predicts"])
         self.table.setRowCount(len(step.x_query))
-        for row, (x, y, b, a) in enumerate(zip(step.x_query, step.y_query, step.query_pred_before,
-                                              step.query_pred_after)):
+        for row, (x, y, b, a) in enumerate(
+            zip(step.x_query, step.y_query, step.query_pred_before, step.query_pred_after)
+        ):
             for column, text in enumerate((f"{x:.2f}", f"{y:.2f}", f"{b:.2f}", f"{a:.2f}")):
                 self.table.setItem(row, column, _cell(text, bold=column == 3))
         mse_before = float(np.mean((step.query_pred_before - step.y_query) ** 2))
         mse_after = float(np.mean((step.query_pred_after - step.y_query) ** 2))
-        self.summary.setText(f"Before, <b>{step.before_label}</b>: query MSE {mse_before:.3f}.<br>"
-                             f"After, <b>{step.after_label}</b>: <b>query MSE {mse_after:.3f}</b>.")
+        self.summary.setText(
+            f"Before, <b>{step.before_label}</b>: query MSE {mse_before:.3f}.<br>"
+            f"After, <b>{step.after_label}</b>: <b>query MSE {mse_after:.3f}</b>."
+        )
         _fit_rows(self.table, 4)
 
 

@@ -36,13 +36,19 @@ class TileRow(QWidget):
         self.tiles: list[ImageTile] = []
         self.captions: list[str] = []  # the text under each image
 
-    def show_images(self, images: np.ndarray, labels: np.ndarray, *, size: int, title: str,
-                    caption: str = "y = {label}") -> None:
+    def show_images(
+        self, images: np.ndarray, labels: np.ndarray, *, size: int, title: str, caption: str = "y = {label}"
+    ) -> None:
         self.clear()
         for i, (image, label) in enumerate(zip(images, labels)):
             label = int(label)
-            tile = ImageTile(image, size, title=f"{title} · class {label}", caption=f"item {i + 1}",
-                             border=class_colour(label))
+            tile = ImageTile(
+                image,
+                size,
+                title=f"{title} · class {label}",
+                caption=f"item {i + 1}",
+                border=class_colour(label),
+            )
             tile.clicked.connect(self.image_clicked)
             text = QLabel(caption.format(label=label))
             text.setAlignment(Qt.AlignmentFlag.AlignHCenter)
@@ -69,7 +75,9 @@ def points_plot() -> pg.PlotWidget:
     theme.tidy_axes(plot.getPlotItem())
     plot.setLabel("bottom", "x")
     plot.setLabel("left", "y")
-    plot.addLegend(offset=(-8, 8), labelTextSize=f"{theme.BASE_POINT_SIZE - 2}pt", brush=pg.mkBrush(255, 255, 255, 210))
+    plot.addLegend(
+        offset=(-8, 8), labelTextSize=f"{theme.BASE_POINT_SIZE - 2}pt", brush=pg.mkBrush(255, 255, 255, 210)
+    )
     return plot
 
 
@@ -85,8 +93,14 @@ class TaskStage(QWidget):
         self.classes = TileRow()
         self.classes.image_clicked.connect(self.image_clicked)
         self.plot = points_plot()
-        self.points = self.plot.plot(pen=None, symbol="o", symbolSize=9, symbolBrush=theme.MUTED,
-                                     symbolPen=pg.mkPen("w"), name="the task's points")
+        self.points = self.plot.plot(
+            pen=None,
+            symbol="o",
+            symbolSize=9,
+            symbolBrush=theme.MUTED,
+            symbolPen=pg.mkPen("w"),
+            name="the task's points",
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
@@ -105,8 +119,11 @@ class TaskStage(QWidget):
 
     def show_step(self, step: RecipeStep) -> None:
         others = step.meta_batch - 1
-        batch = (f"Task 1 of the meta-batch of {step.meta_batch} (the other {others} are trained on too)"
-                 if others else "The meta-batch holds this one task")
+        batch = (
+            f"Task 1 of the meta-batch of {step.meta_batch} (the other {others} are trained on too)"
+            if others
+            else "The meta-batch holds this one task"
+        )
         regression = step.kind == "regression"
         self.plot.setVisible(regression)
         self.classes.setVisible(not regression)
@@ -118,11 +135,18 @@ class TaskStage(QWidget):
             return
         labels = step.support_labels
         first = [int(np.flatnonzero(labels == c)[0]) for c in range(step.ways)]
-        self.classes.show_images(step.support_images[first], labels[first], size=CLASS_SIZE, title="a class of the task",
-                                 caption="class {label}")
+        self.classes.show_images(
+            step.support_images[first],
+            labels[first],
+            size=CLASS_SIZE,
+            title="a class of the task",
+            caption="class {label}",
+        )
         each = step.shots + step.queries
-        self.caption.setText(f"{batch}: {step.ways} classes drawn from the training split, "
-                             f"{each} drawing{'s' * (each != 1)} of each, labelled 0..{step.ways - 1} for this task only.")
+        self.caption.setText(
+            f"{batch}: {step.ways} classes drawn from the training split, "
+            f"{each} drawing{'s' * (each != 1)} of each, labelled 0..{step.ways - 1} for this task only."
+        )
 
 
 class SplitStage(QWidget):
@@ -146,10 +170,22 @@ class SplitStage(QWidget):
         for widget in (self.support_title, self.support, self.query_title, self.query):
             column.addWidget(widget)
         self.plot = points_plot()
-        self.support_points = self.plot.plot(pen=None, symbol="o", symbolSize=11, symbolBrush=theme.BLUE,
-                                             symbolPen=pg.mkPen("w"), name="support 𝒟ᵗʳ")
-        self.query_points = self.plot.plot(pen=None, symbol="o", symbolSize=9, symbolBrush=None,
-                                           symbolPen=pg.mkPen(theme.ORANGE, width=2), name="query 𝒟ᵗˢ")
+        self.support_points = self.plot.plot(
+            pen=None,
+            symbol="o",
+            symbolSize=11,
+            symbolBrush=theme.BLUE,
+            symbolPen=pg.mkPen("w"),
+            name="support 𝒟ᵗʳ",
+        )
+        self.query_points = self.plot.plot(
+            pen=None,
+            symbol="o",
+            symbolSize=9,
+            symbolBrush=None,
+            symbolPen=pg.mkPen(theme.ORANGE, width=2),
+            name="query 𝒟ᵗˢ",
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.images)
@@ -173,10 +209,13 @@ class SplitStage(QWidget):
             self.query_points.setData(step.x_query, step.y_query)
             return
         n_s, n_q = len(step.support_labels), len(step.query_labels)
-        self.support_title.setText(f"<b>Support set 𝒟ᵗʳ</b>: {n_s} images, K = {step.shots} per class, "
-                                   "labels given to the learner")
-        self.query_title.setText(f"<b>Query set 𝒟ᵗˢ</b>: {n_q} other drawings, Q = {step.queries} per class, "
-                                 "labels kept for the loss")
+        self.support_title.setText(
+            f"<b>Support set 𝒟ᵗʳ</b>: {n_s} images, K = {step.shots} per class, labels given to the learner"
+        )
+        self.query_title.setText(
+            f"<b>Query set 𝒟ᵗˢ</b>: {n_q} other drawings, Q = {step.queries} per class, "
+            "labels kept for the loss"
+        )
         size = ITEM_SIZE if max(n_s, n_q) <= 2 * MAX_COLUMNS else SMALL_ITEM_SIZE
         self.support.show_images(step.support_images, step.support_labels, size=size, title="support")
         self.query.show_images(step.query_images, step.query_labels, size=size, title="query")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 
 from engine.core.config import TrainConfig
-from engine.learners.registry import learner_spec
 from engine.core.snapshots import RecipeStep
+from engine.learners.registry import learner_spec
 
-STORY = ("Every meta-learner follows one recipe: <b>(1)</b> sample a task, <b>(2)</b> sample its disjoint support "
-         "and query sets, <b>(3)</b> compute the <b>adapted parameters φ</b> (an inner loop for MAML and Reptile; "
-         "reading the support set for a black-box learner), <b>(4)</b> update the <b>meta-parameters θ</b> with the "
-         "query loss. <b>Recipe step</b> runs the live run's next meta-iteration one step at a time, on its real batch.")
+STORY = (
+    "Every meta-learner follows one recipe: <b>(1)</b> sample a task, <b>(2)</b> sample its disjoint support "
+    "and query sets, <b>(3)</b> compute the <b>adapted parameters φ</b> (an inner loop for MAML and Reptile; "
+    "reading the support set for a black-box learner), <b>(4)</b> update the <b>meta-parameters θ</b> with the "
+    "query loss. <b>Recipe step</b> runs the live run's next meta-iteration one step at a time, on its real batch."
+)
 
 PLACEHOLDERS = (
     "Press <b>Recipe step</b>: the run draws its next meta-batch of tasks from the training split; the first "
@@ -38,16 +40,24 @@ def update_headline(step: RecipeStep) -> str:
         return f"<b>θ was not updated</b>: {step.message}"
     before, after = step.meta_loss_before, step.meta_loss_after
     change = (after - before) / abs(before) * 100 if before else math.nan
-    return (f"On this batch, before → after the update: <b>{before:.4f}&nbsp;→&nbsp;{after:.4f}</b> "
-            f"({change:+.1f}%)".replace("(-", "(−"))
+    return (
+        f"On this batch, before → after the update: <b>{before:.4f}&nbsp;→&nbsp;{after:.4f}</b> "
+        f"({change:+.1f}%)".replace("(-", "(−")
+    )
 
 
 def update_details(step: RecipeStep, meta_lr: float | None) -> str:
     lr = f", step size β = {meta_lr:g}" if meta_lr is not None else ""
-    grad = f"‖∇θ‖ = {step.grad_norm:.3g} · " if step.grad_norm is not None and math.isfinite(step.grad_norm) else ""
-    return (f"{objective_words(step.algo, step.kind)}. {grad}Adam{lr} · meta-iteration {step.iteration:,} counted "
-            f"in the run's curves · meta-parameters θ: {step.param_count:,} numbers in {len(step.param_names)} "
-            "tensors; those that moved most, relative to their size:")
+    grad = (
+        f"‖∇θ‖ = {step.grad_norm:.3g} · "
+        if step.grad_norm is not None and math.isfinite(step.grad_norm)
+        else ""
+    )
+    return (
+        f"{objective_words(step.algo, step.kind)}. {grad}Adam{lr} · meta-iteration {step.iteration:,} counted "
+        f"in the run's curves · meta-parameters θ: {step.param_count:,} numbers in {len(step.param_names)} "
+        "tensors; those that moved most, relative to their size:"
+    )
 
 
 def relative_text(value: float) -> str:
@@ -62,24 +72,36 @@ def tensor_name(name: str) -> str:
 def step_note(step: RecipeStep | None, config: TrainConfig, inner_lr: float | None) -> str:
     """What the step just run did, in the engine, for ``config``'s learner (None: before the first step)."""
     if step is None:
-        return ("<b>Nothing run yet.</b> The four steps run the run's <i>next</i> meta-iteration, on the batch its own "
-                "random generator draws next: the iteration Play would have made, counted in its curves.")
+        return (
+            "<b>Nothing run yet.</b> The four steps run the run's <i>next</i> meta-iteration, on the batch its own "
+            "random generator draws next: the iteration Play would have made, counted in its curves."
+        )
     spec = config.spec
     if step.phase == 1:
-        return (f"<b>Step 1 ran.</b> The run drew its next meta-batch of {step.meta_batch} tasks with its own sampler "
-                "and random generator. Each task has its own classes, labelled 0..N−1 afresh, so no label means "
-                "anything across tasks: the learner must learn them from the support set.")
+        return (
+            f"<b>Step 1 ran.</b> The run drew its next meta-batch of {step.meta_batch} tasks with its own sampler "
+            "and random generator. Each task has its own classes, labelled 0..N−1 afresh, so no label means "
+            "anything across tasks: the learner must learn them from the support set."
+        )
     if step.phase == 2:
         extra = spec.recipe.split_note
-        return ("<b>Step 2 ran.</b> Support and query images of a class are different drawings (disjoint sets): the "
-                "learner adapts on the support set and is scored on the query set, as it will be at test time." + extra)
+        return (
+            "<b>Step 2 ran.</b> Support and query images of a class are different drawings (disjoint sets): the "
+            "learner adapts on the support set and is scored on the query set, as it will be at test time."
+            + extra
+        )
     if step.phase == 3:
         what = spec.phi_words(config, inner_lr)
-        return ("<b>Step 3 ran</b> on the first task, without touching θ. " + what
-                + " In step 4 the same computation runs for every task of the batch.")
-    return ("<b>Step 4 ran.</b> θ took one Adam step on the gradient of the whole batch and the run counted the "
-            "iteration. The loss of this batch falls because θ was fitted to it; the validation curve says "
-            "whether that generalises to new tasks.")
+        return (
+            "<b>Step 3 ran</b> on the first task, without touching θ. "
+            + what
+            + " In step 4 the same computation runs for every task of the batch."
+        )
+    return (
+        "<b>Step 4 ran.</b> θ took one Adam step on the gradient of the whole batch and the run counted the "
+        "iteration. The loss of this batch falls because θ was fitted to it; the validation curve says "
+        "whether that generalises to new tasks."
+    )
 
 
 def symbols_html(algo: str, current: int) -> str:

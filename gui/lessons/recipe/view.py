@@ -26,16 +26,16 @@ from PySide6.QtWidgets import (
 )
 
 from engine.core.config import TrainConfig
+from engine.core.snapshots import RecipeStep
 from engine.learners.listing import Listing
 from engine.lessons.recipe_code import STEP_TITLES, listing_for
-from engine.core.snapshots import RecipeStep
 from gui import theme
-from gui.widgets.images import EnlargedImage, ImageTile
 from gui.lessons.recipe.cards import RecipeCards
 from gui.lessons.recipe.code_view import RecipeCodeView
 from gui.lessons.recipe.result_stage import PredictionStage, UpdateStage
 from gui.lessons.recipe.task_stage import SplitStage, TaskStage
 from gui.lessons.recipe.text import BUTTON, NEXT_WORDS, PLACEHOLDERS, STORY, step_note, symbols_html
+from gui.widgets.images import EnlargedImage, ImageTile
 
 REFRESH_MS = 250
 NARROW = 900  # below this width the code goes above the results; the cards' second lines and the note hide
@@ -73,8 +73,10 @@ class RecipeView(QWidget):
         self.note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.symbols = QLabel()
         self.symbols.setWordWrap(True)
-        self.symbols.setStyleSheet(f"background: {theme.PAPER}; border: 1px solid {theme.GRID}; border-radius: 6px;"
-                                   f" padding: 6px; font-size: {theme.BASE_POINT_SIZE + 1}pt;")
+        self.symbols.setStyleSheet(
+            f"background: {theme.PAPER}; border: 1px solid {theme.GRID}; border-radius: 6px;"
+            f" padding: 6px; font-size: {theme.BASE_POINT_SIZE + 1}pt;"
+        )
         left = self.left = QWidget()
         left_column = QVBoxLayout(left)
         left_column.setContentsMargins(0, 0, 4, 0)
@@ -205,29 +207,40 @@ class RecipeView(QWidget):
             self.body.setSizes([top, max(1, self.body.height() - top - self.body.handleWidth())])
             return
         longest = max(len(text) for _, text in self.code.listing.lines) + 3  # the gutter, a margin
-        needed = (self.code.fontMetrics().horizontalAdvance("m" * longest)
-                  + self.code.verticalScrollBar().sizeHint().width() + 4 * self.code.frameWidth() + 8)
+        needed = (
+            self.code.fontMetrics().horizontalAdvance("m" * longest)
+            + self.code.verticalScrollBar().sizeHint().width()
+            + 4 * self.code.frameWidth()
+            + 8
+        )
         total = self.body.width()
         left = min(needed, int(0.5 * total))
         self.body.setSizes([left, total - left - self.body.handleWidth()])
 
     def _show_listing(self, config: TrainConfig | None) -> None:
         config = config or TrainConfig()
-        listing = listing_for(config.algo, first_order=config.first_order, learn_inner_lr=config.learn_inner_lr,
-                              per_query=config.train_answering == "per-query",
-                              kind=config.kind)
+        listing = listing_for(
+            config.algo,
+            first_order=config.first_order,
+            learn_inner_lr=config.learn_inner_lr,
+            per_query=config.train_answering == "per-query",
+            kind=config.kind,
+        )
         if listing == self.code.listing:
             return
         self.code.show_listing(listing)
-        self.code_title.setText(f"<b>One meta-iteration of {listing.title}</b>, as the engine runs it "
-                                "(① to ④: the recipe's steps)")
+        self.code_title.setText(
+            f"<b>One meta-iteration of {listing.title}</b>, as the engine runs it "
+            "(① to ④: the recipe's steps)"
+        )
         self.cards.set_how(listing.how)
         self._fit_code_width()
 
     def _can_step(self) -> bool:
         s = self.session
-        return (s is not None and s.info is not None and not s.is_over and s.thread_alive
-                and not s.recipe_pending)
+        return (
+            s is not None and s.info is not None and not s.is_over and s.thread_alive and not s.recipe_pending
+        )
 
     def _interrupted(self) -> bool:
         """The run finished the shown iteration itself (Play or Step) before step 4 was asked for."""
@@ -249,15 +262,19 @@ class RecipeView(QWidget):
         elif s.recipe_pending:
             status = f"Running step {nxt} on the live run…"
         elif self._interrupted():
-            status = ("The run went on (Play or Step) and finished the iteration shown on its batch; "
-                      "the next step starts a new one.")
+            status = (
+                "The run went on (Play or Step) and finished the iteration shown on its batch; "
+                "the next step starts a new one."
+            )
         else:
             played = " It pauses the run." if s.playing else ""
             status = f"{s.config.label()} · meta-iteration {s.iteration:,}.{played}"
         self.status.setText(status)
         current = 0 if self.shown is None or self._interrupted() else self.shown.phase
         config = s.config if s is not None else TrainConfig()
-        note = step_note(self.shown if current else None, config, config.inner_lr if config.uses_inner_loop else None)
+        note = step_note(
+            self.shown if current else None, config, config.inner_lr if config.uses_inner_loop else None
+        )
         if note != self.note.text():
             self.note.setText(note)
         symbols = symbols_html(config.algo, current)

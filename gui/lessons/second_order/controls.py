@@ -143,9 +143,12 @@ class HessianEditor(QGroupBox):
         for slider in self.sliders.values():
             self.form.setRowVisible(slider, editable)
         self.note.setVisible(not editable)
-        self.note.setText("" if entries is not None else
-                          "In the sine world the support Hessian changes along the inner loop and follows from "
-                          "the data, so it is not a slider; the quadratic world makes it one.")
+        self.note.setText(
+            ""
+            if entries is not None
+            else "In the sine world the support Hessian changes along the inner loop and follows from "
+            "the data, so it is not a slider; the quadratic world makes it one."
+        )
 
 
 class _quiet:

@@ -31,8 +31,11 @@ SURFACE_MAP = pg.ColorMap([0.0, 0.5, 1.0], ["#FFFFFF", "#DCE6F0", "#9FB4CB"])
 def arrow_scale(directions: MetaDirections, nominal: float, extent) -> float:
     """The common display scale of the three arrows: ``nominal``, shrunk so the longest fits."""
     (x0, x1), (y0, y1) = extent
-    longest = max(directions.mean.second_order_norm, directions.mean.first_order_norm,
-                  float(np.linalg.norm(directions.mean.reptile)))
+    longest = max(
+        directions.mean.second_order_norm,
+        directions.mean.first_order_norm,
+        float(np.linalg.norm(directions.mean.reptile)),
+    )
     room = MAX_ARROW_FRACTION * min(x1 - x0, y1 - y0)
     return nominal if longest * nominal <= room else room / longest
 
@@ -87,12 +90,15 @@ class ExplorerPlot(pg.GraphicsLayoutWidget):
         self.meta_contours.setZValue(-10)
         for item in (self.image, self.meta_contours):
             self.plot.addItem(item)
-        self.arrows = {name: Arrow(self.view_box, theme.pen(colour, width, dash=dash), z=30 - i)
-                       for i, (name, (_, colour, width, dash)) in enumerate(ARROWS.items())}
+        self.arrows = {
+            name: Arrow(self.view_box, theme.pen(colour, width, dash=dash), z=30 - i)
+            for i, (name, (_, colour, width, dash)) in enumerate(ARROWS.items())
+        }
         for arrow in self.arrows.values():
             self.plot.addItem(arrow.curve)
-        self.theta_marker = pg.ScatterPlotItem(size=17, pen=pg.mkPen(theme.INK, width=2.5),
-                                               brush=pg.mkBrush(theme.PAPER), symbol="o")
+        self.theta_marker = pg.ScatterPlotItem(
+            size=17, pen=pg.mkPen(theme.INK, width=2.5), brush=pg.mkBrush(theme.PAPER), symbol="o"
+        )
         self.theta_marker.setZValue(40)
         self.theta_label = pg.TextItem("θ", color=theme.INK, anchor=(-0.35, 1.05))
         self.theta_label.setFont(_bold(theme.BASE_POINT_SIZE + 3))
@@ -102,7 +108,9 @@ class ExplorerPlot(pg.GraphicsLayoutWidget):
         self.task_contours: list[tuple[pg.PlotCurveItem, pg.PlotCurveItem]] = []
         self.paths: list[pg.PlotDataItem] = []
         self.phi_labels: list[pg.TextItem] = []
-        self.legend = pg.LegendItem(labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt", verSpacing=-6, horSpacing=18)
+        self.legend = pg.LegendItem(
+            labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt", verSpacing=-6, horSpacing=18
+        )
         self.legend.setColumnCount(2)
         self.addItem(self.legend, row=1, col=0)
         self.ci.layout.setRowStretchFactor(0, 1)
@@ -150,8 +158,15 @@ class ExplorerPlot(pg.GraphicsLayoutWidget):
     def _build_legend(self) -> None:
         self.legend.clear()
         self.legend.addItem(self.theta_marker, "meta-parameters θ (drag)")
-        sample = pg.PlotDataItem([0, 1], [0, 0], pen=theme.pen(TASK_COLOURS[0], 2.5), symbol="o", symbolSize=7,
-                                 symbolPen=None, symbolBrush=TASK_COLOURS[0])
+        sample = pg.PlotDataItem(
+            [0, 1],
+            [0, 0],
+            pen=theme.pen(TASK_COLOURS[0], 2.5),
+            symbol="o",
+            symbolSize=7,
+            symbolPen=None,
+            symbolBrush=TASK_COLOURS[0],
+        )
         self.legend.addItem(sample, "adapted parameters φ_i: task i's K steps from θ")
         for name, (text, *_rest) in ARROWS.items():
             self.legend.addItem(self.arrows[name].curve, text)
@@ -183,7 +198,9 @@ class ExplorerPlot(pg.GraphicsLayoutWidget):
         for path, label, points in zip(self.paths, self.phi_labels, directions.paths):
             path.setData(points[:, 0], points[:, 1])
             last = points[-1] - points[-2] if len(points) > 1 else np.zeros(2)
-            label.setAnchor((0.0 if last[0] >= 0 else 1.0, 1.0 if last[1] >= 0 else 0.0))  # beyond the path's end
+            label.setAnchor(
+                (0.0 if last[0] >= 0 else 1.0, 1.0 if last[1] >= 0 else 0.0)
+            )  # beyond the path's end
             label.setPos(points[-1, 0], points[-1, 1])
             label.setVisible(directions.steps > 0)
         g = directions.mean

@@ -15,7 +15,16 @@ import pyqtgraph as pg
 
 GRID = 96  # nodes per axis
 PAD = 0.3  # the grid reaches this fraction of the extent beyond it on each side
-META_QUANTILES = (0.01, 0.03, 0.07, 0.14, 0.25, 0.4, 0.6, 0.8)  # contour levels: quantiles of the grid's values
+META_QUANTILES = (
+    0.01,
+    0.03,
+    0.07,
+    0.14,
+    0.25,
+    0.4,
+    0.6,
+    0.8,
+)  # contour levels: quantiles of the grid's values
 TASK_QUANTILES = (0.03, 0.11)
 
 
@@ -58,10 +67,20 @@ def compute_surfaces(world, resolution: int = GRID) -> SurfaceSet:
     meta = world.meta_loss_surfaces(xs, ys)
     tasks = world.task_loss_surfaces(xs, ys)
     meta_contours = tuple(contours(m, xs, ys, quantile_levels(m, META_QUANTILES)) for m in meta)
-    task_contours = tuple(tuple(contours(t[side], xs, ys, quantile_levels(t[side], TASK_QUANTILES))
-                                for side in (0, 1)) for t in tasks)
-    return SurfaceSet(world.key(), xs, ys, meta, np.stack([shade(m).T for m in meta]), meta_contours,
-                      task_contours, time.perf_counter() - start)
+    task_contours = tuple(
+        tuple(contours(t[side], xs, ys, quantile_levels(t[side], TASK_QUANTILES)) for side in (0, 1))
+        for t in tasks
+    )
+    return SurfaceSet(
+        world.key(),
+        xs,
+        ys,
+        meta,
+        np.stack([shade(m).T for m in meta]),
+        meta_contours,
+        task_contours,
+        time.perf_counter() - start,
+    )
 
 
 def quantile_levels(values: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:

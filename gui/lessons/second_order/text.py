@@ -37,17 +37,23 @@ def numbers_html(directions: MetaDirections, scale: float, task_names: list[str]
     for name, phi in zip(task_names, directions.adapted):
         rows.append((f"adapted φ_K, {name}", vec(phi), ""))
     rows.append((f"<b>directions</b>, K = {k}", "<b>gradient (mean)</b>", "<b>norm</b>"))
-    for label, colour, v in (("MAML (second order)", theme.BLUE, g.second_order),
-                             ("first-order MAML", theme.VERMILLION, g.first_order),
-                             ("Hessian term", theme.INK, g.hessian_term),
-                             ("Reptile θ − φ_K", theme.GREEN, g.reptile)):
+    for label, colour, v in (
+        ("MAML (second order)", theme.BLUE, g.second_order),
+        ("first-order MAML", theme.VERMILLION, g.first_order),
+        ("Hessian term", theme.INK, g.hessian_term),
+        ("Reptile θ − φ_K", theme.GREEN, g.reptile),
+    ):
         rows.append((theme.coloured(label, colour), vec(v), f"{np.linalg.norm(v):.3f}"))
-    body = "".join(f"<tr><td>{a}</td><td align='right'>&nbsp;{b}</td><td align='right'>&nbsp;{c}</td></tr>"
-                   for a, b, c in rows)
+    body = "".join(
+        f"<tr><td>{a}</td><td align='right'>&nbsp;{b}</td><td align='right'>&nbsp;{c}</td></tr>"
+        for a, b, c in rows
+    )
     cos = g.cosine
-    tail = (f"cos(first order, MAML) = <b>{_num(cos)}</b><br>"
-            f"‖Hessian term‖ / ‖first-order part‖ = <b>{_num(ratio(directions))}</b><br>"
-            f"<span style='color:{theme.MUTED}'>arrows: −gradient × {scale:.3g} from θ (the same scale for all)</span>")
+    tail = (
+        f"cos(first order, MAML) = <b>{_num(cos)}</b><br>"
+        f"‖Hessian term‖ / ‖first-order part‖ = <b>{_num(ratio(directions))}</b><br>"
+        f"<span style='color:{theme.MUTED}'>arrows: −gradient × {scale:.3g} from θ (the same scale for all)</span>"
+    )
     return f"<table cellspacing='0' cellpadding='1'>{body}</table>{tail}"
 
 
@@ -60,10 +66,14 @@ def verdict(directions: MetaDirections) -> tuple[str, str]:
     if math.isnan(cos):
         return "ok", "No direction here: θ is a stationary point of the meta-loss."
     if cos < 0:
-        return "error", (f"First order fails: first-order MAML points against MAML (cos = {cos:.2f}); "
-                         f"its step increases the meta-loss.")
-    how = (f"the Hessian term is {r:.2f}× the first-order part and turns the direction by "
-           f"{math.degrees(math.acos(min(cos, 1.0))):.0f}°.")
+        return "error", (
+            f"First order fails: first-order MAML points against MAML (cos = {cos:.2f}); "
+            f"its step increases the meta-loss."
+        )
+    how = (
+        f"the Hessian term is {r:.2f}× the first-order part and turns the direction by "
+        f"{math.degrees(math.acos(min(cos, 1.0))):.0f}°."
+    )
     if r > POOR_RATIO or cos < POOR_COSINE:
         return "warning", f"First order is a poor approximation here: {how}"
     if r > CLOSE_RATIO or cos < CLOSE_COSINE:
@@ -87,13 +97,18 @@ def not_positive_notice(eigenvalues: list[np.ndarray], steps: int) -> str | None
     if not bad:
         return None
     names = ", ".join(f"task {i + 1} (eigenvalue {e:+.2f})" for i, e in bad)
-    parity = ("with K = 0 there is no inner step yet, so nothing changes until K ≥ 1" if steps == 0 else
-              "K is odd, so along that eigenvector the Hessian term outweighs and reverses the first-order part"
-              if steps % 2 else
-              "with K even the product (I − αA_s)^K is positive again, and where an eigenvalue is below −1 the "
-              "Hessian term joins the first-order part instead of opposing it")
-    return (f"I − αA_s is not positive definite for {names}: one inner step of size α overshoots the support minimum "
-            f"along its eigenvector, so the Hessian term flips sign: {parity}.")
+    parity = (
+        "with K = 0 there is no inner step yet, so nothing changes until K ≥ 1"
+        if steps == 0
+        else "K is odd, so along that eigenvector the Hessian term outweighs and reverses the first-order part"
+        if steps % 2
+        else "with K even the product (I − αA_s)^K is positive again, and where an eigenvalue is below −1 the "
+        "Hessian term joins the first-order part instead of opposing it"
+    )
+    return (
+        f"I − αA_s is not positive definite for {names}: one inner step of size α overshoots the support minimum "
+        f"along its eigenvector, so the Hessian term flips sign: {parity}."
+    )
 
 
 def _num(x: float) -> str:

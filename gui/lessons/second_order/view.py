@@ -32,11 +32,13 @@ from gui.lessons.second_order.text import inner_matrix_html, not_positive_notice
 from gui.lessons.second_order.worlds import WORLDS
 
 DEFAULT_STEPS = 2
-STORY = ("Drag the <b>meta-parameters θ</b>. Each task adapts θ by K gradient steps of size α on its support "
-         "loss: the paths θ → φ<sub>i</sub>, ending at the <b>adapted parameters φ<sub>i</sub></b>. "
-         "MAML moves θ against the gradient of the query loss at φ<sub>i</sub>, carried back through the "
-         "inner loop's Jacobian ∏(I − α∇²L<sub>s</sub>): first-order MAML drops that product, and the "
-         "difference is the <b>Hessian term</b>. Reptile moves θ toward the φ<sub>i</sub>.")
+STORY = (
+    "Drag the <b>meta-parameters θ</b>. Each task adapts θ by K gradient steps of size α on its support "
+    "loss: the paths θ → φ<sub>i</sub>, ending at the <b>adapted parameters φ<sub>i</sub></b>. "
+    "MAML moves θ against the gradient of the query loss at φ<sub>i</sub>, carried back through the "
+    "inner loop's Jacobian ∏(I − α∇²L<sub>s</sub>): first-order MAML drops that product, and the "
+    "difference is the <b>Hessian term</b>. Reptile moves θ toward the φ<sub>i</sub>."
+)
 _LEVEL_COLOURS = {"ok": theme.CORRECT, "warning": "#8A5A00", "error": theme.WRONG}
 
 
@@ -67,8 +69,10 @@ class SecondOrderView(QWidget):
         self.notice = QLabel()
         self.notice.setObjectName("explorerNotice")
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("QLabel#explorerNotice { background: #FDECEC; color: #8C1D18; border: 1px solid "
-                                  "#B3261E; border-radius: 5px; padding: 6px; font-weight: 600; }")
+        self.notice.setStyleSheet(
+            "QLabel#explorerNotice { background: #FDECEC; color: #8C1D18; border: 1px solid "
+            "#B3261E; border-radius: 5px; padding: 6px; font-weight: 600; }"
+        )
         self.notice.hide()
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
@@ -131,7 +135,9 @@ class SecondOrderView(QWidget):
         self.theta = np.array(self.world.default_theta, dtype=np.float64)
         self.selected = 0
         self.hovered = -1
-        self.plot.set_world(self.world.extent, self.world.axis_labels, self.world.lock_aspect, self.world.task_count)
+        self.plot.set_world(
+            self.world.extent, self.world.axis_labels, self.world.lock_aspect, self.world.task_count
+        )
         self.plot.set_highlight(0)
         self.controls.show_world(kind, self.world.alpha, self.world.alpha_max)
         self.controls.show_steps(self.steps)
@@ -159,7 +165,9 @@ class SecondOrderView(QWidget):
     def select_task(self, index: int) -> None:
         self.selected = int(index)
         self.plot.set_highlight(self.hovered if self.hovered >= 0 else self.selected)
-        self.editor.show_task(self.selected, self.world.support_entries(self.selected) if self.world.editable else None)
+        self.editor.show_task(
+            self.selected, self.world.support_entries(self.selected) if self.world.editable else None
+        )
         self._show_inner_matrix()
 
     def set_theta(self, theta: np.ndarray) -> None:
@@ -193,7 +201,9 @@ class SecondOrderView(QWidget):
         self._world_edited()
 
     def _world_edited(self) -> None:
-        self.editor.show_task(self.selected, self.world.support_entries(self.selected) if self.world.editable else None)
+        self.editor.show_task(
+            self.selected, self.world.support_entries(self.selected) if self.world.editable else None
+        )
         self._show_surface()
         self._show_inner_matrix()
         self._update_directions()
@@ -211,14 +221,18 @@ class SecondOrderView(QWidget):
 
     def _draw_surface(self, surfaces: SurfaceSet) -> None:
         self.plot.show_surface(surfaces, self.steps)
-        self.status.setText(f"surfaces: {len(surfaces.xs)}×{len(surfaces.ys)} grid, K = 0…{len(surfaces.meta) - 1}, "
-                            f"computed in {surfaces.seconds * 1000:.0f} ms off the GUI thread")
+        self.status.setText(
+            f"surfaces: {len(surfaces.xs)}×{len(surfaces.ys)} grid, K = 0…{len(surfaces.meta) - 1}, "
+            f"computed in {surfaces.seconds * 1000:.0f} ms off the GUI thread"
+        )
         self.surface_shown.emit()
 
     def _show_inner_matrix(self) -> None:
         if not self.world.editable:
-            self.eigenvalues.setText("The sine world's inner-step Jacobian I − α∇²L<sub>s</sub>(φ<sub>k</sub>) changes "
-                                     "at every step; its effect shows in the cosine and the ratio below.")
+            self.eigenvalues.setText(
+                "The sine world's inner-step Jacobian I − α∇²L<sub>s</sub>(φ<sub>k</sub>) changes "
+                "at every step; its effect shows in the cosine and the ratio below."
+            )
             self.notice.hide()
             return
         eigs = [self.world.inner_eigenvalues(i) for i in range(self.world.task_count)]

@@ -100,8 +100,14 @@ class QuadraticWorld:
 
     def key(self) -> tuple:
         """Hashable and equal for equal worlds (arrays are not hashable, so their bytes stand in)."""
-        return (self.kind, self.alpha, tuple((t.support.A.tobytes(), t.support.c.tobytes(),
-                                              t.query.A.tobytes(), t.query.c.tobytes()) for t in self.tasks))
+        return (
+            self.kind,
+            self.alpha,
+            tuple(
+                (t.support.A.tobytes(), t.support.c.tobytes(), t.query.A.tobytes(), t.query.c.tobytes())
+                for t in self.tasks
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -137,8 +143,11 @@ class SineWorld:
         return sine_world.task_loss_surfaces(self.tasks, xs, ys)
 
     def key(self) -> tuple:
-        return (self.kind, self.alpha, tuple((t.amplitude, t.phase, t.x_support.tobytes(), t.x_query.tobytes())
-                                             for t in self.tasks))
+        return (
+            self.kind,
+            self.alpha,
+            tuple((t.amplitude, t.phase, t.x_support.tobytes(), t.x_query.tobytes()) for t in self.tasks),
+        )
 
 
 def _bowl(a: list[list[float]], c: list[float]) -> Bowl:
@@ -152,11 +161,19 @@ def default_quadratic_world() -> QuadraticWorld:
     turns MAML's direction by about 40° (cos ≈ 0.75); task 1's I − αA_s stops being positive
     definite at α ≈ 0.37 (its largest support curvature is ≈ 2.7).
     """
-    return QuadraticWorld((
-        QuadraticTask(_bowl([[2.3, 0.9], [0.9, 0.8]], [1.6, 1.2]), _bowl([[1.2, 0.0], [0.0, 1.2]], [1.9, 2.0])),
-        QuadraticTask(_bowl([[1.9, 0.6], [0.6, 0.9]], [-1.8, 0.6]), _bowl([[1.1, -0.2], [-0.2, 1.2]], [-1.4, 1.5])),
-        QuadraticTask(_bowl([[2.0, 0.2], [0.2, 0.7]], [0.4, -1.9]), _bowl([[1.2, 0.0], [0.0, 1.1]], [1.2, -1.4])),
-    ))
+    return QuadraticWorld(
+        (
+            QuadraticTask(
+                _bowl([[2.3, 0.9], [0.9, 0.8]], [1.6, 1.2]), _bowl([[1.2, 0.0], [0.0, 1.2]], [1.9, 2.0])
+            ),
+            QuadraticTask(
+                _bowl([[1.9, 0.6], [0.6, 0.9]], [-1.8, 0.6]), _bowl([[1.1, -0.2], [-0.2, 1.2]], [-1.4, 1.5])
+            ),
+            QuadraticTask(
+                _bowl([[2.0, 0.2], [0.2, 0.7]], [0.4, -1.9]), _bowl([[1.2, 0.0], [0.0, 1.1]], [1.2, -1.4])
+            ),
+        )
+    )
 
 
 def default_sine_world() -> SineWorld:

@@ -63,24 +63,44 @@ class PlaygroundControls(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._a, self._b = _Range(*AMPLITUDE), _Range(*PHASE)
-        self.amplitude = _slider(TICKS, 100, "Amplitude A of the true wave y = A sin(x − b) (the task family: "
-                                             "0.1 to 5); the support points follow the wave")
-        self.phase = _slider(TICKS, 100, "Phase b of the true wave y = A sin(x − b) (the task family: 0 to π); "
-                                         "the support points follow the wave")
-        self.steps = _slider(MAX_STEPS, 160, "Inner steps K: both learners take K gradient steps of size α on the "
-                                             "support points, from θ to φ_K")
+        self.amplitude = _slider(
+            TICKS,
+            100,
+            "Amplitude A of the true wave y = A sin(x − b) (the task family: "
+            "0.1 to 5); the support points follow the wave",
+        )
+        self.phase = _slider(
+            TICKS,
+            100,
+            "Phase b of the true wave y = A sin(x − b) (the task family: 0 to π); "
+            "the support points follow the wave",
+        )
+        self.steps = _slider(
+            MAX_STEPS,
+            160,
+            "Inner steps K: both learners take K gradient steps of size α on the "
+            "support points, from θ to φ_K",
+        )
         self.steps.setPageStep(1)
         self.steps.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.amplitude_label = _fixed_label("A = 5.00")
         self.phase_label = _fixed_label("b = 3.14")
         self.steps_label = _fixed_label(max((steps_text(k) for k in range(MAX_STEPS + 1)), key=len))
         self.random_button = QPushButton("Random task")
-        self.random_button.setToolTip("A new wave and 10 support points drawn as the sinusoid benchmark draws them")
+        self.random_button.setToolTip(
+            "A new wave and 10 support points drawn as the sinusoid benchmark draws them"
+        )
         self.clear_button = QPushButton("Clear points")
         self.clear_button.setToolTip("Remove every support point (then click on a plot to add some)")
         wave, inner = QHBoxLayout(), QHBoxLayout()
-        for widget in (QLabel("Amplitude"), self.amplitude, self.amplitude_label, QLabel("Phase"), self.phase,
-                       self.phase_label):
+        for widget in (
+            QLabel("Amplitude"),
+            self.amplitude,
+            self.amplitude_label,
+            QLabel("Phase"),
+            self.phase,
+            self.phase_label,
+        ):
             wave.addWidget(widget, 1 if isinstance(widget, QSlider) else 0)
         wave.addStretch(0)
         wave.addWidget(self.random_button)
@@ -114,7 +134,10 @@ class PlaygroundControls(QWidget):
 
     # -- set without announcing -------------------------------------------------------------------------------
     def show_wave(self, amplitude: float, phase: float) -> None:
-        for slider, value in ((self.amplitude, self._a.position(amplitude)), (self.phase, self._b.position(phase))):
+        for slider, value in (
+            (self.amplitude, self._a.position(amplitude)),
+            (self.phase, self._b.position(phase)),
+        ):
             slider.blockSignals(True)
             slider.setValue(value)
             slider.blockSignals(False)

@@ -100,8 +100,9 @@ class LearnerPlot(pg.PlotWidget):
         self.wave = plot.plot(pen=theme.pen(WAVE_COLOUR, 5.0, alpha=90))
         self.before = plot.plot(pen=theme.pen(BEFORE_COLOUR, 2.5, dash=True))
         self.after = plot.plot(pen=theme.pen(AFTER_COLOUR, 3.0))
-        self.points = pg.ScatterPlotItem(size=12, pen=pg.mkPen(theme.PAPER, width=1.5),
-                                         brush=pg.mkBrush(POINT_COLOUR), symbol="o")
+        self.points = pg.ScatterPlotItem(
+            size=12, pen=pg.mkPen(theme.PAPER, width=1.5), brush=pg.mkBrush(POINT_COLOUR), symbol="o"
+        )
         for z, item in enumerate((self.wave, self.after, self.before, self.points)):
             item.setZValue(z)  # θ's dashes over φ: where φ = θ (K = 0, no points) both stay visible
         plot.addItem(self.points)

@@ -17,12 +17,18 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from assets import checkpoint_path
-from engine.data.sinusoid import X_RANGE
 from engine.core.errors import UserError
+from engine.data.sinusoid import X_RANGE
 from engine.lessons.sine_adapt import SineAdapter, grid_mse, load_sine_learner, random_sine_task, sine_wave
 from gui import theme
 from gui.lessons.sine_playground.controls import MAX_STEPS, PlaygroundControls
-from gui.lessons.sine_playground.plot import AFTER_COLOUR, BEFORE_COLOUR, POINT_COLOUR, WAVE_COLOUR, LearnerPlot
+from gui.lessons.sine_playground.plot import (
+    AFTER_COLOUR,
+    BEFORE_COLOUR,
+    POINT_COLOUR,
+    WAVE_COLOUR,
+    LearnerPlot,
+)
 
 GRID_POINTS = 400
 SHOTS = 10  # a random task's support points, as the shipped learners were trained
@@ -31,22 +37,28 @@ LEARNERS = (  # (file, name, plot title)
     ("sinusoid-10shot-maml.pt", "MAML", "MAML (meta-trained θ)"),
     ("sinusoid-10shot-joint.pt", "joint training baseline", "Joint training baseline (no inner loop)"),
 )
-STORY = ("Each task is a wave y = A sin(x − b) (faint grey), seen only through a few <b>support points</b>. "
-         "Both networks are the same 1-40-40-1 MLP and adapt the same way: K gradient steps of size {alpha} on the "
-         "support points, from θ (dashed) to the <b>adapted parameters φ</b> (solid). Only θ's training differs: "
-         "MAML trained its <b>meta-parameters θ</b> so that a step fits a new wave; the baseline trained θ as one "
-         "regressor on all waves pooled. <i>Drag a point, click to add one, right-click to remove one; the "
-         "sliders move the wave and its points.</i>")
+STORY = (
+    "Each task is a wave y = A sin(x − b) (faint grey), seen only through a few <b>support points</b>. "
+    "Both networks are the same 1-40-40-1 MLP and adapt the same way: K gradient steps of size {alpha} on the "
+    "support points, from θ (dashed) to the <b>adapted parameters φ</b> (solid). Only θ's training differs: "
+    "MAML trained its <b>meta-parameters θ</b> so that a step fits a new wave; the baseline trained θ as one "
+    "regressor on all waves pooled. <i>Drag a point, click to add one, right-click to remove one; the "
+    "sliders move the wave and its points.</i>"
+)
 
 
 def _key() -> str:
     def entry(symbol: str, colour: str, text: str) -> str:
         return f"{theme.coloured(f'<b>{symbol}</b>', colour)}&nbsp;{text}"
 
-    return "&nbsp;&nbsp;&nbsp;&nbsp;".join([
-        entry("━━", WAVE_COLOUR, "true wave"), entry("●", POINT_COLOUR, "support points"),
-        entry("╍╍", BEFORE_COLOUR, "θ: before adapting"),
-        entry("━━", AFTER_COLOUR, "φ: after K inner steps")])
+    return "&nbsp;&nbsp;&nbsp;&nbsp;".join(
+        [
+            entry("━━", WAVE_COLOUR, "true wave"),
+            entry("●", POINT_COLOUR, "support points"),
+            entry("╍╍", BEFORE_COLOUR, "θ: before adapting"),
+            entry("━━", AFTER_COLOUR, "φ: after K inner steps"),
+        ]
+    )
 
 
 class SinePlaygroundView(QWidget):
@@ -66,15 +78,19 @@ class SinePlaygroundView(QWidget):
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
         self.plots = [LearnerPlot() for _ in LEARNERS]
-        self.titles = [QLabel(f"<b>{title}</b>") for _, _, title in LEARNERS]  # QLabels wrap; plot titles do not
+        self.titles = [
+            QLabel(f"<b>{title}</b>") for _, _, title in LEARNERS
+        ]  # QLabels wrap; plot titles do not
         self.mse_labels = [QLabel() for _ in LEARNERS]
         row = QHBoxLayout()
         for title, plot, label in zip(self.titles, self.plots, self.mse_labels):
             title.setWordWrap(True)
             title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
             label.setWordWrap(True)
-            label.setToolTip(f"Mean squared error against y = A sin(x − b) on {GRID_POINTS} evenly spaced x in "
-                             f"[{X_RANGE[0]:g}, {X_RANGE[1]:g}]")
+            label.setToolTip(
+                f"Mean squared error against y = A sin(x − b) on {GRID_POINTS} evenly spaced x in "
+                f"[{X_RANGE[0]:g}, {X_RANGE[1]:g}]"
+            )
             column = QVBoxLayout()
             column.addWidget(title)
             column.addWidget(plot, 1)
@@ -96,7 +112,9 @@ class SinePlaygroundView(QWidget):
             return
         self.adapter = SineAdapter(self.learners, self.grid)
         rates = {learner.inner_lr for learner in self.learners}
-        self.story.setText(STORY.format(alpha=f"α = {rates.pop():g}" if len(rates) == 1 else "α (each its own)"))
+        self.story.setText(
+            STORY.format(alpha=f"α = {rates.pop():g}" if len(rates) == 1 else "α (each its own)")
+        )
         self.steps = self.learners[0].steps
         for plot, before in zip(self.plots, self.adapter.adapt(self.x, self.y, 0).before):
             plot.show_before(self.grid, before)  # θ does not change: drawn once
@@ -132,7 +150,9 @@ class SinePlaygroundView(QWidget):
 
     def add_point(self, x: float, y: float) -> None:
         if len(self.x) >= MAX_POINTS:
-            self.verdict.setText(f"<b>At most {MAX_POINTS} support points</b>: right-click one to remove it first.")
+            self.verdict.setText(
+                f"<b>At most {MAX_POINTS} support points</b>: right-click one to remove it first."
+            )
             return
         self.x, self.y = np.append(self.x, x), np.append(self.y, y)
         self.refresh()
@@ -169,21 +189,30 @@ class SinePlaygroundView(QWidget):
             plot.show_points(self.x, self.y)
             self.mse_labels[i].setText(
                 f"MSE vs the true wave: θ (dashed) {theme.coloured(f'<b>{before[i]:.3f}</b>', BEFORE_COLOUR)}"
-                f" → φ after {self.steps} {steps} (solid) {theme.coloured(f'<b>{after[i]:.3f}</b>', AFTER_COLOUR)}")
+                f" → φ after {self.steps} {steps} (solid) {theme.coloured(f'<b>{after[i]:.3f}</b>', AFTER_COLOUR)}"
+            )
         self.verdict.setText(self._verdict(before, after))
 
     def _verdict(self, before: np.ndarray, after: np.ndarray) -> str:
         (maml, joint), n = after, len(self.x)
         if n == 0:
-            return ("<b>No support points</b>: nothing to adapt to, so φ = θ. Click on a plot to add points, or "
-                    "press Random task.")
+            return (
+                "<b>No support points</b>: nothing to adapt to, so φ = θ. Click on a plot to add points, or "
+                "press Random task."
+            )
         if self.steps == 0:
-            return (f"<b>K = 0</b>: nobody adapts, each curve is its θ (MSE {before[0]:.3f} for MAML, "
-                    f"{before[1]:.3f} for the joint baseline). Move K to 1 or more.")
+            return (
+                f"<b>K = 0</b>: nobody adapts, each curve is its θ (MSE {before[0]:.3f} for MAML, "
+                f"{before[1]:.3f} for the joint baseline). Move K to 1 or more."
+            )
         where = f"After {self.steps} step{'s' if self.steps > 1 else ''} on {n} point{'s' if n > 1 else ''}"
         if maml < joint:
-            return (f"<b>{where}, MAML is closer to the true wave: MSE {maml:.3f} vs {joint:.3f}, "
-                    f"{joint / max(maml, 1e-12):.1f}× lower.</b> Its θ was trained to be adapted; the jointly "
-                    f"trained θ sits near the average wave, and steps of size α move it slowly.")
-        return (f"<b>{where}, the joint baseline is closer to the true wave</b> (MSE {joint:.3f} vs MAML's "
-                f"{maml:.3f}): points far from any wave of the family, or many steps, can favour it.")
+            return (
+                f"<b>{where}, MAML is closer to the true wave: MSE {maml:.3f} vs {joint:.3f}, "
+                f"{joint / max(maml, 1e-12):.1f}× lower.</b> Its θ was trained to be adapted; the jointly "
+                f"trained θ sits near the average wave, and steps of size α move it slowly."
+            )
+        return (
+            f"<b>{where}, the joint baseline is closer to the true wave</b> (MSE {joint:.3f} vs MAML's "
+            f"{maml:.3f}): points far from any wave of the family, or many steps, can favour it."
+        )

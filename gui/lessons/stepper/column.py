@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from engine.lessons.stepper import ColumnTrajectory, StepperTask
 from gui import theme
+from gui.charts.small_plots import step_marker
 from gui.lessons.stepper.grid import QueryPredictionGrid
 from gui.lessons.stepper.text import accuracy_text, change_title, loss_text, start_text
-from gui.charts.small_plots import step_marker
 
 COLOURS = {"meta": theme.BLUE, "pretrained": theme.ORANGE, "random": theme.MUTED}
 
@@ -61,7 +61,9 @@ class StepperColumn(QGroupBox):
         self.key = key
         self.trajectory: ColumnTrajectory | None = None
         colour = COLOURS.get(key, theme.INK)
-        self.setStyleSheet(f"QGroupBox {{ border: 2px solid {colour}; }} QGroupBox::title {{ color: {colour}; }}")
+        self.setStyleSheet(
+            f"QGroupBox {{ border: 2px solid {colour}; }} QGroupBox::title {{ color: {colour}; }}"
+        )
         self.start_label = _caption()
         self.start_label.setTextFormat(Qt.TextFormat.RichText)
         self.start_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -74,8 +76,9 @@ class StepperColumn(QGroupBox):
         self.grid = QueryPredictionGrid()
 
         self.loss_plot = _plot("loss over 0..k", 108)
-        self.query_curve = self.loss_plot.plot(pen=theme.pen(colour, 2.2), symbol="o", symbolSize=5,
-                                               symbolBrush=colour, symbolPen=None)
+        self.query_curve = self.loss_plot.plot(
+            pen=theme.pen(colour, 2.2), symbol="o", symbolSize=5, symbolBrush=colour, symbolPen=None
+        )
         self.support_curve = self.loss_plot.plot(pen=theme.pen(colour, 2.0, dash=True))
         self.accuracy_plot = _plot("query accuracy", 108)
         self.accuracy_plot.setYRange(0, 1.05, padding=0)
@@ -83,8 +86,9 @@ class StepperColumn(QGroupBox):
         self.accuracy_plot.addItem(self.chance_line)
         self.accuracy_plot.setToolTip("Query accuracy of φ_0 … φ_k; dashed grey: chance (1 in N)")
         self.loss_plot.setToolTip("Solid: query loss, dashed: support loss, of φ_0 … φ_k")
-        self.accuracy_curve = self.accuracy_plot.plot(pen=theme.pen(colour, 2.2), symbol="o", symbolSize=5,
-                                                      symbolBrush=colour, symbolPen=None)
+        self.accuracy_curve = self.accuracy_plot.plot(
+            pen=theme.pen(colour, 2.2), symbol="o", symbolSize=5, symbolBrush=colour, symbolPen=None
+        )
         self.markers = (step_marker(), step_marker())
         for plot, marker in zip((self.loss_plot, self.accuracy_plot), self.markers):
             plot.addItem(marker)
@@ -130,8 +134,10 @@ class StepperColumn(QGroupBox):
         self.setTitle(column.title)
         self.start_label.setText(start_text(column))
         self.change_plot.setTitle(change_title(column), size=f"{theme.BASE_POINT_SIZE - 1}pt")
-        support = [task.x_support[int(np.flatnonzero(task.y_support.numpy() == c)[0]), 0].numpy()
-                   for c in range(task.ways)]
+        support = [
+            task.x_support[int(np.flatnonzero(task.y_support.numpy() == c)[0]), 0].numpy()
+            for c in range(task.ways)
+        ]
         self.grid.set_task(task.x_query[:, 0].numpy(), support)
         self.chance_line.setPos(1.0 / task.ways)
         top = float(max(column.query_loss.max(), column.support_loss.max()))
@@ -158,9 +164,9 @@ class StepperColumn(QGroupBox):
         self.loss_label.setText(loss_text(column, k))
         self.grid.show_step(column.query_probs[k], labels)
         steps = np.arange(k + 1)
-        self.query_curve.setData(steps, column.query_loss[:k + 1])
-        self.support_curve.setData(steps, column.support_loss[:k + 1])
-        self.accuracy_curve.setData(steps, column.query_accuracy[:k + 1])
+        self.query_curve.setData(steps, column.query_loss[: k + 1])
+        self.support_curve.setData(steps, column.support_loss[: k + 1])
+        self.accuracy_curve.setData(steps, column.query_accuracy[: k + 1])
         for marker in self.markers:
             marker.setPos(k)
         heights = [float(column.change[layer][k]) for layer in self.layers]

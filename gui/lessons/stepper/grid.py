@@ -38,8 +38,10 @@ class QueryPredictionGrid(QWidget):
         self._queries: list = []
         self._thumbs: list = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setToolTip("Each query drawing → the support drawing of the class φ_k predicts, "
-                        "then ✓/✗, the class number and the probability φ_k gives it")
+        self.setToolTip(
+            "Each query drawing → the support drawing of the class φ_k predicts, "
+            "then ✓/✗, the class number and the probability φ_k gives it"
+        )
 
     def set_task(self, query_images: np.ndarray, support_by_class: list[np.ndarray]) -> None:
         self._queries = [to_pixmap(im, IMAGE) for im in query_images]
@@ -54,7 +56,11 @@ class QueryPredictionGrid(QWidget):
         self.update()
 
     def clear(self) -> None:
-        self.predicted, self.confidence, self.correct = np.zeros(0, dtype=int), np.zeros(0), np.zeros(0, dtype=bool)
+        self.predicted, self.confidence, self.correct = (
+            np.zeros(0, dtype=int),
+            np.zeros(0),
+            np.zeros(0, dtype=bool),
+        )
         self.update()
 
     # -- geometry ----------------------------------------------------------------------------------------

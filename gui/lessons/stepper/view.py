@@ -20,10 +20,10 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollA
 from assets import CHECKPOINTS
 from engine.lessons.stepper import SEED, STEPS, StepperTask
 from gui import theme
-from gui.widgets.images import to_pixmap
 from gui.lessons.stepper.column import StepperColumn
 from gui.lessons.stepper.jobs import StepperJobs
 from gui.lessons.stepper.text import footnote, story, verdict
+from gui.widgets.images import to_pixmap
 from gui.widgets.task_view import class_colour
 
 COLUMN_KEYS = ("meta", "pretrained", "random")
@@ -41,7 +41,9 @@ def _button(text: str, tip: str) -> QPushButton:
 class InnerLoopStepperView(QWidget):
     task_shown = Signal()  # a task's trajectories arrived and are on screen
 
-    def __init__(self, parent: QWidget | None = None, *, checkpoint_dir: Path = CHECKPOINTS, seed: int = SEED) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, checkpoint_dir: Path = CHECKPOINTS, seed: int = SEED
+    ) -> None:
         super().__init__(parent)
         self.seed = seed
         self.data_dir: str | None = None
@@ -77,9 +79,11 @@ class InnerLoopStepperView(QWidget):
         self.verdict = QLabel()
         self.verdict.setObjectName("verdict")
         self.verdict.setWordWrap(True)
-        self.verdict.setStyleSheet("QLabel#verdict { background: #EEF5FB; border: 1px solid #B9D3E8; "
-                                   "border-radius: 5px; padding: 6px 10px; "
-                                   f"font-size: {theme.BASE_POINT_SIZE + 1}pt; }}")
+        self.verdict.setStyleSheet(
+            "QLabel#verdict { background: #EEF5FB; border: 1px solid #B9D3E8; "
+            "border-radius: 5px; padding: 6px 10px; "
+            f"font-size: {theme.BASE_POINT_SIZE + 1}pt; }}"
+        )
         strip = QHBoxLayout()
         support_caption = QLabel("Support set:\none drawing\nper class")
         support_caption.setObjectName("caption")
@@ -247,8 +251,11 @@ class InnerLoopStepperView(QWidget):
         self.verdict.setVisible(ready)
         self.footnote.setText(footnote(self.stepped))
         if busy:
-            self.status.setText(f"Computing task {self.index}: every inner step of the three starts…" if ready else
-                                "Loading the learners and Omniglot's test split, running every inner step…")
+            self.status.setText(
+                f"Computing task {self.index}: every inner step of the three starts…"
+                if ready
+                else "Loading the learners and Omniglot's test split, running every inner step…"
+            )
         else:
             self.status.setText(self.error)
         self.status.setVisible(bool(self.status.text()))

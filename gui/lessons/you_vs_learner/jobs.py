@@ -12,9 +12,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.lessons.duel import (QUERIES_PER_ROUND, SEED, SHOTS, DuelRound, learner_checkpoint, queries_per_class, sample_round,
-                         within_one_alphabet)
 from engine.core.errors import UserError
+from engine.lessons.duel import (
+    QUERIES_PER_ROUND,
+    SEED,
+    SHOTS,
+    DuelRound,
+    learner_checkpoint,
+    queries_per_class,
+    sample_round,
+    within_one_alphabet,
+)
 from gui.lessons.you_vs_learner.text import no_learner_text
 from gui.run.single_job import SingleJob, failure_sentence
 
@@ -35,8 +43,16 @@ class LearnerShelf:
         return self._learners[path]
 
 
-def draw_round(ways: int, index: int, *, checkpoint_dir: Path, shelf: LearnerShelf, seed: int = SEED,
-               data_dir: str | None = None, queries: int = QUERIES_PER_ROUND) -> DuelRound:
+def draw_round(
+    ways: int,
+    index: int,
+    *,
+    checkpoint_dir: Path,
+    shelf: LearnerShelf,
+    seed: int = SEED,
+    data_dir: str | None = None,
+    queries: int = QUERIES_PER_ROUND,
+) -> DuelRound:
     """Run in a worker thread: round ``index`` of the ``ways``-way game, with the learner's answers if one exists."""
     from engine.data.sources import make_sampler
 
@@ -46,14 +62,23 @@ def draw_round(ways: int, index: int, *, checkpoint_dir: Path, shelf: LearnerShe
         try:
             learner, note = shelf.get(path), ""
         except UserError as exc:
-            note = f"The {ways}-way learner {path.name} could not be read ({exc}); only your answers are scored."
+            note = (
+                f"The {ways}-way learner {path.name} could not be read ({exc}); only your answers are scored."
+            )
     if learner is not None and (learner.config.dataset != "omniglot" or learner.config.ways != ways):
         note = f"{path.name} is not an Omniglot {ways}-way learner; only your answers are scored."
         learner = None
     protocol = learner.config.protocol if learner is not None else GAME_PROTOCOL
-    sampler = make_sampler("omniglot", split="test", protocol=protocol, ways=ways, shots=SHOTS,
-                           queries=queries_per_class(ways, queries), data_dir=data_dir,
-                           within_alphabet=within_one_alphabet(protocol))
+    sampler = make_sampler(
+        "omniglot",
+        split="test",
+        protocol=protocol,
+        ways=ways,
+        shots=SHOTS,
+        queries=queries_per_class(ways, queries),
+        data_dir=data_dir,
+        within_alphabet=within_one_alphabet(protocol),
+    )
     return sample_round(sampler, index, seed=seed, queries=queries, learner=learner, learner_note=note)
 
 
@@ -68,10 +93,18 @@ class RoundJobs(SingleJob):
 
     def start(self, ways: int, index: int, *, seed: int = SEED, data_dir: str | None = None) -> bool:
         """Draw a round; False (nothing started) while one is drawn or after shutdown."""
-        return self.launch(draw_round, ways, index, checkpoint_dir=self.checkpoint_dir, shelf=self.shelf,
-                           seed=seed, data_dir=data_dir,
-                           on_error=lambda exc: self.failed.emit(
-                               ways, failure_sentence("The round could not be drawn", exc)))
+        return self.launch(
+            draw_round,
+            ways,
+            index,
+            checkpoint_dir=self.checkpoint_dir,
+            shelf=self.shelf,
+            seed=seed,
+            data_dir=data_dir,
+            on_error=lambda exc: self.failed.emit(
+                ways, failure_sentence("The round could not be drawn", exc)
+            ),
+        )
 
     def on_result(self, duel_round: DuelRound) -> None:
         self.ready.emit(duel_round)

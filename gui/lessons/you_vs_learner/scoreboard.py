@@ -6,7 +6,13 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
 from engine.lessons.duel import DuelGame
 from gui import theme
-from gui.lessons.you_vs_learner.text import human_figure, learner_title, protocol_difference, round_text, score_text
+from gui.lessons.you_vs_learner.text import (
+    human_figure,
+    learner_title,
+    protocol_difference,
+    round_text,
+    score_text,
+)
 
 
 class Scoreboard(QGroupBox):
@@ -57,8 +63,11 @@ class Scoreboard(QGroupBox):
         index = duel_round.index if duel_round is not None else 0
         self.difference.setText(protocol_difference(game.ways, protocol))
         self.you_score.setText(score_text(game.you))
-        self.you_round.setText(round_text(game.round_you, index, [a.correct for a in game.answers], length)
-                               if duel_round is not None else "")
+        self.you_round.setText(
+            round_text(game.round_you, index, [a.correct for a in game.answers], length)
+            if duel_round is not None
+            else ""
+        )
         self.learner_name.setText(f"<b>{learner_title(learner)}</b>")
         self.learner_score.setText("—" if no_learner else score_text(game.learner))
         marks = [bool(a.learner_correct) for a in game.answers]

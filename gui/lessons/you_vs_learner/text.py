@@ -9,8 +9,8 @@ split, and under ``finn`` each class turned by a random quarter turn).
 
 from __future__ import annotations
 
-from engine.lessons.duel import Answer, LearnerAnswers, Tally, within_one_alphabet
 from engine.data.protocols import PROTOCOLS
+from engine.lessons.duel import Answer, LearnerAnswers, Tally, within_one_alphabet
 
 HUMAN_ERROR = 4.5  # %, Lake, Salakhutdinov, Tenenbaum 2015 (Science), 20-way within-alphabet one-shot
 HUMAN_WAYS = 20
@@ -19,49 +19,71 @@ HUMAN_PROTOCOL = "20-way 1-shot within-alphabet tasks (the 20 evaluation runs, p
 
 
 def human_figure() -> str:
-    return (f"Humans: {100 - HUMAN_ERROR:.1f}% correct ({HUMAN_ERROR:g}% error) · {HUMAN_SOURCE}, "
-            f"{HUMAN_PROTOCOL}")
+    return (
+        f"Humans: {100 - HUMAN_ERROR:.1f}% correct ({HUMAN_ERROR:g}% error) · {HUMAN_SOURCE}, "
+        f"{HUMAN_PROTOCOL}"
+    )
 
 
 def protocol_difference(ways: int, protocol: str) -> str:
     """How the game's tasks differ from the ones behind the human figure, in words."""
     if within_one_alphabet(protocol) and ways == HUMAN_WAYS:
-        return ("The same kind of task as the human figure: 20 characters of one alphabet, upright, from the "
-                "evaluation alphabets that neither you nor the learner has seen (Lake's protocol); the figure "
-                "comes from 20 fixed runs of such tasks, this game draws new ones.")
+        return (
+            "The same kind of task as the human figure: 20 characters of one alphabet, upright, from the "
+            "evaluation alphabets that neither you nor the learner has seen (Lake's protocol); the figure "
+            "comes from 20 fixed runs of such tasks, this game draws new ones."
+        )
     rotation = PROTOCOLS[protocol].rotation if protocol in PROTOCOLS else "none"
-    turned = (" and each character is turned by a random quarter turn" if rotation == "per_task" else
-              " and every quarter turn is a class of its own" if rotation == "as_classes" else "")
-    mixed = (f"this game draws its {ways} characters from any alphabets of the {protocol} test split{turned}, "
-             f"while Lake's 20 share one alphabet and stand upright")
+    turned = (
+        " and each character is turned by a random quarter turn"
+        if rotation == "per_task"
+        else " and every quarter turn is a class of its own"
+        if rotation == "as_classes"
+        else ""
+    )
+    mixed = (
+        f"this game draws its {ways} characters from any alphabets of the {protocol} test split{turned}, "
+        f"while Lake's 20 share one alphabet and stand upright"
+    )
     if ways != HUMAN_WAYS:
-        return (f"A different protocol from this game's: here {ways}-way tasks ({ways} choices, chance "
-                f"{100 / ways:.0f}%), there 20-way (chance 5%); and {mixed}. So the figure is not a target "
-                f"for your {ways}-way score.")
-    return (f"Closer to this mode, yet a different protocol: 20 choices in both, but {mixed} "
-            "(characters of one alphabet look more alike).")
+        return (
+            f"A different protocol from this game's: here {ways}-way tasks ({ways} choices, chance "
+            f"{100 / ways:.0f}%), there 20-way (chance 5%); and {mixed}. So the figure is not a target "
+            f"for your {ways}-way score."
+        )
+    return (
+        f"Closer to this mode, yet a different protocol: 20 choices in both, but {mixed} "
+        "(characters of one alphabet look more alike)."
+    )
 
 
-def story(ways: int, protocol: str | None, learner: LearnerAnswers | None, *,
-          plays_alone: bool = False) -> str:
+def story(
+    ways: int, protocol: str | None, learner: LearnerAnswers | None, *, plays_alone: bool = False
+) -> str:
     """The view's opening paragraph (rich text) for the mode shown."""
     split = f"the test split of the <b>{protocol}</b> protocol" if protocol else "the test split"
     if protocol and within_one_alphabet(protocol):
         split += ", all its characters from one alphabet"
-    head = (f"Can you learn a new character from one drawing? Each round is a <b>{ways}-way 1-shot</b> task from "
-            f"{split}: characters neither you nor the learner has seen, one drawing of each, numbered "
-            f"1–{ways}. For each new drawing, pick its character: click its drawing or type its number. ")
+    head = (
+        f"Can you learn a new character from one drawing? Each round is a <b>{ways}-way 1-shot</b> task from "
+        f"{split}: characters neither you nor the learner has seen, one drawing of each, numbered "
+        f"1–{ways}. For each new drawing, pick its character: click its drawing or type its number. "
+    )
     if plays_alone:
         return head + f"No {ways}-way learner is shipped yet: in this mode you play alone."
     if learner is None:
         return head + "The learner's answers show after yours."
     if learner.steps is not None:
-        how = (f"<b>{learner.name}</b> adapts its meta-parameters θ to the same {ways} drawings with "
-               f"{learner.steps} gradient step{'s' if learner.steps != 1 else ''} (the adapted parameters φ) "
-               f"and answers the same drawings; its answer shows after yours.")
+        how = (
+            f"<b>{learner.name}</b> adapts its meta-parameters θ to the same {ways} drawings with "
+            f"{learner.steps} gradient step{'s' if learner.steps != 1 else ''} (the adapted parameters φ) "
+            f"and answers the same drawings; its answer shows after yours."
+        )
     else:
-        how = (f"<b>{learner.name}</b> reads the same {ways} drawings as a sequence and answers the same "
-               "drawings; its answer shows after yours.")
+        how = (
+            f"<b>{learner.name}</b> reads the same {ways} drawings as a sequence and answers the same "
+            "drawings; its answer shows after yours."
+        )
     return head + how
 
 
@@ -86,9 +108,11 @@ def round_text(tally: Tally, index: int, marks: list[bool], length: int) -> str:
 
 
 def no_learner_text(ways: int, shots: int = 1) -> str:
-    return (f"No {ways}-way learner is shipped yet, so the learner sits this mode out and only your answers "
-            f"are scored. (A checkpoint named omniglot-<protocol>-{ways}w{shots}s-<learner>.pt in "
-            "assets/checkpoints would play here.)")
+    return (
+        f"No {ways}-way learner is shipped yet, so the learner sits this mode out and only your answers "
+        f"are scored. (A checkpoint named omniglot-<protocol>-{ways}w{shots}s-<learner>.pt in "
+        "assets/checkpoints would play here.)"
+    )
 
 
 def _verdict(right: bool) -> str:
@@ -98,12 +122,16 @@ def _verdict(right: bool) -> str:
 
 def feedback(answer: Answer, learner: LearnerAnswers | None) -> str:
     """What the person reads after answering: the true character, their pick, the learner's."""
-    text = (f"It was character <b>{answer.truth + 1}</b>. You picked {answer.choice + 1}: "
-            f"{_verdict(answer.correct)}.")
+    text = (
+        f"It was character <b>{answer.truth + 1}</b>. You picked {answer.choice + 1}: "
+        f"{_verdict(answer.correct)}."
+    )
     if learner is not None and answer.learner_choice is not None:
         sure = learner.confidence[answer.position]
-        text += (f" {learner.name} picked {answer.learner_choice + 1}: {_verdict(bool(answer.learner_correct))}"
-                 f" (probability {sure:.0%}).")
+        text += (
+            f" {learner.name} picked {answer.learner_choice + 1}: {_verdict(bool(answer.learner_correct))}"
+            f" (probability {sure:.0%})."
+        )
     return text
 
 

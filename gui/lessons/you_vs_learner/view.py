@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
 from assets import CHECKPOINTS
 from engine.lessons.duel import SEED, DuelGame, DuelRound, Phase
 from gui import theme
-from gui.widgets.choice_tiles import ChoiceGrid
-from gui.lessons.you_vs_learner.scoreboard import Scoreboard
-from gui.widgets.images import to_pixmap
 from gui.lessons.you_vs_learner.jobs import GAME_PROTOCOL, RoundJobs
+from gui.lessons.you_vs_learner.scoreboard import Scoreboard
 from gui.lessons.you_vs_learner.text import feedback, prompt, story
+from gui.widgets.choice_tiles import ChoiceGrid
+from gui.widgets.images import to_pixmap
 
 MODES = (5, 20)
 QUERY_SIZE = 224  # 8 screen pixels per image pixel
@@ -44,8 +44,9 @@ class YouVsLearnerView(QWidget):
     round_shown = Signal()  # a new round's support set and first query are on screen
     answered = Signal()  # an answer was scored and its feedback shown
 
-    def __init__(self, parent: QWidget | None = None, *, checkpoint_dir: Path = CHECKPOINTS,
-                 seed: int = SEED) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, checkpoint_dir: Path = CHECKPOINTS, seed: int = SEED
+    ) -> None:
         super().__init__(parent)
         self.seed = seed
         self.data_dir: str | None = None
@@ -245,12 +246,15 @@ class YouVsLearnerView(QWidget):
         if duel_round is not None:
             size, per_row = TILE_SIZES.get(self.ways, (84, 10))
             captions = [info.caption() for info in duel_round.task.support_info] or [""] * self.ways
-            self.choices.show_support([duel_round.support_image(c) for c in range(self.ways)], captions,
-                                      size=size, per_row=per_row)
+            self.choices.show_support(
+                [duel_round.support_image(c) for c in range(self.ways)], captions, size=size, per_row=per_row
+            )
             answer = game.last_answer
             learner = duel_round.learner
             if answer is not None and game.phase in (Phase.FEEDBACK, Phase.ROUND_OVER):
-                self.choices.mark(answer.truth, answer.choice, answer.learner_choice, learner.name if learner else "")
+                self.choices.mark(
+                    answer.truth, answer.choice, answer.learner_choice, learner.name if learner else ""
+                )
                 self.feedback.setText(feedback(answer, learner) + self._round_over_words())
             else:
                 self.feedback.clear()
@@ -261,9 +265,13 @@ class YouVsLearnerView(QWidget):
         if game.phase is not Phase.ROUND_OVER:
             return ""
         learner = game.round.learner
-        theirs = "" if learner is None else f", {learner.name} {game.round_learner.correct} / {len(game.round)}"
-        return (f"<br><b>Round {game.round.index} over:</b> you {game.round_you.correct} / {len(game.round)}"
-                f"{theirs}. Press Enter or Next round for a new task.")
+        theirs = (
+            "" if learner is None else f", {learner.name} {game.round_learner.correct} / {len(game.round)}"
+        )
+        return (
+            f"<br><b>Round {game.round.index} over:</b> you {game.round_you.correct} / {len(game.round)}"
+            f"{theirs}. Press Enter or Next round for a new task."
+        )
 
     def _refresh(self) -> None:
         """Every label and enabled state from the shown game's phase (the one place UI state is set)."""
@@ -287,20 +295,27 @@ class YouVsLearnerView(QWidget):
 
         if duel_round is not None:
             self.query_picture.setPixmap(to_pixmap(duel_round.query_image(game.position), QUERY_SIZE))
-            self.round_label.setText(f"Round {duel_round.index} · drawing {game.position + 1} of {len(duel_round)}")
+            self.round_label.setText(
+                f"Round {duel_round.index} · drawing {game.position + 1} of {len(duel_round)}"
+            )
             self.prompt.setText(prompt(self.ways, self.typed) if phase is Phase.ASKING else "")
             self.prompt.setVisible(phase is Phase.ASKING)
         else:
             self.round_label.setText("")
         self.scores.show_game(game, protocol)
         if loading:
-            self.status.setText("Drawing a task and letting the learner adapt to it…"
-                                if game.rounds_started > 1 or duel_round else
-                                "Reading Omniglot, drawing a task and letting the learner adapt to it…")
+            self.status.setText(
+                "Drawing a task and letting the learner adapt to it…"
+                if game.rounds_started > 1 or duel_round
+                else "Reading Omniglot, drawing a task and letting the learner adapt to it…"
+            )
         elif game.error:
             self.status.setText(game.error)
         elif duel_round is not None:
             seed = f"round {duel_round.index} of seed {duel_round.seed}"
-            how = ("the learner answers all of the task's drawings in one batch, as in its evaluation"
-                   if learner is not None else "no learner plays this mode")
+            how = (
+                "the learner answers all of the task's drawings in one batch, as in its evaluation"
+                if learner is not None
+                else "no learner plays this mode"
+            )
             self.status.setText(f"{self.ways}-way 1-shot, {protocol} test split, {seed}; {how}.")
