@@ -8,9 +8,7 @@ Right-click a plot for pyqtgraph's exporters; ``export_csv/png/svg`` do it progr
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,24 +30,18 @@ from engine.learners.published import Reference
 from gui import theme
 from gui.charts import curve_export
 from gui.charts.chart_area import TimedGraphics, vertical_scroll
-from gui.charts.chart_ranges import nice_upper, settled_y_range
+from gui.charts.chart_ranges import SettledAxes
 from gui.charts.chart_words import chart_words
 from gui.charts.curve_items import PointSeries, SmoothedCurve, list_in_legend, shown_values
 from gui.charts.live_line import Smoothed, live_line
+from gui.charts.overlays import Overlays
 from gui.charts.reference_line import make_reference_line, show_comparison
 from gui.charts.references import compare_with_published
 from gui.charts.smoothing import beta_from_slider
 from gui.run.history import RunHistory, write_csv
 
-MAX_OVERLAYS = 4
 LIVE_TEXT_INTERVAL_S = 0.25
 DEFAULT_SMOOTHING = 60  # slider position: β ≈ 0.984
-
-
-@dataclass
-class _Overlay:
-    history: RunHistory
-    curves: list[tuple[SmoothedCurve, str, float]]  # (curve, column, scale)
 
 
 class CurvesView(QWidget):
@@ -62,15 +54,13 @@ class CurvesView(QWidget):
         super().__init__(parent)
         self.config: TrainConfig | None = None
         self.current: RunHistory | None = None
-        self.overlays: list[_Overlay] = []
         self.reference: Reference | None = None
         self._drawn: list = [None, None, None]  # per chart: the (history version, view settings) drawn
         self._last_chart = 2
         self._live_shown_at = 0.0
         self.last_refresh_s = 0.0
         self.high_quality = True
-        self._x_upper: float | None = None
-        self._y_ranges: dict[int, tuple[float, float]] = {}
+        self.axes = SettledAxes()
 
         self.title = QLabel()
         self.title.setObjectName("chartTitle")
@@ -120,6 +110,7 @@ class CurvesView(QWidget):
         self.loss_plot = self._make_plot(0, "meta-loss")
         self.perf_plot = self._make_plot(1, "accuracy %")
         self.grad_plot = self._make_plot(2, "‖meta-gradient‖")
+        self.overlays = Overlays(self.loss_plot, self.grad_plot, self.perf_plot)
         self.grad_plot.setLabel("bottom", "meta-iteration")
         for plot in (self.perf_plot, self.grad_plot):
             plot.setXLink(self.loss_plot)
@@ -184,35 +175,14 @@ class CurvesView(QWidget):
             self.grad_first,
             self.grad_hessian,
         ]
-        return own + [c for o in self.overlays for c, _, _ in o.curves]
+        return own + self.overlays.curves()
 
     def _grow_x_range(self, last_iteration: float) -> None:
-        """Widen the iteration axis in round steps, so the axes are not redrawn every frame.
-
-        Left alone once the user has zoomed or panned (pyqtgraph then turns auto-range off).
-        """
-        view = self.loss_plot.getViewBox()
-        if self._x_upper is not None and list(view.viewRange()[0]) != [0.0, self._x_upper]:
-            return  # the user moved it
-        upper = nice_upper(max(10.0, 1.05 * last_iteration))
-        if upper != self._x_upper:
-            self._x_upper = upper
-            view.setXRange(0.0, upper, padding=0.0)
+        self.axes.grow_x(self.loss_plot.getViewBox(), last_iteration)
 
     def _settle_y_range(self, plot: pg.PlotItem, *series: np.ndarray) -> None:
-        """Fit the y axis to the data, but move it only when the data leave it or use under half of it.
-
-        An axis whose range changes is re-rendered; one that stays put is a cached pixmap.
-        """
-        view = plot.getViewBox()
         log = self.log_y.isChecked() and plot is not self.perf_plot
-        shown = self._y_ranges.get(id(plot))
-        if shown is not None and list(view.viewRange()[1]) != list(shown):
-            return  # the user zoomed or panned: leave it
-        target = settled_y_range(series, shown, log=log)
-        if target is not None:
-            view.setYRange(*target, padding=0.0)
-            self._y_ranges[id(plot)] = tuple(view.viewRange()[1])
+        self.axes.settle_y(plot.getViewBox(), series, log=log)
 
     # -- runs ----------------------------------------------------------------------------------------
     @property
@@ -227,8 +197,7 @@ class CurvesView(QWidget):
             self._add_overlay(self.current)
         self.current = history
         self.config = config
-        self._x_upper = None
-        self._y_ranges = {}
+        self.axes.forget()
         self.loss_plot.getViewBox().enableAutoRange(x=True)
         self._configure_for(config)
         self._drawn = [None, None, None]
@@ -236,46 +205,13 @@ class CurvesView(QWidget):
 
     def runs(self) -> list[RunHistory]:
         """Every run drawn, oldest first (the current run last)."""
-        return [o.history for o in self.overlays] + ([self.current] if self.current is not None else [])
+        return self.overlays.histories() + ([self.current] if self.current is not None else [])
 
     def clear_overlays(self) -> None:
-        for overlay in self.overlays:
-            for curve, _, _ in overlay.curves:
-                curve.remove()
-        self.overlays = []
+        self.overlays.clear()
 
     def _add_overlay(self, history: RunHistory) -> None:
-        colour = theme.OVERLAY_COLOURS[len(self.overlays) % len(theme.OVERLAY_COLOURS)]
-        name = f"earlier: {history.label}"
-        perf_col, scale = (
-            ("post_accuracy", 100.0) if self._is_classification() else ("meta_loss", float("nan"))
-        )
-        curves = [
-            (
-                SmoothedCurve(self.loss_plot, name, colour, width=1.6, smooth_alpha=150, show_raw=False),
-                "meta_loss",
-                1.0,
-            ),
-            (
-                SmoothedCurve(self.grad_plot, None, colour, width=1.6, smooth_alpha=150, show_raw=False),
-                "grad_norm",
-                1.0,
-            ),
-        ]
-        if not math.isnan(scale):
-            curves.append(
-                (
-                    SmoothedCurve(self.perf_plot, None, colour, width=1.6, smooth_alpha=150, show_raw=False),
-                    perf_col,
-                    scale,
-                )
-            )
-        for curve, _, _ in curves:
-            curve.set_antialias(self.high_quality)
-        self.overlays.append(_Overlay(history, curves))
-        while len(self.overlays) > MAX_OVERLAYS:
-            for curve, _, _ in self.overlays.pop(0).curves:
-                curve.remove()
+        self.overlays.add(history, classify=self._is_classification(), antialias=self.high_quality)
         self._draw_overlays()
 
     def _is_classification(self) -> bool:
@@ -284,9 +220,7 @@ class CurvesView(QWidget):
     def _configure_for(self, config: TrainConfig) -> None:
         classify = config.kind == "classification"
         words = chart_words(config)
-        earlier = [
-            (c.smooth, c.smooth.name()) for o in self.overlays for c, _, _ in o.curves if c.smooth.name()
-        ]
+        earlier = self.overlays.legend_entries()
         list_in_legend(
             self.loss_plot, [(self.meta_loss, words.loss_name), (self.pre_loss, words.pre_name)], earlier
         )
@@ -364,7 +298,7 @@ class CurvesView(QWidget):
         self._settle_y_range(
             self.loss_plot,
             *shown_values(self.meta_loss, self.pre_loss),
-            *self._overlay_values(self.loss_plot),
+            *self.overlays.values(self.loss_plot),
         )
 
     def _draw_performance(self, run: RunHistory, x: np.ndarray) -> None:
@@ -396,16 +330,8 @@ class CurvesView(QWidget):
         self._settle_y_range(
             self.grad_plot,
             *shown_values(self.grad_norm, self.grad_first, self.grad_hessian),
-            *self._overlay_values(self.grad_plot),
+            *self.overlays.values(self.grad_plot),
         )
-
-    def _overlay_values(self, plot: pg.PlotItem) -> list[np.ndarray]:
-        return [
-            c.smooth.yData
-            for o in self.overlays
-            for c, _, _ in o.curves
-            if c._plot is plot and c.smooth.yData is not None
-        ]
 
     @property
     def frame_cost_s(self) -> float:
@@ -413,18 +339,7 @@ class CurvesView(QWidget):
         return self.last_refresh_s + self.graphics.last_paint_s
 
     def _draw_overlays(self) -> None:
-        beta, log = self.beta, self.log_y.isChecked()
-        for overlay in self.overlays:
-            steps = overlay.history.steps
-            x = steps.column("iteration")
-            for curve, column, scale in overlay.curves:
-                curve.update(
-                    x,
-                    scale * steps.column(column),
-                    beta=beta,
-                    stride=steps.stride,
-                    log=log and column != "post_accuracy",
-                )
+        self.overlays.draw(beta=self.beta, log=self.log_y.isChecked())
 
     def _update_live(self, run: RunHistory) -> None:
         last = Smoothed(
@@ -445,7 +360,7 @@ class CurvesView(QWidget):
         self.smoothing_changed.emit(position)
 
     def _on_log_y(self, on: bool) -> None:
-        self._y_ranges = {}  # fit the new axes afresh
+        self.axes.forget_y()  # fit the new axes afresh
         for plot in (self.loss_plot, self.grad_plot):
             plot.setLogMode(False, on)
         self._draw_overlays()
