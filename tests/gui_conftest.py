@@ -93,7 +93,8 @@ def wait_trace_shown(qtbot, window, timeout: int = 5_000) -> None:
 
 @pytest.fixture
 def make_window(qtbot):
-    """``make_window(config=..., **kwargs)`` -> a shown MainWindow; closed and checked for leaks at the end."""
+    """``make_window(config=..., **kwargs)`` -> a shown MainWindow; closed and checked for leaks at the
+    end."""
     from PySide6.QtCore import QThreadPool
     from PySide6.QtWidgets import QApplication
 

@@ -73,7 +73,7 @@ def _menu_titles(window) -> list[str]:
     return [a.text() for a in window.preset_menu.menu.actions()]
 
 
-# -- presets --------------------------------------------------------------------------------------------------
+# -- presets -------------------------------------------------------------------------------------------------
 def test_a_preset_with_a_meta_batch_no_one_can_run_is_skipped_and_named(
     qtbot, make_window, settings_dir, capsys
 ):

@@ -128,7 +128,7 @@ def view(qtbot):
     qtbot.waitUntil(lambda: widget._worker is None, timeout=ANSWER_TIMEOUT_MS)
 
 
-# -- the story before anyone touches it -------------------------------------------------------------------------
+# -- the story before anyone touches it ----------------------------------------------------------------------
 def test_it_opens_on_an_example_task_already_answered(view):
     assert view.learner_box.currentText().startswith("second-order MAML")
     assert "Draw 5 characters" in view.story.text()
@@ -138,7 +138,7 @@ def test_it_opens_on_an_example_task_already_answered(view):
     assert view.table.isVisible()
 
 
-# -- drawing, classifying -----------------------------------------------------------------------------------------
+# -- drawing, classifying ------------------------------------------------------------------------------------
 def test_maml_answers_a_drawn_task_with_probabilities_per_inner_step(qtbot, view):
     _draw_task(qtbot, view)
     assert all(not view.grid.cell(c).canvas.drawing.is_blank for c in range(5))
@@ -184,7 +184,7 @@ def test_maml_takes_more_drawings_per_class(qtbot, view):
     assert "says: class" in view.headline.text()
 
 
-# -- no guess without a drawing -----------------------------------------------------------------------------------
+# -- no guess without a drawing ------------------------------------------------------------------------------
 def test_an_empty_cell_gets_a_word_not_a_guess(qtbot, view):
     _draw_task(qtbot, view, skip=2)
     _classify(qtbot, view)
@@ -227,7 +227,7 @@ def test_undo_takes_back_the_last_stroke(qtbot, view):
     assert cell.canvas.drawing.is_blank
 
 
-# -- files ------------------------------------------------------------------------------------------------------------
+# -- files ---------------------------------------------------------------------------------------------------
 def _choose_folder(monkeypatch, folder) -> None:
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(folder))
 
@@ -272,7 +272,7 @@ def test_a_canvas_drawing_and_its_png_make_the_same_model_input(qtbot, view, tmp
     np.testing.assert_allclose(shown.probs[-1], from_files, atol=1e-5)
 
 
-# -- in the window ----------------------------------------------------------------------------------------------------
+# -- in the window -------------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_the_view_menu_opens_it_in_a_dock_answered(qtbot, make_window):
     window = make_window()

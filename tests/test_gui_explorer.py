@@ -59,7 +59,7 @@ def explorer(qtbot):
     view.shutdown()
 
 
-# -- the pointer, as a person moves it ----------------------------------------------------------------------------
+# -- the pointer, as a person moves it -----------------------------------------------------------------------
 def pixel(plot, theta):
     return plot.mapFromScene(plot.view_box.mapViewToScene(QPointF(float(theta[0]), float(theta[1]))))
 
@@ -99,7 +99,7 @@ def click(qtbot, plot, theta):
     send(plot, QMouseEvent.Type.MouseButtonRelease, p, Qt.MouseButton.NoButton)
 
 
-# -- reading the picture back ------------------------------------------------------------------------------------------
+# -- reading the picture back --------------------------------------------------------------------------------
 def drawn(view):
     arrows = {name: arrow.drawn() for name, arrow in view.plot.arrows.items()}
     paths = [np.column_stack(p.getData()) for p in view.plot.paths]
@@ -130,7 +130,7 @@ def legend_texts(view):
     return [label.text for _, label in view.plot.legend.items]
 
 
-# -- tests --------------------------------------------------------------------------------------------------------------
+# -- tests ---------------------------------------------------------------------------------------------------
 def test_the_default_state_tells_the_story(explorer):
     view = explorer
     texts = " | ".join(legend_texts(view))

@@ -1,6 +1,7 @@
-"""The inner-loop stepper: a person clicks Step, Back, Reset and New task, and each column shows the engine's own
-numbers for that step (query accuracy from ``learner.score`` on the same task, drawn here independently), its
-‖φ_k − θ‖ bars start at 0 and grow, and the preset opens the view docked at k = 1, where the lesson is."""
+"""The inner-loop stepper: a person clicks Step, Back, Reset and New task, and each column shows the
+engine's own numbers for that step (query accuracy from ``learner.score`` on the same task, drawn here
+independently), its ‖φ_k − θ‖ bars start at 0 and grow, and the preset opens the view docked at k = 1,
+where the lesson is."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The explorer's "Trained network" tab: the split over training from a run's history, and the Hessian spectrum
-at θ computed off the GUI thread, for a shipped checkpoint and for the live run (θ handed over by the engine)."""
+"""The explorer's "Trained network" tab: the split over training from a run's history, and the Hessian
+spectrum at θ computed off the GUI thread, for a shipped checkpoint and for the live run (θ handed over
+by the engine)."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ def _shown_losses(window) -> list[float]:
     return [float(v) for v in re.findall(r"loss ([0-9.]+)", window.steps_view.summary.text())]
 
 
-# -- the files ------------------------------------------------------------------------------------------------
+# -- the files -----------------------------------------------------------------------------------------------
 def test_the_lessons_and_the_old_names_are_there():
     titles = [p.title for p in PRESETS.values()]
     assert all(t in titles for t in LESSONS)
@@ -129,7 +129,7 @@ def test_every_preset_renders_a_screenshot(qtbot, tmp_path, monkeypatch, request
     qtbot.waitUntil(lambda: QThreadPool.globalInstance().activeThreadCount() == 0, timeout=60_000)
 
 
-# -- the window -----------------------------------------------------------------------------------------------------
+# -- the window ----------------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_the_first_start_opens_a_trained_sinusoid_learner(qtbot, make_window):
     window = make_window()  # nothing remembered: a first start

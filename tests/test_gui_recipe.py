@@ -1,4 +1,5 @@
-"""The recipe view: "Recipe step" runs the live run's next meta-iteration in four steps, each drawn as it comes."""
+"""The recipe view: "Recipe step" runs the live run's next meta-iteration in four steps, each drawn as it
+comes."""
 
 from __future__ import annotations
 

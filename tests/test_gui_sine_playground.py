@@ -37,7 +37,7 @@ def view(qtbot):
     return widget
 
 
-# -- the pointer, as a person moves it ----------------------------------------------------------------------------
+# -- the pointer, as a person moves it -----------------------------------------------------------------------
 def send(plot, kind, pos: QPointF, button, buttons) -> None:
     viewport = plot.viewport()
     event = QMouseEvent(
@@ -67,7 +67,7 @@ def click(qtbot, plot, where, button=Qt.MouseButton.LeftButton) -> None:
     send(plot, QMouseEvent.Type.MouseButtonRelease, pos, button, Qt.MouseButton.NoButton)
 
 
-# -- what is shown -----------------------------------------------------------------------------------------------
+# -- what is shown -------------------------------------------------------------------------------------------
 def shown_points(plot) -> np.ndarray:
     x, y = plot.points.getData()
     return np.column_stack([x, y])
@@ -98,7 +98,7 @@ def engine_mse(plot, steps: int, file: str) -> tuple[float, float]:
     return float(np.mean((before - truth) ** 2)), float(np.mean((after - truth) ** 2))
 
 
-# -- the default state tells the story ---------------------------------------------------------------------------
+# -- the default state tells the story -----------------------------------------------------------------------
 def test_it_opens_on_a_task_with_both_learners_adapted_and_the_verdict(view):
     assert view.controls.steps_label.text() == "K = 1 inner step"  # the checkpoints' own test steps
     for plot, label, file in zip(view.plots, view.mse_labels, FILES):
@@ -114,7 +114,7 @@ def test_it_opens_on_a_task_with_both_learners_adapted_and_the_verdict(view):
     assert "α = 0.01" in view.story.text()  # the story names the step size both learners take
 
 
-# -- the mouse ---------------------------------------------------------------------------------------------------
+# -- the mouse -----------------------------------------------------------------------------------------------
 def test_dragging_a_support_point_moves_it_and_readapts_both_learners(qtbot, view):
     plot = view.plots[1]  # either plot edits the one support set
     start = shown_points(plot)[3]
@@ -155,7 +155,7 @@ def test_a_click_adds_a_point_and_a_right_click_removes_it(qtbot, view):
     assert len(shown_points(plot)) == 30 and "At most 30 support points" in view.verdict.text()
 
 
-# -- the controls ------------------------------------------------------------------------------------------------
+# -- the controls --------------------------------------------------------------------------------------------
 def test_k_at_zero_draws_phi_on_theta_and_more_steps_fit_the_points_closer(qtbot, view):
     slider = view.controls.steps
     slider.setFocus()
@@ -205,7 +205,7 @@ def test_clear_leaves_theta_and_the_sliders_carry_the_points_on_the_wave(qtbot, 
     np.testing.assert_allclose(points[:, 1], 5.0 * np.sin(points[:, 0] - view.phase), atol=1e-9)
 
 
-# -- the preset --------------------------------------------------------------------------------------------------
+# -- the preset ----------------------------------------------------------------------------------------------
 def test_the_preset_opens_the_view_docked_on_the_shipped_learner_without_training(qtbot, make_window):
     window = make_window(preset="sinusoid-playground")
     wait_built(qtbot, window)

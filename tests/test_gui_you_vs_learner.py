@@ -1,6 +1,7 @@
-""" "You vs the learner": a person plays three rounds of 5-way 1-shot Omniglot against the shipped MAML learner
-(clicks and key presses), the scores shown after each answer are checked against the learner's own answers
-computed independently with ``engine.api``, and the 20-way mode says plainly that no 20-way learner is shipped."""
+""" "You vs the learner": a person plays three rounds of 5-way 1-shot Omniglot against the shipped MAML
+learner (clicks and key presses), the scores shown after each answer are checked against the learner's own
+answers computed independently with ``engine.api``, and the 20-way mode says plainly that no 20-way
+learner is shipped."""
 
 from __future__ import annotations
 

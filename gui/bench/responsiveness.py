@@ -211,8 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     config = _config(args.preset, args.device)
     segment = args.seconds / (2 * args.rounds)
     print(
-        f"{config.label()} on {args.device}, {torch.get_num_threads()} torch thread(s), {os.cpu_count()} cores; "
-        f"{args.rounds} x ({segment:.0f} s headless + {segment:.0f} s GUI)",
+        f"{config.label()} on {args.device}, {torch.get_num_threads()} torch thread(s), "
+        f"{os.cpu_count()} cores; {args.rounds} x ({segment:.0f} s headless + {segment:.0f} s GUI)",
         flush=True,
     )
     headless, shown = [], []
@@ -224,8 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         shown.append(g)
         d = np.asarray(g["delays_ms"])
         print(
-            f"  round {r + 1}: GUI      {g['it_per_s']:8.1f} it/s   timer delay p99 {np.percentile(d, 99):6.1f} ms, "
-            f"worst {d.max():6.1f} ms ({len(d)} ticks), GUI thread CPU {100 * g['gui_thread_cpu']:.0f}%",
+            f"  round {r + 1}: GUI      {g['it_per_s']:8.1f} it/s   "
+            f"timer delay p99 {np.percentile(d, 99):6.1f} ms, worst {d.max():6.1f} ms ({len(d)} ticks), "
+            f"GUI thread CPU {100 * g['gui_thread_cpu']:.0f}%",
             flush=True,
         )
     h_rate = sum(h["iterations"] for h in headless) / sum(h["seconds"] for h in headless)
@@ -247,8 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     ok = report["delay_p99_ms"] <= 50 and report["delay_worst_ms"] <= 200 and report["gui_vs_headless"] >= 0.9
     print(
-        f"headless {h_rate:.1f} it/s · GUI {g_rate:.1f} it/s ({100 * report['gui_vs_headless']:.0f}% of headless) · "
-        f"10 ms timer delay p50 {report['delay_p50_ms']:.1f} ms, p99 {report['delay_p99_ms']:.1f} ms, "
+        f"headless {h_rate:.1f} it/s · GUI {g_rate:.1f} it/s "
+        f"({100 * report['gui_vs_headless']:.0f}% of headless) · 10 ms timer delay "
+        f"p50 {report['delay_p50_ms']:.1f} ms, p99 {report['delay_p99_ms']:.1f} ms, "
         f"worst {report['delay_worst_ms']:.1f} ms · goals {'met' if ok else 'NOT met'}"
     )
     if args.stalls:

@@ -87,7 +87,8 @@ class SmoothedCurve:
 
 
 class PointSeries:
-    """Sparse measurements (the meta-gradient split, validation) as a line with markers and optional CI bars."""
+    """Sparse measurements (the meta-gradient split, validation) as a line with markers and optional CI
+    bars."""
 
     def __init__(
         self,
@@ -161,7 +162,8 @@ class PointSeries:
 
 
 def list_in_legend(plot: pg.PlotItem, entries: list, extra: list = ()) -> None:
-    """The plot's legend, in this order: (curve or point series, name or None to leave it out), then ``extra``."""
+    """The plot's legend, in this order: (curve or point series, name or None to leave it out), then
+    ``extra``."""
     plot.legend.clear()
     for series, name in entries:
         if name is not None:

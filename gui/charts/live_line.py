@@ -20,7 +20,8 @@ class Smoothed:
 
 
 def live_line(run: RunHistory, last: Smoothed, *, before: bool, classify: bool) -> str:
-    """``before``: the learner has a "before adaptation" curve (an inner loop); ``classify``: accuracy applies."""
+    """``before``: the learner has a "before adaptation" curve (an inner loop); ``classify``: accuracy
+    applies."""
     steps = run.steps
     if len(steps) == 0:
         return "No meta-iteration yet: press Play (Space) or Step (→)."

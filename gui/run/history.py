@@ -149,7 +149,8 @@ class RunHistory:
         self.add(snap)
 
     def rows(self) -> list[dict]:
-        """One dict per kept meta-iteration, with the split and validation of that iteration when there is one."""
+        """One dict per kept meta-iteration, with the split and validation of that iteration when there is
+        one."""
         it = self.steps.column("iteration")
         out = [{c: float(self.steps.column(c)[i]) for c in STEP_COLUMNS} for i in range(len(it))]
         for table, names in ((self.splits, SPLIT_COLUMNS[1:]), (self.validation, VALIDATION_COLUMNS[1:])):

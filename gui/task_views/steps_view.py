@@ -34,7 +34,8 @@ def layer_colours(count: int) -> list[str]:
 
 
 def layer_names(layers) -> list[str]:
-    """Short names for the engine's layer keys: conv4's features.i.0/1 → conv/norm i+1, the MLP's net.i → fc."""
+    """Short names for the engine's layer keys: conv4's features.i.0/1 → conv/norm i+1, the MLP's net.i
+    → fc."""
     names, fc = [], 0
     for layer in layers:
         parts = layer.split(".")

@@ -12,7 +12,8 @@ from gui.widgets.images import to_pixmap
 
 
 def tile_pixmap(image: np.ndarray, size: int) -> QPixmap:
-    """Whole screen pixels per image pixel (crisp), then smoothed down to ``size`` when that is not a multiple."""
+    """Whole screen pixels per image pixel (crisp), then smoothed down to ``size`` when that is not a
+    multiple."""
     side = image.shape[-1]
     crisp = to_pixmap(image, side * -(-size // side))
     if crisp.width() == size:

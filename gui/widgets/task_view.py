@@ -1,7 +1,8 @@
 """The display task: support images by class with their provenance, the queries, or the sinusoid.
 
 Driven by a trace (``AdaptationTrace`` or ``SequenceTrace``, both carry the task's images, labels
-and captions), so it never touches a tensor. Click an image to enlarge it; Resample asks the run for a new display task.
+and captions), so it never touches a tensor. Click an image to enlarge it; Resample asks the run for a
+new display task.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def class_colour(label: int) -> str:
 
 
 def _wrap_caption(caption: str) -> str:
-    """Alphabet on one line, character (and rotation) on the next; underscores become spaces so long names wrap."""
+    """Alphabet on one line, character (and rotation) on the next; underscores become spaces so long names
+    wrap."""
     return caption.replace(" / ", "\n", 1).replace("_", " ")
 
 
@@ -171,7 +173,7 @@ class TaskView(QWidget):
         self.support_points.setData(trace.x_support, trace.y_support)
         self.query_points.setData(trace.x_query, trace.y_query)
 
-    # -- classification ---------------------------------------------------------------------------------------
+    # -- classification --------------------------------------------------------------------------------------
     def _show_classification(self, trace: AdaptationTrace | SequenceTrace, where: str) -> None:
         self.stack.setCurrentIndex(0)
         key = (trace.support_captions, trace.query_captions, trace.support_images.tobytes())
@@ -183,7 +185,8 @@ class TaskView(QWidget):
         queries = len(trace.query_labels) // ways
         synthetic = any("synthetic" in c for c in trace.support_captions)
         self.header.setText(
-            f"<b>Display task</b>: {ways}-way {shots}-shot, {queries} {'query' if queries == 1 else 'queries'} per class{where}"
+            f"<b>Display task</b>: {ways}-way {shots}-shot, "
+            f"{queries} {'query' if queries == 1 else 'queries'} per class{where}"
             + (" · synthetic glyphs" if synthetic else "")
         )
         self._clear_grid(self.support_grid)

@@ -23,13 +23,14 @@ def story_html(config: TrainConfig, shots: int) -> str:
     if config.uses_inner_loop:
         how = (
             f"<b>Classify</b> adapts the meta-parameters θ to your drawings by {config.test_inner_steps} "
-            f"gradient steps (the adapted parameters φ) and shows the query's class probabilities after each step."
+            "gradient steps (the adapted parameters φ) and shows the query's class probabilities after "
+            "each step."
         )
     else:
         how = (
-            "<b>Classify</b> lets the network read your drawings with their labels, one by one, then the query "
-            "with an empty label; the table shows its answer after each drawing read. No gradient step: "
-            "φ is the network's memory of what it read."
+            "<b>Classify</b> lets the network read your drawings with their labels, one by one, then the "
+            "query with an empty label; the table shows its answer after each drawing read. No gradient "
+            "step: φ is the network's memory of what it read."
         )
     return (
         f"Draw {config.ways} characters nobody has seen, {each}, then a <b>query</b>: another drawing of one "
@@ -42,21 +43,22 @@ def note_text(config: TrainConfig) -> str:
     if config.uses_inner_loop:
         steps = f"{config.inner_steps} inner step{'s' if config.inner_steps != 1 else ''}"
         return (
-            f"θ alone knows none of your classes: before a step its answer is near chance. It was meta-trained "
-            f"to adapt in {steps} of size {config.inner_lr:g} and is evaluated after {config.test_inner_steps}. "
-            f"The query goes through batch norm together with your drawings, as queries did in training (alone, "
-            f"normalised by its own statistics, the shipped MAML gets 78% instead of 96% of Omniglot test "
-            f"queries right)."
+            f"θ alone knows none of your classes: before a step its answer is near chance. It was "
+            f"meta-trained to adapt in {steps} of size {config.inner_lr:g} and is evaluated after "
+            f"{config.test_inner_steps}. The query goes through batch norm together with your drawings, as "
+            f"queries did in training (alone, normalised by its own statistics, the shipped MAML gets 78% "
+            f"instead of 96% of Omniglot test queries right)."
         )
     return (
-        f"With nothing read the network can only guess; each drawing it reads, with its label, is written into "
-        f"its memory. It was meta-trained on Omniglot {config.ways}-way {config.shots}-shot sequences "
+        f"With nothing read the network can only guess; each drawing it reads, with its label, is written "
+        f"into its memory. It was meta-trained on Omniglot {config.ways}-way {config.shots}-shot sequences "
         f"({config.protocol} protocol)."
     )
 
 
 def headline_html(answer: DrawingAnswer, config: TrainConfig, *, fresh: bool) -> str:
-    """The answer in a sentence, with what the learner said before adapting; ``fresh``: the drawings are unchanged."""
+    """The answer in a sentence, with what the learner said before adapting; ``fresh``: the drawings are
+    unchanged."""
     final, first = answer.probs[-1], answer.probs[0]
     c, c0 = answer.answer, int(first.argmax())
     name = learner_name(config)

@@ -42,7 +42,8 @@ def compute_report(
     eigenvalues: int = EIGENVALUES,
     data_dir: str | None = None,
 ) -> NetworkHessianResult:
-    """Run in a worker thread: wait for θ if handed over, then the report (the handed-over file is removed)."""
+    """Run in a worker thread: wait for θ if handed over, then the report (the handed-over file is
+    removed)."""
     import torch
 
     from engine.runtime.cpu_threads import governor_for

@@ -121,7 +121,7 @@ class NetworkHessianPanel(QWidget):
         self.timer.start()
         self._show_state()
 
-    # -- public: what the window and a person do ---------------------------------------------------------------
+    # -- public: what the window and a person do -------------------------------------------------------------
     def set_run(self, session, data_dir: str | None = None) -> None:
         """The window's current run (a ``TrainingSession``, or None) and its Omniglot folder."""
         if session is not self.session:
@@ -132,7 +132,8 @@ class NetworkHessianPanel(QWidget):
         self._redraw_series()
 
     def open_checkpoint(self, path: str | Path) -> bool:
-        """Show the saved history of the checkpoint at ``path`` and take θ from it; False (and why) if unreadable."""
+        """Show the saved history of the checkpoint at ``path`` and take θ from it; False (and why) if
+        unreadable."""
         from engine.run.checkpoints import checkpoint_config, from_json_text, load_checkpoint
 
         path = Path(path)
@@ -155,7 +156,8 @@ class NetworkHessianPanel(QWidget):
         return True
 
     def compute(self) -> bool:
-        """Start the report at the current source's θ; False when it cannot start (and the status says why)."""
+        """Start the report at the current source's θ; False when it cannot start (and the status says
+        why)."""
         kind = self.current_source
         if self.jobs.busy or not self._can_compute(kind):
             return False
@@ -184,7 +186,7 @@ class NetworkHessianPanel(QWidget):
         if self._handover_dir is not None:
             shutil.rmtree(self._handover_dir, ignore_errors=True)
 
-    # -- public: what the panel shows ---------------------------------------------------------------------------
+    # -- public: what the panel shows ------------------------------------------------------------------------
     @property
     def current_source(self) -> str:
         return self.source.currentData()
@@ -198,7 +200,7 @@ class NetworkHessianPanel(QWidget):
     def shown_result(self) -> NetworkHessianResult | None:
         return self.results.get(self._key_of(self.current_source))
 
-    # -- internals -------------------------------------------------------------------------------------------------
+    # -- internals -------------------------------------------------------------------------------------------
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self.file_path is None and self.default_checkpoint is not None and not self.live_available:

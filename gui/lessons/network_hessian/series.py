@@ -1,8 +1,10 @@
-"""The ratio ‖Hessian term‖ / ‖first-order part‖ and the cosine over training, from a run's history (numpy only).
+"""The ratio ‖Hessian term‖ / ‖first-order part‖ and the cosine over training, from a run's history
+(numpy only).
 
 A run records its meta-gradient split every ``hessian_split_every`` iterations. Histories saved before
 the split carried its cosine have only the three norms; the cosine then follows from them by the law
-of cosines, since the Hessian term is full − first: cos = (‖first‖² + ‖full‖² − ‖Hessian‖²) / (2 ‖first‖ ‖full‖).
+of cosines, since the Hessian term is full − first:
+cos = (‖first‖² + ‖full‖² − ‖Hessian‖²) / (2 ‖first‖ ‖full‖).
 That holds only when the recorded ‖full‖ is the norm over θ alone, so not for Meta-SGD (whose
 gradient norm includes the learned rates).
 """

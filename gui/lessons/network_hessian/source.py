@@ -52,7 +52,8 @@ class Handover:
 
 
 def hand_over_live_theta(session, path: Path) -> Handover:
-    """Ask ``session`` (a ``gui.run.worker.TrainingSession``, on the GUI thread) for a checkpoint of its θ at ``path``."""
+    """Ask ``session`` (a ``gui.run.worker.TrainingSession``, on the GUI thread) for a checkpoint of its θ
+    at ``path``."""
     label = f"the live run at iteration {session.iteration:,}"
     if session.thread_alive:
         session.request_checkpoint(path)

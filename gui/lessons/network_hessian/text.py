@@ -81,8 +81,8 @@ def report_html(
         f"Lanczos: {top.iterations} iterations, "
         + ("converged" if top.converged else "<b>NOT converged</b>")
         + f" (largest residual {_g(float(top.residuals.max()) if len(top.residuals) else math.nan, 2)})",
-        f"α·λ<sub>1</sub> = {_g(alpha * lead)}: one inner step multiplies the error along the top direction by "
-        f"1 − αλ<sub>1</sub> = {_g(1 - alpha * lead)}"
+        f"α·λ<sub>1</sub> = {_g(alpha * lead)}: one inner step multiplies the error along the top "
+        f"direction by 1 − αλ<sub>1</sub> = {_g(1 - alpha * lead)}"
         + (" (past 2/α: it overshoots)" if alpha * lead > 2 else " (under 2/α: it does not overshoot)"),
     ]
     if report.exact is not None:

@@ -157,7 +157,8 @@ class PredictionStage(QWidget):
 
 
 class UpdateStage(QWidget):
-    """Step 4: the meta-loss of the batch before and after the update, and the tensors of θ that moved most."""
+    """Step 4: the meta-loss of the batch before and after the update, and the tensors of θ that moved
+    most."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -11,8 +11,9 @@ from engine.learners.registry import learner_spec
 STORY = (
     "Every meta-learner follows one recipe: <b>(1)</b> sample a task, <b>(2)</b> sample its disjoint support "
     "and query sets, <b>(3)</b> compute the <b>adapted parameters φ</b> (an inner loop for MAML and Reptile; "
-    "reading the support set for a black-box learner), <b>(4)</b> update the <b>meta-parameters θ</b> with the "
-    "query loss. <b>Recipe step</b> runs the live run's next meta-iteration one step at a time, on its real batch."
+    "reading the support set for a black-box learner), <b>(4)</b> update the <b>meta-parameters θ</b> with "
+    "the query loss. <b>Recipe step</b> runs the live run's next meta-iteration one step at a time, on its "
+    "real batch."
 )
 
 PLACEHOLDERS = (
@@ -54,9 +55,9 @@ def update_details(step: RecipeStep, meta_lr: float | None) -> str:
         else ""
     )
     return (
-        f"{objective_words(step.algo, step.kind)}. {grad}Adam{lr} · meta-iteration {step.iteration:,} counted "
-        f"in the run's curves · meta-parameters θ: {step.param_count:,} numbers in {len(step.param_names)} "
-        "tensors; those that moved most, relative to their size:"
+        f"{objective_words(step.algo, step.kind)}. {grad}Adam{lr} · meta-iteration {step.iteration:,} "
+        f"counted in the run's curves · meta-parameters θ: {step.param_count:,} numbers in "
+        f"{len(step.param_names)} tensors; those that moved most, relative to their size:"
     )
 
 
@@ -73,22 +74,22 @@ def step_note(step: RecipeStep | None, config: TrainConfig, inner_lr: float | No
     """What the step just run did, in the engine, for ``config``'s learner (None: before the first step)."""
     if step is None:
         return (
-            "<b>Nothing run yet.</b> The four steps run the run's <i>next</i> meta-iteration, on the batch its own "
-            "random generator draws next: the iteration Play would have made, counted in its curves."
+            "<b>Nothing run yet.</b> The four steps run the run's <i>next</i> meta-iteration, on the batch "
+            "its own random generator draws next: the iteration Play would have made, counted in its curves."
         )
     spec = config.spec
     if step.phase == 1:
         return (
-            f"<b>Step 1 ran.</b> The run drew its next meta-batch of {step.meta_batch} tasks with its own sampler "
-            "and random generator. Each task has its own classes, labelled 0..N−1 afresh, so no label means "
-            "anything across tasks: the learner must learn them from the support set."
+            f"<b>Step 1 ran.</b> The run drew its next meta-batch of {step.meta_batch} tasks with its own "
+            "sampler and random generator. Each task has its own classes, labelled 0..N−1 afresh, so no "
+            "label means anything across tasks: the learner must learn them from the support set."
         )
     if step.phase == 2:
         extra = spec.recipe.split_note
         return (
-            "<b>Step 2 ran.</b> Support and query images of a class are different drawings (disjoint sets): the "
-            "learner adapts on the support set and is scored on the query set, as it will be at test time."
-            + extra
+            "<b>Step 2 ran.</b> Support and query images of a class are different drawings (disjoint sets): "
+            "the learner adapts on the support set and is scored on the query set, as it will be at test "
+            "time." + extra
         )
     if step.phase == 3:
         what = spec.phi_words(config, inner_lr)

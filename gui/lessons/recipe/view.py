@@ -166,7 +166,7 @@ class RecipeView(QWidget):
     def listing(self) -> Listing | None:
         return self.code.listing
 
-    # -- internals ----------------------------------------------------------------------------------------------
+    # -- internals -------------------------------------------------------------------------------------------
     def _section(self, index: int, stage: QWidget) -> tuple[QGroupBox, QLabel]:
         section = QGroupBox(f"{index + 1} · {STEP_TITLES[index]}")
         placeholder = QLabel(PLACEHOLDERS[index])

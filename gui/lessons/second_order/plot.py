@@ -228,7 +228,7 @@ class ExplorerPlot(pg.GraphicsLayoutWidget):
         for arrow in self.arrows.values():
             arrow.redraw()
 
-    # -- pointer ----------------------------------------------------------------------------------------------------
+    # -- pointer ---------------------------------------------------------------------------------------------
     def _clip(self, point: np.ndarray) -> np.ndarray:
         (x0, x1), (y0, y1) = self.extent
         return np.array([min(max(point[0], x0), x1), min(max(point[1], y0), y1)])
@@ -250,7 +250,8 @@ class ExplorerPlot(pg.GraphicsLayoutWidget):
         self.task_hovered.emit(self.task_near(np.array([p.x(), p.y()])))
 
     def task_near(self, point: np.ndarray) -> int:
-        """The task whose path θ → φ_K passes within ``PICK_PX`` pixels of ``point`` (not at θ itself), or −1."""
+        """The task whose path θ → φ_K passes within ``PICK_PX`` pixels of ``point`` (not at θ itself), or
+        −1."""
         if self.directions is None or self.directions.steps == 0:
             return -1
         pixel = np.array(self.view_box.viewPixelSize())

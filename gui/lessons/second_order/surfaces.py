@@ -54,7 +54,8 @@ class SurfaceSet:
 
 
 def grid_axes(world, resolution: int = GRID) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes over the world's extent and a margin of ``PAD`` on each side (a view wider than the extent stays filled)."""
+    """Nodes over the world's extent and a margin of ``PAD`` on each side (a view wider than the extent
+    stays filled)."""
     (x0, x1), (y0, y1) = world.extent
     px, py = PAD * (x1 - x0), PAD * (y1 - y0)
     return np.linspace(x0 - px, x1 + px, resolution), np.linspace(y0 - py, y1 + py, resolution)
@@ -84,7 +85,8 @@ def compute_surfaces(world, resolution: int = GRID) -> SurfaceSet:
 
 
 def quantile_levels(values: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
-    """Contour levels at quantiles of the finite values, so any scale (a bowl, an exploding K = 5) shows shape."""
+    """Contour levels at quantiles of the finite values, so any scale (a bowl, an exploding K = 5) shows
+    shape."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return np.zeros(0)
@@ -92,7 +94,8 @@ def quantile_levels(values: np.ndarray, quantiles: tuple[float, ...]) -> np.ndar
 
 
 def shade(values: np.ndarray) -> np.ndarray:
-    """log(1 + (v − min) / scale) mapped to [0, 1]; the scale is the 10th percentile's rise above the minimum."""
+    """log(1 + (v − min) / scale) mapped to [0, 1]; the scale is the 10th percentile's rise above the
+    minimum."""
     v = np.where(np.isfinite(values), values, np.nanmax(np.where(np.isfinite(values), values, np.nan)))
     rise = v - v.min()
     scale = max(float(np.quantile(rise, 0.1)), 1e-12)

@@ -52,7 +52,8 @@ def numbers_html(directions: MetaDirections, scale: float, task_names: list[str]
     tail = (
         f"cos(first order, MAML) = <b>{_num(cos)}</b><br>"
         f"‖Hessian term‖ / ‖first-order part‖ = <b>{_num(ratio(directions))}</b><br>"
-        f"<span style='color:{theme.MUTED}'>arrows: −gradient × {scale:.3g} from θ (the same scale for all)</span>"
+        f"<span style='color:{theme.MUTED}'>arrows: −gradient × {scale:.3g} from θ "
+        "(the same scale for all)</span>"
     )
     return f"<table cellspacing='0' cellpadding='1'>{body}</table>{tail}"
 
@@ -100,14 +101,16 @@ def not_positive_notice(eigenvalues: list[np.ndarray], steps: int) -> str | None
     parity = (
         "with K = 0 there is no inner step yet, so nothing changes until K ≥ 1"
         if steps == 0
-        else "K is odd, so along that eigenvector the Hessian term outweighs and reverses the first-order part"
+        else (
+            "K is odd, so along that eigenvector the Hessian term outweighs and reverses the first-order part"
+        )
         if steps % 2
-        else "with K even the product (I − αA_s)^K is positive again, and where an eigenvalue is below −1 the "
-        "Hessian term joins the first-order part instead of opposing it"
+        else "with K even the product (I − αA_s)^K is positive again, and where an eigenvalue is below "
+        "−1 the Hessian term joins the first-order part instead of opposing it"
     )
     return (
-        f"I − αA_s is not positive definite for {names}: one inner step of size α overshoots the support minimum "
-        f"along its eigenvector, so the Hessian term flips sign: {parity}."
+        f"I − αA_s is not positive definite for {names}: one inner step of size α overshoots the support "
+        f"minimum along its eigenvector, so the Hessian term flips sign: {parity}."
     )
 
 

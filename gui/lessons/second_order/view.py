@@ -128,7 +128,7 @@ class SecondOrderView(QWidget):
         self.jobs.failed.connect(self.status.setText)
         self.set_world("quadratic")
 
-    # -- public: what a person can do -------------------------------------------------------------------------
+    # -- public: what a person can do ------------------------------------------------------------------------
     def set_world(self, kind: str) -> None:
         """Switch world (its θ back to the world's default; its edits kept)."""
         self.world = self.worlds[kind]
@@ -179,7 +179,7 @@ class SecondOrderView(QWidget):
         """The window's current run: the "Trained network" tab draws its splits and can take its θ."""
         self.network.set_run(session, data_dir)
 
-    # -- public: what the view shows ----------------------------------------------------------------------------
+    # -- public: what the view shows -------------------------------------------------------------------------
     @property
     def surface_current(self) -> bool:
         """True when the surface drawn is the current world's after the current K."""
@@ -194,7 +194,7 @@ class SecondOrderView(QWidget):
         self.jobs.shutdown()
         self.network.shutdown()
 
-    # -- internals -------------------------------------------------------------------------------------------------
+    # -- internals -------------------------------------------------------------------------------------------
     def _replace_world(self, world) -> None:
         self.world = world
         self.worlds[world.kind] = world

@@ -179,7 +179,8 @@ def default_quadratic_world() -> QuadraticWorld:
 def default_sine_world() -> SineWorld:
     """Three sine tasks (amplitudes 1…3, phases 0…π), ten support and ten query points each.
 
-    At the default θ = (2.5, 3.0), α = 0.15 and K = 2: cos ≈ 0.77 and ‖Hessian term‖ ≈ 0.84 ‖first-order part‖.
+    At the default θ = (2.5, 3.0), α = 0.15 and K = 2: cos ≈ 0.77 and
+    ‖Hessian term‖ ≈ 0.84 ‖first-order part‖.
     """
     tasks = sine_world.sample_sine_tasks(3, shots=10, queries=10, seed=3, amplitudes=(1.0, 3.0))
     return SineWorld(tuple(tasks))

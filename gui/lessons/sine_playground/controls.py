@@ -132,7 +132,7 @@ class PlaygroundControls(QWidget):
         self.amplitude_label.setText(f"A = {amplitude:.2f}")
         self.phase_label.setText(f"b = {phase:.2f}" if phase < math.pi - 5e-3 else "b = π")
 
-    # -- set without announcing -------------------------------------------------------------------------------
+    # -- set without announcing ------------------------------------------------------------------------------
     def show_wave(self, amplitude: float, phase: float) -> None:
         for slider, value in (
             (self.amplitude, self._a.position(amplitude)),

@@ -39,11 +39,11 @@ LEARNERS = (  # (file, name, plot title)
 )
 STORY = (
     "Each task is a wave y = A sin(x − b) (faint grey), seen only through a few <b>support points</b>. "
-    "Both networks are the same 1-40-40-1 MLP and adapt the same way: K gradient steps of size {alpha} on the "
-    "support points, from θ (dashed) to the <b>adapted parameters φ</b> (solid). Only θ's training differs: "
-    "MAML trained its <b>meta-parameters θ</b> so that a step fits a new wave; the baseline trained θ as one "
-    "regressor on all waves pooled. <i>Drag a point, click to add one, right-click to remove one; the "
-    "sliders move the wave and its points.</i>"
+    "Both networks are the same 1-40-40-1 MLP and adapt the same way: K gradient steps of size {alpha} on "
+    "the support points, from θ (dashed) to the <b>adapted parameters φ</b> (solid). Only θ's training "
+    "differs: MAML trained its <b>meta-parameters θ</b> so that a step fits a new wave; the baseline "
+    "trained θ as one regressor on all waves pooled. <i>Drag a point, click to add one, right-click to "
+    "remove one; the sliders move the wave and its points.</i>"
 )
 
 
@@ -128,7 +128,7 @@ class SinePlaygroundView(QWidget):
         self.controls.clear.connect(self.clear_points)
         self.new_random_task()
 
-    # -- public: what a person can do ---------------------------------------------------------------------------
+    # -- public: what a person can do ------------------------------------------------------------------------
     def new_random_task(self) -> None:
         """A wave and SHOTS support points drawn as the sinusoid benchmark draws a task."""
         task = random_sine_task(self.rng, SHOTS)
@@ -170,7 +170,7 @@ class SinePlaygroundView(QWidget):
         self.x, self.y = np.zeros(0), np.zeros(0)
         self.refresh()
 
-    # -- drawing ----------------------------------------------------------------------------------------------
+    # -- drawing ---------------------------------------------------------------------------------------------
     def _set_wave(self, amplitude: float, phase: float) -> None:
         self.amplitude, self.phase = float(amplitude), float(phase)
         self.truth = sine_wave(self.grid, self.amplitude, self.phase)
@@ -189,7 +189,8 @@ class SinePlaygroundView(QWidget):
             plot.show_points(self.x, self.y)
             self.mse_labels[i].setText(
                 f"MSE vs the true wave: θ (dashed) {theme.coloured(f'<b>{before[i]:.3f}</b>', BEFORE_COLOUR)}"
-                f" → φ after {self.steps} {steps} (solid) {theme.coloured(f'<b>{after[i]:.3f}</b>', AFTER_COLOUR)}"
+                f" → φ after {self.steps} {steps} (solid) "
+                f"{theme.coloured(f'<b>{after[i]:.3f}</b>', AFTER_COLOUR)}"
             )
         self.verdict.setText(self._verdict(before, after))
 

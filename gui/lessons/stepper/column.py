@@ -1,4 +1,5 @@
-"""One starting point of the inner-loop stepper at step k: its predictions, its losses so far, how far φ_k moved.
+"""One starting point of the inner-loop stepper at step k: its predictions, its losses so far, how far
+φ_k moved.
 
 A titled box: where it starts and what its inner loop adapts, query accuracy and the two losses at k, the
 query grid (``QueryPredictionGrid``), the losses and the query accuracy over 0..k, and ‖φ_k − θ‖ per layer

@@ -1,4 +1,5 @@
-"""Tasks of the inner-loop stepper computed off the GUI thread: the task and every inner step of the three starts.
+"""Tasks of the inner-loop stepper computed off the GUI thread: the task and every inner step of the
+three starts.
 
 One job at a time in a pool of its own. The first job loads the shipped learners and the random θ (then kept)
 and reads Omniglot's test split; every job draws its task and runs the whole trajectory k = 0..10 of each
@@ -16,7 +17,8 @@ from gui.run.single_job import SingleJob, failure_sentence
 
 
 class StartShelf:
-    """The starting points (loaded once) and one sampler per data folder; used by the one worker thread only."""
+    """The starting points (loaded once) and one sampler per data folder; used by the one worker thread
+    only."""
 
     def __init__(self, checkpoint_dir: Path) -> None:
         self.checkpoint_dir = checkpoint_dir

@@ -9,9 +9,9 @@ SHORT_NAMES = {"meta": "meta-trained θ", "pretrained": "pre-trained classifier"
 
 def story() -> str:
     return (
-        "One 5-way 1-shot task from the <b>finn</b> test split (characters no learner has seen), three starting "
-        "points, the inner loop stepped k → k+1. From MAML's <b>meta-parameters θ</b> one SGD step on the five "
-        "support drawings names the queries; from a <b>random θ</b> it does not."
+        "One 5-way 1-shot task from the <b>finn</b> test split (characters no learner has seen), three "
+        "starting points, the inner loop stepped k → k+1. From MAML's <b>meta-parameters θ</b> one SGD step "
+        "on the five support drawings names the queries; from a <b>random θ</b> it does not."
     )
 
 
@@ -65,7 +65,8 @@ def verdict(stepped: StepperTask, k: int) -> str:
         support = len(stepped.task.y_support)
         tail += (
             f"{'it fits' if one else 'they fit'} the {support} support drawings "
-            f"(support loss {random.support_loss[k]:.3f}) but name only {right(random, k)} of {queries} queries."
+            f"(support loss {random.support_loss[k]:.3f}) but name only {right(random, k)} of {queries} "
+            "queries."
         )
     else:
         tail += f"{'it is' if one else 'they are'} not enough."
@@ -85,12 +86,12 @@ def footnote(stepped: StepperTask | None) -> str:
     task = stepped.task
     queries, support = len(task.y_query), len(task.y_support)
     return (
-        f"Task {stepped.index} of seed {stepped.seed}: {task.ways}-way 1-shot, {queries} queries, {task.protocol} "
-        f"test split. Batch norm: the {support} support drawings are normalised as one batch, and each of the "
-        f"{queries} queries on its own with the support drawings' statistics (answered alone, as the learners' "
-        "own evaluation does); a conv bar includes its "
-        "batch-norm scale and shift. Fine-tuning replaces the pre-trained head (over all training classes) by "
-        "a new head set to the support prototypes at k = 0, so its head bar is ‖head_k − head_0‖. Random θ: "
-        f"the same conv4 initialised with torch seed {RANDOM_SEED}. Learners: the shipped {MAML_FILE} and "
+        f"Task {stepped.index} of seed {stepped.seed}: {task.ways}-way 1-shot, {queries} queries, "
+        f"{task.protocol} test split. Batch norm: the {support} support drawings are normalised as one "
+        f"batch, and each of the {queries} queries on its own with the support drawings' statistics "
+        "(answered alone, as the learners' own evaluation does); a conv bar includes its batch-norm scale "
+        "and shift. Fine-tuning replaces the pre-trained head (over all training classes) by a new head set "
+        "to the support prototypes at k = 0, so its head bar is ‖head_k − head_0‖. Random θ: the same "
+        f"conv4 initialised with torch seed {RANDOM_SEED}. Learners: the shipped {MAML_FILE} and "
         f"{FINETUNE_FILE}; every step is computed once per task."
     )

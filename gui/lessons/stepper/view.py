@@ -1,4 +1,5 @@
-"""The inner-loop stepper: one Omniglot task, three starting points, the inner loop stepped k → k+1 side by side.
+"""The inner-loop stepper: one Omniglot task, three starting points, the inner loop stepped k → k+1
+side by side.
 
 The starts are the shipped MAML learner's meta-parameters θ, the shipped fine-tuning baseline's pre-trained
 parameters (with its own adaptation: a new head from the support prototypes) and a random θ adapted exactly
@@ -133,7 +134,7 @@ class InnerLoopStepperView(QWidget):
         self._refresh()
         QTimer.singleShot(0, self, self._first_task)  # after the window's set_run has named the data folder
 
-    # -- public: what a person does ----------------------------------------------------------------------------
+    # -- public: what a person does --------------------------------------------------------------------------
     def set_run(self, session, data_dir: str | None = None) -> None:
         """The window's Omniglot folder (the view plays the shipped learners, not the live run)."""
         changed = data_dir != self.data_dir
@@ -166,7 +167,7 @@ class InnerLoopStepperView(QWidget):
         else:
             super().keyPressEvent(event)
 
-    # -- jobs --------------------------------------------------------------------------------------------------
+    # -- jobs ------------------------------------------------------------------------------------------------
     def _first_task(self) -> None:
         if self.stepped is None and not self.jobs.busy:
             self._compute(1)
@@ -190,7 +191,7 @@ class InnerLoopStepperView(QWidget):
         self.error = message
         self._refresh()
 
-    # -- drawing -----------------------------------------------------------------------------------------------
+    # -- drawing ---------------------------------------------------------------------------------------------
     def _show_support(self, stepped: StepperTask) -> None:
         for tile in self.support_tiles:
             self.support_row.removeWidget(tile)
@@ -236,7 +237,8 @@ class InnerLoopStepperView(QWidget):
         self._refresh()
 
     def _refresh(self) -> None:
-        """Every label and enabled state from the task shown, the step and the job (the one place UI state is set)."""
+        """Every label and enabled state from the task shown, the step and the job (the one place UI state
+        is set)."""
         ready = self.stepped is not None
         busy = self.jobs.busy
         last = self.stepped.steps if ready else STEPS

@@ -53,7 +53,8 @@ def draw_round(
     data_dir: str | None = None,
     queries: int = QUERIES_PER_ROUND,
 ) -> DuelRound:
-    """Run in a worker thread: round ``index`` of the ``ways``-way game, with the learner's answers if one exists."""
+    """Run in a worker thread: round ``index`` of the ``ways``-way game, with the learner's answers if one
+    exists."""
     from engine.data.sources import make_sampler
 
     path = learner_checkpoint(checkpoint_dir, ways, SHOTS)

@@ -192,7 +192,7 @@ class YouVsLearnerView(QWidget):
         """Wait for a round being drawn (call before the view goes away)."""
         self.jobs.shutdown()
 
-    # -- keys -------------------------------------------------------------------------------------------------
+    # -- keys ------------------------------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key in _DIGITS:
@@ -222,7 +222,7 @@ class YouVsLearnerView(QWidget):
             self.typed = typed
             self._refresh()
 
-    # -- drawing ----------------------------------------------------------------------------------------------
+    # -- drawing ---------------------------------------------------------------------------------------------
     def _first_round(self) -> None:
         if self.game.round is None and not self.game.loading and not self.game.error:
             self.next_round()
