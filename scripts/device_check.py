@@ -56,8 +56,8 @@ def main() -> int:
                 failures += not ok
                 order = "first" if first_order else "second"
                 print(
-                    f"{device} K={steps} {order:>6}-order {path:>9}: max relative difference to CPU reference "
-                    f"{err:.2e} {'ok' if ok else 'MISMATCH'}",
+                    f"{device} K={steps} {order:>6}-order {path:>9}: max relative difference to CPU "
+                    f"reference {err:.2e} {'ok' if ok else 'MISMATCH'}",
                     flush=True,
                 )
     return 1 if failures else 0

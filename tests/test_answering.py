@@ -117,7 +117,8 @@ def test_snail_answers_each_query_from_its_own_sequence_in_both_modes():
 
 
 def test_maml_on_the_sinusoid_is_never_transductive():
-    """Its MLP has no batch norm: both modes are the same computation, and no table may call it transductive."""
+    """Its MLP has no batch norm: both modes are the same computation, and no table may call it
+    transductive."""
     torch.manual_seed(0)
     learner = build_learner(default_config("sinusoid", iterations=1, device="cpu"), "cpu")
     assert not is_transductive(learner, Answering.TRANSDUCTIVE)

@@ -156,7 +156,8 @@ def test_the_new_learners_reach_their_per_query_figure_on_other_test_tasks(
 def test_the_lake_learner_reaches_its_within_alphabet_figure_on_unseen_characters(
     omniglot_dir, omniglot_arrays
 ):
-    """The README's figure beside the human one: Lake's evaluation alphabets, every task within one alphabet."""
+    """The README's figure beside the human one: Lake's evaluation alphabets, every task within one
+    alphabet."""
     name, tasks = "omniglot-lake-20w1s-maml.pt", 60
     shipped = next(
         run

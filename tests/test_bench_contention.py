@@ -1,4 +1,5 @@
-"""``bench contention`` measures a nice-19 neighbour too (1 thread vs the default), beside the spinning one."""
+"""``bench contention`` measures a nice-19 neighbour too (1 thread vs the default), beside the spinning
+one."""
 
 from __future__ import annotations
 

@@ -97,7 +97,8 @@ def test_a_good_shipped_checkpoint_still_loads_with_its_integer_batch_norm_count
 
 
 def test_a_bad_counter_is_refused_too(tmp_path):
-    """Batch norm's step counter is the one integer a model holds: a whole number, not a float, not negative."""
+    """Batch norm's step counter is the one integer a model holds: a whole number, not a float, not
+    negative."""
     name = "encoder.net.1.num_batches_tracked"
     for change, words in ((lambda t: t.float(), "whole-number"), (lambda t: t * 0 - 5, "negative")):
         shutil.rmtree(tmp_path / "run", ignore_errors=True)

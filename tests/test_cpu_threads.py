@@ -86,7 +86,8 @@ def torch_threads(monkeypatch):
 def test_a_thread_count_past_the_usable_cores_is_capped_and_said_once(
     machine, torch_threads, monkeypatch, capsys, how
 ):
-    """``--threads 100000`` (or OMP_NUM_THREADS=100000) crashed torch; it gets the usable cores, and a sentence."""
+    """``--threads 100000`` (or OMP_NUM_THREADS=100000) crashed torch; it gets the usable cores, and a
+    sentence."""
     machine.others = 0.0
     monkeypatch.setattr(cpu_threads, "_said", set(), raising=False)  # a fresh process
     if how == "--threads":

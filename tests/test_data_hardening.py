@@ -1,4 +1,5 @@
-"""The data layer after a crash: stale temporary files are cleaned, decode workers do not outlive their parent."""
+"""The data layer after a crash: stale temporary files are cleaned, decode workers do not outlive their
+parent."""
 
 from __future__ import annotations
 

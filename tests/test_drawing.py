@@ -37,7 +37,7 @@ def _stroke_width(ink: np.ndarray) -> float:
     return 2 * ink.sum() / (ink.sum() - inner.sum())
 
 
-# -- rendering and ink ----------------------------------------------------------------------------------------------
+# -- rendering and ink ---------------------------------------------------------------------------------------
 def test_a_blank_drawing_is_white_paper_of_omniglot_size():
     image = render(Drawing())
     assert image.mode == "L" and image.size == (CANVAS, CANVAS)
@@ -81,7 +81,7 @@ def test_the_pen_and_the_ink_threshold_match_real_omniglot(omniglot_dir):
     assert (inks < MIN_INK).mean() <= 0.005
 
 
-# -- the folder -------------------------------------------------------------------------------------------------------
+# -- the folder ----------------------------------------------------------------------------------------------
 def test_a_drawing_set_round_trips_through_pngs_and_replaces_an_older_set(tmp_path):
     images = [render(d) for d in example_support(5)]
     save_drawing_set(
@@ -104,7 +104,7 @@ def test_a_folder_without_drawings_or_with_a_broken_one_says_so(tmp_path):
         load_drawing_set(tmp_path)
 
 
-# -- the answer -------------------------------------------------------------------------------------------------------
+# -- the answer ----------------------------------------------------------------------------------------------
 def test_empty_and_nearly_empty_cells_are_named():
     full = [[render(d)] for d in example_support(3)]
     query = render(example_query())

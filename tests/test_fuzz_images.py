@@ -182,7 +182,7 @@ def test_a_16_bit_png_in_bytes_reads_like_its_8_bit_rendering():
         np.testing.assert_allclose(drawings_to_batch([image]), drawings_to_batch([gray]), atol=TOLERANCE)
 
 
-# -- bad JSON nesting ----------------------------------------------------------------------------------------------
+# -- bad JSON nesting ----------------------------------------------------------------------------------------
 
 SPEC = {
     "theta": [1.0, 0.0],

@@ -306,7 +306,7 @@ def test_the_app_starts_and_names_each_bad_preset(qtbot, make_window, settings_d
     wait_built(qtbot, window)
 
 
-# -- innerloop.ini ---------------------------------------------------------------------------------------------
+# -- innerloop.ini -------------------------------------------------------------------------------------------
 def _ini_text(text: str):
     def write(folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)

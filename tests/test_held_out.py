@@ -132,7 +132,8 @@ def test_a_finn_learner_on_lakes_evaluation_set_is_scored_on_the_169_characters_
     ) == (659, 490, 169)
     assert summary["answering"] == "per-query" and summary["transductive"] is False
     assert summary["eval_queries"] == 1 and summary["trained_protocol"] == "finn"
-    # Within one alphabet: no evaluation alphabet keeps 20 unseen characters, so there is nothing honest to score.
+    # Within one alphabet: no evaluation alphabet keeps 20 unseen characters, so there is nothing honest to
+    # score.
     code = main(
         [
             "eval",

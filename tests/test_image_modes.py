@@ -117,7 +117,7 @@ def test_a_16_bit_drawing_folder_png_loads_on_its_real_scale(tmp_path):
     np.testing.assert_allclose(np.asarray(loaded, np.int64), _gray_drawing(), atol=1)
 
 
-# -- the rule for 32-bit integer and float images ----------------------------------------------------------------
+# -- the rule for 32-bit integer and float images ------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

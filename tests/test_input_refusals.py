@@ -29,7 +29,7 @@ from engine.second_order.quadratic_spec import MAX_NESTING, read_quadratic_spec
 SAME_SHOTS = "this learner reads support sets with the same number of drawings per class"
 
 
-# -- a MANN on unbalanced shots ------------------------------------------------------------------------------------
+# -- a MANN on unbalanced shots ------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_the_homework_order_checks_every_task_of_a_batch():
         homework_order(torch.tensor([[0, 1, 2, 0, 1, 2], [0, 0, 0, 1, 2, 2]]))
 
 
-# -- long thin images ----------------------------------------------------------------------------------------------
+# -- long thin images ----------------------------------------------------------------------------------------
 
 
 def _png_one_bit(width: int, height: int) -> bytes:
@@ -135,7 +135,7 @@ def test_long_images_within_the_ratio_are_still_read(size):
     assert got.shape == (1, 1, 28, 28)
 
 
-# -- deeply nested JSON --------------------------------------------------------------------------------------------
+# -- deeply nested JSON --------------------------------------------------------------------------------------
 
 GOOD_SPEC = {
     "theta": [1.0],

@@ -15,7 +15,8 @@ from engine.learners.registry import ALIASES, LEARNERS, build_learner, learner_s
 from engine.learners.spec import Family, LearnerSpec
 
 ROOT = Path(__file__).resolve().parents[1]
-# The same pattern as the project's before-stop check: a comparison of a name-like field with a learner's name.
+# The same pattern as the project's before-stop check: a comparison of a name-like field with a learner's
+# name.
 NAME_SWITCH = re.compile(
     r"(algo|algorithm|family|name)[a-z_.]* *(==|!=|in) *\(?[\"'](maml|fomaml|mann|snail|reptile|"
     r"finetune|anil|imaml|protonet)"

@@ -113,7 +113,8 @@ def test_closed_form_adapted_parameters_match_the_inner_loop_on_a_batch_of_theta
 
 @pytest.mark.parametrize("steps", [1, 3])
 def test_hessian_term_flips_sign_where_one_minus_alpha_a_stops_being_positive(steps):
-    """1-D: full = (1 − αa)^K · first-order part, so the Hessian term is ((1 − αa)^K − 1) · first-order part."""
+    """1-D: full = (1 − αa)^K · first-order part, so the Hessian term is ((1 − αa)^K − 1) · first-order
+    part."""
     task = QuadraticTask(Bowl([[2.0]], [0.0]), Bowl([[1.0]], [1.0]))
     theta = np.array([3.0])
 

@@ -479,8 +479,10 @@ def check_eval_speed(text: str, data: dict) -> None:
     vmap, threads, cli = data["rows"]
     s = data["settings"]
     expected = {
-        "settings": f"{vmap['tasks']} test tasks of {s['ways']}-way {s['shots']}-shot with {s['eval_queries']} "
-        f"queries per class ({s['test_inner_steps']} inner steps)",
+        "settings": (
+            f"{vmap['tasks']} test tasks of {s['ways']}-way {s['shots']}-shot "
+            f"with {s['eval_queries']} queries per class ({s['test_inner_steps']} inner steps)"
+        ),
         "vmap": f"took {vmap['seconds']:.1f} s with `vmap`",
         "task threads": f"takes {threads['seconds']:.1f} s one task at a time",
         "command": f"`{cli['command']}` runs in {cli['seconds']} s",

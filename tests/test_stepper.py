@@ -1,6 +1,6 @@
-"""The inner-loop stepper's trajectories (engine.lessons.stepper): the numbers it shows at k = 0 and k = 10 are the
-learners' own, measured independently through ``learner.score`` and the public ``engine.api``; ‖φ_k − θ‖ is
-0 at k = 0, grows for the layers each learner adapts and stays 0 for the ones it freezes."""
+"""The inner-loop stepper's trajectories (engine.lessons.stepper): the numbers it shows at k = 0 and k = 10
+are the learners' own, measured independently through ``learner.score`` and the public ``engine.api``;
+‖φ_k − θ‖ is 0 at k = 0, grows for the layers each learner adapts and stays 0 for the ones it freezes."""
 
 from __future__ import annotations
 

@@ -81,7 +81,8 @@ def bench_contention(seconds: float = 20.0, *, meta_batch: int = 32, queries: in
 
 
 def _niced_neighbour(trainer: Trainer, seconds: float, default_threads: int) -> dict:
-    """The step rate beside a nice-19 spinner, with one thread and with the default, and what the governor picks."""
+    """The step rate beside a nice-19 spinner, with one thread and with the default, and what the governor
+    picks."""
     spinner = subprocess.Popen([sys.executable, "-c", SPIN], preexec_fn=lambda: os.nice(19))
     try:
         time.sleep(1.0)

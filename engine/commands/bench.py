@@ -143,10 +143,11 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"contention, {c['task']}, {c['cores']} cores:\n"
                 f"  quiet, {c['default_threads']} threads:            {c['quiet_it_per_s']:.3f} it/s\n"
-                f"  one busy process, {c['default_threads']} threads: {c['loaded_default_it_per_s']:.3f} it/s "
-                f"(×{c['ratio_default']:.2f} of quiet)\n"
-                f"  one busy process, governed ({c['governed_threads']}): {c['loaded_governed_it_per_s']:.3f} it/s "
-                f"(×{c['ratio_governed']:.2f} of quiet; {c['governor_reason']})"
+                f"  one busy process, {c['default_threads']} threads: "
+                f"{c['loaded_default_it_per_s']:.3f} it/s (×{c['ratio_default']:.2f} of quiet)\n"
+                f"  one busy process, governed ({c['governed_threads']}): "
+                f"{c['loaded_governed_it_per_s']:.3f} it/s (×{c['ratio_governed']:.2f} of quiet; "
+                f"{c['governor_reason']})"
             )
     if args.json:
         print_json(results)

@@ -139,8 +139,9 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary)
         return 0
     print(
-        f"{first.dataset}/{protocol} {args.split} split · {tasks_from} {first.ways}-way {first.shots}-shot, {args.queries} "
-        f"quer{'y' if args.queries == 1 else 'ies'} per class · the same {args.tasks} tasks (seed {args.seed})"
+        f"{first.dataset}/{protocol} {args.split} split · {tasks_from} {first.ways}-way "
+        f"{first.shots}-shot, {args.queries} quer{'y' if args.queries == 1 else 'ies'} per class · "
+        f"the same {args.tasks} tasks (seed {args.seed})"
     )
     if held is not None:
         print(f"  scored on {held.sentence()}")

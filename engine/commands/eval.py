@@ -121,8 +121,8 @@ def run(args: argparse.Namespace) -> int:
     for row in summary["steps"]:
         if "accuracy" in row:
             print(
-                f"  {row['stage']:>8}: accuracy {row['accuracy'] * 100:6.2f} ± {row['accuracy_ci95'] * 100:.2f}%"
-                f"   loss {row['loss']:.4f}"
+                f"  {row['stage']:>8}: accuracy {row['accuracy'] * 100:6.2f} "
+                f"± {row['accuracy_ci95'] * 100:.2f}%   loss {row['loss']:.4f}"
             )
         else:
             print(f"  {row['stage']:>8}: mse {row['loss']:.4f} ± {row['loss_ci95']:.4f}")

@@ -120,8 +120,9 @@ def run_checkpoint(args: argparse.Namespace) -> int:
         f"(seed {args.seed})"
     )
     print(
-        f"  meta-gradient: ‖first-order part‖ {m['first_order_norm']:.4g}   ‖Hessian term‖ {m['hessian_norm']:.4g}"
-        f"   ratio {m['ratio']:.3f}   cosine(first order, full) {m['cosine']:.4f}"
+        f"  meta-gradient: ‖first-order part‖ {m['first_order_norm']:.4g}   "
+        f"‖Hessian term‖ {m['hessian_norm']:.4g}   ratio {m['ratio']:.3f}   "
+        f"cosine(first order, full) {m['cosine']:.4f}"
     )
     print(
         f"  top Hessian eigenvalues at θ (support loss, Lanczos, {top.iterations} iterations, "
@@ -133,7 +134,8 @@ def run_checkpoint(args: argparse.Namespace) -> int:
             f"{exact['negative']} negative eigenvalues"
         )
     print(
-        f"  {'K':>3} {'first order':>22} {'second order':>22}   (ms per meta-step · peak MiB, device {device})"
+        f"  {'K':>3} {'first order':>22} {'second order':>22}   "
+        f"(ms per meta-step · peak MiB, device {device})"
     )
     for k in steps_list:
         fo, so = (next(c for c in costs if c["steps"] == k and c["order"] == o) for o in ("first", "second"))

@@ -50,8 +50,8 @@ from engine.run.run_log import (
 from engine.run.stop_signals import StopSignals
 from engine.runtime.cpu_threads import THREADS_HELP, governor_for
 
-# engine.run.checkpoints and engine.run.distributed need torch: they are imported where a run needs them, so that
-# building the parser (``innerloop-cli --help``) does not wait for torch.
+# engine.run.checkpoints and engine.run.distributed need torch: they are imported where a run needs them, so
+# that building the parser (``innerloop-cli --help``) does not wait for torch.
 if TYPE_CHECKING:
     from engine.run.distributed import World
 
@@ -210,7 +210,8 @@ def _train(trainer, run_dir: Path, *, quiet: bool, stops: StopSignals | None = N
     world = getattr(trainer, "world", None)
     ranks = f" x {world.size} processes" if world is not None else ""
     print(
-        f"training {c.label()} on {trainer.device}{ranks}; protocol {c.protocol}; run folder {run_dir}{threads}",
+        f"training {c.label()} on {trainer.device}{ranks}; protocol {c.protocol}; "
+        f"run folder {run_dir}{threads}",
         file=sys.stderr,
     )
     trainer.validate_at_end = True  # a run ends with its last iteration validated (when it validates at all)

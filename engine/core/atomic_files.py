@@ -30,7 +30,8 @@ def temp_pattern(name: str) -> str:
 
 
 def write_atomically(path: str | Path, content: Content) -> Path:
-    """Replace ``path`` by ``content`` (bytes, or a function that writes into a binary file), all or nothing."""
+    """Replace ``path`` by ``content`` (bytes, or a function that writes into a binary file), all or
+    nothing."""
     path = Path(path)
     tmp = stage_beside(path, content)
     try:
@@ -104,7 +105,8 @@ def write_all(fd: int, data) -> None:
 
 
 def _mode_for(target: Path) -> int:
-    """The permission bits the new file gets: the old file's, or an ordinary file's (mkstemp's are private)."""
+    """The permission bits the new file gets: the old file's, or an ordinary file's (mkstemp's are
+    private)."""
     try:
         if target.is_file() and not target.is_symlink():
             return target.stat().st_mode & 0o777

@@ -89,9 +89,9 @@ def held_out_pool(
         learners = "learners" if len(configs) > 1 else "learner"
         protocols = ", ".join(sorted({c.protocol for c in configs}))
         raise ConfigError(
-            f"the {learners} trained or validated on {held.excluded} of the {held.total} characters of {where} "
-            f"({protocols} protocol); {held.kept} are left, fewer than a {ways}-way task needs. Score on "
-            "characters never seen (another split or protocol), or pass --include-seen to measure recall "
-            "of training characters"
+            f"the {learners} trained or validated on {held.excluded} of the {held.total} characters "
+            f"of {where} ({protocols} protocol); {held.kept} are left, fewer than a {ways}-way task "
+            "needs. Score on characters never seen (another split or protocol), or pass --include-seen "
+            "to measure recall of training characters"
         )
     return held

@@ -64,8 +64,9 @@ def make_sampler(
 
     ``classes`` keeps only the split's first that many characters (data-efficiency studies);
     ``within_alphabet`` draws every class of a task from one alphabet (Lake et al. 2015's one-shot
-    classification, where humans erred 4.5% on 20-way tasks), or, as a fraction, that share of the tasks; ``exclude`` leaves out the
-    (alphabet, character) pairs it names (characters a learner trained on, ``engine.data.held_out``).
+    classification, where humans erred 4.5% on 20-way tasks), or, as a fraction, that share of the tasks;
+    ``exclude`` leaves out the (alphabet, character) pairs it names (characters a learner trained on,
+    ``engine.data.held_out``).
     """
     if within_alphabet and dataset == "sinusoid":
         raise ConfigError("within-alphabet tasks are Omniglot (or glyph) classification tasks, not sinusoids")

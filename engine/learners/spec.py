@@ -65,7 +65,8 @@ class LearnerSpec:
     summary: str
     models: dict[str, tuple[str, ...]]  # task kind ("classification", "regression") -> network names
     reads: tuple[str, ...] = ()  # the learner-specific settings it reads (``engine.core.catalog.SETTINGS``)
-    defaults: dict = {}  # its published starting point on image datasets (``engine.core.config.default_config``)
+    # Its published starting point on image datasets (``engine.core.config.default_config``).
+    defaults: dict = {}
     sinusoid_defaults: dict = {}  # changes to the sinusoid's starting point
     aliases: dict[str, dict] = {}  # old spellings -> the config changes they imply (e.g. fomaml)
     # How its answer for one query can depend on the other queries when they are answered together

@@ -61,7 +61,8 @@ class DrawingAnswer:
 
 
 def cell_name(label: int, shot: int, shots: int) -> str:
-    """How the view captions a support cell, and so how an error names it (as the learners name what they read)."""
+    """How the view captions a support cell, and so how an error names it (as the learners name what they
+    read)."""
     return support_item_name(label, shot, shots)
 
 

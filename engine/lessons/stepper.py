@@ -112,7 +112,8 @@ def network_layers(module: torch.nn.Module) -> tuple[str, ...]:
 
 
 def random_learner(config, seed: int = RANDOM_SEED):
-    """The learner ``config`` names with θ freshly initialised from torch seed ``seed`` (global RNG untouched)."""
+    """The learner ``config`` names with θ freshly initialised from torch seed ``seed`` (global RNG
+    untouched)."""
     from engine.learners.registry import LEARNER_CONSTRUCTION, build_learner
 
     with LEARNER_CONSTRUCTION, torch.random.fork_rng(devices=[]):

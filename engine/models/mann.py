@@ -1,8 +1,8 @@
 """The CS330 homework-1 memory-augmented learner: two stacked LSTMs reading (image, label) pairs.
 
-Each time step is an image (its 784 pixels, or with ``encoder="conv"`` a small conv embedding: 4 strided blocks of 32 channels, 128-d)
-concatenated with its one-hot label (all zeros for a query). LSTM(in + N -> hidden), then
-LSTM(hidden -> N) whose output at a query step is that query's class logits.
+Each time step is an image (its 784 pixels, or with ``encoder="conv"`` a small conv embedding: 4 strided
+blocks of 32 channels, 128-d) concatenated with its one-hot label (all zeros for a query).
+LSTM(in + N -> hidden), then LSTM(hidden -> N) whose output at a query step is that query's class logits.
 """
 
 from __future__ import annotations

@@ -117,7 +117,8 @@ class SnailNet(nn.Module):
         return self.embedding(images.reshape(-1, *images.shape[-3:])).reshape(*lead, -1)
 
     def forward_features(self, features: torch.Tensor, labels: torch.Tensor):
-        """``features [B, T, E]`` and ``labels [B, T, N]`` -> logits ``[B, T, N]``, attention ``[3, B, T, T]``."""
+        """``features [B, T, E]`` and ``labels [B, T, N]`` -> logits ``[B, T, N]``, attention
+        ``[3, B, T, T]``."""
         x = torch.cat([features, labels], dim=-1).transpose(1, 2)  # [B, C, T]
         x, w1 = self.att1(x)
         x = self.tc1(x)

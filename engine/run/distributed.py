@@ -91,7 +91,8 @@ def leave() -> None:
 
 
 def _collective(op, *args, **kwargs):
-    """``op`` (a ``dist`` collective); its failure, a rank gone, becomes one line (``rank_watch.peer_lost``)."""
+    """``op`` (a ``dist`` collective); its failure, a rank gone, becomes one line
+    (``rank_watch.peer_lost``)."""
     try:
         return op(*args, **kwargs)
     except RuntimeError as exc:  # gloo's and NCCL's errors (DistBackendError is one)
@@ -114,7 +115,8 @@ def broadcast_module(module: nn.Module) -> None:
 
 
 def average_gradients(parameters: Iterable[nn.Parameter]) -> None:
-    """Replace each ``.grad`` by its mean over the ranks (a parameter without one on every rank is skipped)."""
+    """Replace each ``.grad`` by its mean over the ranks (a parameter without one on every rank is
+    skipped)."""
     average_tensors([p.grad for p in parameters if p.grad is not None])
 
 

@@ -29,7 +29,8 @@ def _special(row: dict) -> bool:
 
 
 class MetricThinner:
-    """Rows in (``offer``, one per logged iteration), rows to write out (what ``offer`` and ``finish`` return)."""
+    """Rows in (``offer``, one per logged iteration), rows to write out (what ``offer`` and ``finish``
+    return)."""
 
     def __init__(
         self, *, rows_per_second: float = ROWS_PER_SECOND, burst: int = BURST_ROWS, recent: int = RECENT_ROWS

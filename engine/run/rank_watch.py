@@ -55,7 +55,8 @@ _leaving = False
 
 
 def watch(world, run_dir: str | Path | None = None) -> None:
-    """At a rank's start: SIGTERM when the agent dies; ranks other than 0 stop at once on SIGTERM, with one line.
+    """At a rank's start: SIGTERM when the agent dies; ranks other than 0 stop at once on SIGTERM, with one
+    line.
 
     ``run_dir``: rank 0's run folder, named in its line. Call from the main thread.
     """
@@ -170,7 +171,8 @@ def _kept() -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    """Gloo's "[.../pair.cc:537] Read error [127.0.0.1]:1234: Connection reset by peer. This is ..." -> its gist."""
+    """Gloo's "[.../pair.cc:537] Read error [127.0.0.1]:1234: Connection reset by peer. This is ..." -> its
+    gist."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if text.startswith("[") and "] " in text:
         text = text.split("] ", 1)[1]

@@ -156,7 +156,8 @@ class Trainer(CheckpointedRun):
 
     # -- one meta-iteration ---------------------------------------------------------------
     def train_step(self, *, split_hessian: bool = False, batch: TaskBatch | None = None) -> TrainingSnapshot:
-        """One meta-iteration; ``batch``: one already drawn from the run's sampler (a recipe's), else drawn now."""
+        """One meta-iteration; ``batch``: one already drawn from the run's sampler (a recipe's), else drawn
+        now."""
         c = self.config
         started = time.perf_counter()
         if batch is None:
@@ -304,7 +305,8 @@ class Trainer(CheckpointedRun):
         return every > 0 and (self.iteration + 1) % every == 0
 
     def _complete(self, snap: TrainingSnapshot) -> Iterator[Event]:
-        """After a finite meta-iteration: validation when due, the history row, the snapshot, traces, checkpoints."""
+        """After a finite meta-iteration: validation when due, the history row, the snapshot, traces,
+        checkpoints."""
         c = self.config
         instant = snap.iterations_per_second
         self._rate = instant if self._rate is None else 0.9 * self._rate + 0.1 * instant
@@ -339,7 +341,8 @@ class Trainer(CheckpointedRun):
         return RunFinished(snap.iteration, StopReason.DIVERGED, message, kept)
 
     def _serve_requests(self) -> Iterator[Event]:
-        """Serve what was asked for between iterations; returns a RunFinished if a recipe's update diverged."""
+        """Serve what was asked for between iterations; returns a RunFinished if a recipe's update
+        diverged."""
         if self.controls.take_display_task_request():
             self._display_draws += 1
             self.display_task = self._draw_display_task()

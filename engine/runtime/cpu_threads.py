@@ -93,7 +93,8 @@ class ThreadGovernor:
         own_seconds: Callable[[], float] | None = None,
     ) -> None:
         """``share``: processes that split the free cores evenly (a run's ranks on this machine), and
-        ``own_seconds`` the CPU time they used together (``engine.runtime.sibling_cpu``; default: this process's)."""
+        ``own_seconds`` the CPU time they used together (``engine.runtime.sibling_cpu``; default: this
+        process's)."""
         self.requested, self.reserve, self.interval_s = requested, reserve, interval_s
         self.share, self._own_seconds = max(1, share), own_seconds
         self.cores = usable_cores()

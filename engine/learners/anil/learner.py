@@ -53,7 +53,8 @@ class AnilLearner(MamlLearner):
         diagnostics: bool = False,
         combine: Callable[[list[torch.Tensor]], None] | None = None,
     ) -> StepReport:
-        """MAML's meta-step with the head-only inner loop; ``diagnostics`` (MAML's Hessian split) is not measured."""
+        """MAML's meta-step with the head-only inner loop; ``diagnostics`` (MAML's Hessian split) is not
+        measured."""
         return super().meta_step(batch, diagnostics=False, combine=combine)
 
     def trace(

@@ -1,4 +1,5 @@
-"""ANIL's meta-iteration as runnable code (``engine.lessons.recipe_code``; ``tests/test_recipe_code.py`` runs it)."""
+"""ANIL's meta-iteration as runnable code (``engine.lessons.recipe_code``; ``tests/test_recipe_code.py``
+runs it)."""
 
 from __future__ import annotations
 

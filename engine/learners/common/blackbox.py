@@ -5,9 +5,9 @@ A subclass provides the network (``module``), the order in which it reads a supp
 the support items in the given order. Training, scoring, the API and the trace are written here
 once. A learner that reads the queries in sequence (MANN) would answer a later query knowing the
 earlier ones; per query (``engine.core.answering``, the default outside training) each query is read
-after the support set on its own sequence. In training the queries (and, where the learner asks for it, the support items) are
-shuffled with torch's seeded generator; scoring and traces use a fixed generator of their own, so
-they never disturb the training stream.
+after the support set on its own sequence. In training the queries (and, where the learner asks for it,
+the support items) are shuffled with torch's seeded generator; scoring and traces use a fixed generator
+of their own, so they never disturb the training stream.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""MAML's meta-iteration as runnable code (``engine.lessons.recipe_code``; ``tests/test_recipe_code.py`` runs it)."""
+"""MAML's meta-iteration as runnable code (``engine.lessons.recipe_code``; ``tests/test_recipe_code.py``
+runs it)."""
 
 from __future__ import annotations
 

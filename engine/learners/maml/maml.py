@@ -38,7 +38,8 @@ Params = dict[str, torch.Tensor]
 
 @dataclass(frozen=True)
 class Trajectory:
-    """The inner loop of one task: φ_0 = θ, φ_1, …, φ_K, and the support loss and gradient at each φ_k (k < K)."""
+    """The inner loop of one task: φ_0 = θ, φ_1, …, φ_K, and the support loss and gradient at each φ_k
+    (k < K)."""
 
     phis: list[Params]
     support_losses: list[torch.Tensor]

@@ -22,8 +22,8 @@ minibatches (each holding every class): Reptile has no query loss to differentia
 authors meta-train 1-shot Omniglot on 10 examples per class ("train-shots") in minibatches of 10
 (Nichol et al. 2018, appendix) while testing on 1. On our 5-way 1-shot tasks with 15 queries that
 is 16 per class, 80 examples in 5 steps of 16; adapting on the single support example instead left
-θ near chance (53% validation accuracy after 1,000 iterations on ``finn``). The losses reported are the task's loss
-on those examples before and after its inner loop. At test time (scoring, traces, the public
+θ near chance (53% validation accuracy after 1,000 iterations on ``finn``). The losses reported are the
+task's loss on those examples before and after its inner loop. At test time (scoring, traces, the public
 ``adapt``/``predict_proba``, all MAML's) the inner loop reads the support set only, as for every learner.
 """
 
@@ -108,7 +108,8 @@ class ReptileLearner(MamlLearner):
     def adapt_on_examples(
         self, theta: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor
     ) -> dict[str, torch.Tensor]:
-        """Reptile's inner loop: one pass over ``x, y`` in K consecutive minibatches, a plain SGD step each."""
+        """Reptile's inner loop: one pass over ``x, y`` in K consecutive minibatches, a plain SGD step
+        each."""
         maml, steps = self.maml, self.config.inner_steps
         phi = theta
         for chunk_x, chunk_y in zip(torch.tensor_split(x, steps), torch.tensor_split(y, steps)):

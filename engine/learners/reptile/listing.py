@@ -1,4 +1,5 @@
-"""Reptile's meta-iteration as runnable code (``engine.lessons.recipe_code``; ``tests/test_recipe_code.py`` runs it)."""
+"""Reptile's meta-iteration as runnable code (``engine.lessons.recipe_code``; ``tests/test_recipe_code.py``
+runs it)."""
 
 from __future__ import annotations
 
