@@ -72,24 +72,53 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("shots", int, "K: support examples per class"),
     Setting("queries", int, "Q: query examples per class"),
     Setting("train_classes", int, "use only the first N meta-training characters (data-efficiency studies)"),
-    Setting("train_within_alphabet", float, "share of meta-training tasks whose classes all come from one "
-                                            "alphabet (0: any alphabet; Lake et al.'s test tasks are within one)"),
+    Setting(
+        "train_within_alphabet",
+        float,
+        "share of meta-training tasks whose classes all come from one "
+        "alphabet (0: any alphabet; Lake et al.'s test tasks are within one)",
+    ),
     Setting("inner_steps", int, "inner gradient steps in meta-training", **_LEARNERS_OWN),
-    Setting("test_inner_steps", int, "inner gradient steps at evaluation (fine-tuning baseline: head steps)",
-            **_LEARNERS_OWN),
-    Setting("inner_lr", float, "inner learning rate α (fine-tuning baseline: the new head's step size)",
-            **_LEARNERS_OWN, live=True),
+    Setting(
+        "test_inner_steps",
+        int,
+        "inner gradient steps at evaluation (fine-tuning baseline: head steps)",
+        **_LEARNERS_OWN,
+    ),
+    Setting(
+        "inner_lr",
+        float,
+        "inner learning rate α (fine-tuning baseline: the new head's step size)",
+        **_LEARNERS_OWN,
+        live=True,
+    ),
     Setting("first_order", bool, "first-order MAML: the inner gradients are constants", **_LEARNERS_OWN),
     Setting("learn_inner_lr", bool, "Meta-SGD: learn one inner learning rate per parameter", **_LEARNERS_OWN),
-    Setting("recompute", bool, "second-order MAML with less memory: rebuild each inner step's graph during "
-                               "the outer backward pass instead of keeping it (slower)", **_LEARNERS_OWN),
-    Setting("train_answering", str, "how meta-training answers the queries: transductive (batch norm with the "
-                                    "query set's statistics, the MAML paper) or per-query (each query with the "
-                                    "support set's, as it is answered at test time)", **_LEARNERS_OWN,
-            choices=("transductive", "per-query")),
-    Setting("hessian_split_every", int, "split the meta-gradient into first-order part and Hessian term "
-                                        "every N iterations (0: never)", **_LEARNERS_OWN),
+    Setting(
+        "recompute",
+        bool,
+        "second-order MAML with less memory: rebuild each inner step's graph during "
+        "the outer backward pass instead of keeping it (slower)",
+        **_LEARNERS_OWN,
+    ),
+    Setting(
+        "train_answering",
+        str,
+        "how meta-training answers the queries: transductive (batch norm with the "
+        "query set's statistics, the MAML paper) or per-query (each query with the "
+        "support set's, as it is answered at test time)",
+        **_LEARNERS_OWN,
+        choices=("transductive", "per-query"),
+    ),
+    Setting(
+        "hessian_split_every",
+        int,
+        "split the meta-gradient into first-order part and Hessian term every N iterations (0: never)",
+        **_LEARNERS_OWN,
+    ),
     Setting("hidden", int, "LSTM units (MANN)", **_LEARNERS_OWN),
+    Setting("imaml_lambda", float, "proximal regulariser λ of iMAML's inner problem", **_LEARNERS_OWN),
+    Setting("cg_steps", int, "conjugate-gradient steps of iMAML's implicit meta-gradient", **_LEARNERS_OWN),
     Setting("meta_lr", float, "outer (Adam) learning rate", live=True),
     Setting("meta_batch", int, "tasks per meta-iteration"),
     Setting("model", str, _models_help()),

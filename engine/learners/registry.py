@@ -28,14 +28,17 @@ FOLDERS = (
     "finetune",
     "anil",
     "protonet",
+    "imaml",
 )
 
-LEARNERS: dict[str, LearnerSpec] = {spec.name: spec for spec in
-                                    (import_module(f"engine.learners.{folder}").SPEC for folder in FOLDERS)}
+LEARNERS: dict[str, LearnerSpec] = {
+    spec.name: spec for spec in (import_module(f"engine.learners.{folder}").SPEC for folder in FOLDERS)
+}
 
 # Spellings kept for old command lines and checkpoints: name -> (learner, changes to the config).
-ALIASES: dict[str, tuple[str, dict]] = {alias: (spec.name, changes)
-                                        for spec in LEARNERS.values() for alias, changes in spec.aliases.items()}
+ALIASES: dict[str, tuple[str, dict]] = {
+    alias: (spec.name, changes) for spec in LEARNERS.values() for alias, changes in spec.aliases.items()
+}
 
 
 def learner_spec(name: str) -> LearnerSpec:

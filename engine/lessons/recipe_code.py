@@ -12,18 +12,27 @@ from __future__ import annotations
 from engine.learners.listing import Listing
 from engine.learners.registry import learner_spec
 
-STEP_TITLES = ("Sample a task 𝒯ᵢ ~ p(𝒯)",
-               "Sample disjoint support 𝒟ᵗʳ and query 𝒟ᵗˢ sets",
-               "Compute the task-specific φᵢ",
-               "Update the meta-parameters θ")
+STEP_TITLES = (
+    "Sample a task 𝒯ᵢ ~ p(𝒯)",
+    "Sample disjoint support 𝒟ᵗʳ and query 𝒟ᵗˢ sets",
+    "Compute the task-specific φᵢ",
+    "Update the meta-parameters θ",
+)
 
 
-def listing_for(algo: str, *, first_order: bool = False, learn_inner_lr: bool = False,
-                kind: str = "classification", per_query: bool = True) -> Listing:
+def listing_for(
+    algo: str,
+    *,
+    first_order: bool = False,
+    learn_inner_lr: bool = False,
+    kind: str = "classification",
+    per_query: bool = True,
+) -> Listing:
     """The listing of one meta-iteration of ``algo`` (a config's algo; first order, Meta-SGD and per-query
     query losses are MAML's settings), from the learner's own folder."""
-    return learner_spec(algo).listing(first_order=first_order, learn_inner_lr=learn_inner_lr, kind=kind,
-                                      per_query=per_query)
+    return learner_spec(algo).listing(
+        first_order=first_order, learn_inner_lr=learn_inner_lr, kind=kind, per_query=per_query
+    )
 
 
 def listing_namespace(trainer) -> dict:
@@ -38,14 +47,35 @@ def listing_namespace(trainer) -> dict:
     module = learner.module
     net = getattr(module, "net", module)
     names = dict(
-        sampler=trainer.train_sampler, rng=trainer.rng, optimizer=trainer.optimizer, meta_batch=c.meta_batch,
-        inner_steps=c.inner_steps, N=c.ways, K=c.shots, Q=c.queries, net=net, lstm=module, snail=module,
-        grad=grad, functional_call=functional_call, cat=torch.cat, stack=torch.stack, zeros=torch.zeros, one_hot=lambda y, n: F.one_hot(y, n).float(),
-        cross_entropy=F.cross_entropy, mse_loss=F.mse_loss, gather=gather_items, homework_order=homework_order,
+        sampler=trainer.train_sampler,
+        rng=trainer.rng,
+        optimizer=trainer.optimizer,
+        meta_batch=c.meta_batch,
+        inner_steps=c.inner_steps,
+        N=c.ways,
+        K=c.shots,
+        Q=c.queries,
+        net=net,
+        lstm=module,
+        snail=module,
+        grad=grad,
+        functional_call=functional_call,
+        cat=torch.cat,
+        stack=torch.stack,
+        zeros=torch.zeros,
+        one_hot=lambda y, n: F.one_hot(y, n).float(),
+        cross_entropy=F.cross_entropy,
+        mse_loss=F.mse_loss,
+        gather=gather_items,
+        homework_order=homework_order,
         random_order=lambda b, n: random_order(b, n, trainer.device),
-        tasks=lambda b: zip(b.x_support, b.y_support, b.x_query, b.y_query), split=torch.tensor_split,
+        tasks=lambda b: zip(b.x_support, b.y_support, b.x_query, b.y_query),
+        split=torch.tensor_split,
         interleave=getattr(learner, "training_examples", None),  # Reptile's own order of a task's examples
-        unpack=lambda b: (b.x_support, b.y_support, b.x_query, b.y_query))
+        cg=getattr(learner, "implicit_gradient", None),
+        lam=c.imaml_lambda,  # iMAML's CG solve and λ
+        unpack=lambda b: (b.x_support, b.y_support, b.x_query, b.y_query),
+    )
     if c.uses_inner_loop:
         from engine.core.answering import Answering
 

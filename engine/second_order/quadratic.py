@@ -15,6 +15,11 @@ its first-order part A_q (φ_K − c_q), the Hessian term (M^K − I) A_q (φ_K 
 direction θ − φ_K. Where α A_s has an eigenvalue above 1, M is not positive definite and, along
 that eigenvector, odd K reverse the full meta-gradient against its first-order part.
 
+iMAML (``implicit_meta_gradient``) adapts on the regularised support loss L_s(φ) + λ/2‖φ − θ‖² instead,
+whose minimum is φ* = (A_s + λI)⁻¹ (A_s c_s + λ θ), and takes the implicit meta-gradient
+(I + A_s/λ)⁻¹ A_q (φ − c_q) = λ (A_s + λI)⁻¹ A_q (φ − c_q) at the φ its K inner steps reach, by conjugate
+gradient as the learner does (exact once the steps reach φ* and CG has run d iterations).
+
 All numbers are numpy float64. Functions of θ accept a batch ``[..., d]`` (e.g. a grid).
 """
 
@@ -106,13 +111,61 @@ def task_meta_gradients(task: QuadraticTask, theta: np.ndarray, alpha: float, st
     return MetaGradients(second_order=power.T @ first, first_order=first, reptile=theta - phi)
 
 
-def meta_directions(tasks: Sequence[QuadraticTask], theta: np.ndarray, alpha: float, steps: int) -> MetaDirections:
+def meta_directions(
+    tasks: Sequence[QuadraticTask], theta: np.ndarray, alpha: float, steps: int
+) -> MetaDirections:
     """Per task and averaged: MAML, first-order and Reptile directions, and the paths θ → φ_K."""
     theta = np.asarray(theta, dtype=np.float64).reshape(-1)
     _check_tasks(tasks, theta.size)
     _check_steps(steps)
     paths = np.stack([adapted_path(t, theta, alpha, steps) for t in tasks])
     return collect(theta, paths, [task_meta_gradients(t, theta, alpha, steps) for t in tasks])
+
+
+def task_implicit_gradient(
+    task: QuadraticTask, theta: np.ndarray, alpha: float, steps: int, lam: float, cg_steps: int | None = None
+) -> np.ndarray:
+    """iMAML's meta-gradient for one task from one θ ``[d]``: K steps of α from θ on L_s(φ) + λ/2‖φ − θ‖²,
+    then (I + A_s/λ)⁻¹ A_q (φ_K − c_q) by ``cg_steps`` CG iterations (default d: exact for A_s + λI ≻ 0)."""
+    theta = np.asarray(theta, dtype=np.float64)
+    _check_steps(steps)
+    phi = theta
+    for _ in range(steps):
+        phi = phi - alpha * (task.support.grad(phi) + lam * (phi - theta))
+    damped = np.eye(task.dim) + task.support.A / lam
+    return _conjugate_gradient(damped, task.query.grad(phi), task.dim if cg_steps is None else cg_steps)
+
+
+def implicit_meta_gradient(
+    tasks: Sequence[QuadraticTask],
+    theta: np.ndarray,
+    alpha: float,
+    steps: int,
+    lam: float,
+    cg_steps: int | None = None,
+) -> np.ndarray:
+    """The mean over tasks of ``task_implicit_gradient``."""
+    theta = np.asarray(theta, dtype=np.float64).reshape(-1)
+    _check_tasks(tasks, theta.size)
+    return np.mean([task_implicit_gradient(t, theta, alpha, steps, lam, cg_steps) for t in tasks], axis=0)
+
+
+def _conjugate_gradient(matrix: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """x ≈ matrix⁻¹ b by ``steps`` CG iterations from 0; stops early once the residual is at float64's
+    rounding (‖r‖ ≤ 1e-16 ‖b‖) or the curvature along the direction is not positive."""
+    x, r = np.zeros_like(b), b.copy()
+    p, rr = r.copy(), float(r @ r)
+    converged = 1e-32 * rr
+    for _ in range(steps):
+        ap = matrix @ p
+        curvature = float(p @ ap)
+        if rr <= converged or curvature <= 0.0:
+            break
+        a = rr / curvature
+        x, r = x + a * p, r - a * ap
+        rr, previous = float(r @ r), rr
+        p = r + (rr / previous) * p
+    return x
 
 
 def meta_loss(tasks: Sequence[QuadraticTask], theta: np.ndarray, alpha: float, steps: int) -> np.ndarray:
@@ -130,8 +183,13 @@ def grid_points(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return np.stack([gx, gy], axis=-1)
 
 
-def meta_loss_surface(tasks: Sequence[QuadraticTask], alpha: float, xs: np.ndarray, ys: np.ndarray,
-                      steps: Sequence[int] = range(6)) -> np.ndarray:
+def meta_loss_surface(
+    tasks: Sequence[QuadraticTask],
+    alpha: float,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    steps: Sequence[int] = range(6),
+) -> np.ndarray:
     """``[len(steps), len(ys), len(xs)]``: the meta-loss after K inner steps, for each K, on a 2-D grid."""
     _check_tasks(tasks, 2)
     points = grid_points(xs, ys)

@@ -1,0 +1,3 @@
+from engine.learners.imaml.spec import SPEC
+
+__all__ = ["SPEC"]
