@@ -32,7 +32,9 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[1]
-EXIT_WITHIN_S = 20  # after the kill, every other process of the run is gone by then
+# After the kill, every other process of the run is gone by then: generous, as CI runs this beside other tests
+# on 2 cores; an orphan of the old code never exits (one was still training 65 s after its agent died).
+EXIT_WITHIN_S = 60
 ENDLESS = [
     "--dataset",
     "sinusoid",
