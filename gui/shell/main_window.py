@@ -58,7 +58,7 @@ __all__ = ["MainWindow", "CloseDecision", "NOTICE_PROBLEMS", "SEQUENCE_TITLE", "
 REDRAW_MS = 33  # the timer: ≤ 30 Hz
 STOP_TIMEOUT_S = 120.0
 STEPS_TITLE = "Inner loop, step by step"
-SEQUENCE_TITLE = "Black box: the support set, read item by item"
+SEQUENCE_TITLE = "The support set, read item by item"  # black-box learners and prototypes alike
 BUILDING = "Building the run…"
 
 # What to do with an unsaved run when the window closes: a path to save it to, None to let it
