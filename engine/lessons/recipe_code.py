@@ -39,9 +39,10 @@ def listing_namespace(trainer) -> dict:
     """The names a listing reads, bound to ``trainer``'s run (its sampler, RNG, network and optimiser)."""
     import torch
     import torch.nn.functional as F
-    from torch.func import functional_call, grad
+    from torch.func import functional_call
 
     from engine.learners.common.episodes import gather_items, homework_order, random_order
+    from engine.runtime.func_transforms import grad
 
     c, learner = trainer.config, trainer.learner
     module = learner.module

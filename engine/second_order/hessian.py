@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.func import functional_call, hessian
+from torch.func import functional_call
 
 from engine.learners.common.losses import task_loss
 from engine.learners.maml.maml import Maml, Params
+from engine.runtime.func_transforms import hessian
 from engine.second_order.decomposition import hvp
 
 # torch.func.hessian runs forward-mode AD, whose first use in a process loads torch's jvp decompositions;

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-from torch.func import grad, vjp
+
+from engine.runtime.func_transforms import grad, vjp
 
 Params = dict[str, torch.Tensor]
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.func import grad_and_value, vmap
 
 from engine.core.answering import Answering
 from engine.core.errors import ConfigError
@@ -34,6 +33,7 @@ from engine.learners.common.task_workers import split_tasks
 from engine.learners.imaml.implicit import conjugate_gradient, damped, implicit_gradient
 from engine.learners.maml.maml import Maml, Params, Trajectory
 from engine.models.batch_stat_norm import first_derivatives_only
+from engine.runtime.func_transforms import grad_and_value, vmap
 
 
 class ProximalMaml(Maml):

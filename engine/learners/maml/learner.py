@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.func import vmap
 
 from engine.core.answering import Answering
 from engine.core.config import TrainConfig
@@ -23,6 +22,7 @@ from engine.learners.seam import StageAnswers, StepReport, TaskScores, grad_norm
 from engine.models import build_model
 from engine.models.activation_layout import channels_last_activations
 from engine.models.batch_stat_norm import first_derivatives_only
+from engine.runtime.func_transforms import vmap
 
 
 @dataclass(frozen=True)

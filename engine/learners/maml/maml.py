@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad_and_value, vmap
+from torch.func import functional_call
 from torch.utils.checkpoint import checkpoint
 
 from engine.core.answering import Answering
@@ -32,6 +32,7 @@ from engine.learners.common.losses import accuracy, task_loss
 from engine.learners.common.task_workers import TaskWorkers, replica_for
 from engine.learners.maml.maml_step import MetaStep, run_meta_step
 from engine.models.batch_stat_norm import BatchStatNorm2d, first_derivatives_only, statistics_from_first
+from engine.runtime.func_transforms import grad_and_value, vmap
 
 Params = dict[str, torch.Tensor]
 

@@ -30,7 +30,6 @@ task's loss on those examples before and after its inner loop. At test time (sco
 from __future__ import annotations
 
 import torch
-from torch.func import grad, vmap
 
 from engine.core.config import TrainConfig
 from engine.core.errors import ConfigError
@@ -38,6 +37,7 @@ from engine.core.tasks import Task, TaskBatch, stack_tasks
 from engine.learners.common.losses import accuracy, task_loss
 from engine.learners.maml.learner import MamlLearner
 from engine.learners.seam import StepReport
+from engine.runtime.func_transforms import grad, vmap
 
 
 class ReptileLearner(MamlLearner):
