@@ -1,0 +1,52 @@
+"""Each lesson's text says what the app shows when it opens: its numbers come from the learner, the task
+or the docs file that measured them (issue 19: lessons opened contrary to their own text)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assets import checkpoint_path
+from engine.run.checkpoints import load_checkpoint
+from gui.shell.presets import get_preset
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def opening_trace(name: str):
+    from engine.run.training import Trainer
+
+    trainer = Trainer(get_preset(name).config())
+    return trainer.trace()
+
+
+def test_the_sinusoid_demo_opens_on_the_wave_its_text_describes():
+    narrative = get_preset("sinusoid-demo").narrative
+    trace = opening_trace("sinusoid-demo")
+    amplitude = float(np.abs(trace.y_grid_true).max())
+    stated = float(re.search(r"amplitude (\d+\.\d)", narrative).group(1))
+    assert stated == pytest.approx(amplitude, abs=0.05)
+    assert amplitude >= 2.0, "a wave a class can see"
+    assert "five inner steps" in narrative and trace.steps == 5
+    reach = float(np.abs(trace.y_grid_pred[-1]).max())
+    assert reach <= 0.6 * amplitude, "the text says φ from the random θ reaches barely half the wave"
+
+
+def test_the_20_way_lesson_opens_on_the_shipped_learner_with_its_measured_figure():
+    preset = get_preset("omniglot-20way-1shot")
+    assert preset.checkpoint_file() == checkpoint_path("omniglot-finn-20w1s-maml.pt")
+    iteration = load_checkpoint(preset.checkpoint_file())["iteration"]
+    rows = json.loads((DOCS / "answering.json").read_text())["learners"]
+    row = next(r for r in rows if r["checkpoint"] == "omniglot-finn-20w1s-maml.pt")["per-query"]
+    assert f"{iteration:,} meta-iterations" in preset.narrative
+    assert f"{100 * row['accuracy']:.1f} ± {100 * row['accuracy_ci95']:.1f}%" in preset.narrative
+    assert "each drawing answered on its own" in preset.narrative  # the mode the figure was scored in
+
+
+def test_the_playground_says_its_learners_never_train():
+    narrative = get_preset("sinusoid-playground").narrative
+    assert "nothing in this view trains" in narrative and "Nothing trains here" not in narrative
