@@ -7,12 +7,14 @@ each operation), the task loop with the tasks shared among the threads (one sing
 each; ``engine.learners.common.task_workers``), the reference at torch's thread count, the path Inner
 Loop picks for that shape, and the reference's time over the picked path's. Milliseconds per
 meta-iteration (forward, inner loop and outer backward, the metrics Inner Loop logs; no optimiser
-step), best of a few repeats, all measured in one process so the ratios are fair.
+step), best of a few rounds in which the paths take turns (``time_in_turn``), all in one process so
+the ratios are fair on a machine whose load drifts.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -58,18 +60,31 @@ CASES = (
 )
 
 
-def _time(fn, repeats: int, device: torch.device) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return best * 1000
+def time_in_turn(
+    paths: dict[str, Callable[[], None]], repeats: int, device: torch.device
+) -> dict[str, float]:
+    """Best milliseconds of each path over ``repeats`` rounds, the paths taking turns within each round.
+
+    Why in turn: on a shared machine the load drifts over seconds; timing one path's repeats and then
+    the next's charged a burst of load to one path only (a 20-way first-order pick measured at x0.71 of
+    the reference once, and x1.63 on a quiet machine). Taking turns, each round meets the same load, and
+    the order rotates so no path always runs right after another's warm caches.
+    """
+    names = list(paths)
+    for name in names:
+        paths[name]()  # warm-up: first calls build kernels and caches
+    best = dict.fromkeys(names, float("inf"))
+    for round_ in range(repeats):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            paths[name]()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: 1000 * seconds for name, seconds in best.items()}
 
 
 def bench_maml(case: MamlCase, *, first_order: bool, device: torch.device, repeats: int = 3) -> dict:
@@ -95,10 +110,12 @@ def bench_maml(case: MamlCase, *, first_order: bool, device: torch.device, repea
         meta_gradient_loop(maml, batch, case.inner_steps, first_order=first_order)
 
     workers = maml.task_workers_for(batch)
-    vmap_ms = _time(step(True, 1), repeats, device)
-    loop_ms = _time(step(False, 1), repeats, device)
-    shared_ms = _time(step(False, workers), repeats, device) if workers > 1 else loop_ms
-    reference_ms = _time(reference, repeats, device)
+    paths = {"vmap": step(True, 1), "loop": step(False, 1), "reference": reference}
+    if workers > 1:
+        paths["shared"] = step(False, workers)
+    ms = time_in_turn(paths, repeats, device)
+    vmap_ms, loop_ms, reference_ms = ms["vmap"], ms["loop"], ms["reference"]
+    shared_ms = ms.get("shared", loop_ms)
     vectorised = maml.prefers_vectorised(batch, workers)
     chosen = "vmap" if vectorised else ("task-loop" if workers == 1 else f"task-loop, {workers} task threads")
     chosen_ms = vmap_ms if vectorised else shared_ms

@@ -30,7 +30,10 @@ def add_parser(subparsers) -> None:
         help="auto: CUDA when torch sees a GPU, else the CPU (default: %(default)s)",
     )
     p.add_argument(
-        "--repeats", type=int, default=3, help="maml: timed repeats per case (default: %(default)s)"
+        "--repeats",
+        type=int,
+        default=3,
+        help="maml: timed rounds per case, the paths taking turns in each (default: %(default)s)",
     )
     p.add_argument("--steps-list", default="1,5,10,20", help="memory: inner step counts K, comma-separated")
     p.add_argument(
