@@ -23,9 +23,10 @@ from engine.run.learner_io import load_meta_learner
         ("omniglot-lake-20w1s-maml.pt", 2),
         ("omniglot-finn-5w1s-anil.pt", 2),
         ("omniglot-finn-5w1s-protonet.pt", 2),
-        ("omniglot-finn-5w1s-finetune.pt", 6),
+        ("omniglot-finn-5w1s-finetune.pt", 6),  # its pre-training head
+        ("omniglot-finn-5w1s-snail.pt", 17),  # 4.2 million meta-parameters: its TC blocks and attention
     ],
-)  # its pre-training head
+)
 def test_assets_are_small_and_name_the_command_that_made_them(name, mib):
     path = checkpoint_path(name)
     assert path.stat().st_size < mib * 1024 * 1024
@@ -123,12 +124,14 @@ def test_omniglot_asset_reaches_its_published_figure_on_other_test_tasks(
 
 
 @pytest.mark.omniglot
-@pytest.mark.parametrize("name", ["omniglot-finn-5w1s-anil.pt", "omniglot-finn-5w1s-protonet.pt"])
+@pytest.mark.parametrize(
+    "name", ["omniglot-finn-5w1s-anil.pt", "omniglot-finn-5w1s-protonet.pt", "omniglot-finn-5w1s-snail.pt"]
+)
 @pytest.mark.slow
 def test_the_new_learners_reach_their_per_query_figure_on_other_test_tasks(
     name, omniglot_dir, omniglot_arrays
 ):
-    """ANIL and the prototypical networks: their figures are in docs/compare-5w1s-learners.json."""
+    """ANIL, the prototypical networks and SNAIL: their figures are in docs/compare-5w1s-learners.json."""
     data = json.loads(
         (Path(__file__).resolve().parents[1] / "docs" / "compare-5w1s-learners.json").read_text()
     )
