@@ -7,6 +7,8 @@ support loss L_s, query loss L_q and K inner steps φ_{k+1} = φ_k − α ∇L_s
 - first-order part:      ∇L_q(φ_K)                  (first-order MAML's whole meta-gradient)
 - Hessian term:          their difference           (what first-order MAML drops)
 - Reptile:               θ − φ_K                    (a step against it moves θ toward φ_K)
+- iMAML (when asked):    (I + ∇²L_s(φ_K)/λ)⁻¹ ∇L_q(φ_K), φ_K from K steps on L_s(φ) + λ/2‖φ − θ‖²: the
+                         implicit gradient, which needs only where the inner loop ended, not its path
 
 The numbers of a batch are the means over its tasks (all four are linear in the per-task terms).
 """
@@ -25,6 +27,7 @@ class MetaGradients:
     second_order: np.ndarray
     first_order: np.ndarray
     reptile: np.ndarray
+    implicit: np.ndarray | None = None  # iMAML's, from its own (proximal) inner loop
 
     @property
     def hessian_term(self) -> np.ndarray:
@@ -82,6 +85,9 @@ def collect(theta: np.ndarray, paths: np.ndarray, per_task: list[MetaGradients])
         *(
             np.mean([getattr(g, name) for g in per_task], axis=0)
             for name in ("second_order", "first_order", "reptile")
-        )
+        ),
+        implicit=None
+        if any(g.implicit is None for g in per_task)
+        else np.mean([g.implicit for g in per_task], axis=0),
     )
     return MetaDirections(np.asarray(theta, dtype=np.float64), paths, tuple(per_task), mean)

@@ -101,25 +101,30 @@ def adapted(task: QuadraticTask, theta: np.ndarray, alpha: float, steps: int) ->
     return task.support.c + (theta - task.support.c) @ power.T
 
 
-def task_meta_gradients(task: QuadraticTask, theta: np.ndarray, alpha: float, steps: int) -> MetaGradients:
-    """The directions from one θ ``[d]`` for one task, in closed form (see the module docstring)."""
+def task_meta_gradients(
+    task: QuadraticTask, theta: np.ndarray, alpha: float, steps: int, lam: float | None = None
+) -> MetaGradients:
+    """The directions from one θ ``[d]`` for one task, in closed form (see the module docstring); with
+    ``lam``, iMAML's too (its own proximal inner loop of the same K steps of α, solved exactly)."""
     theta = np.asarray(theta, dtype=np.float64)
     _check_steps(steps)
     phi = adapted(task, theta, alpha, steps)
     first = task.query.grad(phi)
     power = np.linalg.matrix_power(task.inner_matrix(alpha), steps)
-    return MetaGradients(second_order=power.T @ first, first_order=first, reptile=theta - phi)
+    implicit = None if lam is None else task_implicit_gradient(task, theta, alpha, steps, lam)
+    return MetaGradients(power.T @ first, first, theta - phi, implicit)
 
 
 def meta_directions(
-    tasks: Sequence[QuadraticTask], theta: np.ndarray, alpha: float, steps: int
+    tasks: Sequence[QuadraticTask], theta: np.ndarray, alpha: float, steps: int, lam: float | None = None
 ) -> MetaDirections:
-    """Per task and averaged: MAML, first-order and Reptile directions, and the paths θ → φ_K."""
+    """Per task and averaged: MAML, first-order and Reptile directions (iMAML's with ``lam``), and the
+    paths θ → φ_K."""
     theta = np.asarray(theta, dtype=np.float64).reshape(-1)
     _check_tasks(tasks, theta.size)
     _check_steps(steps)
     paths = np.stack([adapted_path(t, theta, alpha, steps) for t in tasks])
-    return collect(theta, paths, [task_meta_gradients(t, theta, alpha, steps) for t in tasks])
+    return collect(theta, paths, [task_meta_gradients(t, theta, alpha, steps, lam) for t in tasks])
 
 
 def task_implicit_gradient(

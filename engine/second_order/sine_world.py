@@ -101,13 +101,14 @@ def inner_loop(
 
 
 def task_meta_gradients(
-    task: SineTask, theta: np.ndarray, alpha: float, steps: int
+    task: SineTask, theta: np.ndarray, alpha: float, steps: int, lam: float | None = None
 ) -> tuple[MetaGradients, np.ndarray]:
     """The directions from one θ ``[2]`` for one task, and its path ``[K+1, 2]``.
 
     In closed form (the explorer calls this on every pointer move): with H_k the support Hessian
     at φ_k, the meta-gradient is (I − αH_0)(I − αH_1)…(I − αH_{K−1}) ∇L_q(φ_K), each H_k symmetric.
     ``task_meta_gradients_autograd`` is the same through torch autograd (the tests compare them).
+    With ``lam``, iMAML's implicit gradient too (``task_implicit_gradient``).
     """
     _check_steps(steps)
     path = [np.asarray(theta, dtype=np.float64).reshape(2)]
@@ -121,7 +122,26 @@ def task_meta_gradients(
     for hess in reversed(hessians):
         second = second - alpha * (hess @ second)
     positions = np.stack(path)
-    return MetaGradients(second, first, positions[0] - positions[-1]), positions
+    implicit = None if lam is None else task_implicit_gradient(task, positions[0], alpha, steps, lam)
+    return MetaGradients(second, first, positions[0] - positions[-1], implicit), positions
+
+
+def task_implicit_gradient(
+    task: SineTask, theta: np.ndarray, alpha: float, steps: int, lam: float
+) -> np.ndarray:
+    """iMAML's meta-gradient from θ ``[2]``: K steps of α on L_s(φ) + λ/2‖φ − θ‖², then
+    (I + ∇²L_s(φ_K)/λ)⁻¹ ∇L_q(φ_K), the 2x2 system solved exactly (NaN where it is singular)."""
+    theta = np.asarray(theta, dtype=np.float64).reshape(2)
+    phi = theta
+    for _ in range(steps):
+        grad, _ = _gradient_and_hessian(phi, task.x_support, task.y_support)
+        phi = phi - alpha * (grad + lam * (phi - theta))
+    _, hess = _gradient_and_hessian(phi, task.x_support, task.y_support)
+    query_grad, _ = _gradient_and_hessian(phi, task.x_query, task.y_query)
+    try:
+        return np.linalg.solve(np.eye(2) + hess / lam, query_grad)
+    except np.linalg.LinAlgError:
+        return np.full(2, np.nan)
 
 
 def _gradient_and_hessian(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -150,11 +170,14 @@ def task_meta_gradients_autograd(
     return MetaGradients(second.numpy(), first.numpy(), positions[0] - positions[-1]), positions
 
 
-def meta_directions(tasks: Sequence[SineTask], theta: np.ndarray, alpha: float, steps: int) -> MetaDirections:
-    """Per task and averaged: MAML, first-order and Reptile directions, and the paths θ → φ_K."""
+def meta_directions(
+    tasks: Sequence[SineTask], theta: np.ndarray, alpha: float, steps: int, lam: float | None = None
+) -> MetaDirections:
+    """Per task and averaged: MAML, first-order and Reptile directions (iMAML's with ``lam``), and the
+    paths θ → φ_K."""
     if not tasks:
         raise ValueError("give at least one task")
-    per_task, paths = zip(*(task_meta_gradients(t, theta, alpha, steps) for t in tasks))
+    per_task, paths = zip(*(task_meta_gradients(t, theta, alpha, steps, lam) for t in tasks))
     return collect(np.asarray(theta, dtype=np.float64).reshape(2), np.stack(paths), list(per_task))
 
 
