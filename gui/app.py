@@ -182,10 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Inner Loop")
     app.setOrganizationName("InnerLoop")
+    from gui.gui_thread_gc import collect_in_gui_thread
     from gui.shell.main_window import MainWindow
     from gui.theme import apply_theme
 
     apply_theme(app)
+    collect_in_gui_thread(app)
     shooting = args.screenshot is not None
     window = MainWindow(
         preset=args.preset or (None if not shooting else DEFAULT_PRESET),

@@ -43,6 +43,26 @@ def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+# --- Qt: cyclic garbage collected in the GUI thread only (gui/gui_thread_gc.py) ------------------------
+
+
+@pytest.fixture(autouse=True)
+def _gc_in_gui_thread(request: pytest.FixtureRequest):
+    """For a test with a QApplication, as the app does; at its end this test's closed windows are freed
+    here, in the GUI thread, and automatic collection resumes for the tests without Qt."""
+    if "qapp" not in request.fixturenames:
+        yield
+        return
+    import gc
+
+    from gui.gui_thread_gc import collect_in_gui_thread
+
+    collector = collect_in_gui_thread(request.getfixturevalue("qapp"))
+    yield
+    gc.collect()
+    collector.stop()
+
+
 # --- the real data ---------------------------------------------------------------------------------
 
 
