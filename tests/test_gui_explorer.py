@@ -344,3 +344,17 @@ def test_the_view_menu_opens_the_explorer_in_the_main_window(qtbot, make_window,
     assert "meta-parameters θ" in " ".join(legend_texts(view))
     window.second_order_dock.close()
     assert window.show_second_order() is view and window.second_order_dock.isVisible()
+
+
+def test_the_imaml_arrow_is_the_engines_implicit_gradient_at_the_learners_lambda(qtbot, explorer):
+    from gui.lessons.second_order.worlds import IMAML_LAMBDA
+
+    view = explorer
+    theta, arrows, _ = drawn(view)
+    world = view.world
+    expected = quadratic.implicit_meta_gradient(world.tasks, theta, world.alpha, view.steps, IMAML_LAMBDA)
+    start, tip = arrows["imaml"]
+    np.testing.assert_allclose(start, theta, atol=1e-12)
+    np.testing.assert_allclose(tip, theta - view.scale * expected, rtol=1e-9, atol=1e-9)
+    assert f"iMAML, implicit (λ = {IMAML_LAMBDA:g})" in legend_texts(view)
+    assert "iMAML (λ = 2)" in view.numbers.text()

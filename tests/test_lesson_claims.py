@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_conftest import *  # noqa: F401,F403
 
 from assets import checkpoint_path
 from engine.run.checkpoints import load_checkpoint
@@ -50,3 +51,27 @@ def test_the_20_way_lesson_opens_on_the_shipped_learner_with_its_measured_figure
 def test_the_playground_says_its_learners_never_train():
     narrative = get_preset("sinusoid-playground").narrative
     assert "nothing in this view trains" in narrative and "Nothing trains here" not in narrative
+
+
+def test_one_inner_step_quotes_its_measured_figures_and_opens_at_k_1():
+    preset = get_preset("one-inner-step-omniglot")
+    steps = {s["step"]: s for s in json.loads((DOCS / "one-inner-step.json").read_text())["eval"]["steps"]}
+    assert preset.open_step == 1 and "at k = 1" in preset.narrative
+    assert f"{100 * steps[0]['accuracy']:.1f}% of test queries" in preset.narrative
+    assert f"({100 * steps[1]['accuracy']:.1f}%, on the same 600 test tasks)" in preset.narrative
+
+
+@pytest.mark.omniglot
+def test_the_one_inner_step_lesson_opens_at_k_1_and_a_later_trace_stays_there(
+    qtbot, make_window, omniglot_dir
+):
+    from gui_conftest import wait_built, wait_trace_shown
+
+    window = make_window(preset="one-inner-step-omniglot", data_dir=str(omniglot_dir), size=(1366, 768))
+    wait_built(qtbot, window)
+    wait_trace_shown(qtbot, window)
+    view = window.steps_view
+    assert view.trace.steps == 10 and view.slider.value() == 1
+    assert "after 1 inner step" in view.summary.text()
+    view.show_trace(view.trace)  # the next trace (a step, a resample) keeps the chosen k
+    assert view.slider.value() == 1

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 
 from engine.core.config import TrainConfig
 from engine.learners.published import Reference
-from gui import theme
+from gui import palette, theme
 from gui.charts import curve_export
-from gui.charts.chart_area import TimedGraphics, vertical_scroll
+from gui.charts.chart_area import PLOT_MIN_HEIGHTS, TimedGraphics, set_title, vertical_scroll
 from gui.charts.chart_ranges import SettledAxes
 from gui.charts.chart_words import chart_words
 from gui.charts.curve_items import PointSeries, SmoothedCurve, list_in_legend, shown_values
@@ -124,9 +124,11 @@ class CurvesView(QWidget):
             self.perf_plot, "before adaptation", theme.ORANGE, dash=True, width=1.8, show_raw=False
         )
         self.val_points = PointSeries(self.perf_plot, "validation ± 95% CI", theme.GREEN, error_bars=True)
-        self.grad_norm = SmoothedCurve(self.grad_plot, "full meta-gradient", theme.BLUE)
-        self.grad_first = SmoothedCurve(self.grad_plot, "first-order part", theme.GREEN, width=2.2)
-        self.grad_hessian = SmoothedCurve(self.grad_plot, "Hessian term", theme.VERMILLION, width=2.2)
+        self.grad_norm = SmoothedCurve(self.grad_plot, "full meta-gradient", palette.MAML)
+        self.grad_first = SmoothedCurve(self.grad_plot, "first-order part", palette.FIRST_ORDER, width=2.2)
+        self.grad_hessian = SmoothedCurve(
+            self.grad_plot, "Hessian term", palette.HESSIAN_TERM, width=2.2, dash=palette.HESSIAN_DASHED
+        )
         self.reference_line = make_reference_line()
         self.perf_plot.addItem(self.reference_line)
 
@@ -155,6 +157,8 @@ class CurvesView(QWidget):
         plot.setLabel("left", ylabel)
         theme.tidy_axes(plot)
         plot.setClipToView(True)
+        plot.getViewBox().setMinimumHeight(PLOT_MIN_HEIGHTS[index])
+        self.graphics.fitted += (plot,)
         return plot
 
     def set_quality(self, high: bool) -> None:
@@ -242,7 +246,7 @@ class CurvesView(QWidget):
         )
         self.pre_loss.set_visible(words.pre_name is not None)
         self.title.setText(words.title)
-        self.loss_plot.setTitle(words.loss_title, size=f"{theme.BASE_POINT_SIZE}pt")
+        set_title(self.loss_plot, words.loss_title, f"{theme.BASE_POINT_SIZE}pt")
         self.post_acc.set_visible(classify)
         self.pre_acc.set_visible(classify and words.pre_name is not None)
         if classify:
@@ -251,13 +255,14 @@ class CurvesView(QWidget):
         else:
             self.perf_plot.enableAutoRange(y=True)
             self.perf_plot.setLabel("left", "validation MSE")
-        self.perf_plot.setTitle(words.performance_title, size=f"{theme.BASE_POINT_SIZE}pt")
-        self.grad_plot.setTitle(words.gradient_title, size=f"{theme.BASE_POINT_SIZE}pt")
+        set_title(self.perf_plot, words.performance_title, f"{theme.BASE_POINT_SIZE}pt")
+        set_title(self.grad_plot, words.gradient_title, f"{theme.BASE_POINT_SIZE}pt")
         comparison = compare_with_published(config)
         self.reference = (
             comparison.reference if comparison.drawn else None
         )  # None: no line beside the numbers
         show_comparison(self.reference_line, self.reference_label, comparison)
+        self.graphics.fit_width()
 
     # -- drawing ----------------------------------------------------------------------------------------
     def refresh(self, force: bool = False, *, one_chart: bool = False) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gui import theme
+from gui import palette
 from gui.run.history import RunHistory
 
 
@@ -39,8 +39,9 @@ def live_line(run: RunHistory, last: Smoothed, *, before: bool, classify: bool) 
     parts.append(f"‖∇‖ {last.grad_norm:.3g}")
     if len(run.splits):
         parts.append(
-            f"first-order {run.splits.last('grad_norm_first_order'):.3g}, "
-            f"<span style='color:{theme.VERMILLION}'>Hessian term "
+            f"<span style='color:{palette.FIRST_ORDER}'>first-order "
+            f"{run.splits.last('grad_norm_first_order'):.3g}</span>, "
+            f"<span style='color:{palette.HESSIAN_TERM}'><u>Hessian term</u> "
             f"{run.splits.last('grad_norm_hessian'):.3g}</span>"
         )
     val = run.validation
@@ -48,12 +49,13 @@ def live_line(run: RunHistory, last: Smoothed, *, before: bool, classify: bool) 
         it = int(val.last("iteration"))
         if classify:
             parts.append(
-                f"<span style='color:{theme.GREEN}'>validation <b>{100 * val.last('val_accuracy'):.1f} ± "
+                f"<span style='color:{palette.VALIDATION}'>validation "
+                f"<b>{100 * val.last('val_accuracy'):.1f} ± "
                 f"{100 * val.last('val_accuracy_ci95'):.1f}%</b> @ {it:,}</span>"
             )
         else:
             parts.append(
-                f"<span style='color:{theme.GREEN}'>validation MSE <b>{val.last('val_loss'):.3f} ± "
+                f"<span style='color:{palette.VALIDATION}'>validation MSE <b>{val.last('val_loss'):.3f} ± "
                 f"{val.last('val_loss_ci95'):.3f}</b> @ {it:,}</span>"
             )
     return " · ".join(parts)

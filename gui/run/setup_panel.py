@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -151,6 +151,7 @@ class SetupPanel(QScrollArea):
         layout.addWidget(self.error)
         layout.addStretch(1)
         self.setWidget(body)
+        self._fit_narrow_dock()
         # Settings only some learners read: (config field, control, its form, its own tooltip).
         self._family_controls = tuple(
             (name, box, form, box.toolTip())
@@ -186,6 +187,14 @@ class SetupPanel(QScrollArea):
             edit.textEdited.connect(self._on_edit)
             edit.editingFinished.connect(self._on_rate_confirmed)
         self.set_config(self._base)
+
+    def _fit_narrow_dock(self) -> None:
+        """Every box shrinks to the dock (eliding its text) rather than widening the form past it: a
+        horizontal scroll bar would hide the right half of every control."""
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for box in self.widget().findChildren(QComboBox):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(6)
 
     # -- reading and showing -----------------------------------------------------------------
     def config(self) -> TrainConfig:

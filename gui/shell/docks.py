@@ -11,7 +11,7 @@ import importlib
 from typing import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
 
 from gui.shell.lazy_views import BY_KEY as LAZY_VIEWS_BY_KEY
 
@@ -54,7 +54,9 @@ class WindowDocks:
         if key not in self.lazy:
             spec = LAZY_VIEWS_BY_KEY[key]
             widget = getattr(importlib.import_module(spec.module), spec.class_name)()
-            dock = self.add(None, spec.title, f"{key}Dock", widget, Qt.DockWidgetArea.RightDockWidgetArea)
+            dock = self.add(
+                None, spec.title, f"{key}Dock", _scrolled(widget), Qt.DockWidgetArea.RightDockWidgetArea
+            )
             dock.setFloating(True)
             dock.resize(*spec.size)
             self.lazy[key] = dock
@@ -63,18 +65,19 @@ class WindowDocks:
         dock = self.lazy[key]
         dock.show()
         dock.raise_()
-        return dock.widget()
+        return self.lazy_view(key)
 
     def lazy_view(self, key: str) -> QWidget | None:
         """The view ``key`` if it was built, else None."""
         dock = self.lazy.get(key)
-        return None if dock is None else dock.widget()
+        return None if dock is None else dock.widget().widget()
 
     def follow_run(self) -> None:
         """Every built view that follows the run (``set_run``) gets the current one."""
-        for dock in self.lazy.values():
-            if hasattr(dock.widget(), "set_run"):
-                dock.widget().set_run(*self.current_run())
+        for key in self.lazy:
+            view = self.lazy_view(key)
+            if hasattr(view, "set_run"):
+                view.set_run(*self.current_run())
 
     def show_only(self, views: tuple[str, ...] | list[str]) -> None:
         """Show exactly ``views`` (a preset's); lazy ones among them are built and docked beside the rest."""
@@ -84,16 +87,30 @@ class WindowDocks:
             self.lazy[key].setFloating(False)  # docked: part of the window (and of its screenshots)
         for name, dock in self.named().items():
             dock.setVisible(name in views)
-        for key in lazy:
-            self.host.resizeDocks(
-                [self.lazy[key]],
-                [int(LAZY_VIEWS_BY_KEY[key].share * self.host.width())],
-                Qt.Orientation.Horizontal,
-            )
+        self.share_width(lazy)
+
+    def share_width(self, keys: tuple[str, ...] | list[str] | None = None) -> None:
+        """Give each docked lazy view (of ``keys``; all by default) its share of the window's width."""
+        for key in self.lazy if keys is None else keys:
+            dock = self.lazy[key]
+            if not dock.isHidden() and not dock.isFloating():
+                self.host.resizeDocks(
+                    [dock], [int(LAZY_VIEWS_BY_KEY[key].share * self.host.width())], Qt.Orientation.Horizontal
+                )
 
     def close_lazy(self) -> None:
         """The window closes: views with background jobs end them, and floating docks close with it."""
-        for dock in self.lazy.values():
-            if hasattr(dock.widget(), "shutdown"):
-                dock.widget().shutdown()
+        for key, dock in self.lazy.items():
+            if hasattr(self.lazy_view(key), "shutdown"):
+                self.lazy_view(key).shutdown()
             dock.close()  # a floating dock is a window of its own: it goes with the main window
+
+
+def _scrolled(view: QWidget) -> QScrollArea:
+    """A lesson view in a frameless scroll area: its minimum size never grows the window past the screen
+    (a short screen scrolls the view instead; the views keep their minimums small enough not to need it)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(view)
+    return area

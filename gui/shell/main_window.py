@@ -43,6 +43,7 @@ from gui.shell.notice import NoticeBar
 from gui.shell.presenter import PresenterMode
 from gui.shell.preset_menu import PresetMenu, remembered_start
 from gui.shell.presets import DEFAULT_PRESET
+from gui.shell.screen_fit import ScreenFit
 from gui.shell.settings import open_settings, read_text, write_json
 from gui.shell.window_menus import ActionMaker, FileCommands, build_menus
 from gui.shell.window_parts import WindowParts, named_controls
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
             named_controls(self.transport, self.curves, self.task_view), self.docks.named
         )
         self.presenter = PresenterMode(self, self.parts, self.statusBar())
+        self.screen_fit = ScreenFit(self, self.setup_dock, self.narrative, self.docks.share_width)
         files = FileCommands(
             self._open_checkpoint_dialog,
             self._save_checkpoint_dialog,
@@ -186,6 +188,8 @@ class MainWindow(QMainWindow):
         self.preset_menu.status.connect(self.statusBar().showMessage)
         self.preset_menu.error.connect(self.messages.error)
         self.preset_menu.problems_found.connect(self.messages.problems)
+        self.preset_menu.applied.connect(self.screen_fit.preset_applied)
+        self.preset_menu.opening_step.connect(self.steps_view.open_at)
 
         model.run_replaced.connect(self._on_run_replaced)
         model.reopened.connect(self._on_reopened)

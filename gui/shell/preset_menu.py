@@ -50,6 +50,8 @@ class PresetMenu(QObject):
     status = Signal(str)  # a line for the status bar
     error = Signal(str)
     problems_found = Signal(list)  # the user's preset files that could not be used, one line each
+    applied = Signal()  # a preset's views and controls are shown
+    opening_step = Signal(object)  # the inner step its steps view opens at (None: the last)
 
     def __init__(
         self,
@@ -130,6 +132,8 @@ class PresetMenu(QObject):
         if self.presenter.active:
             self.presenter.hide_for_class()
         self._mark(preset.name)
+        self.applied.emit()
+        self.opening_step.emit(preset.open_step)
         self._start(preset)
         return preset
 

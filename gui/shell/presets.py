@@ -77,6 +77,7 @@ class Preset:
     hidden: tuple[str, ...] = ()
     group: str = "Settings"
     order: int = 1000
+    open_step: int | None = None  # the inner step the steps view opens at (else the last)
     path: Path | None = field(default=None, compare=False)
     user: bool = False
 
@@ -109,7 +110,7 @@ class Preset:
             "start": start,
             "views": list(self.views),
             "hide": list(self.hidden),
-        }
+        } | ({} if self.open_step is None else {"open_step": self.open_step})
 
 
 def parse_preset(data, *, path: Path | None = None, user: bool = False) -> Preset:
@@ -133,6 +134,11 @@ def parse_preset(data, *, path: Path | None = None, user: bool = False) -> Prese
     order = data.get("order", 1000)
     if not isinstance(order, int) or isinstance(order, bool):
         raise PresetError(f"{where}: 'order' must be a whole number")
+    open_step = data.get("open_step")
+    if open_step is not None and (
+        not isinstance(open_step, int) or isinstance(open_step, bool) or open_step < 0
+    ):
+        raise PresetError(f"{where}: 'open_step' must be a whole number, 0 or more")
     preset = Preset(
         name=text("name"),
         title=text("title"),
@@ -145,6 +151,7 @@ def parse_preset(data, *, path: Path | None = None, user: bool = False) -> Prese
         hidden=hidden,
         group=USER_GROUP if user else text("group", "Settings"),
         order=order,
+        open_step=open_step,
         path=path,
         user=user,
     )

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from engine.core.snapshots import AdaptationTrace
 from gui import theme
+from gui.charts.legend_row import legend_above
 from gui.charts.small_plots import small_plot, step_marker
 from gui.widgets.probability_grid import ProbabilityGrid
 from gui.widgets.step_navigator import StepNavigator
@@ -59,6 +60,7 @@ class StepsView(QWidget):
         super().__init__(parent)
         self.trace: AdaptationTrace | None = None
         self._follow_last = True
+        self._open_at: int | None = None  # a lesson's opening step, taken by the next trace
 
         self.navigator = StepNavigator("inner step", "inner step")
         self.prev_button, self.next_button = self.navigator.prev_button, self.navigator.next_button
@@ -108,9 +110,9 @@ class StepsView(QWidget):
         theme.tidy_axes(self.curve_plot.getPlotItem())
         self.curve_plot.setLabel("bottom", "x")
         self.curve_plot.setLabel("left", "y")
-        # A short strip along the top, see-through: a box in a corner hid the fit where the wave ran under it.
-        self.curve_plot.getPlotItem().addLegend(
-            offset=(6, 2), labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt", colCount=3, verSpacing=-8
+        # A row above the data: a box in a corner, or a strip along the top, hid the fit under it.
+        legend_above(
+            self.curve_plot.getPlotItem(), labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt", verSpacing=-8
         )
         self.faint_curves: list[pg.PlotDataItem] = []
         self.true_curve = self.curve_plot.plot(pen=theme.pen(theme.INK, 2.2), name="true function")
@@ -159,9 +161,16 @@ class StepsView(QWidget):
         self.summary.setText(message)
         self.phi.hide()
 
+    def open_at(self, k: int | None) -> None:
+        """Show the next trace at inner step ``k`` (a lesson that opens at k = 1); None: at the last."""
+        self._open_at = k
+        self._follow_last = k is None
+
     def show_trace(self, trace: AdaptationTrace) -> None:
         """Show a new trace; stay at the chosen k unless it was the last step (then follow the last)."""
         follow = self._follow_last or self.trace is None
+        if self._open_at is not None:
+            follow = False
         self.trace = trace
         ks = np.arange(trace.steps + 1)
         self.support_loss.setData(ks, trace.support_loss)
@@ -193,6 +202,11 @@ class StepsView(QWidget):
         )
         self.phi.setVisible(bool(trace.adapted_count))
         self.navigator.set_maximum(trace.steps, follow=follow)
+        if self._open_at is not None:
+            self.slider.blockSignals(True)
+            self.slider.setValue(min(self._open_at, trace.steps))
+            self.slider.blockSignals(False)
+            self._open_at = None
         self._show_step(self.slider.value())
 
     def _layer_legend(self, colours: list[str]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QWidget
 
 from gui import theme
 
@@ -18,13 +18,15 @@ class StepNavigator(QWidget):
         self.next_button = QPushButton("▶")
         self.next_button.setToolTip(f"One {unit} further")
         for b in (self.prev_button, self.next_button):
-            b.setFixedWidth(40)
+            b.setMinimumWidth(40)  # not fixed: presenter mode's larger arrow needs a little more
+            b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.slider.setTickInterval(1)
         self.slider.setPageStep(1)
+        self.slider.setMinimumWidth(40)  # the slider gives way first: the label's k = i / n stays whole
         self.slider.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.label = QLabel()
         self.label.setObjectName("stepLabel")

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from engine.core.snapshots import AdaptationTrace, SequenceTrace
 from gui import theme
+from gui.charts.legend_row import legend_above
 from gui.widgets.images import EnlargedImage, ImageTile
 
 SUPPORT_SIZE = 64
@@ -98,17 +99,14 @@ class TaskView(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(images)
+        scroll.setProperty("scrolls_on_purpose", True)  # a row of pictures wider than the dock scrolls
 
         self.plot = pg.PlotWidget()
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         theme.tidy_axes(self.plot.getPlotItem())
         self.plot.setLabel("bottom", "x")
         self.plot.setLabel("left", "y")
-        self.plot.addLegend(
-            offset=(-8, 8),
-            labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt",
-            brush=pg.mkBrush(255, 255, 255, 210),
-        )
+        legend_above(self.plot.getPlotItem(), labelTextSize=f"{theme.BASE_POINT_SIZE - 1}pt", verSpacing=-6)
         self.true_curve = self.plot.plot(pen=theme.pen(theme.INK, 2.2), name="true function")
         self.support_points = self.plot.plot(
             pen=None,

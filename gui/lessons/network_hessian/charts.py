@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.second_order.network_report import NetworkReport
-from gui import theme
+from gui import palette, theme
 from gui.lessons.network_hessian.series import SplitSeries
 
 HISTOGRAM_BINS = 60
@@ -66,11 +66,11 @@ class SplitCharts(QWidget):
         self.cosine_plot.addItem(
             pg.InfiniteLine(pos=1.0, angle=0, pen=theme.pen(theme.MUTED, 1.2, dash=True))
         )
-        self.ratio_curve = pg.PlotDataItem(
-            pen=theme.pen(theme.VERMILLION, 2.0),
+        self.ratio_curve = pg.PlotDataItem(  # the Hessian term's share: the Hessian term's dashed black
+            pen=theme.pen(palette.HESSIAN_TERM, 2.0, dash=palette.HESSIAN_DASHED),
             symbol="o",
             symbolSize=5,
-            symbolBrush=theme.VERMILLION,
+            symbolBrush=palette.HESSIAN_TERM,
             symbolPen=None,
             connect="finite",
         )
@@ -82,7 +82,7 @@ class SplitCharts(QWidget):
             symbolPen=None,
             connect="finite",
         )
-        self.ratio_point = _star(theme.VERMILLION)
+        self.ratio_point = _star(palette.HESSIAN_TERM)
         self.cosine_point = _star(theme.BLUE)
         for plot, items in (
             (self.ratio_plot, (self.ratio_curve, self.ratio_point)),
@@ -163,9 +163,7 @@ class SpectrumCharts(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.top_plot = _chart("top eigenvalues of ∇²L<sub>s</sub>(θ) · Lanczos", "eigenvalue λ", "rank i")
-        self.bars = pg.BarGraphItem(
-            x=[], height=[], width=0.6, brush=theme.VERMILLION, pen=pg.mkPen(theme.INK)
-        )
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=theme.MUTED, pen=pg.mkPen(theme.INK))
         self.top_plot.addItem(self.bars)
         self.edge = pg.InfiniteLine(
             angle=0,

@@ -12,16 +12,18 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 
 from engine.second_order.directions import MetaDirections
-from gui import theme
+from gui import palette, theme
 from gui.lessons.second_order.arrows import Arrow
 from gui.lessons.second_order.surfaces import Lines, SurfaceSet
+from gui.lessons.second_order.worlds import IMAML_LAMBDA
 
 TASK_COLOURS = (theme.ORANGE, theme.PURPLE, theme.SKY, theme.YELLOW)
 ARROWS = {  # name: (legend, colour, width, dashed)
-    "maml": ("MAML (second order)", theme.BLUE, 3.5, False),
-    "first_order": ("first-order MAML", theme.VERMILLION, 3.0, False),
-    "reptile": ("Reptile", theme.GREEN, 3.0, False),
-    "hessian": ("Hessian term (first order → MAML)", theme.INK, 2.0, True),
+    "maml": ("MAML (second order)", palette.MAML, 3.5, False),
+    "first_order": ("first-order MAML", palette.FIRST_ORDER, 3.0, False),
+    "reptile": ("Reptile", palette.REPTILE, 3.0, False),
+    "hessian": ("Hessian term (first order → MAML)", palette.HESSIAN_TERM, 2.0, palette.HESSIAN_DASHED),
+    "imaml": (f"iMAML, implicit (λ = {IMAML_LAMBDA:g})", palette.IMAML, 2.5, False),
 }
 PICK_PX = 7.0  # a click or hover this close to a path picks its task
 MAX_ARROW_FRACTION = 0.4  # the longest arrow spans at most this much of the plot's shorter side
@@ -35,6 +37,9 @@ def arrow_scale(directions: MetaDirections, nominal: float, extent) -> float:
         directions.mean.second_order_norm,
         directions.mean.first_order_norm,
         float(np.linalg.norm(directions.mean.reptile)),
+        0.0
+        if directions.mean.implicit is None
+        else float(np.nan_to_num(np.linalg.norm(directions.mean.implicit))),
     )
     room = MAX_ARROW_FRACTION * min(x1 - x0, y1 - y0)
     return nominal if longest * nominal <= room else room / longest
@@ -208,6 +213,8 @@ class ExplorerPlot(pg.GraphicsLayoutWidget):
         self.arrows["first_order"].set(theta, theta - scale * g.first_order)
         self.arrows["reptile"].set(theta, theta - scale * g.reptile)
         self.arrows["hessian"].set(theta - scale * g.first_order, theta - scale * g.second_order)
+        implicit = g.implicit if g.implicit is not None and np.all(np.isfinite(g.implicit)) else np.zeros(2)
+        self.arrows["imaml"].set(theta, theta - scale * implicit)
 
     def set_highlight(self, index: int) -> None:
         if index != self.highlighted:

@@ -10,7 +10,8 @@ import math
 import numpy as np
 
 from engine.second_order.directions import MetaDirections
-from gui import theme
+from gui import palette, theme
+from gui.lessons.second_order.worlds import IMAML_LAMBDA
 
 POOR_RATIO = 1.0  # ‖Hessian term‖ / ‖first-order part‖ above this: first order misses more than it keeps
 POOR_COSINE = 0.5  # cos(first order, MAML) below this: the directions differ by more than 60°
@@ -42,6 +43,7 @@ def numbers_html(directions: MetaDirections, scale: float, task_names: list[str]
         ("first-order MAML", theme.VERMILLION, g.first_order),
         ("Hessian term", theme.INK, g.hessian_term),
         ("Reptile θ − φ_K", theme.GREEN, g.reptile),
+        *(() if g.implicit is None else ((f"iMAML (λ = {IMAML_LAMBDA:g})", palette.IMAML, g.implicit),)),
     ):
         rows.append((theme.coloured(label, colour), vec(v), f"{np.linalg.norm(v):.3f}"))
     body = "".join(

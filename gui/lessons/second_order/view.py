@@ -37,7 +37,9 @@ STORY = (
     "loss: the paths θ → φ<sub>i</sub>, ending at the <b>adapted parameters φ<sub>i</sub></b>. "
     "MAML moves θ against the gradient of the query loss at φ<sub>i</sub>, carried back through the "
     "inner loop's Jacobian ∏(I − α∇²L<sub>s</sub>): first-order MAML drops that product, and the "
-    "difference is the <b>Hessian term</b>. Reptile moves θ toward the φ<sub>i</sub>."
+    "difference is the <b>Hessian term</b>. Reptile moves θ toward the φ<sub>i</sub>. iMAML needs only "
+    "where its inner loop ends, not the path: (I + ∇²L<sub>s</sub>/λ)⁻¹ ∇L<sub>q</sub>(φ), from K steps "
+    "on the support loss plus λ/2‖φ − θ‖²."
 )
 _LEVEL_COLOURS = {"ok": theme.CORRECT, "warning": "#8A5A00", "error": theme.WRONG}
 
@@ -62,7 +64,7 @@ class SecondOrderView(QWidget):
         self.story.setWordWrap(True)
         self.controls = ExplorerControls()
         self.plot = ExplorerPlot()
-        self.plot.setMinimumSize(480, 420)
+        self.plot.setMinimumSize(320, 280)
         self.editor = HessianEditor()
         self.eigenvalues = QLabel()
         self.eigenvalues.setWordWrap(True)
@@ -92,12 +94,14 @@ class SecondOrderView(QWidget):
         for widget in (self.editor, self.eigenvalues, self.notice, self.verdict, self.numbers, self.status):
             column.addWidget(widget)
         column.addStretch(1)
-        scroll = QScrollArea()
+        scroll = self.side_scroll = QScrollArea()
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(470)
+        # as wide as its table of numbers needs (up to 470 px): the plot takes the rest
+        scroll.setMinimumWidth(side.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        scroll.setMaximumWidth(max(470, scroll.minimumWidth()))
         body = QHBoxLayout()
         body.addWidget(self.plot, 1)
         body.addWidget(scroll)
@@ -251,6 +255,18 @@ class SecondOrderView(QWidget):
         self.verdict_level = level
         names = [f"task {i + 1}" for i in range(self.world.task_count)]
         self.numbers.setText(numbers_html(directions, self.scale, names))
+        self._fit_side()
+
+    def _fit_side(self) -> None:
+        """The side column as wide as its table of numbers (with room for wider numbers), fitted once:
+        a plot that changed width under a dragging pointer would move θ away from it."""
+        scroll = self.side_scroll
+        if scroll.property("fitted"):
+            return
+        scroll.setProperty("fitted", True)
+        need = scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 24
+        scroll.setMinimumWidth(max(scroll.minimumWidth(), need))
+        scroll.setMaximumWidth(max(470, scroll.minimumWidth()))
 
     def _on_hover(self, task: int) -> None:
         if task != self.hovered:

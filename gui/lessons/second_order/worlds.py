@@ -13,10 +13,13 @@ from typing import Protocol
 
 import numpy as np
 
+from engine.learners.imaml.spec import SPEC as IMAML_SPEC
 from engine.second_order import quadratic, sine_world
 from engine.second_order.directions import MetaDirections
 from engine.second_order.quadratic import Bowl, QuadraticTask
 from engine.second_order.sine_world import SineTask
+
+IMAML_LAMBDA = IMAML_SPEC.defaults["imaml_lambda"]  # the learner's own λ: the explorer's iMAML arrow
 
 MAX_STEPS = 5  # the K slider: 0 (joint training) … 5 inner steps
 
@@ -90,7 +93,7 @@ class QuadraticWorld:
         return np.linalg.eigvalsh(self.tasks[index].inner_matrix(self.alpha))
 
     def directions(self, theta: np.ndarray, steps: int) -> MetaDirections:
-        return quadratic.meta_directions(self.tasks, theta, self.alpha, steps)
+        return quadratic.meta_directions(self.tasks, theta, self.alpha, steps, lam=IMAML_LAMBDA)
 
     def meta_loss_surfaces(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return quadratic.meta_loss_surface(self.tasks, self.alpha, xs, ys, range(MAX_STEPS + 1))
@@ -134,7 +137,7 @@ class SineWorld:
         return replace(self, alpha=float(alpha))
 
     def directions(self, theta: np.ndarray, steps: int) -> MetaDirections:
-        return sine_world.meta_directions(self.tasks, theta, self.alpha, steps)
+        return sine_world.meta_directions(self.tasks, theta, self.alpha, steps, lam=IMAML_LAMBDA)
 
     def meta_loss_surfaces(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return sine_world.meta_loss_surface(self.tasks, self.alpha, xs, ys, range(MAX_STEPS + 1))

@@ -1,0 +1,67 @@
+"""The window on the screen a class has: a 1280x720 projector, a 1366x768 laptop, a 1920x1080 display.
+
+On a narrow window the setup dock hides (View ▸ Setup shows it again) so the lesson's views keep their
+width, and it comes back once the window is wide again; on a short one the narrative shows a few lines
+and scrolls, so the plots below it keep a readable height.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+from gui.shell.narrative import NarrativePanel
+
+NARROW_WIDTH = 1400  # below this the setup dock gives its width to the lesson
+NARRATIVE_LINES = ((800, 4), (1000, 6))  # (window height below which, lines of narrative shown)
+
+
+class ScreenFit(QObject):
+    """Fits ``host``'s parts to its size on every resize and after a preset was applied (``fit``)."""
+
+    def __init__(
+        self,
+        host: QMainWindow,
+        setup_dock: QDockWidget,
+        narrative: NarrativePanel,
+        share_width: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(host)
+        self.host, self.setup_dock, self.narrative = host, setup_dock, narrative
+        self.share_width = share_width  # the lesson docks take their share of the new width
+        self.hid_setup = False  # the setup dock is hidden for room, not by a person or a preset
+        self._widened = False
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(0)
+        self._pending.timeout.connect(self.fit)
+        host.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.host and event.type() == QEvent.Type.Resize:
+            if event.oldSize().width() != event.size().width():
+                self._widened = True
+            self._pending.start()
+        return False
+
+    def fit(self) -> None:
+        size = self.host.size()
+        narrow = size.width() < NARROW_WIDTH
+        if narrow and not self.setup_dock.isHidden() and not self.setup_dock.isFloating():
+            self.setup_dock.hide()
+            self.hid_setup = True
+        elif not narrow and self.hid_setup:
+            self.hid_setup = False
+            self.setup_dock.show()
+        if self._widened:
+            self._widened = False
+            self.share_width()
+        lines = next((n for below, n in NARRATIVE_LINES if size.height() < below), None)
+        self.narrative.set_max_lines(lines)
+
+    def preset_applied(self) -> None:
+        """A preset showed its views: the setup dock it shows is its own choice, fitted afresh."""
+        self.hid_setup = False
+        self.fit()
