@@ -194,7 +194,9 @@ def test_lessons_quote_the_shipped_learners_per_query_figure():
     quoting = 0
     for path in sorted((ASSETS / "presets").glob("*.json")):
         preset = json.loads(path.read_text())
-        for quoted in re.findall(r"(\d+\.\d)% on (?:600|Omniglot) test tasks", preset["narrative"]):
+        for quoted in re.findall(
+            r"(\d+\.\d)(?: ± \d+\.\d)?% on (?:600|Omniglot) test tasks", preset["narrative"]
+        ):
             name = preset["start"]["checkpoint"]
             figure = f"{100 * per_query_figure(name):.1f}%"
             quoting += 1

@@ -30,6 +30,7 @@ LAZY_VIEWS: tuple[LazyView, ...] = (
         "Second order explorer",
         "gui.lessons.second_order.view",
         "SecondOrderView",
+        share=0.66,
     ),
     LazyView(
         "draw_your_own",
@@ -38,6 +39,7 @@ LAZY_VIEWS: tuple[LazyView, ...] = (
         "gui.lessons.draw_your_own.view",
         "DrawYourOwnView",
         size=(1150, 900),
+        share=0.72,
     ),
     LazyView(
         "you_vs_learner",
@@ -74,6 +76,24 @@ LAZY_VIEWS: tuple[LazyView, ...] = (
         "InnerLoopStepperView",
         size=(1400, 900),
         share=0.74,
+    ),
+    LazyView(
+        "two_families",
+        "Black box vs optimization: one task, two learners",
+        "Black box vs optimization",
+        "gui.lessons.two_families.view",
+        "TwoFamiliesView",
+        size=(1200, 860),
+        share=0.74,
+    ),
+    LazyView(
+        "data_efficiency",
+        "How much meta-training data?",
+        "How much meta-training data?",
+        "gui.lessons.data_efficiency.view",
+        "DataEfficiencyView",
+        size=(1100, 800),
+        share=0.62,
     ),
 )
 

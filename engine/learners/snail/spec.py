@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from engine.learners.listing import Listing, parse_listing
+from engine.learners.published import Reference
 from engine.learners.spec import Family, LearnerSpec
+
+_MISHRA = {(5, 1): 99.07, (5, 5): 99.78, (20, 1): 97.64, (20, 5): 99.36}  # Omniglot, Mishra et al. 2018
 
 _LISTING = """
 1| batch = sampler.sample_batch(meta_batch, rng)  # B tasks
@@ -51,6 +54,22 @@ class SnailSpec(LearnerSpec):
                 "no gradient steps: each query reads the support items' features and labels (φ)",
                 "cross-entropy on the query answers, back-propagated to every weight θ",
             ),
+        )
+
+    def published(self, config) -> Reference | None:
+        """Mishra et al.'s Omniglot figure for this task shape: their own split and budget, so it is shown
+        with that said, whichever protocol the run uses."""
+        key = (config.ways, config.shots)
+        if config.dataset != "omniglot" or key not in _MISHRA:
+            return None
+        return Reference(
+            "accuracy",
+            _MISHRA[key],
+            None,
+            f"SNAIL {key[0]}-way {key[1]}-shot",
+            "Mishra et al. 2018",
+            "Mishra et al.'s own split",
+            "long GPU training, not this run's split or budget",
         )
 
 
