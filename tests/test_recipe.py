@@ -12,6 +12,7 @@ from engine.core.answering import Answering
 from engine.core.config import default_config
 from engine.core.snapshots import RecipeStep, RunFinished, TrainingSnapshot
 from engine.learners.maml.maml import meta_gradient_loop
+from engine.learners.registry import LEARNERS
 from engine.run.controls import TrainingControls
 from engine.run.training import Trainer
 
@@ -102,7 +103,7 @@ def test_the_meta_loss_before_and_after_is_the_objective_of_that_batch(first_ord
     np.testing.assert_array_equal(steps[0].support_images, batch.x_support[0, :, 0].numpy())
 
 
-@pytest.mark.parametrize("algo", ["maml", "reptile", "mann", "snail", "finetune"])
+@pytest.mark.parametrize("algo", list(LEARNERS))
 def test_a_recipe_iteration_is_the_iteration_the_run_would_have_made(algo):
     """Same batch, same update, same stream afterwards: the recipe only looks, and leaves nothing behind."""
     plain = Trainer(glyphs(algo))
