@@ -625,6 +625,41 @@ def check_compare_learners(text: str, data: dict) -> None:
     out.verify()
 
 
+ALL_LEARNER_ROWS = {  # (algo, first order) -> the README row's label
+    ("maml", False): "MAML, second order",
+    ("maml", True): "first-order MAML",
+    ("reptile", None): "Reptile",
+    ("imaml", None): "iMAML",
+    ("anil", False): "ANIL",
+    ("protonet", None): "prototypical networks",
+    ("mann", None): "MANN, external memory",
+    ("snail", None): "SNAIL",
+    ("finetune", None): "fine-tuning baseline",
+}
+
+
+def check_compare_all(text: str, data: dict) -> None:
+    source = "docs/compare-5w1s-all.json"
+    table = table_after(text, data["readme_table_after"])
+    out = Mismatches(table.name, source)
+    matched = []
+    for entry in data["learners"]:
+        key = (entry["algo"], entry["first_order"] if entry["algo"] in ("maml", "anil") else None)
+        row = find_row(table, ALL_LEARNER_ROWS[key])
+        matched.append(row)
+        name = entry["run"]
+        assert not entry["transductive"], f"{name}: the table is per query"
+        budget = data["budgets"][name]
+        out.check(name, "meta-training", plain(row[1]), f"{budget}, {count(entry['iteration'])} it")
+        out.check(name, "test accuracy", plain(row[2]), pct_ci(entry["accuracy"], entry["accuracy_ci95"]))
+    assert_all_rows_backed(table, matched, source)
+    assert len(matched) == len(ALL_LEARNER_ROWS), "every learner of the product has its row"
+    lead = paragraph_with(text, data["readme_table_after"])
+    out.check_text(lead, f"--tasks {data['tasks']}", "tasks")
+    out.check_text(lead, f"{data['held_out_characters']} test characters", "held-out characters")
+    out.verify()
+
+
 def check_head_only(text: str, data: dict) -> None:
     source = "docs/maml-head-only.json"
     out = Mismatches("who adapts in MAML", source)
@@ -654,6 +689,7 @@ CHECKS: dict[str, tuple[str, Callable[[str, dict], None]]] = {
     "one inner step": ("one-inner-step.json", check_one_inner_step),
     "who adapts in MAML": ("maml-head-only.json", check_head_only),
     "every shipped 5-way learner": ("compare-5w1s-learners.json", check_compare_learners),
+    "all nine learners": ("compare-5w1s-all.json", check_compare_all),
     "shipped learners, per query and transductive": ("answering.json", check_answering),
     "meta-training per query": ("train-answering.json", check_train_answering),
     "lake's one-shot task": ("lake-20way.json", check_lake),
