@@ -24,6 +24,7 @@ pytestmark = pytest.mark.slow
 SIZES = ((1280, 720), (1366, 768), (1600, 1000), (1920, 1080))
 MIN_PLOT_PX = 120
 SETTLE_S = 0.15
+LATE_S = 0.5  # a second look at a stop where something was cut
 
 
 def _settle(seconds: float = SETTLE_S) -> None:
@@ -68,7 +69,11 @@ def _tour(qtbot, size: tuple[int, int], data_dir: str, *, presenter: bool) -> li
                 for plot, height in plot_heights(window).items():
                     if height < MIN_PLOT_PX:
                         problems.append(f"{where}: {plot} plot {height:.0f} px tall")
-            problems += [f"{where}: {cut}" for cut in clipped_texts(window)]
+            cuts = clipped_texts(window)
+            if cuts:  # a view may still be laying out what just arrived (a shipped learner, a label's
+                _settle(LATE_S)  # new text): a class sees what stays, so only a cut that stays counts
+                cuts = clipped_texts(window)
+            problems += [f"{where}: {cut}" for cut in cuts]
     finally:
         for session in [window.session, *window.model.retiring]:
             if session is not None:
@@ -79,11 +84,19 @@ def _tour(qtbot, size: tuple[int, int], data_dir: str, *, presenter: bool) -> li
     return problems
 
 
-# The tours that pass today. Not yet (issue 19, open): presenter mode at 1366x768 (the playground, the
-# explorer and draw-your-own cut labels), 1280x720, and the tours at 1600x1000 and 1920x1080 (after a
-# lesson dock took the width, the Setup dock's combo boxes and the transport's iteration count are
-# squeezed). Run them with INNERLOOP_ALL_SCREENS=1.
-PASSING = (((1366, 768), False),)
+# The tours that pass today. Not yet (issue 19, open): presenter mode at 1280x720 (the stepper's, the
+# explorer's and draw-your-own's rows are wider than the dock a presenter's type leaves; the black-box
+# navigator squeezes the window 5 px wider) and at 1600x1000 (the recipe's step texts), and at 1366x768
+# after other tours in the same process: by then the shipped learners open fast enough that every preset
+# leaves its run as an "earlier" overlay, whose legend rows take the loss plot below 120 px (alone, that
+# tour passes). Run them with INNERLOOP_ALL_SCREENS=1.
+PASSING = (
+    ((1280, 720), False),
+    ((1366, 768), False),
+    ((1600, 1000), False),
+    ((1920, 1080), False),
+    ((1920, 1080), True),
+)
 TOURS = (
     tuple((size, presenter) for size in SIZES for presenter in (False, True))
     if os.environ.get("INNERLOOP_ALL_SCREENS")

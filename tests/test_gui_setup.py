@@ -6,6 +6,8 @@ import pytest
 from gui_conftest import *  # noqa: F401,F403
 from PySide6.QtCore import Qt
 
+from engine.core.errors import ConfigError
+
 pytestmark = pytest.mark.slow
 
 
@@ -115,3 +117,29 @@ def test_settings_are_remembered_between_sessions(qtbot, make_window, tiny_sinus
     assert not again.steps_dock.isVisible() and again.task_dock.isVisible()
     assert again.settings.value("window/geometry") is not None
     # (sizes cannot be compared offscreen: restoring fits the window to the 800x800 virtual screen)
+
+
+def test_imaml_settings_are_greyed_for_others_and_reach_the_config(qtbot):
+    from engine.core.config import default_config
+    from gui.run.setup_panel import SetupPanel
+
+    panel = SetupPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_config(default_config("glyphs"))
+    assert not panel.imaml_lambda.isEnabled() and not panel.cg_steps.isEnabled()
+    assert panel.cg_steps.toolTip().startswith("Not used by MAML; only iMAML reads it.")
+    assert "iMAML λ, CG steps" in panel.family_note.text()
+
+    panel.algo.setCurrentIndex(panel.algo.findData("imaml"))  # a person's choice: the learner's defaults
+    assert panel.imaml_lambda.isEnabled() and panel.cg_steps.isEnabled()
+    assert "λ" in panel.imaml_lambda.toolTip() and "iMAML λ" not in panel.family_note.text()
+    _retype(qtbot, panel.imaml_lambda, "1.5")
+    panel.cg_steps.setValue(3)
+    config = panel.config()
+    assert (config.algo, config.imaml_lambda, config.cg_steps) == ("imaml", 1.5, 3)
+
+    _retype(qtbot, panel.imaml_lambda, "0")
+    with pytest.raises(ConfigError):
+        panel.config()
+    assert panel.imaml_lambda.property("invalid") is True and "iMAML λ" in panel.error.text()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QLineEdit, QScrollArea, QSpinBox
 
 from engine.core.catalog import PROTOCOLS_BY_DATASET, models_for
 from engine.core.config import COUNT_LIMIT
@@ -18,6 +19,7 @@ from engine.data.protocols import PROTOCOLS
 from gui.run.learner_choices import choices_for
 
 MOST = COUNT_LIMIT - 1  # the largest count the engine takes (ways, meta-batch, iterations ...)
+NARROWEST_PANEL = 280  # px: the setup panel is never narrower, whatever its form allows
 
 
 def cuda_available() -> bool:
@@ -125,3 +127,50 @@ def select_text(box: QComboBox, text: str) -> None:
         box.addItem(text)
         index = box.count() - 1
     box.setCurrentIndex(index)
+
+
+def fit_narrow_dock(area: QScrollArea) -> None:
+    """Every box of ``area``'s form shrinks to the dock (eliding its text) rather than widening the form
+    past it: a horizontal scroll bar would hide the right half of every control."""
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    for box in area.widget().findChildren(QComboBox):
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(6)
+
+
+def form_room(area: QScrollArea, hint: QSize) -> QSize:
+    """``area``'s minimum size with room for its form's narrowest layout and a vertical scroll bar, so
+    that a dock squeezed by a lesson's views still shows every box whole (without a horizontal bar)."""
+    body = area.widget().minimumSizeHint().width() if area.widget() is not None else 0
+    width = body + area.verticalScrollBar().sizeHint().width() + 2 * area.frameWidth()
+    return QSize(max(NARROWEST_PANEL, width), hint.height())
+
+
+def mark_invalid(typed: tuple[tuple[QLineEdit, str], ...], field: str | None) -> None:
+    """Mark the typed box of config field ``field`` as invalid (None: none is), the others as valid."""
+    for edit, name in typed:
+        bad = field == name
+        if edit.property("invalid") != bad:
+            edit.setProperty("invalid", bad)
+            edit.style().unpolish(edit)
+            edit.style().polish(edit)
+
+
+def device_box() -> QComboBox:
+    """auto, CPU, and CUDA where this machine has it."""
+    box = QComboBox()
+    box.addItem("auto", "auto")
+    box.addItem("CPU", "cpu")
+    if cuda_available():
+        box.addItem("CUDA", "cuda")
+    return box
+
+
+def error_label() -> QLabel:
+    """The panel's error line, hidden until there is one."""
+    label = QLabel()
+    label.setObjectName("setupError")
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #D62828; font-weight: 600;")
+    label.hide()
+    return label

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -32,9 +32,13 @@ from gui.run.setup_fields import (
     MOST,
     WholeNumberBox,
     combo_box,
-    cuda_available,
+    device_box,
+    error_label,
     fill_learners,
     fill_protocols_and_models,
+    fit_narrow_dock,
+    form_room,
+    mark_invalid,
     parse_rate,
     select_data,
     select_text,
@@ -45,6 +49,7 @@ from gui.shell.presets import PRESETS, Preset, find_preset
 
 # What a change of learner brings from that learner's published defaults; the rest is kept.
 FAMILY_FIELDS = ("protocol", "queries", "meta_batch", "meta_lr", "model", "hidden")
+FAMILY_FIELDS += ("imaml_lambda", "cg_steps")
 
 
 class SetupPanel(QScrollArea):
@@ -57,7 +62,6 @@ class SetupPanel(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
-        self.setMinimumWidth(280)
         self._loading = False
         self._base = default_config("sinusoid")  # fields without a control keep these values
         body = QWidget()
@@ -101,6 +105,9 @@ class SetupPanel(QScrollArea):
         self.meta_lr = QLineEdit()
         self.meta_lr.setToolTip("β, the Adam step size of the meta-update; can be changed while training")
         self.meta_batch = spin(1, MOST, "Tasks per meta-update")
+        self.imaml_lambda = QLineEdit()
+        self.imaml_lambda.setToolTip("λ, the proximal pull of iMAML's inner problem toward θ: λ/2‖φ − θ‖²")
+        self.cg_steps = spin(1, MOST, "Conjugate-gradient steps of iMAML's implicit meta-gradient")
         form.addRow("algorithm", self.algo)
         form.addRow("model", self.model)
         form.addRow("inner steps", self.inner_steps)
@@ -108,6 +115,8 @@ class SetupPanel(QScrollArea):
         form.addRow("inner lr α", self.inner_lr)
         form.addRow("meta lr β", self.meta_lr)
         form.addRow("meta-batch", self.meta_batch)
+        form.addRow("iMAML λ", self.imaml_lambda)
+        form.addRow("CG steps", self.cg_steps)
         self.family_note = QLabel()
         self.family_note.setObjectName("caption")
         self.family_note.setWordWrap(True)
@@ -126,11 +135,7 @@ class SetupPanel(QScrollArea):
         )
         self.val_every = spin(0, MOST, "Validate every this many iterations (0: never)")
         self.val_tasks = spin(1, MOST, "Validation tasks per validation")
-        self.device = QComboBox()
-        self.device.addItem("auto", "auto")
-        self.device.addItem("CPU", "cpu")
-        if cuda_available():
-            self.device.addItem("CUDA", "cuda")
+        self.device = device_box()
         self.seed = WholeNumberBox(
             0, SEED_LIMIT - 1, "Seed of the initial weights and of the task stream; Reset keeps it"
         )
@@ -143,15 +148,11 @@ class SetupPanel(QScrollArea):
         self._run_form = form
         layout.addWidget(run)
 
-        self.error = QLabel()
-        self.error.setObjectName("setupError")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #D62828; font-weight: 600;")
-        self.error.hide()
+        self.error = error_label()
         layout.addWidget(self.error)
         layout.addStretch(1)
         self.setWidget(body)
-        self._fit_narrow_dock()
+        fit_narrow_dock(self)
         # Settings only some learners read: (config field, control, its form, its own tooltip).
         self._family_controls = tuple(
             (name, box, form, box.toolTip())
@@ -159,6 +160,8 @@ class SetupPanel(QScrollArea):
                 ("inner_steps", self.inner_steps, self._learner_form),
                 ("test_inner_steps", self.test_steps, self._learner_form),
                 ("inner_lr", self.inner_lr, self._learner_form),
+                ("imaml_lambda", self.imaml_lambda, self._learner_form),
+                ("cg_steps", self.cg_steps, self._learner_form),
                 ("hessian_split_every", self.split_every, self._run_form),
             )
         )
@@ -173,6 +176,7 @@ class SetupPanel(QScrollArea):
             self.inner_steps,
             self.test_steps,
             self.meta_batch,
+            self.cg_steps,
             self.iterations,
             self.split_every,
             self.val_every,
@@ -183,18 +187,15 @@ class SetupPanel(QScrollArea):
         self.algo.currentIndexChanged.connect(self._on_algo)
         for combo in (self.protocol, self.model, self.device):
             combo.currentIndexChanged.connect(self._on_edit)
+        self.imaml_lambda.textEdited.connect(self._on_edit)  # not live: the next run takes it
         for edit in (self.inner_lr, self.meta_lr):
             edit.textEdited.connect(self._on_edit)
             edit.editingFinished.connect(self._on_rate_confirmed)
         self.set_config(self._base)
 
-    def _fit_narrow_dock(self) -> None:
-        """Every box shrinks to the dock (eliding its text) rather than widening the form past it: a
-        horizontal scroll bar would hide the right half of every control."""
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        for box in self.widget().findChildren(QComboBox):
-            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            box.setMinimumContentsLength(6)
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        """As wide as the form's narrowest layout: the dock never cuts the boxes' right ends off."""
+        return form_room(self, super().minimumSizeHint())
 
     # -- reading and showing -----------------------------------------------------------------
     def config(self) -> TrainConfig:
@@ -202,6 +203,7 @@ class SetupPanel(QScrollArea):
         try:
             inner_lr = parse_rate(self.inner_lr.text(), "inner lr α", "inner_lr")
             meta_lr = parse_rate(self.meta_lr.text(), "meta lr β", "meta_lr")
+            imaml_lambda = parse_rate(self.imaml_lambda.text(), "iMAML λ", "imaml_lambda")
             dataset = self.dataset.currentData()
             learner = self.learner
             config = replace(
@@ -219,6 +221,8 @@ class SetupPanel(QScrollArea):
                 inner_lr=inner_lr,
                 meta_lr=meta_lr,
                 meta_batch=self.meta_batch.value(),
+                imaml_lambda=imaml_lambda,
+                cg_steps=self.cg_steps.value(),
                 iterations=self.iterations.value(),
                 minutes=None,
                 hessian_split_every=self.split_every.value(),
@@ -264,6 +268,8 @@ class SetupPanel(QScrollArea):
             self.inner_lr.setText(show_rate(config.inner_lr))
             self.meta_lr.setText(show_rate(config.meta_lr))
             self.meta_batch.setValue(config.meta_batch)
+            self.imaml_lambda.setText(show_rate(config.imaml_lambda))
+            self.cg_steps.setValue(config.cg_steps)
             self.iterations.setValue(config.iterations or 1_000_000)
             self.split_every.setValue(config.hessian_split_every)
             self.val_every.setValue(config.val_every)
@@ -327,13 +333,9 @@ class SetupPanel(QScrollArea):
         self.show_preset(find_preset(name))
 
     def show_error(self, message: str | None, field: str | None = None) -> None:
-        """Show ``message`` (None: clear it); mark the rate box of ``field`` (a config field) as invalid."""
-        for edit, name in ((self.inner_lr, "inner_lr"), (self.meta_lr, "meta_lr")):
-            bad = bool(message) and field == name
-            if edit.property("invalid") != bad:
-                edit.setProperty("invalid", bad)
-                edit.style().unpolish(edit)
-                edit.style().polish(edit)
+        """Show ``message`` (None: clear it); mark the typed box of ``field`` (a config field) as invalid."""
+        typed = ((self.inner_lr, "inner_lr"), (self.meta_lr, "meta_lr"), (self.imaml_lambda, "imaml_lambda"))
+        mark_invalid(typed, field if message else None)
         self.error.setText(message or "")
         self.error.setVisible(bool(message))
 

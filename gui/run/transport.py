@@ -6,6 +6,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
 
 from gui.run.transport_state import TransportState, transport_state
+from gui.widgets.steady_label import SteadyLabel
+
+# The counter's room: the longest run a class trains (a shipped learner opens at tens of thousands).
+WIDEST_COUNT = "8,888,888"
 
 
 class TransportBar(QWidget):
@@ -36,7 +40,7 @@ class TransportBar(QWidget):
             button.setFocusPolicy(
                 Qt.FocusPolicy.NoFocus
             )  # Space belongs to play/pause, not to a focused button
-        self.counter = QLabel()
+        self.counter = SteadyLabel(WIDEST_COUNT)
         self.counter.setObjectName("counter")
         self.counter.setToolTip("Meta-iterations done")
         self.rate = QLabel()

@@ -79,14 +79,20 @@ class WindowDocks:
             if hasattr(view, "set_run"):
                 view.set_run(*self.current_run())
 
-    def show_only(self, views: tuple[str, ...] | list[str]) -> None:
-        """Show exactly ``views`` (a preset's); lazy ones among them are built and docked beside the rest."""
-        lazy = [key for key in views if key in LAZY_VIEWS_BY_KEY]
+    def show_only(self, views: tuple[str, ...] | list[str], held_back: tuple[str, ...] = ()) -> None:
+        """Show exactly ``views`` (a preset's) but those ``held_back``; lazy ones among them are built and
+        docked beside the rest. What goes hides first: the window never holds both at once (it would
+        grow to fit them)."""
+        shown = [name for name in views if name not in held_back]
+        for name, dock in self.named().items():
+            if name not in shown:
+                dock.hide()
+        lazy = [key for key in shown if key in LAZY_VIEWS_BY_KEY]
         for key in lazy:
             self.show_view(key)
             self.lazy[key].setFloating(False)  # docked: part of the window (and of its screenshots)
         for name, dock in self.named().items():
-            dock.setVisible(name in views)
+            dock.setVisible(name in shown)
         self.share_width(lazy)
 
     def share_width(self, keys: tuple[str, ...] | list[str] | None = None) -> None:
@@ -94,9 +100,12 @@ class WindowDocks:
         for key in self.lazy if keys is None else keys:
             dock = self.lazy[key]
             if not dock.isHidden() and not dock.isFloating():
-                self.host.resizeDocks(
-                    [dock], [int(LAZY_VIEWS_BY_KEY[key].share * self.host.width())], Qt.Orientation.Horizontal
-                )
+                # at least the view's own minimum (a narrow screen's share would scroll it sideways);
+                # the window's layout still keeps the central charts' minimum
+                area = dock.widget()
+                needed = area.widget().minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width()
+                width = max(int(LAZY_VIEWS_BY_KEY[key].share * self.host.width()), needed + 2)
+                self.host.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
 
     def close_lazy(self) -> None:
         """The window closes: views with background jobs end them, and floating docks close with it."""

@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
             presenter=self.presenter,
             dialogs=self,
         )
+        self.preset_menu.held_back = self.screen_fit.held_back
         self.statusBar().showMessage("Ready")
         self._connect()
         self.timer = QTimer(self)

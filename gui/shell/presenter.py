@@ -10,6 +10,8 @@ each scaled item remembers what it was given, so leaving restores every one of t
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -20,6 +22,7 @@ from gui import theme
 from gui.shell.window_parts import WindowParts
 
 PRESENTER_HIDES = ("new_seed", "smoothing", "log_y", "export")  # advanced controls
+PRESENTER_HIDES_DOCKS = ("setup",)
 FONT_SCALE = theme.PRESENTER_POINT_SIZE / theme.BASE_POINT_SIZE
 RESCAN_MS = 500
 _TAG = "_presenter_scaled"  # on a plot item: (base value, value given) of what was scaled
@@ -89,16 +92,26 @@ class PresenterMode(QObject):
         self._restore_shown()
         self.status_bar.setVisible(self._status_bar)
 
-    def hide_for_class(self) -> None:
-        """Remember what is shown now, then hide the setup dock and the advanced controls.
+    def held_back(self) -> tuple[str, ...]:
+        """The docks a preset applied now must not show, even for a moment: a presenter's large type
+        makes the setup form so wide that showing it would grow the window past the screen."""
+        return PRESENTER_HIDES_DOCKS if self.active else ()
+
+    def hide_for_class(self, views: Collection[str] | None = None) -> None:
+        """Remember what is shown now (or, after a preset, its ``views``: some were held back), then hide
+        the setup dock and the advanced controls.
 
         Called on entering, and again after a preset was applied while presenting (so leaving
         restores the preset's own views).
         """
         docks, controls = self.parts.named_docks(), self.parts.controls
-        self._docks = {name: not dock.isHidden() for name, dock in docks.items()}
+        self._docks = {
+            name: (name in views) if views is not None else not dock.isHidden()
+            for name, dock in docks.items()
+        }
         self._controls = {name: not all(w.isHidden() for w in widgets) for name, widgets in controls.items()}
-        docks["setup"].hide()
+        for name in PRESENTER_HIDES_DOCKS:
+            docks[name].hide()
         for name in PRESENTER_HIDES:
             for widget in controls[name]:
                 widget.hide()

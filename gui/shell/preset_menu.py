@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QActionGroup
@@ -68,6 +68,8 @@ class PresetMenu(QObject):
         super().__init__(dialogs)
         self.setup, self.narrative, self.run = setup, narrative, run
         self.docks, self.parts, self.presenter, self.dialogs = docks, parts, presenter, dialogs
+        # which of a preset's views wait (the window's screen fit says: a narrow one holds the setup back)
+        self.held_back: Callable[[tuple[str, ...]], tuple[str, ...]] = lambda _views: ()
         self.current: Preset | None = None
         self.dialog: SavePresetDialog | None = None
         self.problems: list[str] = []  # the user's preset files that could not be used, one line each
@@ -127,10 +129,12 @@ class PresetMenu(QObject):
         self.current = preset
         self.setup.show_preset(preset)
         self.narrative.show_story(preset.title, preset.narrative)
-        self.docks.show_only(preset.views)
+        # presenting holds the setup dock back already (and restores it on leaving, not the screen fit)
+        held_back = self.presenter.held_back() or self.held_back(preset.views)
+        self.docks.show_only(preset.views, held_back=held_back)
         self.parts.set_controls_hidden(preset.hidden)
         if self.presenter.active:
-            self.presenter.hide_for_class()
+            self.presenter.hide_for_class(preset.views)
         self._mark(preset.name)
         self.applied.emit()
         self.opening_step.emit(preset.open_step)

@@ -32,6 +32,7 @@ class ScreenFit(QObject):
         self.host, self.setup_dock, self.narrative = host, setup_dock, narrative
         self.share_width = share_width  # the lesson docks take their share of the new width
         self.hid_setup = False  # the setup dock is hidden for room, not by a person or a preset
+        self._holding = False  # a preset's setup dock was held back for room (``held_back``)
         self._widened = False
         self._pending = QTimer(self)
         self._pending.setSingleShot(True)
@@ -61,7 +62,15 @@ class ScreenFit(QObject):
         lines = next((n for below, n in NARRATIVE_LINES if size.height() < below), None)
         self.narrative.set_max_lines(lines)
 
+    def held_back(self, views: tuple[str, ...]) -> tuple[str, ...]:
+        """Of a preset's ``views``, those a narrow window does not show even for a moment: the setup dock
+        (shown, then hidden by ``fit``, it would first grow the window past the screen)."""
+        narrow = self.host.width() < NARROW_WIDTH
+        self._holding = "setup" in views and narrow and not self.setup_dock.isFloating()
+        return ("setup",) if self._holding else ()
+
     def preset_applied(self) -> None:
-        """A preset showed its views: the setup dock it shows is its own choice, fitted afresh."""
-        self.hid_setup = False
+        """A preset showed its views: the setup dock it shows is its own choice, fitted afresh (one held
+        back for room comes back once the window is wide)."""
+        self.hid_setup, self._holding = self._holding, False
         self.fit()

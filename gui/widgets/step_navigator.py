@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QWidget
 
 from gui import theme
+from gui.widgets.steady_label import SteadyLabel
 
 
 class StepNavigator(QWidget):
@@ -28,7 +29,7 @@ class StepNavigator(QWidget):
         self.slider.setPageStep(1)
         self.slider.setMinimumWidth(40)  # the slider gives way first: the label's k = i / n stays whole
         self.slider.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.label = QLabel()
+        self.label = SteadyLabel("k = 88 / 88")  # i / n of a long inner loop or support set
         self.label.setObjectName("stepLabel")
         self.label.setStyleSheet(f"font-size: {theme.BASE_POINT_SIZE + 2}pt; font-weight: 700;")
         row = QHBoxLayout(self)

@@ -17,7 +17,7 @@ from engine.lessons.drawing import Drawing, model_input, render
 from gui import theme
 from gui.widgets.images import to_pixmap
 
-CANVAS_SIZE = 140
+CANVAS_SIZE = 120  # five classes and the query side by side in a 1280 px window
 INPUT_SIZE = 56  # the 28×28 model input, shown 2×
 
 
@@ -155,6 +155,7 @@ class DrawingCell(QFrame):
         buttons.addWidget(self.clear)
         below = QHBoxLayout()
         below.setContentsMargins(0, 0, 0, 0)
+        below.setSpacing(3)
         below.addWidget(self.model_view)
         below.addStretch(1)
         below.addLayout(buttons)

@@ -32,8 +32,9 @@ class DrawingGrid(QWidget):
         self.support_box = QWidget()
         self._support_layout = QGridLayout(self.support_box)
         self._support_layout.setContentsMargins(0, 0, 0, 0)
-        self._support_layout.setHorizontalSpacing(8)
-        self.query_cell = DrawingCell("the query", "query: which class?", theme.INK)
+        self._support_layout.setHorizontalSpacing(4)  # five classes and the query fit a presenter's dock
+        # two lines: no wider than its canvas, so five classes and the query fit a presenter's dock
+        self.query_cell = DrawingCell("the query", "query:\nwhich class?", theme.INK)
         self.query_cell.canvas.changed.connect(self._query_changed)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.VLine)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -38,6 +37,7 @@ from engine.run.learner_io import load_meta_learner
 from gui.lessons.draw_your_own.answer_table import AnswerTable
 from gui.lessons.draw_your_own.grid import DrawingGrid
 from gui.lessons.draw_your_own.text import choice_text, choice_tooltip, headline_html, note_text, story_html
+from gui.widgets.eliding_combo import ElidingCombo
 
 LEARNER_FILES = ("omniglot-finn-5w1s-maml.pt", "omniglot-cs330-3w1s-mann.pt")
 MAX_SHOTS = 5
@@ -78,7 +78,7 @@ class DrawYourOwnView(QWidget):
         self._pool.setMaxThreadCount(1)
         self._folder = str(Path.home())
 
-        self.learner_box = QComboBox()
+        self.learner_box = ElidingCombo(10)  # a narrow screen elides the learner's name: the row fits 1280 px
         self.shots = QSpinBox()
         self.shots.setRange(1, MAX_SHOTS)
         self.classify_button = QPushButton("Classify")
@@ -93,7 +93,9 @@ class DrawYourOwnView(QWidget):
         self.load_button = QPushButton("Load…")
         self.load_button.setToolTip("Read drawings saved before from a folder (or any PNGs named like them)")
         controls = QHBoxLayout()
-        for widget in (QLabel("Learner"), self.learner_box, QLabel("drawings per class"), self.shots):
+        per_class = QLabel("drawings per class")
+        per_class.setWordWrap(True)  # two lines rather than a row wider than presenter mode's dock
+        for widget in (QLabel("Learner"), self.learner_box, per_class, self.shots):
             controls.addWidget(widget)
         controls.addStretch(1)
         for button in (self.example_button, self.clear_button, self.save_button, self.load_button):
@@ -198,7 +200,8 @@ class DrawYourOwnView(QWidget):
             # As tall as the cells (up to two rows of them; more rows scroll), no empty band below.
             spacing = self.grid.support_box.layout().verticalSpacing()
             rows = min(shots, 2)
-            height = rows * self.grid.cell(0).sizeHint().height() + (rows - 1) * spacing
+            cell = max(self.grid.cell(0).sizeHint().height(), self.grid.query_cell.sizeHint().height())
+            height = max(rows * self.grid.cell(0).sizeHint().height() + (rows - 1) * spacing, cell)
             scrollbar = self.grid_scroll.horizontalScrollBar().sizeHint().height()
             self.grid_scroll.setFixedHeight(height + (scrollbar if shots > 2 else 0) + 6)
         self._forget_answer()

@@ -95,7 +95,10 @@ class NetworkHessianPanel(QWidget):
         row.addWidget(self.source)
         row.addWidget(self.file_label, 1)
         row.addWidget(self.open_button)
-        row.addWidget(self.compute_button)
+        # the long command on a row of its own: one row of all four is wider than a presenter's dock
+        compute_row = QHBoxLayout()
+        compute_row.addWidget(self.compute_button)
+        compute_row.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(self.spectrum, 1)
         right.addWidget(self.headline)
@@ -107,6 +110,7 @@ class NetworkHessianPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.story)
         layout.addLayout(row)
+        layout.addLayout(compute_row)
         layout.addWidget(self.status)
         layout.addLayout(body, 1)
 

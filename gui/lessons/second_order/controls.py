@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleSlider
 
 from gui.lessons.second_order.worlds import MAX_STEPS
+from gui.widgets.steady_label import SteadyLabel
 
 WORLD_NAMES = {"quadratic": "Quadratic bowls: 3 tasks", "sine": "Sine waves: amplitude & phase"}
 ENTRY_RANGES = {"a11": (0.0, 6.0), "a22": (0.0, 6.0), "a12": (-3.0, 3.0)}
@@ -61,8 +62,10 @@ class ExplorerControls(QWidget):
         self.steps.setMinimumWidth(90)
         self.steps.setMaximumWidth(150)
         self.steps.setToolTip("Inner steps K of the inner loop: φ_0 = θ, …, φ_K; K = 0 is joint training")
-        self.steps_label = QLabel(steps_text(0))
-        self.steps_label.setMinimumWidth(self.steps_label.fontMetrics().horizontalAdvance(steps_text(0)) + 8)
+        # room for "K = 10 inner steps" in the current type; K = 0's longer words wrap on a narrow screen
+        self.steps_label = SteadyLabel(steps_text(MAX_STEPS))
+        self.steps_label.setText(steps_text(0))
+        self.steps_label.setWordWrap(True)
         self.alpha = _double_slider(0.0, 1.0, 0.01)
         self.alpha.setMinimumWidth(110)
         self.alpha.setToolTip("Inner learning rate α: φ_{k+1} = φ_k − α ∇L_s(φ_k)")

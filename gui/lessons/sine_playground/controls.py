@@ -102,13 +102,13 @@ class PlaygroundControls(QWidget):
             self.phase_label,
         ):
             wave.addWidget(widget, 1 if isinstance(widget, QSlider) else 0)
-        wave.addStretch(0)
-        wave.addWidget(self.random_button)
-        wave.addWidget(self.clear_button)
         inner.addWidget(QLabel("Inner steps"))
         inner.addWidget(self.steps)
         inner.addWidget(self.steps_label)
         inner.addStretch(1)
+        # the buttons end the shorter row: the wave's row alone fits presenter mode's type on a 1280 px screen
+        inner.addWidget(self.random_button)
+        inner.addWidget(self.clear_button)
         rows = QVBoxLayout(self)
         rows.setContentsMargins(0, 0, 0, 0)
         rows.addLayout(wave)

@@ -21,7 +21,7 @@ THUMB = 26
 ARROW = 14
 GAP = 4
 ROWS = 2  # the cells shrink (down to MIN_SCALE) rather than wrap onto more rows
-MIN_SCALE = 0.6
+MIN_SCALE = 0.55  # five columns of cells still fit three side by side in a 1280 px window
 CELL_W = 3 + IMAGE + ARROW + THUMB + 5
 CELL_H = IMAGE + 21
 
