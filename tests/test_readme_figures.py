@@ -445,7 +445,7 @@ def check_bench_memory(text: str, data: dict) -> None:
         f"{s['tasks']} tasks of {s['ways']}-way {s['queries']}-query",
         "settings",
     )
-    prose, k = paragraph_with(text, "Recomputation cuts"), max(s["steps_list"])
+    prose, k = paragraph_with(text, "Recomputation cuts"), s["recompute_prose_steps"]
     for shots in (1, 5):
         first, second, rec = (peak[shots, k, m] for m in MEMORY_MODES[:3])
         out.check_text(
