@@ -68,7 +68,7 @@ class SequenceView(QWidget):
 
         self.strip = EpisodeStrip()
         self.strip.image_clicked.connect(self._enlarge)
-        strip_scroll = QScrollArea()
+        self.strip_scroll = strip_scroll = QScrollArea()
         strip_scroll.setWidget(self.strip)
         strip_scroll.setFrameShape(QFrame.Shape.NoFrame)
         strip_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -85,7 +85,9 @@ class SequenceView(QWidget):
         answers = QVBoxLayout()
         answers.addWidget(self.grid_title)
         answers.addWidget(grid_scroll, 1)
-        middle = QHBoxLayout()
+        self.answers_box = QWidget()
+        middle = QHBoxLayout(self.answers_box)
+        middle.setContentsMargins(0, 0, 0, 0)
         middle.addLayout(answers, 3)
         middle.addWidget(self.chart, 2, Qt.AlignmentFlag.AlignTop)
 
@@ -120,8 +122,9 @@ class SequenceView(QWidget):
         layout.addWidget(self.navigator)
         layout.addWidget(self.summary)
         layout.addWidget(strip_scroll)
-        layout.addLayout(middle, 1)
+        layout.addWidget(self.answers_box, 1)
         layout.addWidget(self.attention_box)  # its size hint: the answers above take the rest
+        layout.addStretch(0)  # holds a lone message at the top when the views are cleared
         self.slider.valueChanged.connect(self._show_prefix)
         self.block.currentIndexChanged.connect(self._show_attention)
 
@@ -130,13 +133,19 @@ class SequenceView(QWidget):
         return self.slider.value()
 
     def clear(self, message: str) -> None:
+        """Only ``message``: no episode or chart of an earlier run stays under it."""
         self.trace = None
         self.summary.setText(message)
+        self.phi.hide()
+        for widget in (self.navigator, self.strip_scroll, self.answers_box, self.attention_box):
+            widget.hide()
 
     def show_trace(self, trace: SequenceTrace) -> None:
         """Show a new trace; stay at the chosen p unless it was the whole support set (then follow it)."""
         follow = self.trace is None or self.navigator.follows_last
         self.trace = trace
+        for widget in (self.phi, self.navigator, self.strip_scroll, self.answers_box):
+            widget.show()
         items = len(trace.support_labels)
         self.phi.setText(phi_text(trace))
         self.strip.set_episode(

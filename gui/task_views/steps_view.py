@@ -150,6 +150,7 @@ class StepsView(QWidget):
         layout.addWidget(self.phi)
         layout.addLayout(small)
         layout.addWidget(self.stack, 1)
+        layout.addStretch(0)  # holds a lone message at the top when the views are cleared
         self.slider.valueChanged.connect(self._show_step)
 
     @property
@@ -157,9 +158,15 @@ class StepsView(QWidget):
         return self.slider.value()
 
     def clear(self, message: str) -> None:
+        """Only ``message``: no plot of an earlier run stays under it (a lesson whose data is missing)."""
         self.trace = None
         self.summary.setText(message)
         self.phi.hide()
+        self._show_content(False)
+
+    def _show_content(self, visible: bool) -> None:
+        for widget in (self.navigator, self.key, self.loss_plot, self.acc_plot, self.change_plot, self.stack):
+            widget.setVisible(visible)
 
     def open_at(self, k: int | None) -> None:
         """Show the next trace at inner step ``k`` (a lesson that opens at k = 1); None: at the last."""
@@ -172,6 +179,7 @@ class StepsView(QWidget):
         if self._open_at is not None:
             follow = False
         self.trace = trace
+        self._show_content(True)
         ks = np.arange(trace.steps + 1)
         self.support_loss.setData(ks, trace.support_loss)
         self.query_loss.setData(ks, trace.query_loss)

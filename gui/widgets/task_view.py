@@ -132,6 +132,7 @@ class TaskView(QWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
+        layout.addStretch(0)  # holds a lone message at the top when the views are cleared
         self.support_tiles: list[ImageTile] = []
         self.query_tiles: list[ImageTile] = []
 
@@ -145,10 +146,12 @@ class TaskView(QWidget):
         self.query_note.setText("")
         for item in (self.true_curve, self.support_points, self.query_points):
             item.setData([], [])
+        self.stack.hide()  # only the message: not an earlier run's empty axes and legend
 
     def show_trace(self, trace: AdaptationTrace | SequenceTrace, *, protocol: str = "") -> None:
         """Show the task a trace was computed on (redrawn only when the task changed)."""
         self.resample.setEnabled(True)
+        self.stack.show()
         where = f" · protocol {protocol}" if protocol else ""
         if isinstance(trace, AdaptationTrace) and trace.kind == "regression":
             self._show_regression(trace, where)
