@@ -358,3 +358,56 @@ def test_the_imaml_arrow_is_the_engines_implicit_gradient_at_the_learners_lambda
     np.testing.assert_allclose(tip, theta - view.scale * expected, rtol=1e-9, atol=1e-9)
     assert f"iMAML, implicit (λ = {IMAML_LAMBDA:g})" in legend_texts(view)
     assert "iMAML (λ = 2)" in view.numbers.text()
+
+
+def test_the_anil_arrow_is_the_engines_head_only_meta_gradient_in_both_worlds(qtbot, explorer):
+    from gui import palette
+    from gui.lessons.second_order.text import _num
+
+    view = explorer
+    theta, arrows, _ = drawn(view)
+    world = view.world
+    assert world.anil_head == 1  # the quadratic world's head is θ₂, the plot's y axis
+    mask = np.array([0.0, 1.0])
+    expected = np.mean(
+        [quadratic.task_anil_gradient(t, theta, world.alpha, view.steps, mask) for t in world.tasks], axis=0
+    )
+    # the closed form written out here: ((I − α M A_s)^K)ᵀ A_q (φ_K − c_q), the body kept at θ
+    by_hand = []
+    for a_s, c_s, a_q, c_q in DEFAULT_TASKS:
+        p = np.eye(2) - 0.3 * np.diag(mask) @ a_s
+        phi = np.asarray(c_s) + np.linalg.matrix_power(p, 2) @ (theta - c_s)
+        assert phi[0] == pytest.approx(theta[0])
+        by_hand.append(np.linalg.matrix_power(p, 2).T @ a_q @ (phi - c_q))
+    np.testing.assert_allclose(expected, np.mean(by_hand, axis=0), rtol=1e-12)
+    start, tip = arrows["anil"]
+    np.testing.assert_allclose(start, theta, atol=1e-12)
+    np.testing.assert_allclose(tip, theta - view.scale * expected, rtol=1e-9, atol=1e-9)
+    assert not np.allclose(tip, arrows["maml"][1])  # a head-only inner loop is not MAML's
+    assert "ANIL (inner loop adapts the head only)" in legend_texts(view)
+    assert view.plot.arrows["anil"].curve.opts["pen"].color().name().upper() == palette.ANIL.upper()
+    numbers = view.numbers.text()
+    g = view.directions.mean
+    cos = expected @ g.second_order / np.linalg.norm(expected) / np.linalg.norm(g.second_order)
+    assert "ANIL (head only)" in numbers and f"{np.linalg.norm(expected):.3f}" in numbers
+    assert "only the head coordinate θ₂ adapts" in numbers and "the body θ₁ is reused" in numbers
+    assert f"cos(ANIL, MAML) = <b>{_num(cos)}</b>" in numbers
+    # the sine world: the head is the amplitude θ_a, the output's linear scale
+    combo = view.controls.world
+    combo.setCurrentIndex(combo.findData("sine"))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(lambda: view.surface_current, timeout=60_000)
+    theta, arrows, _ = drawn(view)
+    tasks = sine_world.sample_sine_tasks(3, shots=10, queries=10, seed=3, amplitudes=(1.0, 3.0))
+    expected = np.mean(
+        [sine_world.task_anil_gradient(t, theta, view.world.alpha, view.steps) for t in tasks], 0
+    )
+    autograd = np.mean(
+        [sine_world.task_anil_gradient_autograd(t, theta, view.world.alpha, view.steps) for t in tasks], 0
+    )
+    np.testing.assert_allclose(expected, autograd, rtol=1e-10)
+    start, tip = arrows["anil"]
+    np.testing.assert_allclose(start, theta, atol=1e-12)
+    np.testing.assert_allclose(tip, theta - view.scale * expected, rtol=1e-9, atol=1e-9)
+    assert "only the head coordinate amplitude θ_a adapts" in view.numbers.text()
+    assert "the body phase θ_b is reused" in view.numbers.text()

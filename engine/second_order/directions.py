@@ -1,4 +1,4 @@
-"""The update directions of MAML, first-order MAML and Reptile from one θ, as plain numbers.
+"""The update directions of MAML, first-order MAML and Reptile (iMAML and ANIL when asked) from one θ.
 
 Every direction is written as a *gradient* (the optimiser steps against it), for one task with
 support loss L_s, query loss L_q and K inner steps φ_{k+1} = φ_k − α ∇L_s(φ_k), φ_0 = θ:
@@ -9,8 +9,11 @@ support loss L_s, query loss L_q and K inner steps φ_{k+1} = φ_k − α ∇L_s
 - Reptile:               θ − φ_K                    (a step against it moves θ toward φ_K)
 - iMAML (when asked):    (I + ∇²L_s(φ_K)/λ)⁻¹ ∇L_q(φ_K), φ_K from K steps on L_s(φ) + λ/2‖φ − θ‖²: the
                          implicit gradient, which needs only where the inner loop ended, not its path
+- ANIL (when asked):     MAML whose inner loop adapts only the head coordinates, φ_{k+1} = φ_k − α M ∇L_s(φ_k)
+                         with M = diag(mask) (1 on the head, 0 on the body, which stays at θ):
+                         [∏_k (I − α M ∇²L_s(φ_k))]ᵀ ∇L_q(φ_K): exact, the second-order term included
 
-The numbers of a batch are the means over its tasks (all four are linear in the per-task terms).
+The numbers of a batch are the means over its tasks (all of them are linear in the per-task terms).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class MetaGradients:
     first_order: np.ndarray
     reptile: np.ndarray
     implicit: np.ndarray | None = None  # iMAML's, from its own (proximal) inner loop
+    anil: np.ndarray | None = None  # ANIL's, from its own inner loop that adapts the head only
 
     @property
     def hessian_term(self) -> np.ndarray:
@@ -79,15 +83,28 @@ def cosine(u: np.ndarray, v: np.ndarray) -> float:
     return float(np.dot(u, v) / (nu * nv))
 
 
+def head_mask(dim: int, head: int) -> np.ndarray:
+    """The diagonal of ANIL's M ``[dim]``: 1 at coordinate ``head`` (which adapts), 0 elsewhere (the body)."""
+    if not -dim <= head < dim:
+        raise ValueError(f"the head must be a coordinate of θ (0 … {dim - 1}), not {head!r}")
+    mask = np.zeros(dim)
+    mask[head] = 1.0
+    return mask
+
+
 def collect(theta: np.ndarray, paths: np.ndarray, per_task: list[MetaGradients]) -> MetaDirections:
     """Bundle the per-task directions with their means over tasks."""
+
+    def optional(name: str) -> np.ndarray | None:
+        values = [getattr(g, name) for g in per_task]
+        return None if any(v is None for v in values) else np.mean(values, axis=0)
+
     mean = MetaGradients(
         *(
             np.mean([getattr(g, name) for g in per_task], axis=0)
             for name in ("second_order", "first_order", "reptile")
         ),
-        implicit=None
-        if any(g.implicit is None for g in per_task)
-        else np.mean([g.implicit for g in per_task], axis=0),
+        implicit=optional("implicit"),
+        anil=optional("anil"),
     )
     return MetaDirections(np.asarray(theta, dtype=np.float64), paths, tuple(per_task), mean)

@@ -20,6 +20,14 @@ whose minimum is φ* = (A_s + λI)⁻¹ (A_s c_s + λ θ), and takes the implici
 (I + A_s/λ)⁻¹ A_q (φ − c_q) = λ (A_s + λI)⁻¹ A_q (φ − c_q) at the φ its K inner steps reach, by conjugate
 gradient as the learner does (exact once the steps reach φ* and CG has run d iterations).
 
+ANIL (``task_anil_gradient``) is MAML whose inner loop adapts only the head coordinates: with
+M = diag(mask) (1 on the head, 0 on the body, which stays at θ) and P = I − α M A_s,
+
+    φ_{k+1} = φ_k − α M A_s (φ_k − c_s)   ⇒   φ_K = c_s + P^K (θ − c_s),
+
+and its exact meta-gradient is (P^K)ᵀ A_q (φ_K − c_q) (P is not symmetric: the transpose matters). With
+M = I it is MAML's; with K = 0, the first-order part at θ. The explorer's head is θ₂, its y axis.
+
 All numbers are numpy float64. Functions of θ accept a batch ``[..., d]`` (e.g. a grid).
 """
 
@@ -30,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.second_order.directions import MetaDirections, MetaGradients, collect
+from engine.second_order.directions import MetaDirections, MetaGradients, collect, head_mask
 
 
 @dataclass(frozen=True)
@@ -102,29 +110,82 @@ def adapted(task: QuadraticTask, theta: np.ndarray, alpha: float, steps: int) ->
 
 
 def task_meta_gradients(
-    task: QuadraticTask, theta: np.ndarray, alpha: float, steps: int, lam: float | None = None
+    task: QuadraticTask,
+    theta: np.ndarray,
+    alpha: float,
+    steps: int,
+    lam: float | None = None,
+    anil_head: int | None = None,
 ) -> MetaGradients:
     """The directions from one θ ``[d]`` for one task, in closed form (see the module docstring); with
-    ``lam``, iMAML's too (its own proximal inner loop of the same K steps of α, solved exactly)."""
+    ``lam``, iMAML's too (its own proximal inner loop of the same K steps of α, solved exactly); with
+    ``anil_head`` (a coordinate of θ), ANIL's, whose inner loop adapts that coordinate only."""
     theta = np.asarray(theta, dtype=np.float64)
     _check_steps(steps)
     phi = adapted(task, theta, alpha, steps)
     first = task.query.grad(phi)
     power = np.linalg.matrix_power(task.inner_matrix(alpha), steps)
     implicit = None if lam is None else task_implicit_gradient(task, theta, alpha, steps, lam)
-    return MetaGradients(power.T @ first, first, theta - phi, implicit)
+    anil = (
+        None
+        if anil_head is None
+        else task_anil_gradient(task, theta, alpha, steps, head_mask(task.dim, anil_head))
+    )
+    return MetaGradients(power.T @ first, first, theta - phi, implicit, anil)
 
 
 def meta_directions(
-    tasks: Sequence[QuadraticTask], theta: np.ndarray, alpha: float, steps: int, lam: float | None = None
+    tasks: Sequence[QuadraticTask],
+    theta: np.ndarray,
+    alpha: float,
+    steps: int,
+    lam: float | None = None,
+    anil_head: int | None = None,
 ) -> MetaDirections:
-    """Per task and averaged: MAML, first-order and Reptile directions (iMAML's with ``lam``), and the
-    paths θ → φ_K."""
+    """Per task and averaged: MAML, first-order and Reptile directions (iMAML's with ``lam``, ANIL's with
+    ``anil_head``), and the paths θ → φ_K."""
     theta = np.asarray(theta, dtype=np.float64).reshape(-1)
     _check_tasks(tasks, theta.size)
     _check_steps(steps)
     paths = np.stack([adapted_path(t, theta, alpha, steps) for t in tasks])
-    return collect(theta, paths, [task_meta_gradients(t, theta, alpha, steps, lam) for t in tasks])
+    return collect(theta, paths, [task_meta_gradients(t, theta, alpha, steps, lam, anil_head) for t in tasks])
+
+
+def anil_inner_matrix(task: QuadraticTask, alpha: float, mask: np.ndarray) -> np.ndarray:
+    """P = I − α M A_s, M = diag(mask): the Jacobian ∂φ_{k+1}/∂φ_k of one ANIL inner step."""
+    mask = _check_mask(mask, task.dim)
+    return np.eye(task.dim) - alpha * mask[:, None] * task.support.A
+
+
+def anil_adapted(
+    task: QuadraticTask, theta: np.ndarray, alpha: float, steps: int, mask: np.ndarray
+) -> np.ndarray:
+    """ANIL's φ_K in closed form, c_s + (I − α M A_s)^K (θ − c_s), for θ of shape ``[..., d]``: only the
+    coordinates where ``mask`` is 1 move."""
+    theta = np.asarray(theta, dtype=np.float64)
+    _check_steps(steps)
+    power = np.linalg.matrix_power(anil_inner_matrix(task, alpha, mask), steps)
+    if steps == 0:
+        return theta.copy()
+    return task.support.c + (theta - task.support.c) @ power.T
+
+
+def task_anil_gradient(
+    task: QuadraticTask, theta: np.ndarray, alpha: float, steps: int, mask: np.ndarray
+) -> np.ndarray:
+    """ANIL's exact meta-gradient for one task from one θ ``[d]``: ((I − α M A_s)^K)ᵀ A_q (φ_K − c_q), the
+    second-order term through the masked inner steps included."""
+    theta = np.asarray(theta, dtype=np.float64).reshape(-1)
+    phi = anil_adapted(task, theta, alpha, steps, mask)
+    power = np.linalg.matrix_power(anil_inner_matrix(task, alpha, mask), steps)
+    return power.T @ task.query.grad(phi)
+
+
+def anil_meta_loss(
+    tasks: Sequence[QuadraticTask], theta: np.ndarray, alpha: float, steps: int, mask: np.ndarray
+) -> np.ndarray:
+    """ANIL's objective: the mean over tasks of L_q(φ_K) after K head-only inner steps, θ ``[..., d]``."""
+    return np.mean([t.query.loss(anil_adapted(t, theta, alpha, steps, mask)) for t in tasks], axis=0)
 
 
 def task_implicit_gradient(
@@ -214,6 +275,13 @@ def _check_tasks(tasks: Sequence[QuadraticTask], dim: int) -> None:
     for i, t in enumerate(tasks):
         if t.dim != dim:
             raise ValueError(f"task {i} is {t.dim}-dimensional; expected {dim}")
+
+
+def _check_mask(mask: np.ndarray, dim: int) -> np.ndarray:
+    mask = np.asarray(mask, dtype=np.float64).reshape(-1)
+    if mask.size != dim:
+        raise ValueError(f"the mask must have one entry per coordinate of θ ({dim}), not {mask.size}")
+    return mask
 
 
 def _check_steps(steps: int) -> None:

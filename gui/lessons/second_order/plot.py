@@ -24,6 +24,7 @@ ARROWS = {  # name: (legend, colour, width, dashed)
     "reptile": ("Reptile", palette.REPTILE, 3.0, False),
     "hessian": ("Hessian term (first order → MAML)", palette.HESSIAN_TERM, 2.0, palette.HESSIAN_DASHED),
     "imaml": (f"iMAML, implicit (λ = {IMAML_LAMBDA:g})", palette.IMAML, 2.5, False),
+    "anil": ("ANIL (inner loop adapts the head only)", palette.ANIL, 2.5, False),
 }
 PICK_PX = 7.0  # a click or hover this close to a path picks its task
 MAX_ARROW_FRACTION = 0.4  # the longest arrow spans at most this much of the plot's shorter side
@@ -31,15 +32,16 @@ SURFACE_MAP = pg.ColorMap([0.0, 0.5, 1.0], ["#FFFFFF", "#DCE6F0", "#9FB4CB"])
 
 
 def arrow_scale(directions: MetaDirections, nominal: float, extent) -> float:
-    """The common display scale of the three arrows: ``nominal``, shrunk so the longest fits."""
+    """The common display scale of all the arrows: ``nominal``, shrunk so the longest fits."""
     (x0, x1), (y0, y1) = extent
     longest = max(
         directions.mean.second_order_norm,
         directions.mean.first_order_norm,
         float(np.linalg.norm(directions.mean.reptile)),
-        0.0
-        if directions.mean.implicit is None
-        else float(np.nan_to_num(np.linalg.norm(directions.mean.implicit))),
+        *(
+            0.0 if v is None else float(np.nan_to_num(np.linalg.norm(v)))
+            for v in (directions.mean.implicit, directions.mean.anil)
+        ),
     )
     room = MAX_ARROW_FRACTION * min(x1 - x0, y1 - y0)
     return nominal if longest * nominal <= room else room / longest
@@ -213,8 +215,9 @@ class ExplorerPlot(pg.GraphicsLayoutWidget):
         self.arrows["first_order"].set(theta, theta - scale * g.first_order)
         self.arrows["reptile"].set(theta, theta - scale * g.reptile)
         self.arrows["hessian"].set(theta - scale * g.first_order, theta - scale * g.second_order)
-        implicit = g.implicit if g.implicit is not None and np.all(np.isfinite(g.implicit)) else np.zeros(2)
-        self.arrows["imaml"].set(theta, theta - scale * implicit)
+        for name, v in (("imaml", g.implicit), ("anil", g.anil)):
+            shown = v if v is not None and np.all(np.isfinite(v)) else np.zeros(2)
+            self.arrows[name].set(theta, theta - scale * shown)
 
     def set_highlight(self, index: int) -> None:
         if index != self.highlighted:

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from engine.second_order.directions import MetaDirections
+from engine.second_order.directions import MetaDirections, cosine
 from gui import palette, theme
 from gui.lessons.second_order.worlds import IMAML_LAMBDA
 
@@ -30,8 +30,12 @@ def ratio(directions: MetaDirections) -> float:
     return g.hessian_norm / g.first_order_norm
 
 
-def numbers_html(directions: MetaDirections, scale: float, task_names: list[str]) -> str:
-    """θ, φ_K per task, the three directions and the Hessian term with their norms, the cosine and ratio."""
+def numbers_html(
+    directions: MetaDirections, scale: float, task_names: list[str], anil_roles: tuple[str, str] | None = None
+) -> str:
+    """θ, φ_K per task, the directions and the Hessian term with their norms, the cosine and ratio; with
+    ``anil_roles`` (the head's and the body's names) and ANIL's direction, what ANIL adapts and how
+    close its direction is to MAML's."""
     g = directions.mean
     k = directions.steps
     rows = [("meta-parameters θ", vec(directions.theta), "")]
@@ -44,6 +48,7 @@ def numbers_html(directions: MetaDirections, scale: float, task_names: list[str]
         ("Hessian term", theme.INK, g.hessian_term),
         ("Reptile θ − φ_K", theme.GREEN, g.reptile),
         *(() if g.implicit is None else ((f"iMAML (λ = {IMAML_LAMBDA:g})", palette.IMAML, g.implicit),)),
+        *(() if g.anil is None else (("ANIL (head only)", palette.ANIL, g.anil),)),
     ):
         rows.append((theme.coloured(label, colour), vec(v), f"{np.linalg.norm(v):.3f}"))
     body = "".join(
@@ -54,10 +59,24 @@ def numbers_html(directions: MetaDirections, scale: float, task_names: list[str]
     tail = (
         f"cos(first order, MAML) = <b>{_num(cos)}</b><br>"
         f"‖Hessian term‖ / ‖first-order part‖ = <b>{_num(ratio(directions))}</b><br>"
+        f"{anil_html(directions, anil_roles)}"
         f"<span style='color:{theme.MUTED}'>arrows: −gradient × {scale:.3g} from θ "
         "(the same scale for all)</span>"
     )
     return f"<table cellspacing='0' cellpadding='1'>{body}</table>{tail}"
+
+
+def anil_html(directions: MetaDirections, roles: tuple[str, str] | None) -> str:
+    """ANIL's lines: only the head adapts, the body is reused, and cos(ANIL, MAML); "" without ANIL."""
+    g = directions.mean
+    if g.anil is None or roles is None:
+        return ""
+    head, body = roles
+    return (
+        f"{theme.coloured('ANIL', palette.ANIL)}: only the head coordinate {head} adapts;<br>"
+        f"the body {body} is reused, kept at θ<br>"
+        f"cos(ANIL, MAML) = <b>{_num(cosine(g.anil, g.second_order))}</b><br>"
+    )
 
 
 def verdict(directions: MetaDirections) -> tuple[str, str]:

@@ -2,9 +2,10 @@
 
 A two-parameter world (quadratic bowls by default, or amplitude-phase sine waves) drawn over the
 plane of the meta-parameters θ: the meta-loss after K inner steps, each task's loss contours, the
-paths θ → φ_1 … φ_K of every task, and from θ the update directions of MAML, first-order MAML and
-Reptile with the Hessian term between the first two. Drag θ, move K and α, edit the highlighted
-task's support Hessian, and read the numbers alongside.
+paths θ → φ_1 … φ_K of every task, and from θ the update directions of MAML, first-order MAML,
+Reptile, iMAML and ANIL (whose inner loop adapts only the head coordinate), with the Hessian term
+between the first two. Drag θ, move K and α, edit the highlighted task's support Hessian, and read the
+numbers alongside.
 
 Every number comes from ``engine.second_order`` through the world objects; the directions (a
 closed form, or a few autograd steps) are computed on the GUI thread as θ moves, the surfaces in a
@@ -29,7 +30,7 @@ from gui.lessons.second_order.jobs import SurfaceJobs
 from gui.lessons.second_order.plot import ExplorerPlot, arrow_scale
 from gui.lessons.second_order.surfaces import GRID, SurfaceSet
 from gui.lessons.second_order.text import inner_matrix_html, not_positive_notice, numbers_html, verdict
-from gui.lessons.second_order.worlds import WORLDS
+from gui.lessons.second_order.worlds import WORLDS, anil_roles
 
 DEFAULT_STEPS = 2
 STORY = (
@@ -39,7 +40,8 @@ STORY = (
     "inner loop's Jacobian ∏(I − α∇²L<sub>s</sub>): first-order MAML drops that product, and the "
     "difference is the <b>Hessian term</b>. Reptile moves θ toward the φ<sub>i</sub>. iMAML needs only "
     "where its inner loop ends, not the path: (I + ∇²L<sub>s</sub>/λ)⁻¹ ∇L<sub>q</sub>(φ), from K steps "
-    "on the support loss plus λ/2‖φ − θ‖²."
+    "on the support loss plus λ/2‖φ − θ‖². ANIL is MAML whose inner loop adapts only the head "
+    "coordinate; the body is reused as θ has it."
 )
 _LEVEL_COLOURS = {"ok": theme.CORRECT, "warning": "#8A5A00", "error": theme.WRONG}
 
@@ -254,7 +256,7 @@ class SecondOrderView(QWidget):
         self.verdict.setText(f"<span style='color:{_LEVEL_COLOURS[level]}; font-weight:600'>{text}</span>")
         self.verdict_level = level
         names = [f"task {i + 1}" for i in range(self.world.task_count)]
-        self.numbers.setText(numbers_html(directions, self.scale, names))
+        self.numbers.setText(numbers_html(directions, self.scale, names, anil_roles(self.world)))
         self._fit_side()
 
     def _fit_side(self) -> None:

@@ -37,6 +37,7 @@ class World(Protocol):
     display_scale: float  # the arrows show −direction × this (capped so they stay on the plot)
     lock_aspect: bool
     editable: bool  # whether the support Hessians are sliders
+    anil_head: int  # the coordinate of θ ANIL's inner loop adapts (the other, the body, stays at θ)
 
     @property
     def task_count(self) -> int: ...
@@ -50,6 +51,12 @@ class World(Protocol):
     def task_loss_surfaces(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray: ...
 
     def key(self) -> tuple: ...
+
+
+def anil_roles(world: World) -> tuple[str, str]:
+    """(head, body): the axis labels of the coordinate ANIL adapts and of the one it reuses."""
+    head = world.anil_head % 2
+    return world.axis_labels[head], world.axis_labels[1 - head]
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class QuadraticWorld:
     display_scale: float = 1.5
     lock_aspect: bool = True
     editable: bool = True
+    anil_head: int = 1  # ANIL adapts θ₂ (the plot's y axis) and reuses θ₁
 
     @property
     def task_count(self) -> int:
@@ -93,7 +101,9 @@ class QuadraticWorld:
         return np.linalg.eigvalsh(self.tasks[index].inner_matrix(self.alpha))
 
     def directions(self, theta: np.ndarray, steps: int) -> MetaDirections:
-        return quadratic.meta_directions(self.tasks, theta, self.alpha, steps, lam=IMAML_LAMBDA)
+        return quadratic.meta_directions(
+            self.tasks, theta, self.alpha, steps, lam=IMAML_LAMBDA, anil_head=self.anil_head
+        )
 
     def meta_loss_surfaces(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return quadratic.meta_loss_surface(self.tasks, self.alpha, xs, ys, range(MAX_STEPS + 1))
@@ -128,6 +138,7 @@ class SineWorld:
     display_scale: float = 0.5
     lock_aspect: bool = False
     editable: bool = False
+    anil_head: int = sine_world.HEAD  # the amplitude: the output is linear in it, as in a linear head
 
     @property
     def task_count(self) -> int:
@@ -137,7 +148,9 @@ class SineWorld:
         return replace(self, alpha=float(alpha))
 
     def directions(self, theta: np.ndarray, steps: int) -> MetaDirections:
-        return sine_world.meta_directions(self.tasks, theta, self.alpha, steps, lam=IMAML_LAMBDA)
+        return sine_world.meta_directions(
+            self.tasks, theta, self.alpha, steps, lam=IMAML_LAMBDA, anil_head=self.anil_head
+        )
 
     def meta_loss_surfaces(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return sine_world.meta_loss_surface(self.tasks, self.alpha, xs, ys, range(MAX_STEPS + 1))
