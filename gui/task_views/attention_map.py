@@ -18,9 +18,11 @@ from gui.widgets.task_view import class_colour
 
 THUMB = 22
 ROW_HEAD = THUMB + 8
-COL_HEAD = THUMB + 18
+LABEL_BAND = 16  # the label fed, under each column's thumbnail
+COL_HEAD = THUMB + LABEL_BAND + 2
 SUM_WIDTH = 44
 MIN_CELL, HINT_CELL, MAX_CELL = 10, 28, 34
+NUMBER_CELL = 16  # from this cell size on, each cell shows its weight, in type scaled to the cell
 
 
 def _blend(weight: float) -> QColor:
@@ -65,11 +67,20 @@ class AttentionMap(QWidget):
         self.update()
 
     def _cell(self) -> float:
-        """Cells as large as the widget allows (up to MAX_CELL), so the whole map is always in view."""
+        """Cells as large as the widget allows (up to MAX_CELL), so the whole map is always in view; the
+        column heads shrink with the cells (``_head``), so a short map keeps its room for the cells."""
         rows, columns = self.weights.shape if self.weights.ndim == 2 and len(self.weights) else (5, 6)
         fit_w = (self.width() - ROW_HEAD - SUM_WIDTH - 4) / columns
         fit_h = (self.height() - COL_HEAD - 4) / rows
+        if fit_h < THUMB + 2:  # head = cell − 2 + LABEL_BAND: solve height = head + rows · cell + 4
+            fit_h = (self.height() - LABEL_BAND - 2) / (rows + 1)
         return float(max(6.0, min(MAX_CELL, fit_w, fit_h)))
+
+    @staticmethod
+    def _head(cell: float) -> tuple[int, float]:
+        """(thumbnail size, column-head height) for cells of ``cell`` px."""
+        thumb = int(max(4, min(THUMB, cell - 2)))
+        return thumb, thumb + LABEL_BAND
 
     def minimumSizeHint(self) -> QSize:
         rows, columns = self.weights.shape if self.weights.ndim == 2 and len(self.weights) else (5, 6)
@@ -92,10 +103,12 @@ class AttentionMap(QWidget):
         small = QFont(self.font())
         small.setPointSize(theme.BASE_POINT_SIZE - 3)
         painter.setFont(small)
+        numbers = QFont(self.font())
+        numbers.setPixelSize(max(8, min(small.pointSize() * 4 // 3 + 1, round(cell * 0.5))))
+        thumb, head = self._head(cell)
         for c in range(columns):  # heads: the support image and its label, then "self"
             x = ROW_HEAD + c * cell
             if c < len(self._support_pixmaps):
-                thumb = min(THUMB, int(cell) - 2)
                 painter.drawPixmap(
                     QRectF(x + (cell - thumb) / 2, 0, thumb, thumb),
                     self._support_pixmaps[c],
@@ -106,11 +119,10 @@ class AttentionMap(QWidget):
             else:
                 painter.setPen(QColor(theme.INK))
                 text = "self" if cell >= 24 else "q"
-            painter.drawText(QRectF(x, THUMB, cell, COL_HEAD - THUMB), Qt.AlignmentFlag.AlignCenter, text)
+            painter.drawText(QRectF(x, thumb, cell, LABEL_BAND), Qt.AlignmentFlag.AlignCenter, text)
         for r in range(rows):
-            y = COL_HEAD + r * cell
+            y = head + r * cell
             if r < len(self._query_pixmaps):
-                thumb = min(THUMB, int(cell) - 2)
                 painter.drawPixmap(
                     QRectF(2, y + (cell - thumb) / 2, thumb, thumb),
                     self._query_pixmaps[r],
@@ -125,11 +137,13 @@ class AttentionMap(QWidget):
                     painter.setPen(QPen(QColor(class_colour(self._query_labels[r])), 2.2))
                     painter.setBrush(Qt.BrushStyle.NoBrush)
                     painter.drawRect(rect.adjusted(1, 1, -1, -1))
-                if cell >= 28:
+                if cell >= NUMBER_CELL:
+                    painter.setFont(numbers)
                     painter.setPen(QColor(theme.PAPER if w > 0.55 else theme.INK))
                     painter.drawText(
                         rect, Qt.AlignmentFlag.AlignCenter, f"{w:.2f}".lstrip("0") if w < 1 else "1"
                     )
+            painter.setFont(small)
             painter.setPen(QColor(theme.MUTED))
             painter.drawText(
                 QRectF(ROW_HEAD + columns * cell + 4, y, SUM_WIDTH, cell),

@@ -97,10 +97,11 @@ class SequenceView(QWidget):
         self.block.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.attention_title = QLabel()
         self.attention_title.setWordWrap(True)
-        self.attention_caption = QLabel(
-            "Rows: the queries. Columns: the support items in reading order "
-            "(the label fed below each), then the query itself. Outlined: the "
-            "query's own class. Each row sums to 1."
+        # Short enough for the few lines a projector's screen leaves beside the map; the rest on hover.
+        self.attention_caption = QLabel("Outlined: the query's own class. Each row sums to 1.")
+        self.attention_caption.setToolTip(
+            "Rows: the queries. Columns: the support items in reading order (the label fed below each), "
+            "then the query itself (q). Outlined: the query's own class. Each row sums to 1."
         )
         self.attention_caption.setObjectName("caption")
         self.attention_caption.setWordWrap(True)
