@@ -1,7 +1,7 @@
-"""Test accuracy against minutes of training, with the defaults ``innerloop-cli train --dataset omniglot``
-gives (second-order MAML, Omniglot 5-way 1-shot, ``finn``).
+"""Test accuracy against minutes of training, with the defaults ``innerloop-cli train --dataset omniglot
+[--algo A]`` gives (second-order MAML unless ``--algo``, Omniglot 5-way 1-shot, ``finn``).
 
-    python scripts/time_to_accuracy.py OUT.json [--minutes 5,10,20] [--queries Q] [--threads N]
+    python scripts/time_to_accuracy.py OUT.json [--algo A] [--minutes 5,10,20] [--queries Q] [--threads N]
 
 Trains one run for the largest budget; when its wall-clock time (validation included, as a user's
 ``--minutes N`` counts it) passes each mark, θ is copied aside. Afterwards every copy is evaluated on
@@ -34,6 +34,7 @@ from engine.runtime.cpu_threads import governor_for
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
+    parser.add_argument("--algo", default="maml", help="the learner, with its own defaults")
     parser.add_argument("--minutes", default="5,10,20")
     parser.add_argument("--queries", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None)
@@ -44,7 +45,7 @@ def main() -> int:
     marks = sorted(float(m) for m in args.minutes.split(","))
     governor = governor_for(args.threads)
     choice = governor.choose()
-    overrides = {"minutes": marks[-1], "iterations": None, "data_dir": os.environ.get("INNERLOOP_DATA")}
+    overrides = {"algo": args.algo, "minutes": marks[-1], "iterations": None, "data_dir": os.environ.get("INNERLOOP_DATA")}
     if args.queries is not None:
         overrides["queries"] = args.queries
     config = default_config("omniglot", **overrides)
