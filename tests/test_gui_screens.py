@@ -84,24 +84,7 @@ def _tour(qtbot, size: tuple[int, int], data_dir: str, *, presenter: bool) -> li
     return problems
 
 
-# The tours that pass today. Not yet (issue 19, open): presenter mode at 1280x720 (the stepper's, the
-# explorer's and draw-your-own's rows are wider than the dock a presenter's type leaves; the black-box
-# navigator squeezes the window 5 px wider) and at 1600x1000 (the recipe's step texts), and at 1366x768
-# after other tours in the same process: by then the shipped learners open fast enough that every preset
-# leaves its run as an "earlier" overlay, whose legend rows take the loss plot below 120 px (alone, that
-# tour passes). Run them with INNERLOOP_ALL_SCREENS=1.
-PASSING = (
-    ((1280, 720), False),
-    ((1366, 768), False),
-    ((1600, 1000), False),
-    ((1920, 1080), False),
-    ((1920, 1080), True),
-)
-TOURS = (
-    tuple((size, presenter) for size in SIZES for presenter in (False, True))
-    if os.environ.get("INNERLOOP_ALL_SCREENS")
-    else PASSING
-)
+TOURS = tuple((size, presenter) for size in SIZES for presenter in (False, True))
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from engine.core.config import TrainConfig
 from engine.learners.published import Reference
 from gui import palette, theme
 from gui.charts import curve_export
-from gui.charts.chart_area import PLOT_MIN_HEIGHTS, TimedGraphics, set_title, vertical_scroll
+from gui.charts.chart_area import PLOT_MIN_HEIGHTS, PLOT_STRETCH, TimedGraphics, set_title, vertical_scroll
 from gui.charts.chart_ranges import SettledAxes
 from gui.charts.chart_words import chart_words
 from gui.charts.curve_items import PointSeries, SmoothedCurve, list_in_legend, shown_values
@@ -39,6 +39,8 @@ from gui.charts.reference_line import make_reference_line, show_comparison
 from gui.charts.references import compare_with_published
 from gui.charts.smoothing import beta_from_slider
 from gui.run.history import RunHistory, write_csv
+from gui.widgets.capped_text import CappedText
+from gui.widgets.line_capped_label import LineCappedLabel
 
 LIVE_TEXT_INTERVAL_S = 0.25
 DEFAULT_SMOOTHING = 60  # slider position: β ≈ 0.984
@@ -62,9 +64,8 @@ class CurvesView(QWidget):
         self.high_quality = True
         self.axes = SettledAxes()
 
-        self.title = QLabel()
+        self.title = LineCappedLabel(2)  # a narrow column in presenter type wrapped it to three lines
         self.title.setObjectName("chartTitle")
-        self.title.setWordWrap(True)
         self.title.setMinimumWidth(120)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -77,6 +78,8 @@ class CurvesView(QWidget):
         self.reference_label = QLabel()
         self.reference_label.setObjectName("reference")
         self.reference_label.setWordWrap(True)
+        # at most a few lines on a short screen (``set_max_caption_lines``): the loss plot keeps its height
+        self.reference_caption = CappedText(self.reference_label)
 
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
         self.smoothing.setRange(0, 100)
@@ -136,12 +139,17 @@ class CurvesView(QWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.title)
         layout.addWidget(self.live)
-        layout.addWidget(self.reference_label)
+        layout.addWidget(self.reference_caption)
         layout.addWidget(self.chart_scroll, 1)
         layout.addLayout(controls)
         self.smoothing.valueChanged.connect(self._on_smoothing)
         self.log_y.toggled.connect(self._on_log_y)
         self._on_smoothing(self.smoothing.value())
+
+    def set_max_caption_lines(self, lines: int | None) -> None:
+        """At most ``lines`` lines of the published figure's caption show at once (None: all); the rest
+        scrolls."""
+        self.reference_caption.set_max_lines(lines)
 
     def _make_plot(self, index: int, ylabel: str) -> pg.PlotItem:
         # The legend is a row of its own above the chart, so it never hides the newest points.
@@ -158,6 +166,10 @@ class CurvesView(QWidget):
         theme.tidy_axes(plot)
         plot.setClipToView(True)
         plot.getViewBox().setMinimumHeight(PLOT_MIN_HEIGHTS[index])
+        # the height beyond the minimums goes mostly to the first chart (what a class watches): on a short
+        # screen it is the one in view; the legend rows keep their own height
+        self.graphics.ci.layout.setRowStretchFactor(2 * index, 0)
+        self.graphics.ci.layout.setRowStretchFactor(2 * index + 1, PLOT_STRETCH[index])
         self.graphics.fitted += (plot,)
         return plot
 
@@ -262,6 +274,7 @@ class CurvesView(QWidget):
             comparison.reference if comparison.drawn else None
         )  # None: no line beside the numbers
         show_comparison(self.reference_line, self.reference_label, comparison)
+        self.reference_caption.fit_height()
         self.graphics.fit_width()
 
     # -- drawing ----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ MAX_OVERLAYS = 4
 class Overlay:
     history: RunHistory
     curves: list[tuple[SmoothedCurve, str, float]]  # (curve, column, scale)
+    colour: object = None  # what its curves are drawn in (overlays of the same settings share it)
 
 
 class Overlays:
@@ -42,8 +44,20 @@ class Overlays:
         return [o.history for o in self.items]
 
     def legend_entries(self) -> list[tuple]:
-        """The named curves (one per overlay, on the loss chart) for a legend."""
-        return [(c.smooth, c.smooth.name()) for c in self.curves() if c.smooth.name()]
+        """The named curves (on the loss chart) for a legend: one entry per setting, so earlier runs of the
+        same settings (drawn in the same colour) take one row, "earlier ×3: …"."""
+        named = [c.smooth for c in self.curves() if c.smooth.name()]
+        counts = Counter(item.name() for item in named)
+        entries, listed = [], set()
+        for item in named:
+            name = item.name()
+            if name not in listed:
+                listed.add(name)
+                shown = (
+                    name if counts[name] == 1 else name.replace("earlier:", f"earlier ×{counts[name]}:", 1)
+                )
+                entries.append((item, shown))
+        return entries
 
     def clear(self) -> None:
         for curve in self.curves():
@@ -51,8 +65,9 @@ class Overlays:
         self.items = []
 
     def add(self, history: RunHistory, *, classify: bool, antialias: bool) -> None:
-        colour = theme.OVERLAY_COLOURS[len(self.items) % len(theme.OVERLAY_COLOURS)]
         name = f"earlier: {history.label}"
+        same = [o for o in self.items if o.history.label == history.label]  # one colour per setting
+        colour = same[0].colour if same else self._next_colour()
 
         def faint(plot: pg.PlotItem, label: str | None) -> SmoothedCurve:
             return SmoothedCurve(plot, label, colour, width=1.6, smooth_alpha=150, show_raw=False)
@@ -66,10 +81,16 @@ class Overlays:
             curves.append((faint(self.perf_plot, None), perf_col, scale))
         for curve, _, _ in curves:
             curve.set_antialias(antialias)
-        self.items.append(Overlay(history, curves))
+        self.items.append(Overlay(history, curves, colour))
         while len(self.items) > MAX_OVERLAYS:
             for curve, _, _ in self.items.pop(0).curves:
                 curve.remove()
+
+    def _next_colour(self):
+        """The first overlay colour no overlay shown uses (else the next in turn)."""
+        used = [o.colour for o in self.items]
+        free = [c for c in theme.OVERLAY_COLOURS if c not in used]
+        return free[0] if free else theme.OVERLAY_COLOURS[len(self.items) % len(theme.OVERLAY_COLOURS)]
 
     def draw(self, *, beta: float, log: bool) -> None:
         for overlay in self.items:

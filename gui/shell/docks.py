@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
 
 from gui.shell.lazy_views import BY_KEY as LAZY_VIEWS_BY_KEY
@@ -27,6 +27,7 @@ class WindowDocks:
         self.current_run = current_run
         self.fixed: dict[str, QDockWidget] = {}  # "setup", "task", "steps": built with the window
         self.lazy: dict[str, QDockWidget] = {}  # the views of gui.shell.lazy_views built so far, by key
+        self.width_watch = _MinimumWidthWatch(self)
 
     def add(
         self, key: str | None, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea
@@ -60,6 +61,7 @@ class WindowDocks:
             dock.setFloating(True)
             dock.resize(*spec.size)
             self.lazy[key] = dock
+            self.width_watch.watch(key, widget)
             if hasattr(widget, "set_run"):
                 widget.set_run(*self.current_run())
         dock = self.lazy[key]
@@ -113,6 +115,46 @@ class WindowDocks:
             if hasattr(self.lazy_view(key), "shutdown"):
                 self.lazy_view(key).shutdown()
             dock.close()  # a floating dock is a window of its own: it goes with the main window
+
+
+class _MinimumWidthWatch(QObject):
+    """A docked view whose minimum width grows after it was docked (a shipped learner's columns filled in,
+    presenter mode's type) gets its dock widened again: ``share_width`` ran when the view was docked, before
+    it knew its width, and the view would be cut at the dock's edge. The window applies a dock's new width
+    on a later layout pass, so a widening is checked a few times (``TRIES``), once per new minimum."""
+
+    TRIES = 3
+    RETRY_MS = 120
+
+    def __init__(self, docks: WindowDocks) -> None:
+        super().__init__(docks.host)
+        self.docks = docks
+        self.keys: dict[QWidget, str] = {}
+        self.asked: dict[str, int] = {}  # the minimum width each view's dock was last widened for
+
+    def watch(self, key: str, view: QWidget) -> None:
+        self.keys[view] = key
+        view.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.LayoutRequest and watched in self.keys:
+            QTimer.singleShot(
+                0, self, lambda key=self.keys[watched]: self._widen(key, 0)
+            )  # (none once closed)
+        return False
+
+    def _widen(self, key: str, tried: int) -> None:
+        dock = self.docks.lazy.get(key)
+        if dock is None or dock.isHidden() or dock.isFloating():
+            return
+        area = dock.widget()
+        needed = area.widget().minimumSizeHint().width()
+        if area.viewport().width() >= needed or (tried == 0 and self.asked.get(key) == needed):
+            return
+        self.asked[key] = needed
+        self.docks.share_width([key])
+        if tried + 1 < self.TRIES:
+            QTimer.singleShot(self.RETRY_MS, self, lambda: self._widen(key, tried + 1))
 
 
 def _scrolled(view: QWidget) -> QScrollArea:

@@ -131,12 +131,19 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.task_dock, self.steps_dock, Qt.Orientation.Vertical)
         self.resizeDocks([self.setup_dock], [300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.task_dock], [640], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.task_dock, self.steps_dock], [330, 560], Qt.Orientation.Vertical)
+        self.share_task_and_steps_height()
         self.parts = WindowParts(
             named_controls(self.transport, self.curves, self.task_view), self.docks.named
         )
         self.presenter = PresenterMode(self, self.parts, self.statusBar())
-        self.screen_fit = ScreenFit(self, self.setup_dock, self.narrative, self.docks.share_width)
+        self.screen_fit = ScreenFit(
+            self,
+            self.setup_dock,
+            self.narrative,
+            self.docks.share_width,
+            self.curves.set_max_caption_lines,
+            self.share_task_and_steps_height,
+        )
         files = FileCommands(
             self._open_checkpoint_dialog,
             self._save_checkpoint_dialog,
@@ -332,7 +339,13 @@ class MainWindow(QMainWindow):
             return
         self.trace_views.setCurrentWidget(view)
         self.steps_dock.setWindowTitle(SEQUENCE_TITLE if black_box else STEPS_TITLE)
-        # The black-box view shows the episode itself, so it takes height from the task view.
+        self.share_task_and_steps_height()
+
+    def share_task_and_steps_height(self) -> None:
+        """The display task and the steps view split their column's height in a fixed ratio, kept when the
+        window changes height (a 1600x1000 split shrunk to 768 px left the support drawings cut). The
+        black-box view shows the episode itself, so it takes height from the task view."""
+        black_box = self.trace_views.currentWidget() is self.sequence_view
         self.resizeDocks(
             [self.task_dock, self.steps_dock],
             [240, 650] if black_box else [330, 560],

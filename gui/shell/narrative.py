@@ -20,6 +20,7 @@ class NarrativePanel(QFrame):
         self.setObjectName("narrative")
         self.title = QLabel()
         self.title.setObjectName("narrativeTitle")
+        self.title.setWordWrap(True)  # a presenter's type made a long title the window's widest thing
         self.text = QLabel()
         self.text.setObjectName("narrativeText")
         self.text.setWordWrap(True)

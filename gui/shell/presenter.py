@@ -158,8 +158,9 @@ class PresenterMode(QObject):
 
     def _scale_plots(self, on: bool) -> None:
         for view in self.top.findChildren(pg.GraphicsView):
-            for item in view.scene().items():
-                _scale_item(item, on)
+            changed = [_scale_item(item, on) for item in view.scene().items()]
+            if any(changed) and hasattr(view, "fit_width"):
+                view.fit_width()  # titles elided and legend columns chosen afresh for the new type
 
 
 def _scaled_sheet(sheet: str) -> str:
@@ -170,34 +171,40 @@ def _scaled_sheet(sheet: str) -> str:
     )
 
 
-def _scale_item(item, on: bool) -> None:
-    """Scale (or restore) one plot item's line width or font; items changed by their owner are re-based."""
+def _scale_item(item, on: bool) -> bool:
+    """Scale (or restore) one plot item's line width or font; items changed by their owner are re-based.
+    True when a font changed (what takes room)."""
     if isinstance(item, (pg.PlotDataItem, pg.InfiniteLine)):
         _scale(item, on, _pen_width, _set_pen_width, theme.PRESENTER_LINE_SCALE)
-    elif isinstance(item, pg.LabelItem):
-        _scale(item, on, _label_size, _set_label_size, FONT_SCALE)
-    elif isinstance(item, pg.AxisItem):
-        _scale(item, on, _axis_font, _set_axis_font, FONT_SCALE)
-    elif isinstance(item, pg.TextItem):
-        _scale(item, on, lambda i: i.textItem.font().pointSizeF(), _set_text_size, FONT_SCALE)
+        return False
+    if isinstance(item, pg.LabelItem):
+        return _scale(item, on, _label_size, _set_label_size, FONT_SCALE)
+    if isinstance(item, pg.AxisItem):
+        return _scale(item, on, _axis_font, _set_axis_font, FONT_SCALE)
+    if isinstance(item, pg.TextItem):
+        return _scale(item, on, lambda i: i.textItem.font().pointSizeF(), _set_text_size, FONT_SCALE)
+    return False
 
 
-def _scale(item, on: bool, get, put, factor: float) -> None:
+def _scale(item, on: bool, get, put, factor: float) -> bool:
+    """True when the item was changed."""
     tag = getattr(item, _TAG, None)
     current = get(item)
     if current is None:
-        return
+        return False
     if not on:
         if tag is not None:
+            setattr(item, _TAG, None)
             if current == tag[1]:
                 put(item, tag[0])
-            setattr(item, _TAG, None)
-        return
+                return True
+        return False
     if tag is not None and current == tag[1]:
-        return  # scaled already
+        return False  # scaled already
     given = current * factor
     put(item, given)
     setattr(item, _TAG, (current, get(item)))
+    return True
 
 
 def _pen_width(item) -> float | None:

@@ -214,7 +214,12 @@ class RecipeView(QWidget):
             + 8
         )
         total = self.body.width()
-        left = min(needed, int(0.5 * total))
+        # the results keep at least their own width (a presenter's type makes a step's title wide)
+        results = (
+            self.scroll.widget().minimumSizeHint().width()
+            + self.scroll.verticalScrollBar().sizeHint().width()
+        )
+        left = max(1, min(needed, int(0.5 * total), total - results - self.body.handleWidth()))
         self.body.setSizes([left, total - left - self.body.handleWidth()])
 
     def _show_listing(self, config: TrainConfig | None) -> None:
