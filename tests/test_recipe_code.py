@@ -66,6 +66,10 @@ def test_the_listing_run_as_written_is_the_engines_meta_iteration(case):
     mine = torch.cat([got[n][1].flatten() for n in expected])
     assert float((mine - full).norm() / full.norm()) < 1e-5
     for name, (theta, grad) in expected.items():
+        if float(grad.norm()) <= 1e-4 * float(full.norm()):  # rounding noise (a conv bias before batch
+            # norm): its entries depend on the order of float32 sums (threads under load); both are noise
+            assert float(got[name][1].norm()) <= 1e-3 * float(full.norm()), f"∇ {name}"
+            continue
         torch.testing.assert_close(
             got[name][1], grad, rtol=1e-4, atol=1e-5 * float(full.abs().max()), msg=f"∇ {name}"
         )
