@@ -45,7 +45,12 @@ def main() -> int:
     marks = sorted(float(m) for m in args.minutes.split(","))
     governor = governor_for(args.threads)
     choice = governor.choose()
-    overrides = {"algo": args.algo, "minutes": marks[-1], "iterations": None, "data_dir": os.environ.get("INNERLOOP_DATA")}
+    overrides = {
+        "algo": args.algo,
+        "minutes": marks[-1],
+        "iterations": None,
+        "data_dir": os.environ.get("INNERLOOP_DATA"),
+    }
     if args.queries is not None:
         overrides["queries"] = args.queries
     config = default_config("omniglot", **overrides)

@@ -23,6 +23,7 @@ from engine.run.learner_io import load_meta_learner
         ("omniglot-lake-20w1s-maml.pt", 2),
         ("omniglot-finn-5w1s-anil.pt", 2),
         ("omniglot-finn-5w1s-protonet.pt", 2),
+        ("omniglot-finn-5w1s-imaml.pt", 2),
         ("omniglot-finn-5w1s-finetune.pt", 6),  # its pre-training head
         ("omniglot-finn-5w1s-snail.pt", 17),  # 4.2 million meta-parameters: its TC blocks and attention
     ],
@@ -125,13 +126,19 @@ def test_omniglot_asset_reaches_its_published_figure_on_other_test_tasks(
 
 @pytest.mark.omniglot
 @pytest.mark.parametrize(
-    "name", ["omniglot-finn-5w1s-anil.pt", "omniglot-finn-5w1s-protonet.pt", "omniglot-finn-5w1s-snail.pt"]
+    "name",
+    [
+        "omniglot-finn-5w1s-anil.pt",
+        "omniglot-finn-5w1s-protonet.pt",
+        "omniglot-finn-5w1s-imaml.pt",
+        "omniglot-finn-5w1s-snail.pt",
+    ],
 )
 @pytest.mark.slow
 def test_the_new_learners_reach_their_per_query_figure_on_other_test_tasks(
     name, omniglot_dir, omniglot_arrays
 ):
-    """ANIL, the prototypical networks and SNAIL: their figures are in docs/compare-5w1s-learners.json."""
+    """ANIL, prototypical networks, iMAML, SNAIL: their figures are in docs/compare-5w1s-learners.json."""
     data = json.loads(
         (Path(__file__).resolve().parents[1] / "docs" / "compare-5w1s-learners.json").read_text()
     )

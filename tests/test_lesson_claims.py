@@ -48,6 +48,38 @@ def test_the_20_way_lesson_opens_on_the_shipped_learner_with_its_measured_figure
     assert "each drawing answered on its own" in preset.narrative  # the mode the figure was scored in
 
 
+def test_the_imaml_lesson_quotes_the_memory_bench_and_opens_on_the_shipped_imaml():
+    preset = get_preset("do-we-need-the-second-derivative-imaml")
+    assert preset.checkpoint_file() == checkpoint_path("omniglot-finn-5w1s-imaml.pt")
+    checkpoint = load_checkpoint(preset.checkpoint_file())
+    trained = json.loads(checkpoint["config"])
+    assert trained["algo"] == "imaml" and f"trained for {trained['minutes']:g} minutes" in preset.narrative
+    assert f"{checkpoint['iteration']:,} meta-iterations" in preset.narrative
+    rows = json.loads((DOCS / "bench-memory-cpu.json").read_text())["rows"]
+    peak = {r["mode"]: r["peak_mib"] for r in rows if r["shots"] == 1 and r["steps"] == 40}
+    assert (
+        f"{peak['second']} MiB with second-order MAML and {peak['imaml']} MiB with iMAML" in preset.narrative
+    )
+    assert peak["imaml"] < peak["second"] / 4, "the lesson's point: flat in K"
+    c = preset.config()
+    assert f"{c.inner_steps} gradient steps of {c.inner_lr:g} from θ with λ = {c.imaml_lambda:g}" in (
+        preset.narrative
+    )
+    assert f"{c.cg_steps} conjugate-gradient steps" in preset.narrative
+    twenty = json.loads((DOCS / "time-to-accuracy-learners.json").read_text())["learners"]["imaml"]["rows"][
+        -1
+    ]
+    assert twenty["minutes"] == 20
+    assert f"20 minutes reached {100 * twenty['accuracy']:.1f}% ({twenty['iteration']:,} iterations)" in (
+        preset.narrative
+    )
+    longer = json.loads((DOCS / "imaml-longer-run.json").read_text())["learners"][0]
+    assert f"{longer['iteration']:,} iterations) scored" in preset.narrative
+    assert f"{100 * longer['accuracy']:.1f} ± {100 * longer['accuracy_ci95']:.1f}% on the same tasks" in (
+        preset.narrative
+    )
+
+
 def test_the_playground_says_its_learners_never_train():
     narrative = get_preset("sinusoid-playground").narrative
     assert "nothing in this view trains" in narrative and "Nothing trains here" not in narrative

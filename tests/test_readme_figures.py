@@ -202,6 +202,31 @@ def check_time_to_accuracy(text: str, data: dict) -> None:
     out.verify()
 
 
+TTA_LEARNER_ROWS = {"anil": "ANIL", "protonet": "prototypical networks", "imaml": "iMAML"}
+
+
+def check_time_to_accuracy_learners(text: str, data: dict) -> None:
+    source = "docs/time-to-accuracy-learners.json"
+    table = table_after(text, data["readme_table_after"])
+    out = Mismatches(table.name, source)
+    matched = []
+    for algo, label in TTA_LEARNER_ROWS.items():
+        report = data["learners"][algo]
+        assert report["config"]["algo"] == algo and report["eval_queries"] == 1 and report["tasks"] == 600
+        row = find_row(table, label)
+        matched.append(row)
+        for entry in report["rows"]:
+            col = column(table, f"{entry['minutes']:g}")
+            out.check(
+                label,
+                table.header[col],
+                plain(row[col]),
+                f"{pct_ci(entry['accuracy'], entry['ci95'])} ({count(entry['iteration'])} it)",
+            )
+    assert_all_rows_backed(table, matched, source)
+    out.verify()
+
+
 STEP_SPEED_CASES = {  # bench maml case → README row
     "omniglot 5w1s, Q=1, B=32 (paper training)": "5-way 1-shot, 1 query, B=32",
     "omniglot 5w1s, Q=15, B=32": "5-way 1-shot, 15 queries, B=32",
@@ -610,6 +635,7 @@ def check_compare_learners(text: str, data: dict) -> None:
         "anil": "ANIL: only the head adapts (shipped)",
         "protonet": "prototypical networks (shipped)",
         "snail": "SNAIL, black box (shipped)",
+        "imaml": "iMAML: implicit meta-gradient (shipped)",
     }
     matched = []
     for entry in data["learners"]:
@@ -669,6 +695,17 @@ def check_compare_20_way(text: str, data: dict) -> None:
     check_compare_all(text, data, "docs/compare-20w1s.json")
 
 
+def check_imaml_longer_run(text: str, data: dict) -> None:
+    out = Mismatches("a longer iMAML run", "docs/imaml-longer-run.json")
+    prose = " ".join(paragraph_with(text, data["readme_paragraph"]).split())
+    entry = data["learners"][0]
+    assert entry["algo"] == "imaml" and not entry["transductive"]
+    out.check_text(prose, pct_ci(entry["accuracy"], entry["accuracy_ci95"]), "accuracy")
+    out.check_text(prose, f"({count(entry['iteration'])} it)", "iterations")
+    out.check_text(prose, f"--tasks {data['tasks']}", "tasks")
+    out.verify()
+
+
 def check_head_only(text: str, data: dict) -> None:
     source = "docs/maml-head-only.json"
     out = Mismatches("who adapts in MAML", source)
@@ -700,10 +737,12 @@ CHECKS: dict[str, tuple[str, Callable[[str, dict], None]]] = {
     "every shipped 5-way learner": ("compare-5w1s-learners.json", check_compare_learners),
     "all nine learners": ("compare-5w1s-all.json", check_compare_all),
     "20-way learners": ("compare-20w1s.json", check_compare_20_way),
+    "a longer iMAML run": ("imaml-longer-run.json", check_imaml_longer_run),
     "shipped learners, per query and transductive": ("answering.json", check_answering),
     "meta-training per query": ("train-answering.json", check_train_answering),
     "lake's one-shot task": ("lake-20way.json", check_lake),
     "time to accuracy": ("time-to-accuracy.json", check_time_to_accuracy),
+    "time to accuracy, newer learners": ("time-to-accuracy-learners.json", check_time_to_accuracy_learners),
     "step speed": ("bench-maml-cpu.json", check_step_speed),
     "black-box results": ("blackbox-results.json", check_blackbox),
     "same 600 test tasks": ("compare-600-tasks.json", check_compare),
