@@ -77,8 +77,7 @@ class CurvesView(QWidget):
         self.live.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reference_label = QLabel()
         self.reference_label.setObjectName("reference")
-        self.reference_label.setWordWrap(True)
-        # at most a few lines on a short screen (``set_max_caption_lines``): the loss plot keeps its height
+        # at most a few lines on a short screen (``ScreenFit``): the loss plot keeps its height
         self.reference_caption = CappedText(self.reference_label)
 
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
@@ -145,11 +144,6 @@ class CurvesView(QWidget):
         self.smoothing.valueChanged.connect(self._on_smoothing)
         self.log_y.toggled.connect(self._on_log_y)
         self._on_smoothing(self.smoothing.value())
-
-    def set_max_caption_lines(self, lines: int | None) -> None:
-        """At most ``lines`` lines of the published figure's caption show at once (None: all); the rest
-        scrolls."""
-        self.reference_caption.set_max_lines(lines)
 
     def _make_plot(self, index: int, ylabel: str) -> pg.PlotItem:
         # The legend is a row of its own above the chart, so it never hides the newest points.

@@ -136,14 +136,12 @@ class MainWindow(QMainWindow):
             named_controls(self.transport, self.curves, self.task_view), self.docks.named
         )
         self.presenter = PresenterMode(self, self.parts, self.statusBar())
-        self.screen_fit = ScreenFit(
-            self,
-            self.setup_dock,
-            self.narrative,
+        fitters = (
             self.docks.share_width,
-            self.curves.set_max_caption_lines,
+            self.curves.reference_caption.set_max_lines,
             self.share_task_and_steps_height,
         )
+        self.screen_fit = ScreenFit(self, self.setup_dock, self.narrative, *fitters)
         files = FileCommands(
             self._open_checkpoint_dialog,
             self._save_checkpoint_dialog,
@@ -342,15 +340,10 @@ class MainWindow(QMainWindow):
         self.share_task_and_steps_height()
 
     def share_task_and_steps_height(self) -> None:
-        """The display task and the steps view split their column's height in a fixed ratio, kept when the
-        window changes height (a 1600x1000 split shrunk to 768 px left the support drawings cut). The
-        black-box view shows the episode itself, so it takes height from the task view."""
-        black_box = self.trace_views.currentWidget() is self.sequence_view
-        self.resizeDocks(
-            [self.task_dock, self.steps_dock],
-            [240, 650] if black_box else [330, 560],
-            Qt.Orientation.Vertical,
-        )
+        """The display task and the steps view keep their height ratio as the window's height changes (a
+        1600x1000 split shrunk to 768 px cut the support drawings); the black-box view takes more."""
+        sizes = [240, 650] if self.trace_views.currentWidget() is self.sequence_view else [330, 560]
+        self.resizeDocks([self.task_dock, self.steps_dock], sizes, Qt.Orientation.Vertical)
 
     # -- data ------------------------------------------------------------------------------------------------
     def show_data_dialog(self, problem: str) -> DataDialog:
