@@ -215,6 +215,9 @@ def check_time_to_accuracy_learners(text: str, data: dict) -> None:
         assert report["config"]["algo"] == algo and report["eval_queries"] == 1 and report["tasks"] == 600
         row = find_row(table, label)
         matched.append(row)
+        protocol = report["config"]["protocol"]
+        if protocol != "finn":  # not the other rows' tasks: the row says so
+            out.check(label, "protocol", "named" if f"`{protocol}`" in row[0] else "not named", "named")
         for entry in report["rows"]:
             col = column(table, f"{entry['minutes']:g}")
             out.check(
@@ -706,6 +709,55 @@ def check_imaml_longer_run(text: str, data: dict) -> None:
     out.verify()
 
 
+def check_bench_memory_times(text: str, data: dict) -> None:
+    """The quiet re-run of ``bench memory``: time per meta-step against K, and the prose's ratios."""
+    run = data["quiet_rerun"]
+    table = table_after(text, run["readme_table_after"])
+    out = Mismatches(table.name, "docs/bench-memory-cpu.json (quiet_rerun)")
+    at = {(r["shots"], r["steps"], r["mode"]): r for r in run["rows"]}
+    matched = []
+    for steps in sorted({r["steps"] for r in run["rows"]}):
+        row = row_named(table, str(steps))
+        matched.append(row)
+        for col, shots in ((column(table, "1-shot"), 1), (column(table, "5-shot"), 5)):
+            value = " / ".join(count(round(at[shots, steps, m]["ms"])) for m in MEMORY_MODES) + " ms"
+            out.check(f"K = {steps}", table.header[col], plain(row[col]), value)
+    assert_all_rows_backed(table, matched, source="docs/bench-memory-cpu.json")
+    prose = " ".join(paragraph_with(text, run["readme_table_after"]).split())
+    growth = {m: at[1, 40, m]["ms"] / at[1, 1, m]["ms"] for m in ("imaml", "second")}
+    out.check_text(prose, f"×{growth['imaml']:.1f} the time (1-shot)", "iMAML's growth")
+    out.check_text(prose, f"second-order MAML's takes ×{growth['second']:.1f}", "MAML's growth")
+    for shots in (1, 5):
+        ratio = at[shots, 40, "second"]["ms"] / at[shots, 40, "imaml"]["ms"]
+        out.check_text(prose, f"×{ratio:.1f}", f"{shots}-shot ratio at K = 40")
+    out.check_text(prose, f"reached {at[1, 40, 'second']['peak_mib']:.0f} MiB", "second-order memory")
+    steps_list = ",".join(str(k) for k in sorted({r["steps"] for r in run["rows"]}))
+    out.check_text(prose, f"--steps-list {steps_list}", "command")
+    out.verify()
+
+
+def check_bench_memory_and_times(text: str, data: dict) -> None:
+    check_bench_memory(text, data)
+    check_bench_memory_times(text, data)
+
+
+def check_step_time_learners(text: str, data: dict) -> None:
+    out = Mismatches("step time of each learner", "docs/step-time-learners.json")
+    prose = " ".join(paragraph_with(text, data["readme_paragraph"]).split())
+    names = {
+        "maml": "second-order MAML",
+        "anil": "ANIL",
+        "protonet": "prototypical networks",
+        "imaml": "iMAML",
+    }
+    for row in data["rows"]:
+        out.check_text(prose, f"{names[row['algo']]} {row['median_ms']:,.1f} ms", row["algo"])
+        if row["algo"] != "maml":
+            out.check_text(prose, f"(×{row['ratio_to_first']:.2f}", f"{row['algo']} ratio")
+    out.check_text(prose, f"for {data['rounds']} rounds", "rounds")
+    out.verify()
+
+
 def check_head_only(text: str, data: dict) -> None:
     source = "docs/maml-head-only.json"
     out = Mismatches("who adapts in MAML", source)
@@ -738,6 +790,7 @@ CHECKS: dict[str, tuple[str, Callable[[str, dict], None]]] = {
     "all nine learners": ("compare-5w1s-all.json", check_compare_all),
     "20-way learners": ("compare-20w1s.json", check_compare_20_way),
     "a longer iMAML run": ("imaml-longer-run.json", check_imaml_longer_run),
+    "step time of each learner": ("step-time-learners.json", check_step_time_learners),
     "shipped learners, per query and transductive": ("answering.json", check_answering),
     "meta-training per query": ("train-answering.json", check_train_answering),
     "lake's one-shot task": ("lake-20way.json", check_lake),
@@ -748,7 +801,7 @@ CHECKS: dict[str, tuple[str, Callable[[str, dict], None]]] = {
     "same 600 test tasks": ("compare-600-tasks.json", check_compare),
     "data efficiency": ("data-efficiency.json", check_data_efficiency),
     "metagrad": ("metagrad-checkpoint.json", check_metagrad),
-    "bench memory": ("bench-memory-cpu.json", check_bench_memory),
+    "bench memory": ("bench-memory-cpu.json", check_bench_memory_and_times),
     "contention": ("bench-contention-cpu.json", check_contention),
     "evaluation speed": ("eval-speed-cpu.json", check_eval_speed),
 }
