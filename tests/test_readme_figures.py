@@ -173,6 +173,18 @@ class Mismatches:
 TTA_ROWS = {"before": "before", "after": "1 query per class", "quiet": "now"}  # JSON series → README row
 
 
+def check_minutes_row(out: Mismatches, table: Table, label: str, row: list[str], entries: list[dict]) -> None:
+    """A time-to-accuracy row: each minutes column shows 'accuracy ± ci (iterations it)' of its entry."""
+    for entry in entries:
+        col = column(table, f"{entry['minutes']:g}")
+        out.check(
+            label,
+            table.header[col],
+            plain(row[col]),
+            f"{pct_ci(entry['accuracy'], entry['ci95'])} ({count(entry['iteration'])} it)",
+        )
+
+
 def check_time_to_accuracy(text: str, data: dict) -> None:
     source = "docs/time-to-accuracy.json"
     table = table_after(text, data["readme_table_after"])
@@ -181,14 +193,7 @@ def check_time_to_accuracy(text: str, data: dict) -> None:
     for series, label in TTA_ROWS.items():
         row = find_row(table, label)
         matched.append(row)
-        for entry in data[series]["rows"]:
-            col = column(table, f"{entry['minutes']:g}")
-            out.check(
-                label,
-                table.header[col],
-                plain(row[col]),
-                f"{pct_ci(entry['accuracy'], entry['ci95'])} ({count(entry['iteration'])} it)",
-            )
+        check_minutes_row(out, table, label, row, data[series]["rows"])
         queries = data[series]["eval_queries"]
         said = re.search(r"scored with (\d+) quer", row[0])
         if queries != 1 or said:
@@ -218,14 +223,7 @@ def check_time_to_accuracy_learners(text: str, data: dict) -> None:
         protocol = report["config"]["protocol"]
         if protocol != "finn":  # not the other rows' tasks: the row says so
             out.check(label, "protocol", "named" if f"`{protocol}`" in row[0] else "not named", "named")
-        for entry in report["rows"]:
-            col = column(table, f"{entry['minutes']:g}")
-            out.check(
-                label,
-                table.header[col],
-                plain(row[col]),
-                f"{pct_ci(entry['accuracy'], entry['ci95'])} ({count(entry['iteration'])} it)",
-            )
+        check_minutes_row(out, table, label, row, report["rows"])
     assert_all_rows_backed(table, matched, source)
     out.verify()
 
